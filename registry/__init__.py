@@ -1,0 +1,39 @@
+"""Thai COVID-19 facility registry: the Flask application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then instance/config.py, then REGISTRY_* environment variables.
+
+    Tests pass a mapping instead of the instance file and environment.
+    """
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.from_object("registry.config")
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("REGISTRY")
+    else:
+        app.config.update(test_config)
+
+    from . import cli, errors_http
+    from .api import bp as api_bp
+    from .db import db
+
+    db.init_app(app)
+    cli.init_app(app)
+    errors_http.init_app(app)
+    app.register_blueprint(api_bp)
+    return app

@@ -1,0 +1,7 @@
+"""The JSON API, versioned under /api/v1."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from . import areas, facilities  # noqa: E402,F401  (routes register on bp)

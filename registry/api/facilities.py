@@ -1,0 +1,109 @@
+"""Facilities: list with filters and paging, one facility, its history."""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify, request, url_for
+from sqlalchemy import func, select
+
+from ..db import db
+from ..models import Facility
+from ..serialize import change_dict, facility_feature
+from ..services.facilities import facility_history, get_facility
+from ..vocabulary import FACILITY_TYPES, STATUSES
+from . import bp, params
+
+LIST_PARAMETERS = (
+    "type",
+    "status",
+    "province",
+    "district",
+    "subdistrict",
+    "bbox",
+    "updated_since",
+    "include_deleted",
+    "limit",
+    "after",
+)
+
+
+def _filters():
+    conditions = []
+    types = params.choices("type", FACILITY_TYPES)
+    if types:
+        conditions.append(Facility.type.in_(types))
+    statuses = params.choices("status", STATUSES)
+    if statuses:
+        conditions.append(Facility.status.in_(statuses))
+    for name, level, column in (
+        ("province", 1, Facility.province_code),
+        ("district", 2, Facility.district_code),
+        ("subdistrict", 3, Facility.subdistrict_code),
+    ):
+        code = params.area_code(name, level)
+        if code:
+            conditions.append(column == code)
+    box = params.bbox()
+    if box:
+        spatial = db.state().spatial
+        conditions.append(spatial.bbox_filter(Facility.geom, "facility", Facility.id, box))
+    since = params.timestamp("updated_since")
+    if since:
+        conditions.append(Facility.updated_at >= since)
+    if not params.boolean("include_deleted"):
+        conditions.append(Facility.deleted_at.is_(None))
+    return conditions
+
+
+@bp.get("/facilities")
+def list_facilities():
+    """Facilities as a GeoJSON FeatureCollection, ordered by id, with a next link."""
+    params.reject_unknown(LIST_PARAMETERS)
+    limit = params.integer(
+        "limit", current_app.config["API_DEFAULT_LIMIT"], 1, current_app.config["API_MAX_LIMIT"]
+    )
+    after = params.integer("after", 0, 0, 2**62)
+    conditions = _filters()
+    session = db.session
+    total = session.scalar(select(func.count()).select_from(Facility).where(*conditions))
+    rows = session.scalars(
+        select(Facility)
+        .where(*conditions, Facility.id > after)
+        .order_by(Facility.id)
+        .limit(limit + 1)
+    ).all()
+    page, more = rows[:limit], len(rows) > limit
+    links = [{"rel": "self", "href": request.url, "type": "application/geo+json"}]
+    if more:
+        query = {k: v for k, v in request.args.items() if k != "after"}
+        links.append(
+            {
+                "rel": "next",
+                "href": url_for("api.list_facilities", _external=True, **query, after=page[-1].id),
+                "type": "application/geo+json",
+            }
+        )
+    body = {
+        "type": "FeatureCollection",
+        "features": [facility_feature(f) for f in page],
+        "numberMatched": total,
+        "numberReturned": len(page),
+        "links": links,
+    }
+    response = jsonify(body)
+    response.mimetype = "application/geo+json"
+    return response
+
+
+@bp.get("/facilities/<int:facility_id>")
+def show_facility(facility_id: int):
+    """One facility as a GeoJSON Feature (deactivated ones too, marked by deleted_at)."""
+    response = jsonify(facility_feature(get_facility(db.session, facility_id)))
+    response.mimetype = "application/geo+json"
+    return response
+
+
+@bp.get("/facilities/<int:facility_id>/history")
+def show_history(facility_id: int):
+    """Every logged change of one facility, newest first."""
+    changes = facility_history(db.session, facility_id)
+    return jsonify({"facility_id": facility_id, "changes": [change_dict(c) for c in changes]})

@@ -1,0 +1,123 @@
+"""Query-string parsing for the API: every bad value is a 400 naming the parameter and value."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from flask import request
+
+from ..errors import ValidationError
+
+_AREA_CODE = re.compile(r"^(?:TH)?(\d{2}(?:\d{2}){0,2})$", re.IGNORECASE)
+
+
+def reject_unknown(allowed: Iterable[str]) -> None:
+    allowed = set(allowed)
+    for name in request.args:
+        if name not in allowed:
+            raise ValidationError(
+                f"unknown query parameter '{name}'; this endpoint takes: "
+                f"{', '.join(sorted(allowed))}",
+                field=name,
+            )
+
+
+def choices(name: str, allowed: Iterable[str]) -> list[str] | None:
+    """A comma-separated list of allowed words, or None when the parameter is absent."""
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    allowed = tuple(allowed)
+    values = [value.strip() for value in raw.split(",") if value.strip()]
+    if not values:
+        raise ValidationError(f"parameter '{name}': give at least one value", field=name)
+    for value in values:
+        if value not in allowed:
+            raise ValidationError(
+                f"parameter '{name}': {value!r} is not one of {', '.join(allowed)}", field=name
+            )
+    return values
+
+
+def area_code(name: str, level: int | None = None) -> str | None:
+    """An area code as 'TH50' or the DOPA '50'; returned TH-prefixed."""
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    match = _AREA_CODE.match(raw.strip())
+    digits = match.group(1) if match else ""
+    if not match or (level is not None and len(digits) != 2 * level):
+        shape = {1: "TH50", 2: "TH5001", 3: "TH500101"}.get(level or 0, "TH50, TH5001")
+        raise ValidationError(
+            f"parameter '{name}': {raw!r} is not an area code like {shape}", field=name
+        )
+    return "TH" + digits
+
+
+def integer(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError(
+            f"parameter '{name}': {raw!r} is not a whole number", field=name
+        ) from None
+    if not low <= value <= high:
+        raise ValidationError(
+            f"parameter '{name}': {value} is not between {low} and {high}", field=name
+        )
+    return value
+
+
+def bbox(name: str = "bbox") -> tuple[float, float, float, float] | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    parts = raw.split(",")
+    try:
+        west, south, east, north = (float(part) for part in parts)
+    except ValueError:
+        raise ValidationError(
+            f"parameter '{name}': {raw!r} is not four numbers west,south,east,north", field=name
+        ) from None
+    if not all(math.isfinite(v) for v in (west, south, east, north)):
+        raise ValidationError(f"parameter '{name}': {raw!r} has a non-finite number", field=name)
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise ValidationError(
+            f"parameter '{name}': {raw!r} is not west,south,east,north in degrees with "
+            "west < east and south < north",
+            field=name,
+        )
+    return west, south, east, north
+
+
+def timestamp(name: str) -> datetime | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(
+            f"parameter '{name}': {raw!r} is not an ISO 8601 date-time such as "
+            "2021-06-20T08:00:00Z",
+            field=name,
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def boolean(name: str, default: bool = False) -> bool:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes"):
+        return True
+    if lowered in ("0", "false", "no"):
+        return False
+    raise ValidationError(f"parameter '{name}': {raw!r} is not true or false", field=name)

@@ -1,0 +1,218 @@
+"""The `registry` command: Flask's CLI plus database, demo-data and facility commands.
+
+Commands are thin: they call the same services as the web and API.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from sqlalchemy import func, select
+from tqdm import tqdm
+
+from . import DATA_DIR, create_app, migrate
+from .db import db
+from .errors import RegistryError
+from .models import Area
+from .services import facilities as service
+from .services.areas import load_boundaries
+from .services.bulk import upsert_facilities
+
+MAX_LISTED = 20  # rows listed on the terminal; the rest are counted
+
+
+def _fail(error: RegistryError) -> None:
+    db.session.rollback()
+    raise click.ClickException(error.message)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    migrate.upgrade(db.engine)
+    click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+def _load_areas(data_dir: Path, force: bool) -> None:
+    session = db.session
+    count = session.scalar(select(func.count()).select_from(Area))
+    if count and not force:
+        click.echo(f"areas already loaded ({count}); use --force to reload")
+        return
+    with tqdm(total=1, desc="boundaries", unit="file set") as bar:
+        written = load_boundaries(session, data_dir)
+        bar.update()
+    session.commit()
+    click.echo(f"loaded {written} areas")
+
+
+@click.command("load-areas")
+@with_appcontext
+@click.option("--data-dir", type=click.Path(path_type=Path, exists=True), default=DATA_DIR)
+@click.option("--force", is_flag=True, help="Replace areas that are already loaded.")
+def load_areas_command(data_dir: Path, force: bool) -> None:
+    """Load provinces, districts and subdistricts from the bundled boundaries."""
+    _load_areas(data_dir, force)
+
+
+@click.command("demo")
+@with_appcontext
+@click.option("--data-dir", type=click.Path(path_type=Path, exists=True), default=DATA_DIR)
+def demo_command(data_dir: Path) -> None:
+    """Migrate, load areas and the real demo facilities. Safe to run again: nothing doubles."""
+    from .demo import DEMO_FACILITY_FILES
+
+    migrate.upgrade(db.engine)
+    _load_areas(data_dir, force=False)
+    actor = service.Actor("demo loader", "demo")
+    for file_name, reader in tqdm(DEMO_FACILITY_FILES, desc="demo facilities", unit="file"):
+        try:
+            result = upsert_facilities(
+                db.session,
+                reader(data_dir / file_name),
+                actor,
+                tolerance_m=current_app.config["COAST_TOLERANCE_M"],
+            )
+        except RegistryError as error:
+            _fail(error)
+        db.session.commit()
+        counts = ", ".join(f"{n} {action}" for action, n in result.counts.items())
+        tqdm.write(f"{file_name}: {counts}; {len(result.warnings)} warnings")
+        rejected = [o for o in result.outcomes if o.action == "rejected"]
+        for outcome in rejected[:MAX_LISTED]:
+            tqdm.write(f"  row {outcome.row} rejected: {outcome.message}")
+        if len(rejected) > MAX_LISTED:
+            tqdm.write(f"  ... and {len(rejected) - MAX_LISTED} more rejected rows")
+
+
+@click.group("facility", cls=AppGroup)
+def facility_group() -> None:
+    """Change facilities through the same services as the web (every change is logged)."""
+
+
+def _echo_result(result: service.WriteResult) -> None:
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}")
+    fields = ", ".join(change.field for change in result.changes) or "nothing changed"
+    click.echo(f"facility {result.facility.id} at version {result.facility.version}: {fields}")
+
+
+def _parse_assignments(assignments: tuple[str, ...]) -> dict:
+    values = {}
+    for item in assignments:
+        name, sep, raw = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r} is not FIELD=VALUE", param_hint="FIELD=VALUE")
+        try:
+            values[name] = json.loads(raw)
+        except json.JSONDecodeError:
+            values[name] = raw  # plain text needs no JSON quotes
+    return values
+
+
+@facility_group.command("create")
+@click.argument("assignments", nargs=-1, required=True)
+@click.option("--by", "actor", required=True, help="Who makes the change.")
+def facility_create(assignments: tuple[str, ...], actor: str) -> None:
+    """Create a facility: registry facility create type=hospital name_th=... lat=.. lon=.."""
+    try:
+        result = service.create_facility(
+            db.session, _parse_assignments(assignments), service.Actor(actor, "cli")
+        )
+        db.session.commit()
+    except RegistryError as error:
+        _fail(error)
+    _echo_result(result)
+
+
+@facility_group.command("set")
+@click.argument("facility_id", type=int)
+@click.argument("assignments", nargs=-1, required=True)
+@click.option("--version", "version", type=int, required=True, help="The version you read.")
+@click.option("--by", "actor", required=True, help="Who makes the change.")
+def facility_set(facility_id: int, assignments: tuple[str, ...], version: int, actor: str) -> None:
+    """Change fields: registry facility set 12 status=full beds_total=40 --version 3 --by name"""
+    try:
+        result = service.update_facility(
+            db.session,
+            facility_id,
+            _parse_assignments(assignments),
+            service.Actor(actor, "cli"),
+            expected_version=version,
+        )
+        db.session.commit()
+    except RegistryError as error:
+        _fail(error)
+    _echo_result(result)
+
+
+@facility_group.command("deactivate")
+@click.argument("facility_id", type=int)
+@click.option("--reason", required=True)
+@click.option("--version", "version", type=int, required=True, help="The version you read.")
+@click.option("--by", "actor", required=True)
+def facility_deactivate(facility_id: int, reason: str, version: int, actor: str) -> None:
+    """Deactivate a facility (soft delete), with a reason."""
+    try:
+        result = service.deactivate_facility(
+            db.session,
+            facility_id,
+            service.Actor(actor, "cli"),
+            reason=reason,
+            expected_version=version,
+        )
+        db.session.commit()
+    except RegistryError as error:
+        _fail(error)
+    _echo_result(result)
+
+
+@facility_group.command("revert")
+@click.argument("change_id", type=int)
+@click.option("--by", "actor", required=True)
+def facility_revert(change_id: int, actor: str) -> None:
+    """Put the field of one logged change back to its old value."""
+    try:
+        result = service.revert_change(db.session, change_id, service.Actor(actor, "revert"))
+        db.session.commit()
+    except RegistryError as error:
+        _fail(error)
+    _echo_result(result)
+
+
+@facility_group.command("history")
+@click.argument("facility_id", type=int)
+def facility_history(facility_id: int) -> None:
+    """Print the change log of one facility, newest first."""
+    from .serialize import change_dict
+
+    try:
+        changes = service.facility_history(db.session, facility_id)
+    except RegistryError as error:
+        _fail(error)
+    for change in changes:
+        row = change_dict(change)
+        click.echo(
+            f"#{row['id']} v{row['facility_version']} {row['changed_at']} {row['changed_by']} "
+            f"({row['source']}): {row['field']} {row['old_value']!r} -> {row['new_value']!r}"
+        )
+
+
+def init_app(app: Flask) -> None:
+    for command in (
+        init_db_command,
+        load_areas_command,
+        demo_command,
+        facility_group,
+    ):
+        app.cli.add_command(command)
+
+
+@click.group(cls=FlaskGroup, create_app=create_app)
+def main() -> None:
+    """Thai facility registry: run the service, load data, change facilities."""

@@ -1,0 +1,56 @@
+"""The registry's exceptions. Each knows its HTTP status and carries a message meant for people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RegistryError(Exception):
+    """Base class: a problem the user can act on, with an HTTP status and a clear message."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": self.code, "message": self.message}
+        if self.field is not None:
+            body["field"] = self.field
+        body.update(self.details)
+        return body
+
+
+class ValidationError(RegistryError):
+    """A value broke a rule (wrong type, out of range, not in the allowed list)."""
+
+    code = "invalid"
+
+
+class OutsideThailandError(ValidationError):
+    """A point lies outside Thailand and farther than the tolerance from any area."""
+
+    code = "outside_thailand"
+
+
+class NotFoundError(RegistryError):
+    status_code = 404
+    code = "not_found"
+
+
+class ConflictError(RegistryError):
+    """Optimistic locking: the caller's version is not the current one. Nothing was written."""
+
+    status_code = 409
+    code = "version_conflict"
+
+
+class ConfigurationError(RegistryError):
+    """The service cannot run as configured (for example the SpatiaLite extension is missing)."""
+
+    status_code = 500
+    code = "configuration"

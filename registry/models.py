@@ -1,0 +1,168 @@
+"""Typed SQLAlchemy models: administrative areas, facilities and their field-level change log.
+
+Times are stored in UTC (timezone-aware in Python); pages convert to Asia/Bangkok for display.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SRID = 4326
+
+
+class UTCDateTime(TypeDecorator):
+    """A datetime stored as UTC; naive values are refused so no local time slips in."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"datetime {value.isoformat()} has no time zone; give it in UTC")
+        value = value.astimezone(UTC)
+        # SQLite has no time zone type: keep the UTC wall time.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Area(Base):
+    """A province (level 1), district (level 2) or subdistrict (level 3)."""
+
+    __tablename__ = "area"
+
+    code: Mapped[str] = mapped_column(String(10), primary_key=True)  # HDX pcode, 'TH' + DOPA
+    level: Mapped[int] = mapped_column(Integer, index=True)
+    name_th: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    parent_code: Mapped[str | None] = mapped_column(String(10), ForeignKey("area.code"), index=True)
+    geom: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True))
+
+    @property
+    def dopa_code(self) -> str:
+        return self.code[2:]
+
+
+class Facility(Base):
+    """One site of any of the five types; type-specific columns are empty for other types."""
+
+    __tablename__ = "facility"
+    __table_args__ = (
+        UniqueConstraint("source", "source_id", name="uq_facility_source"),
+        Index("ix_facility_type_status", "type", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    name_th: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str | None] = mapped_column(String(300))
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True))
+    address: Mapped[str | None] = mapped_column(Text)
+    province_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"), index=True)
+    district_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"), index=True)
+    subdistrict_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"), index=True)
+    # The areas the source stated, kept beside the derived ones; a mismatch is noted for people.
+    stated_province_code: Mapped[str | None] = mapped_column(String(10))
+    stated_district_code: Mapped[str | None] = mapped_column(String(10))
+    stated_subdistrict_code: Mapped[str | None] = mapped_column(String(10))
+    area_note: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(100))
+    opening_hours: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(32), default="open")
+    status_confirmed_by: Mapped[str | None] = mapped_column(String(200))
+    status_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(100))
+    source_id: Mapped[str | None] = mapped_column(String(100))
+    hcode: Mapped[str | None] = mapped_column(String(10), index=True)
+
+    # COVID test point and vaccination site
+    walk_in: Mapped[bool | None] = mapped_column(Boolean)
+    appointment: Mapped[bool | None] = mapped_column(Boolean)
+    daily_capacity: Mapped[int | None] = mapped_column(Integer)
+    test_methods: Mapped[list[str] | None] = mapped_column(JSON)
+    vaccine_brands: Mapped[list[str] | None] = mapped_column(JSON)
+    doses: Mapped[list[str] | None] = mapped_column(JSON)
+    age_groups: Mapped[list[str] | None] = mapped_column(JSON)
+    # Hospital
+    beds_total: Mapped[int | None] = mapped_column(Integer)
+    covid_beds_total: Mapped[int | None] = mapped_column(Integer)
+    covid_beds_occupied: Mapped[int | None] = mapped_column(Integer)
+    # Field hospital and waiting centre
+    beds_green_total: Mapped[int | None] = mapped_column(Integer)
+    beds_green_available: Mapped[int | None] = mapped_column(Integer)
+    beds_yellow_total: Mapped[int | None] = mapped_column(Integer)
+    beds_yellow_available: Mapped[int | None] = mapped_column(Integer)
+    beds_red_total: Mapped[int | None] = mapped_column(Integer)
+    beds_red_available: Mapped[int | None] = mapped_column(Integer)
+    oxygen: Mapped[bool | None] = mapped_column(Boolean)
+    admission_rules: Mapped[str | None] = mapped_column(Text)
+
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # The registry-wide data version of this row's last write; readers catch up from it.
+    data_version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_reason: Mapped[str | None] = mapped_column(Text)
+
+    # Every UPDATE says WHERE version = <the version read>; a lost race raises StaleDataError.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class FacilityChange(Base):
+    """One field of one facility changed: who, when, from which source, old and new value."""
+
+    __tablename__ = "facility_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), index=True)
+    # Every field changed by one write shares the write's change-set number (= data version).
+    change_set: Mapped[int] = mapped_column(BigInteger, index=True)
+    facility_version: Mapped[int] = mapped_column(Integer)  # the version this write produced
+    field: Mapped[str] = mapped_column(String(64))
+    old_value: Mapped[Any] = mapped_column(JSON)
+    new_value: Mapped[Any] = mapped_column(JSON)
+    changed_by: Mapped[str] = mapped_column(String(200))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source: Mapped[str] = mapped_column(String(32))
+    source_ref: Mapped[str | None] = mapped_column(String(200))  # e.g. import batch id
+    reverts_change_id: Mapped[int | None] = mapped_column(ForeignKey("facility_change.id"))
+
+
+class RegistryState(Base):
+    """A single row: the data version, raised by every write so caches know they are stale."""
+
+    __tablename__ = "registry_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data_version: Mapped[int] = mapped_column(BigInteger, default=0)

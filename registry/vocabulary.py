@@ -1,0 +1,127 @@
+"""The registry's controlled vocabulary: facility types, statuses and the fields each type carries.
+
+Everything that validates or displays a facility (models, services, importers, API, pages)
+takes its field names and allowed values from here, so a new field is added in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+FacilityType = Literal[
+    "covid_test_point", "vaccination_site", "hospital", "field_hospital", "waiting_centre"
+]
+FACILITY_TYPES: tuple[str, ...] = (
+    "covid_test_point",
+    "vaccination_site",
+    "hospital",
+    "field_hospital",
+    "waiting_centre",
+)
+
+STATUSES: tuple[str, ...] = ("open", "full", "temporarily_closed", "closed")
+
+TEST_METHODS: tuple[str, ...] = ("rt_pcr", "atk")
+VACCINE_BRANDS: tuple[str, ...] = (
+    "sinovac",
+    "sinopharm",
+    "astrazeneca",
+    "pfizer",
+    "moderna",
+    "johnson",
+)
+DOSES: tuple[str, ...] = ("1", "2", "booster")
+AGE_GROUPS: tuple[str, ...] = ("5-11", "12-18", "adult", "elderly")
+
+# Where a facility's record came from when the change log records a write.
+CHANGE_SOURCES: tuple[str, ...] = ("web", "api", "import", "cli", "demo", "revert")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One editable facility field: its name, value kind and, for lists, allowed values."""
+
+    name: str
+    kind: Literal["text", "int", "bool", "list", "choice", "datetime"]
+    choices: tuple[str, ...] = ()
+
+
+COMMON_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("name_th", "text"),
+    FieldSpec("name_en", "text"),
+    FieldSpec("address", "text"),
+    FieldSpec("phone", "text"),
+    FieldSpec("opening_hours", "text"),
+    FieldSpec("status", "choice", STATUSES),
+    FieldSpec("status_confirmed_by", "text"),
+    FieldSpec("status_confirmed_at", "datetime"),
+    FieldSpec("source", "text"),
+    FieldSpec("source_id", "text"),
+    FieldSpec("hcode", "text"),
+)
+
+_BOOKING = (FieldSpec("walk_in", "bool"), FieldSpec("appointment", "bool"))
+_BEDS_BY_SEVERITY = tuple(
+    FieldSpec(f"beds_{severity}_{measure}", "int")
+    for severity in ("green", "yellow", "red")
+    for measure in ("total", "available")
+)
+
+TYPE_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
+    "covid_test_point": (
+        FieldSpec("test_methods", "list", TEST_METHODS),
+        *_BOOKING,
+        FieldSpec("daily_capacity", "int"),
+    ),
+    "vaccination_site": (
+        FieldSpec("vaccine_brands", "list", VACCINE_BRANDS),
+        FieldSpec("doses", "list", DOSES),
+        FieldSpec("age_groups", "list", AGE_GROUPS),
+        *_BOOKING,
+        FieldSpec("daily_capacity", "int"),
+    ),
+    "hospital": (
+        FieldSpec("beds_total", "int"),
+        FieldSpec("covid_beds_total", "int"),
+        FieldSpec("covid_beds_occupied", "int"),
+    ),
+    "field_hospital": (
+        FieldSpec("beds_total", "int"),
+        *_BEDS_BY_SEVERITY,
+        FieldSpec("oxygen", "bool"),
+        FieldSpec("admission_rules", "text"),
+    ),
+    "waiting_centre": (
+        FieldSpec("beds_total", "int"),
+        *_BEDS_BY_SEVERITY,
+        FieldSpec("oxygen", "bool"),
+        FieldSpec("admission_rules", "text"),
+    ),
+}
+
+# Every type-specific field name, whatever type carries it.
+ALL_TYPE_FIELD_NAMES: tuple[str, ...] = tuple(
+    dict.fromkeys(spec.name for specs in TYPE_FIELDS.values() for spec in specs)
+)
+
+
+def fields_for(facility_type: str) -> tuple[FieldSpec, ...]:
+    """Common plus type-specific fields of one facility type."""
+    return COMMON_FIELDS + TYPE_FIELDS[facility_type]
+
+
+# Names shown to people, Thai first.
+TYPE_LABELS: dict[str, tuple[str, str]] = {
+    "covid_test_point": ("จุดตรวจโควิด", "COVID test point"),
+    "vaccination_site": ("จุดฉีดวัคซีน", "Vaccination site"),
+    "hospital": ("โรงพยาบาล", "Hospital"),
+    "field_hospital": ("โรงพยาบาลสนาม", "Field hospital"),
+    "waiting_centre": ("จุดพักคอย", "Waiting centre"),
+}
+STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "open": ("เปิด", "Open"),
+    "full": ("เต็ม", "Full"),
+    "temporarily_closed": ("ปิดชั่วคราว", "Temporarily closed"),
+    "closed": ("ปิด", "Closed"),
+}
