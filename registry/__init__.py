@@ -20,6 +20,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         __name__,
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
     )
     app.config.from_object("registry.config")
     if test_config is None:
@@ -28,12 +29,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config.update(test_config)
 
-    from . import cli, errors_http
+    from . import cli, errors_http, i18n
     from .api import bp as api_bp
     from .db import db
+    from .views import assets, public
 
     db.init_app(app)
+    i18n.init_app(app)
     cli.init_app(app)
     errors_http.init_app(app)
     app.register_blueprint(api_bp)
+    app.register_blueprint(assets.bp)
+    app.register_blueprint(public.bp)
     return app

@@ -125,3 +125,24 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "temporarily_closed": ("ปิดชั่วคราว", "Temporarily closed"),
     "closed": ("ปิด", "Closed"),
 }
+
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "test_methods": ("วิธีตรวจ", "Test methods"),
+    "walk_in": ("รับวอล์กอิน", "Walk-in"),
+    "appointment": ("ต้องนัดหมาย", "Appointment"),
+    "daily_capacity": ("รับได้ต่อวัน", "Daily capacity"),
+    "vaccine_brands": ("วัคซีนที่มี", "Vaccines in stock"),
+    "doses": ("เข็มที่ให้บริการ", "Doses offered"),
+    "age_groups": ("กลุ่มอายุ", "Age groups"),
+    "beds_total": ("จำนวนเตียง", "Beds"),
+    "covid_beds_total": ("เตียงโควิด", "COVID beds"),
+    "covid_beds_occupied": ("เตียงโควิดที่มีผู้ป่วย", "COVID beds occupied"),
+    "beds_green_total": ("เตียงสีเขียว", "Green beds"),
+    "beds_green_available": ("เตียงสีเขียวว่าง", "Green beds free"),
+    "beds_yellow_total": ("เตียงสีเหลือง", "Yellow beds"),
+    "beds_yellow_available": ("เตียงสีเหลืองว่าง", "Yellow beds free"),
+    "beds_red_total": ("เตียงสีแดง", "Red beds"),
+    "beds_red_available": ("เตียงสีแดงว่าง", "Red beds free"),
+    "oxygen": ("มีออกซิเจน", "Oxygen"),
+    "admission_rules": ("เงื่อนไขการรับ", "Admission rules"),
+}

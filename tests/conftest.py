@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from registry import DATA_DIR, create_app, migrate
 from registry.db import DatabaseState, make_engine
 from registry.services.areas import load_boundaries
+from registry.services.catalog import catalogs
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 POSTGIS_SERVER = os.environ.get(
@@ -98,9 +99,12 @@ def connection(engine):
     """A connection inside a transaction that is rolled back after the test."""
     conn = engine.connect()
     transaction = conn.begin()
+    # The catalog caches rows by data version; rolled-back versions are reused by the next test.
+    catalogs.clear()
     yield conn
     transaction.rollback()
     conn.close()
+    catalogs.clear()
 
 
 @pytest.fixture

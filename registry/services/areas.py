@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from geo.areas import AreaLocator
 
 from ..errors import OutsideThailandError, ValidationError
 from ..models import Area
+from .cache import PerDatabase
 
 # How far out a point may lie when the stated province corroborates the nearest area.
 ISLAND_TOLERANCE_M = 30_000.0
@@ -78,36 +78,20 @@ class AreaAssignment:
     warnings: list[str] = field(default_factory=list)
 
 
-class _LocatorCache:
-    """One subdistrict locator per database, built on first use (areas change rarely)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._by_database: dict[str, tuple[int, AreaLocator]] = {}
-
-    def get(self, session: Session) -> AreaLocator:
-        key = str(session.get_bind().engine.url)
-        count = session.scalar(select(func.count()).select_from(Area).where(Area.level == 3))
-        with self._lock:
-            cached = self._by_database.get(key)
-            if cached and cached[0] == count:
-                return cached[1]
-        rows = session.execute(select(Area.code, Area.geom).where(Area.level == 3)).all()
-        if not rows:
-            raise ValidationError(
-                "no administrative areas are loaded; run `registry load-areas` or `registry demo`"
-            )
-        locator = AreaLocator([r.code for r in rows], [to_shape(r.geom) for r in rows])
-        with self._lock:
-            self._by_database[key] = (count, locator)
-        return locator
-
-    def clear(self) -> None:
-        with self._lock:
-            self._by_database.clear()
+def _subdistrict_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Area).where(Area.level == 3))
 
 
-locators = _LocatorCache()
+def _build_locator(session: Session) -> AreaLocator:
+    rows = session.execute(select(Area.code, Area.geom).where(Area.level == 3)).all()
+    if not rows:
+        raise ValidationError(
+            "no administrative areas are loaded; run `registry load-areas` or `registry demo`"
+        )
+    return AreaLocator([r.code for r in rows], [to_shape(r.geom) for r in rows])
+
+
+locators = PerDatabase(_build_locator, _subdistrict_count)
 
 
 def assign_areas(

@@ -1,0 +1,81 @@
+"""Thai and English: Flask-Babel with Thai as the default language.
+
+Catalogues live as .po files in registry/translations; they are compiled to .mo in the
+instance folder when the app starts (and again only when a .po file is newer), so there is no
+build step to forget and nothing binary in the repository.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, g, request
+from flask_babel import Babel, format_datetime, format_timedelta, get_locale
+
+LANGUAGES = ("th", "en")
+DEFAULT_LANGUAGE = "th"
+TIMEZONE = "Asia/Bangkok"
+SOURCE_DIR = Path(__file__).with_name("translations")
+
+babel = Babel()
+
+
+def select_language() -> str:
+    """?lang= wins (and is remembered in a cookie by the response hook), then the cookie."""
+    asked = request.args.get("lang")
+    if asked in LANGUAGES:
+        g.language_choice = asked
+        return asked
+    remembered = request.cookies.get("lang")
+    return remembered if remembered in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def compile_catalogues(target: Path) -> Path:
+    for po_path in SOURCE_DIR.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = target / po_path.relative_to(SOURCE_DIR).with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        mo_path.parent.mkdir(parents=True, exist_ok=True)
+        with po_path.open("rb") as po_file:
+            catalogue = read_po(po_file, locale=po_path.parts[-3])
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalogue)
+    return target
+
+
+def _remember_language(response):
+    choice = g.get("language_choice")
+    if choice:
+        response.set_cookie("lang", choice, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+def current_language() -> str:
+    return str(get_locale() or DEFAULT_LANGUAGE)
+
+
+def local_time(value: datetime | None) -> str:
+    """A UTC datetime shown in Bangkok time, in the page's language."""
+    return format_datetime(value, "medium") if value else ""
+
+
+def time_ago(value: datetime | None) -> str:
+    """'3 hours' / '3 ชั่วโมง', for 'confirmed ... ago'."""
+    if value is None:
+        return ""
+    return format_timedelta(datetime.now(UTC) - value, granularity="minute")
+
+
+def init_app(app: Flask) -> None:
+    translations = compile_catalogues(Path(app.instance_path) / "translations")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(translations))
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", TIMEZONE)
+    babel.init_app(app, locale_selector=select_language)
+    app.after_request(_remember_language)
+    app.jinja_env.globals.update(
+        current_language=current_language, local_time=local_time, time_ago=time_ago
+    )

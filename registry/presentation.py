@@ -1,0 +1,60 @@
+"""How facilities read to people: labels in the page's language, status as residents see it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+
+from .i18n import current_language
+from .models import Facility, utcnow
+from .vocabulary import FIELD_LABELS, STATUS_LABELS, TYPE_LABELS
+
+UNCONFIRMED_LABELS = ("ยังไม่ยืนยัน", "Unconfirmed")
+
+
+def _pick(labels: tuple[str, str]) -> str:
+    return labels[0] if current_language() == "th" else labels[1]
+
+
+def type_label(facility_type: str) -> str:
+    return _pick(TYPE_LABELS[facility_type])
+
+
+def field_label(name: str) -> str:
+    return _pick(FIELD_LABELS[name]) if name in FIELD_LABELS else name
+
+
+def status_label(status: str) -> str:
+    if status == "unconfirmed":
+        return _pick(UNCONFIRMED_LABELS)
+    return _pick(STATUS_LABELS[status])
+
+
+def facility_name(facility: Facility) -> str:
+    """The name in the page's language, falling back to the Thai name."""
+    if current_language() == "en" and facility.name_en:
+        return facility.name_en
+    return facility.name_th
+
+
+def resident_status(facility: Facility, now: datetime | None = None) -> str:
+    """'open' counts only while confirmed within the type's time; past it, 'unconfirmed'."""
+    ttl = (current_app.config.get("FRESHNESS_TTL_HOURS") or {}).get(facility.type)
+    if facility.status != "open" or ttl is None:
+        return facility.status
+    confirmed = facility.status_confirmed_at
+    now = now or utcnow()
+    if confirmed is None or (now - confirmed).total_seconds() > ttl * 3600:
+        return "unconfirmed"
+    return "open"
+
+
+def directions_links(from_lat: float | None, from_lon: float | None, facility_point) -> dict:
+    lat, lon = facility_point
+    origin = f"{from_lat},{from_lon}" if from_lat is not None else ""
+    google = f"https://www.google.com/maps/dir/?api=1&destination={lat},{lon}"
+    osm = f"https://www.openstreetmap.org/directions?route={origin};{lat},{lon}"
+    if origin:
+        google += f"&origin={origin}"
+    return {"google": google, "osm": osm}

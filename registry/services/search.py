@@ -1,0 +1,147 @@
+"""A resident's nearest-site question, parsed once for the API and the page alike."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flask import current_app
+from geo.places import PlaceMatch
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from geo.nearest import NearestResult
+
+from ..errors import ValidationError
+from ..models import Facility, utcnow
+from ..vocabulary import AGE_GROUPS, DOSES, FACILITY_TYPES, TEST_METHODS, VACCINE_BRANDS
+from .catalog import SiteFilter, nearest_sites
+from .places import search_places
+
+PARAMETERS = (
+    "lat", "lon", "place", "type", "k", "open_now", "walk_in", "vaccine_brand", "dose",
+    "age_group", "test_method", "max_km",
+)  # fmt: skip
+MAX_K = 100
+
+
+@dataclass(frozen=True)
+class NearestQuery:
+    lon: float
+    lat: float
+    k: int
+    site_filter: SiteFilter
+    max_distance_m: float | None
+    place: PlaceMatch | None = None
+
+
+@dataclass(frozen=True)
+class NearestAnswer:
+    query: NearestQuery
+    facilities: list[Facility]
+    distance_m: list[float]
+    bearing_deg: list[float]
+    widened: bool
+
+
+def _number(args: Mapping[str, str], name: str, low: float, high: float, what: str) -> float:
+    raw = args[name]
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        raise ValidationError(f"parameter '{name}': {raw!r} is not a number", field=name) from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ValidationError(
+            f"parameter '{name}': {raw!r} is not {what} between {low:g} and {high:g}", field=name
+        )
+    return value
+
+
+def _choice(args, name: str, allowed: tuple[str, ...]) -> str | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    if raw not in allowed:
+        raise ValidationError(
+            f"parameter '{name}': {raw!r} is not one of {', '.join(allowed)}", field=name
+        )
+    return raw
+
+
+def _flag(args, name: str, default: bool | None) -> bool | None:
+    raw = (args.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValidationError(f"parameter '{name}': {raw!r} is not true or false", field=name)
+
+
+def parse_query(session: Session, args: Mapping[str, str]) -> NearestQuery:
+    """Check every parameter and resolve a place name to its point. 400s name the parameter."""
+    place = None
+    if args.get("lat") or args.get("lon"):
+        for name in ("lat", "lon"):
+            if not args.get(name):
+                raise ValidationError(f"give both 'lat' and 'lon'; '{name}' is missing", field=name)
+        lat = _number(args, "lat", -90, 90, "a latitude")
+        lon = _number(args, "lon", -180, 180, "a longitude")
+    elif (args.get("place") or "").strip():
+        matches = search_places(session, args["place"], limit=1)
+        if not matches:
+            raise ValidationError(
+                f"parameter 'place': no province, district or subdistrict matches "
+                f"{args['place']!r}",
+                field="place",
+            )
+        place = matches[0]
+        lon, lat = place.lon, place.lat
+    else:
+        raise ValidationError("say where: give 'lat' and 'lon', or a 'place' name", field="lat")
+    types = tuple(t.strip() for t in (args.get("type") or "").split(",") if t.strip())
+    for facility_type in types:
+        if facility_type not in FACILITY_TYPES:
+            raise ValidationError(
+                f"parameter 'type': {facility_type!r} is not one of {', '.join(FACILITY_TYPES)}",
+                field="type",
+            )
+    k = int(_number(args, "k", 1, MAX_K, "a count")) if args.get("k") else 10
+    max_km = _number(args, "max_km", 0.1, 2000, "a distance in km") if args.get("max_km") else None
+    site_filter = SiteFilter(
+        types=types,
+        open_now=bool(_flag(args, "open_now", True)),
+        walk_in=_flag(args, "walk_in", None),
+        vaccine_brand=_choice(args, "vaccine_brand", VACCINE_BRANDS),
+        dose=_choice(args, "dose", DOSES),
+        age_group=_choice(args, "age_group", AGE_GROUPS),
+        test_method=_choice(args, "test_method", TEST_METHODS),
+    )
+    return NearestQuery(lon, lat, k, site_filter, max_km * 1000 if max_km else None, place)
+
+
+def answer(session: Session, query: NearestQuery) -> NearestAnswer:
+    """Run the query against the live catalog and load the facilities, nearest first."""
+    result: NearestResult | None = nearest_sites(
+        session,
+        query.lon,
+        query.lat,
+        k=query.k,
+        site_filter=query.site_filter,
+        now=utcnow(),
+        max_distance_m=query.max_distance_m,
+        ttl_hours=current_app.config.get("FRESHNESS_TTL_HOURS"),
+    )
+    if result is None or len(result) == 0:
+        return NearestAnswer(query, [], [], [], False)
+    ids = [int(i) for i in result.ids]
+    rows = {f.id: f for f in session.scalars(select(Facility).where(Facility.id.in_(ids)))}
+    return NearestAnswer(
+        query,
+        [rows[i] for i in ids],
+        [float(d) for d in result.distance_m],
+        [float(b) for b in result.bearing_deg],
+        bool(result.widened),
+    )
