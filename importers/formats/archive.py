@@ -1,0 +1,75 @@
+"""Zip archives: a zipped shapefile, or a single table or layer file zipped for sending.
+
+``.kmz`` is a zipped KML and goes the same way.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable, Collection
+from pathlib import PurePosixPath
+
+from importers.errors import ImportFormatError
+from importers.formats.base import RawTable, Reader
+from importers.formats.ogr import ShapefileReader
+
+
+class ZipReader(Reader):
+    name = "zip"
+    extensions = (".zip", ".kmz")
+    label = "zipped Shapefile, KMZ, or one zipped file"
+
+    def __init__(self, reader_for_extension: Callable[[str], Reader | None]) -> None:
+        self._reader_for_extension = reader_for_extension
+
+    def read_bytes(
+        self,
+        data: bytes,
+        file_name: str,
+        *,
+        sheet: str | None = None,
+        extra_headers: Collection[str] = (),
+    ) -> RawTable:
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = [
+                    n for n in archive.namelist() if not n.endswith("/") and "__MACOSX" not in n
+                ]
+                if any(n.lower().endswith(".shp") for n in names):
+                    member = None
+                else:
+                    member = self._single_member(names, file_name)
+                    inner = archive.read(member)
+        except zipfile.BadZipFile:
+            raise ImportFormatError(
+                "is not a readable zip archive: the file is cut off or damaged",
+                file_name=file_name,
+            ) from None
+        if member is None:
+            return ShapefileReader().read_bytes(
+                data, file_name, sheet=sheet, extra_headers=extra_headers
+            )
+        reader = self._reader_for_extension(PurePosixPath(member).suffix.lower())
+        inner_name = f"{file_name}/{member}"
+        return reader.read_bytes(inner, inner_name, sheet=sheet, extra_headers=extra_headers)
+
+    def _single_member(self, names: list[str], file_name: str) -> str:
+        readable = [
+            n
+            for n in names
+            if self._reader_for_extension(PurePosixPath(n).suffix.lower()) not in (None, self)
+        ]
+        if len(readable) == 1:
+            return readable[0]
+        listing = ", ".join(names[:10]) or "nothing"
+        if not readable:
+            raise ImportFormatError(
+                f"holds no shapefile and no file that can be imported (it holds: {listing})",
+                file_name=file_name,
+            )
+        raise ImportFormatError(
+            f"holds several files that could be imported ({', '.join(readable[:10])}); "
+            "send one at a time",
+            file_name=file_name,
+        )

@@ -1,0 +1,160 @@
+"""CSV and other delimited text: UTF-8 (with or without BOM), TIS-620 (cp874), UTF-16 with BOM.
+
+The encoding is decided strictly: UTF-8 first, then cp874 (Thai Windows, a superset of
+TIS-620), and a file that is neither is refused rather than read as mojibake. The delimiter
+(``,``, ``;``, tab or ``|``) is the one that splits the first lines most consistently. Row
+numbers are record numbers counting the header and blank lines, which is the row number the
+file shows when opened in a spreadsheet.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections import Counter
+from collections.abc import Collection
+
+import pandas as pd
+
+from importers.errors import ImportFormatError
+from importers.formats.base import RawTable, Reader, table_from_grid
+
+_DELIMITERS = (",", ";", "\t", "|")
+_SNIFF_LINES = 50
+# A Thai vowel or tone mark can only follow a consonant or another mark.
+_THAI_MARK = "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e"
+_STRAY_MARK = re.compile(rf"(?<![\u0e01-\u0e2e{_THAI_MARK}])[{_THAI_MARK}]")
+_ANY_MARK = re.compile(rf"[{_THAI_MARK}]")
+
+
+def decode_text(data: bytes, file_name: str) -> tuple[str, str]:
+    """The file's text and the encoding it was read with.
+
+    Raises
+    ------
+    ImportFormatError
+        For binary data, UTF-16 without a byte-order mark, and text in any other encoding.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise ImportFormatError(
+                "starts like UTF-16 text but cannot be decoded as UTF-16", file_name=file_name
+            ) from None
+    if b"\x00" in data[:4096]:
+        raise ImportFormatError(
+            "contains NUL bytes: it is a binary file or UTF-16 text without a byte-order "
+            "mark, not CSV; save it as 'CSV UTF-8'",
+            file_name=file_name,
+        )
+    try:
+        return data.decode("utf-8-sig"), "utf-8-sig" if data.startswith(
+            codecs.BOM_UTF8
+        ) else "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp874")
+    except UnicodeDecodeError as exc:
+        raise ImportFormatError(
+            f"the text is neither UTF-8 nor TIS-620/cp874 (byte 0x{data[exc.start]:02x} at "
+            f"position {exc.start}); save it as 'CSV UTF-8'",
+            file_name=file_name,
+        ) from None
+    sample = text[:262_144]  # enough text to tell Thai from another 8-bit encoding
+    marks = len(_ANY_MARK.findall(sample))
+    if marks and len(_STRAY_MARK.findall(sample)) > 0.2 * marks:
+        raise ImportFormatError(
+            "the text is not UTF-8 and does not read as Thai in TIS-620/cp874 either (another "
+            "encoding?); save it as 'CSV UTF-8'",
+            file_name=file_name,
+        )
+    return text, "cp874"
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the first non-empty lines into the most consistent columns."""
+    return _sniff(text)[0]
+
+
+def _sniff(text: str) -> tuple[str, int]:
+    """The delimiter, and the widest of the first lines split by it."""
+    lines = [line for line in text[:65536].splitlines()[: _SNIFF_LINES * 2] if line.strip()]
+    lines = lines[:_SNIFF_LINES]
+    best, best_score, best_width = ",", (False, 0.0, 0), 1
+    for delimiter in _DELIMITERS:
+        if not any(delimiter in line for line in lines):
+            continue
+        try:
+            counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+        except csv.Error:
+            continue
+        width, frequency = Counter(counts).most_common(1)[0]
+        score = (width > 1, frequency / len(counts), width)
+        if score > best_score:
+            best, best_score, best_width = delimiter, score, max(counts)
+    return best, best_width
+
+
+class DelimitedReader(Reader):
+    """CSV, TSV and delimited ``.txt`` files."""
+
+    name = "csv"
+    extensions = (".csv", ".tsv", ".txt")
+    label = "CSV"
+
+    def read_bytes(
+        self,
+        data: bytes,
+        file_name: str,
+        *,
+        sheet: str | None = None,
+        extra_headers: Collection[str] = (),
+    ) -> RawTable:
+        text, encoding = decode_text(data, file_name)
+        if not text.strip():
+            raise ImportFormatError("the file is empty", file_name=file_name)
+        delimiter, width = _sniff(text)
+        grid = _parse(data, text, encoding, delimiter, width, file_name)
+        return table_from_grid(
+            grid,
+            format=self.name,
+            file_name=file_name,
+            extra_headers=extra_headers,
+            encoding=encoding,
+        )
+
+
+def _parse(
+    data: bytes, text: str, encoding: str, delimiter: str, width: int, file_name: str
+) -> pd.DataFrame:
+    """All records, header and title rows included, one grid row per record."""
+    options = {
+        "sep": delimiter,
+        "header": None,
+        # Named columns let narrower title rows through; a wider row later falls back below.
+        "names": range(width),
+        "dtype": object,
+        "na_filter": False,
+        "skip_blank_lines": False,
+        "quotechar": '"',
+    }
+    try:
+        # The C parser reads the bytes directly: about twice as fast as parsing the text.
+        if encoding == "utf-16":
+            return pd.read_csv(io.StringIO(text), **options)
+        return pd.read_csv(io.BytesIO(data), encoding=encoding, **options)
+    except (pd.errors.ParserError, ValueError):
+        pass  # a row wider than the first lines: parse with the csv module
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        raise ImportFormatError(
+            f"cannot be read as CSV ({exc}); the file may be cut off inside a quoted value",
+            file_name=file_name,
+        ) from None
+    width = max((len(r) for r in rows), default=0)
+    return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)

@@ -1,0 +1,141 @@
+"""Excel workbooks (.xlsx, .xlsm) through openpyxl in read-only mode.
+
+Real sheets carry title rows (often merged across the table) and notes above the header, and
+workbooks hold several sheets (a summary, the list, a lookup table). The header is the first
+row among the top 15 that names enough registry fields; the sheet is the one asked for, else
+the first whose top rows contain such a header. Date cells come through as ISO text, numbers
+without a spurious ``.0``. Formulas give their cached values.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+import zipfile
+from collections.abc import Collection
+
+import pandas as pd
+
+from importers.errors import ImportFormatError
+from importers.formats.base import (
+    HEADER_MIN_FIELDS,
+    HEADER_SEARCH_ROWS,
+    RawTable,
+    Reader,
+    cell_text,
+    choice_note,
+    find_header,
+    table_from_grid,
+)
+
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+class ExcelReader(Reader):
+    """Excel 2007+ workbooks."""
+
+    name = "xlsx"
+    extensions = (".xlsx", ".xlsm")
+    label = "Excel"
+
+    def read_bytes(
+        self,
+        data: bytes,
+        file_name: str,
+        *,
+        sheet: str | None = None,
+        extra_headers: Collection[str] = (),
+    ) -> RawTable:
+        if data.startswith(_OLE2_MAGIC):
+            raise ImportFormatError(
+                "is an Excel 97-2003 workbook (.xls); open it in Excel or LibreOffice and save "
+                "it as .xlsx",
+                file_name=file_name,
+            )
+        # Imported lazily: openpyxl is slow to import and only Excel files need it.
+        import openpyxl
+
+        try:
+            with warnings.catch_warnings():
+                # openpyxl warns about styles and extensions it ignores; they do not matter here.
+                warnings.simplefilter("ignore")
+                workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except zipfile.BadZipFile:
+            raise ImportFormatError(
+                "is not a readable .xlsx workbook: the file is cut off or damaged",
+                file_name=file_name,
+            ) from None
+        except Exception as exc:  # openpyxl raises many types for damaged packages
+            raise ImportFormatError(
+                f"is not a readable .xlsx workbook ({type(exc).__name__}: {exc})",
+                file_name=file_name,
+            ) from None
+        try:
+            worksheet, problems = _choose_sheet(workbook, sheet, extra_headers, file_name)
+            worksheet.reset_dimensions()
+            try:
+                rows = [
+                    [cell_text(v) for v in row] for row in worksheet.iter_rows(values_only=True)
+                ]
+            except (zipfile.BadZipFile, KeyError, ValueError, EOFError, OSError) as exc:
+                raise ImportFormatError(
+                    f"sheet {worksheet.title!r} cannot be read: the file is cut off or damaged "
+                    f"({type(exc).__name__})",
+                    file_name=file_name,
+                ) from None
+        finally:
+            workbook.close()
+        width = max((len(r) for r in rows), default=0)
+        if not width:
+            raise ImportFormatError(f"sheet {worksheet.title!r} is empty", file_name=file_name)
+        grid = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
+        return table_from_grid(
+            grid,
+            format=self.name,
+            file_name=file_name,
+            extra_headers=extra_headers,
+            layer=worksheet.title,
+            problems=problems,
+        )
+
+
+def _top_rows(worksheet) -> list[list[str | None]]:
+    # Some writers record wrong sheet dimensions (A1:A1); read-only mode would trust them.
+    worksheet.reset_dimensions()
+    rows = []
+    for row in worksheet.iter_rows(max_row=HEADER_SEARCH_ROWS * 2, values_only=True):
+        rows.append([cell_text(v) for v in row])
+    return rows
+
+
+def _choose_sheet(workbook, sheet: str | None, extra_headers: Collection[str], file_name: str):
+    names = workbook.sheetnames
+    if sheet is not None:
+        wanted = str(sheet).strip()
+        for name in names:
+            if name == wanted or name.strip().casefold() == wanted.casefold():
+                return workbook[name], []
+        raise ImportFormatError(
+            f"has no sheet {wanted!r}; its sheets are: {', '.join(repr(n) for n in names)}",
+            file_name=file_name,
+        )
+    if len(names) == 1:
+        return workbook[names[0]], []
+    first_non_empty = None
+    for name in names:
+        worksheet = workbook[name]
+        rows = [r for r in _top_rows(worksheet) if any(v not in (None, "") for v in r)]
+        if not rows:
+            continue
+        if first_non_empty is None:
+            first_non_empty = name
+        _, count = find_header(rows, extra_headers)
+        if count >= HEADER_MIN_FIELDS:
+            others = [n for n in names if n != name]
+            note = choice_note("sheet", name, others, "the first with recognisable headers")
+            return worksheet, [note]
+    if first_non_empty is None:
+        raise ImportFormatError("every sheet is empty", file_name=file_name)
+    others = [n for n in names if n != first_non_empty]
+    note = choice_note("sheet", first_non_empty, others, "no sheet has recognisable headers")
+    return workbook[first_non_empty], [note]
