@@ -142,7 +142,7 @@ class NearestIndex:
         self._ids = ids
         self._lon = lon
         self._lat = lat
-        self._xyz = _ecef(lon, lat)
+        self._xyz = ecef(lon, lat)
         self._xyz.flags.writeable = False
         self._full = _Searchable(cKDTree(self._xyz), _read_only(np.arange(len(ids))))
         # Keyed by the packed mask bits; an OrderedDict kept in least-recently-used order.
@@ -438,7 +438,7 @@ class NearestIndex:
         out_distance: np.ndarray,
     ) -> None:
         tree = searchable.tree
-        xyz = _ecef(lon, lat)
+        xyz = ecef(lon, lat)
         if tree.n == 1:
             out_positions[:] = searchable.positions[0]
             out_distance[:] = _GEOD.inv(
@@ -582,8 +582,18 @@ class NearestIndex:
 # -- geometry ---------------------------------------------------------------------------------
 
 
-def _ecef(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """ECEF coordinates (metres) of points on the WGS 84 ellipsoid surface, shape (n, 3)."""
+def ecef(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """ECEF coordinates (metres) of points on the WGS 84 ellipsoid surface, shape (n, 3).
+
+    The straight line between two such points is never longer than their geodesic, so a
+    KD-tree ball of chord radius r holds every point within geodesic distance r.
+
+    Examples
+    --------
+    >>> xyz = ecef(np.array([100.0]), np.array([0.0]))
+    >>> round(float(np.hypot(xyz[0, 0], xyz[0, 1])))  # the equatorial radius
+    6378137
+    """
     lon = np.radians(lon)
     lat = np.radians(lat)
     sin_lat = np.sin(lat)
@@ -597,7 +607,7 @@ def _ecef(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 
 
 def _ecef_point(lon: float, lat: float) -> tuple[float, float, float]:
-    # The scalar twin of _ecef, without NumPy's per-call overhead on the single-query path.
+    # The scalar twin of ecef, without NumPy's per-call overhead on the single-query path.
     lon = math.radians(lon)
     lat = math.radians(lat)
     sin_lat = math.sin(lat)

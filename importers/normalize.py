@@ -52,7 +52,7 @@ from importers.columns import load_mapping as _load_mapping
 from importers.errors import ImportFormatError, ImportOptionError
 from importers.formats import RawTable, reader_for
 from importers.formats.base import load_source
-from importers.provinces import match_province
+from importers.provinces import match_province, province_in_address
 from importers.report import ERROR, WARNING, ImportReport, Problem, quote
 from registry.vocabulary import COMMON_FIELDS, FACILITY_TYPES, TYPE_FIELDS, FieldSpec
 
@@ -650,6 +650,14 @@ class _Normaliser:
                             f"({match.province.name_en}, {match.code}), the closest spelling"
                         )
                     self.at(i, column, cells[i], rule, WARNING)
+        address = self.cells("address") if cells is None else None
+        if address is not None:
+            # No province column: Thai addresses name the province before the postcode.
+            found = {value: province_in_address(value) for value in pd.unique(address)}
+            codes = np.array(
+                [m.code if (m := found.get(v)) is not None else None for v in address],
+                dtype=object,
+            )
         self.out["province_code_stated"] = codes
         for target in ("district", "subdistrict"):
             cleaned = _clean_text(self.cells(target))

@@ -181,3 +181,30 @@ def _fuzzy(key: str, index: _Index) -> ProvinceMatch | None:
     if len(ranked) > 1 and score - ranked[1][1][0] < _FUZZY_MARGIN:
         return None
     return ProvinceMatch(index.provinces[code], False, spelling, score)
+
+
+_BEFORE_POSTCODE = re.compile(r"(?:จังหวัด|จ\.)?\s*([\u0e00-\u0e7fA-Za-z .]+?)\s*\d{5}\b")
+
+
+def province_in_address(address: str, path: Path = MAPPING_FILE) -> ProvinceMatch | None:
+    """The province named in a Thai postal address, if it can be told exactly.
+
+    Thai addresses end with the province and a five-digit postcode; only an exact name (or
+    known alias) counts, never a guess, since a whole address holds many other names.
+
+    Examples
+    --------
+    >>> province_in_address("25/1 หมู่ 7 ตำบล อ่าวนาง อำเภอเมืองกระบี่ กระบี่ 81210 ไทย").code
+    'TH81'
+    >>> province_in_address("no postcode here") is None
+    True
+    """
+    if not isinstance(address, str):
+        return None
+    for candidate in reversed(_BEFORE_POSTCODE.findall(address)):
+        words = candidate.split()
+        for start in range(len(words)):
+            match = match_province(" ".join(words[start:]), path)
+            if match is not None and match.exact:
+                return match
+    return None

@@ -5,6 +5,7 @@ Commands are thin: they call the same services as the web and API.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -17,8 +18,9 @@ from tqdm import tqdm
 from . import DATA_DIR, create_app, migrate
 from .db import db
 from .errors import RegistryError
-from .models import Area
+from .models import Area, ImportBatch
 from .services import facilities as service
+from .services import imports
 from .services.areas import load_boundaries
 from .services.bulk import upsert_facilities
 
@@ -65,7 +67,7 @@ def load_areas_command(data_dir: Path, force: bool) -> None:
 @click.option("--data-dir", type=click.Path(path_type=Path, exists=True), default=DATA_DIR)
 def demo_command(data_dir: Path) -> None:
     """Migrate, load areas and the real demo facilities. Safe to run again: nothing doubles."""
-    from .demo import DEMO_FACILITY_FILES
+    from .demo import DEMO_FACILITY_FILES, DEMO_VACCINATION_SITES
 
     migrate.upgrade(db.engine)
     _load_areas(data_dir, force=False)
@@ -88,6 +90,33 @@ def demo_command(data_dir: Path) -> None:
             tqdm.write(f"  row {outcome.row} rejected: {outcome.message}")
         if len(rejected) > MAX_LISTED:
             tqdm.write(f"  ... and {len(rejected) - MAX_LISTED} more rejected rows")
+    _demo_vaccination_sites(data_dir / DEMO_VACCINATION_SITES)
+
+
+def _demo_vaccination_sites(path: Path) -> None:
+    """The 2021 vaccination sites go through the importer, like any official's list."""
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    done = db.session.scalar(
+        select(ImportBatch.id).where(
+            ImportBatch.file_sha256 == digest, ImportBatch.status == "committed"
+        )
+    )
+    if done:
+        click.echo(f"{path.name}: already imported as batch {done}")
+        return
+    outcome = imports.commit_import(
+        db.session,
+        data,
+        path.name,
+        actor_name="demo loader",
+        facility_type="vaccination_site",
+        source="moph_vaccination_sites",
+        tolerance_m=current_app.config["COAST_TOLERANCE_M"],
+        valid_rows_only=True,
+    )
+    db.session.commit()
+    click.echo(outcome.summary())
 
 
 @click.group("facility", cls=AppGroup)
@@ -203,12 +232,114 @@ def facility_history(facility_id: int) -> None:
         )
 
 
+def _print_outcome(outcome) -> None:
+    click.echo(outcome.summary())
+    errors = outcome.errors
+    for problem in errors[:MAX_LISTED]:
+        click.echo(f"  error: {problem['message']}")
+    if len(errors) > MAX_LISTED:
+        click.echo(f"  ... and {len(errors) - MAX_LISTED} more errors")
+    warnings = [p for p in outcome.problems if p["severity"] == "warning"]
+    for problem in warnings[:MAX_LISTED]:
+        click.echo(f"  warning: {problem['message']}")
+    if len(warnings) > MAX_LISTED:
+        click.echo(f"  ... and {len(warnings) - MAX_LISTED} more warnings")
+    for duplicate in outcome.duplicates[:MAX_LISTED]:
+        click.echo(
+            f"  likely duplicate: facilities {duplicate['facility_id']} and "
+            f"{duplicate['other_facility_id']}: {duplicate['reason']}"
+        )
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--type", "facility_type", help="Facility type when the file has no type column.")
+@click.option("--source", help="Source name kept with every record (default: the file name).")
+@click.option("--crs", help="Coordinate system of the file, e.g. EPSG:32647 (UTM 47N).")
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV or JSON file mapping the file's headers to registry fields.",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option(
+    "--valid-rows-only",
+    is_flag=True,
+    help="Commit the valid rows even when others have errors (default: all or nothing).",
+)
+@click.option("--by", "actor", default="cli", show_default=True, help="Who runs the import.")
+@with_appcontext
+def import_command(file, facility_type, source, crs, mapping, dry_run, valid_rows_only, actor):
+    """Import a facility list (CSV, XLSX, GeoJSON, zipped Shapefile, GeoPackage, KML)."""
+    options = {
+        "actor_name": actor,
+        "facility_type": facility_type,
+        "source": source,
+        "crs": crs,
+        "mapping": mapping,
+        "tolerance_m": current_app.config["COAST_TOLERANCE_M"],
+    }
+    steps = ("reading and validating", "matching and writing", "flagging likely duplicates")
+    with tqdm(total=len(steps), desc=file.name, unit="step") as bar:
+
+        def progress(step: str) -> None:
+            bar.set_postfix_str(step)
+            bar.update(0 if step == steps[0] else 1)
+
+        try:
+            if dry_run:
+                outcome = imports.preview_import(
+                    db.session, file.read_bytes(), file.name, **options
+                )
+            else:
+                outcome = imports.commit_import(
+                    db.session,
+                    file.read_bytes(),
+                    file.name,
+                    valid_rows_only=valid_rows_only,
+                    progress=progress,
+                    **options,
+                )
+                db.session.commit()
+            bar.update(bar.total - bar.n)
+        except imports.ImportRejectedError as error:
+            db.session.rollback()
+            _print_outcome(error.outcome)
+            raise click.ClickException(error.message) from None
+        except RegistryError as error:
+            _fail(error)
+    _print_outcome(outcome)
+    if dry_run:
+        click.echo("dry run: nothing was written")
+    else:
+        click.echo(f"committed as import batch {outcome.batch_id}")
+
+
+@click.command("import-undo")
+@click.argument("batch_id", type=int)
+@click.option("--by", "actor", required=True, help="Who undoes the batch.")
+@with_appcontext
+def import_undo_command(batch_id: int, actor: str) -> None:
+    """Undo one import batch: deactivate what it created, revert what it changed."""
+    try:
+        counts = imports.undo_import(db.session, batch_id, actor_name=actor)
+        db.session.commit()
+    except RegistryError as error:
+        _fail(error)
+    click.echo(
+        f"import batch {batch_id} undone: {counts['deactivated']} facilities deactivated, "
+        f"{counts['reverted']} fields reverted"
+    )
+
+
 def init_app(app: Flask) -> None:
     for command in (
         init_db_command,
         load_areas_command,
         demo_command,
         facility_group,
+        import_command,
+        import_undo_command,
     ):
         app.cli.add_command(command)
 

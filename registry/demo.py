@@ -83,6 +83,9 @@ def phitsanulok_checkpoints(path: Path) -> Iterator[dict[str, Any]]:
         }
 
 
+# Loaded through the importer (registry.services.imports), as an official's list would be.
+DEMO_VACCINATION_SITES = "vaccination_sites_2021-06-20.geojson"
+
 DEMO_FACILITY_FILES = (
     ("moph_hospitals_geojson_health.geojson", moph_hospitals),
     ("covid_checkpoints_chkpnt_th.geojson", covid_checkpoints),

@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -166,3 +167,43 @@ class RegistryState(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     data_version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ImportBatch(Base):
+    """One committed import: who, when, which file (name and hash), counts and the report."""
+
+    __tablename__ = "import_batch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    file_name: Mapped[str] = mapped_column(String(300))
+    file_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    format: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(100))
+    options: Mapped[dict] = mapped_column(JSON)
+    counts: Mapped[dict] = mapped_column(JSON)
+    report: Mapped[list] = mapped_column(JSON)
+    # The change set of the batch's writes: its changes carry source_ref "batch:<id>".
+    data_version: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), default="committed")  # or "undone"
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undone_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class DuplicateCandidate(Base):
+    """Two facilities that look like the same site, waiting for a person to decide."""
+
+    __tablename__ = "duplicate_candidate"
+    __table_args__ = (UniqueConstraint("facility_id", "other_facility_id", name="uq_duplicate"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), index=True)
+    other_facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(300))
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    status: Mapped[str] = mapped_column(String(20), default="open")  # dismissed, merged
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_by: Mapped[str | None] = mapped_column(String(200))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

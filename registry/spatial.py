@@ -6,11 +6,12 @@ the list of spatial indexes, and never tests the dialect itself.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, Engine, Integer, column, event, func, text
+from sqlalchemy import JSON, ColumnElement, Connection, Engine, Integer, column, event, func, text
 from sqlalchemy.engine import URL
 
 from .errors import ConfigurationError
@@ -102,6 +103,55 @@ def _postgis_bbox_filter(geom, _table_name: str, _pk, bbox) -> ColumnElement[boo
     return geom.op("&&")(func.ST_MakeEnvelope(west, south, east, north, 4326))
 
 
+def _postgis_bulk_insert(connection: Connection, table, rows: list[dict], return_ids: bool):
+    """COPY, as ogr2ogr does; ids are taken from the table's sequence beforehand."""
+    columns = sorted(set().union(*rows))
+    ids: list[int] = []
+    if return_ids:
+        ids = list(
+            connection.execute(
+                text(
+                    f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"n": len(rows)},
+            ).scalars()
+        )
+        columns = ["id", *columns]
+        rows = [{**row, "id": i} for row, i in zip(rows, ids, strict=True)]
+    # COPY's text format: JSON columns as JSON text; geometry travels as EWKT.
+    as_json = [isinstance(table.c[c].type, JSON) for c in columns]
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    cursor = connection.connection.dbapi_connection.cursor()
+    names = ", ".join(f'"{c}"' for c in columns)
+    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            values = [row.get(c) for c in columns]
+            for i, is_json in enumerate(as_json):
+                if is_json and values[i] is not None:
+                    values[i] = encode(values[i])
+            copy.write_row(values)
+    cursor.close()
+    return ids
+
+
+def _spatialite_bulk_insert(connection: Connection, table, rows: list[dict], return_ids: bool):
+    """One executemany; SQLite cannot order RETURNING rows, so ids are numbered beforehand.
+
+    The writer holds the database lock (services raise the data version first), so the next
+    ids are known.
+    """
+    columns = sorted(set().union(*rows))
+    rows = [{c: row.get(c) for c in columns} for row in rows]
+    ids: list[int] = []
+    if return_ids:
+        start = connection.execute(func.coalesce(func.max(table.c.id), 0).select()).scalar_one()
+        ids = list(range(start + 1, start + 1 + len(rows)))
+        rows = [{**row, "id": i} for row, i in zip(rows, ids, strict=True)]
+    connection.execute(table.insert(), rows)
+    return ids
+
+
 @dataclass(frozen=True)
 class SpatialDialect:
     """The operations whose SQL differs between the two spatial databases."""
@@ -110,14 +160,24 @@ class SpatialDialect:
     configure_engine: Callable[[Engine], None]
     spatial_indexes: Callable[[Connection], set[tuple[str, str]]]
     bbox_filter: Callable[..., ColumnElement[bool]]
+    # Insert many rows fast; with return_ids, the new ids in the order of the rows.
+    bulk_insert: Callable[[Connection, object, list[dict], bool], list[int]]
 
 
 DIALECTS: dict[str, SpatialDialect] = {
     "sqlite": SpatialDialect(
-        "spatialite", _configure_spatialite, _spatialite_spatial_indexes, _spatialite_bbox_filter
+        "spatialite",
+        _configure_spatialite,
+        _spatialite_spatial_indexes,
+        _spatialite_bbox_filter,
+        _spatialite_bulk_insert,
     ),
     "postgresql": SpatialDialect(
-        "postgis", _configure_postgis, _postgis_spatial_indexes, _postgis_bbox_filter
+        "postgis",
+        _configure_postgis,
+        _postgis_spatial_indexes,
+        _postgis_bbox_filter,
+        _postgis_bulk_insert,
     ),
 }
 

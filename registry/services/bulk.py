@@ -1,26 +1,28 @@
 """Many facilities at once: one upsert for importers and the demo loader.
 
 Rows are matched to existing facilities by (source, source_id), else by hcode within the same
-type; new rows are created, changed rows become audited changes, unchanged rows are left
-alone, so loading the same list twice changes nothing the second time. Area assignment is
-vectorised over the whole batch; the batch is one data version and one change set.
+type, else by source, type and Thai name (see _Matcher). New rows are created, changed rows
+become audited changes and unchanged rows are left alone, so loading the same list twice
+changes nothing the second time. Area assignment is vectorised over the whole batch; the
+batch is one data version and one change set.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from geoalchemy2.shape import from_shape
 from shapely import Point
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..errors import ConflictError, OutsideThailandError, RegistryError
 from ..models import Facility, FacilityChange, utcnow
+from ..spatial import spatial_dialect
 from .areas import assign_many
 from .facilities import (
     AREA_FIELDS,
@@ -35,6 +37,12 @@ from .facilities import (
 )
 
 _CHUNK = 500  # keys per IN (...) query
+# Evidence about the areas (what the source states, the note on a mismatch): written along with
+# a real change, but never a reason to change a facility. Lists differ in how they state areas
+# (a province column in one week, only an address in the next); that is not news.
+EVIDENCE_FIELDS = frozenset(
+    {"stated_province_code", "stated_district_code", "stated_subdistrict_code", "area_note"}
+)
 
 
 @dataclass
@@ -67,28 +75,58 @@ def _none_for_nan(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _existing(session: Session, rows: list[dict[str, Any]]) -> tuple[dict, dict]:
-    keys = {(r["source"], str(r["source_id"])) for r in rows if r.get("source_id")}
-    hcodes = {r["hcode"] for r in rows if r.get("hcode")}
-    by_key: dict[tuple[str, str], Facility] = {}
-    by_hcode: dict[tuple[str, str], Facility] = {}
-    key_list = sorted(keys)
-    for start in range(0, len(key_list), _CHUNK):
-        chunk = key_list[start : start + _CHUNK]
-        for facility in session.scalars(
-            select(Facility).where(tuple_(Facility.source, Facility.source_id).in_(chunk))
-        ):
-            by_key[(facility.source, facility.source_id)] = facility
-    hcode_list = sorted(hcodes)
-    for start in range(0, len(hcode_list), _CHUNK):
-        chunk = hcode_list[start : start + _CHUNK]
-        for facility in session.scalars(
-            select(Facility)
-            .where(Facility.hcode.in_(chunk), Facility.deleted_at.is_(None))
-            .order_by(Facility.id)
-        ):
-            by_hcode.setdefault((facility.type, facility.hcode), facility)
-    return by_key, by_hcode
+def _chunks(keys: set) -> Iterator[list]:
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), _CHUNK):
+        yield ordered[start : start + _CHUNK]
+
+
+class _Matcher:
+    """Finds the facility a row describes: by (source, source id), else by hcode within the
+    type, else (rows without any identifier) by the same source, type and exact Thai name when
+    that names exactly one active facility."""
+
+    def __init__(self, session: Session, rows: list[dict[str, Any]]) -> None:
+        self.by_key: dict[tuple[str, str], Facility] = {}
+        self.by_hcode: dict[tuple[str, str], Facility] = {}
+        self.by_name: dict[tuple[str, str, str], Facility | None] = {}
+        keys = {(r["source"], str(r["source_id"])) for r in rows if r.get("source_id")}
+        for chunk in _chunks(keys):
+            for facility in session.scalars(
+                select(Facility).where(tuple_(Facility.source, Facility.source_id).in_(chunk))
+            ):
+                self.by_key[(facility.source, facility.source_id)] = facility
+        active = Facility.deleted_at.is_(None)
+        for chunk in _chunks({r["hcode"] for r in rows if r.get("hcode")}):
+            for facility in session.scalars(
+                select(Facility).where(Facility.hcode.in_(chunk), active).order_by(Facility.id)
+            ):
+                self.by_hcode.setdefault((facility.type, facility.hcode), facility)
+        names = {
+            (r["source"], r["type"], r["name_th"])
+            for r in rows
+            if not r.get("source_id") and not r.get("hcode") and r.get("name_th")
+        }
+        for chunk in _chunks(names):
+            for facility in session.scalars(
+                select(Facility).where(
+                    tuple_(Facility.source, Facility.type, Facility.name_th).in_(chunk), active
+                )
+            ):
+                key = (facility.source, facility.type, facility.name_th)
+                # A name that two active facilities share identifies neither.
+                self.by_name[key] = None if key in self.by_name else facility
+
+    def find(self, row: dict[str, Any], values: dict[str, Any]) -> Facility | None:
+        if values.get("source_id"):
+            found = self.by_key.get((values["source"], values["source_id"]))
+            if found is not None:
+                return found
+        if values.get("hcode"):
+            return self.by_hcode.get((row["type"], values["hcode"]))
+        if not values.get("source_id"):
+            return self.by_name.get((values["source"], row["type"], values.get("name_th")))
+        return None
 
 
 def upsert_facilities(
@@ -97,13 +135,15 @@ def upsert_facilities(
     actor: Actor,
     *,
     tolerance_m: float,
+    allowed_area_prefixes: tuple[str, ...] | None = None,
 ) -> UpsertResult:
     """Create or update facilities from normalised records; report every row's outcome.
 
     Each record holds ``type``, ``lon``, ``lat``, registry field names, optionally stated
     ``province_code`` / ``district_code`` / ``subdistrict_code`` and ``row`` (its number in the
     source file, for messages). A record that fails validation is rejected with its message and
-    the rest go on; the caller decides whether any rejection aborts the whole batch.
+    the rest go on; the caller decides whether any rejection aborts the whole batch. With
+    ``allowed_area_prefixes`` rows whose location lies outside those area codes are rejected.
     Statuses are not marked as confirmed unless the record carries ``status_confirmed_at``.
     """
     rows = [_none_for_nan(record) for record in records]
@@ -138,13 +178,26 @@ def upsert_facilities(
         tolerance_m=tolerance_m,
         stated=[{n: c[0][n] for n in AREA_FIELDS if c[0].get(n)} for c in cleaned],
     )
-    by_key, by_hcode = _existing(session, [c[0] for c in cleaned])
+    matcher = _Matcher(session, [c[0] for c in cleaned])
     now = utcnow()
-    new_facilities: list[tuple[int, Facility, dict]] = []
+    new_rows: list[tuple[int, str, dict[str, Any]]] = []
+    pending: dict[tuple[str, str | None], int] = {}
     log_rows: list[dict[str, Any]] = []
     for (row, values, location), assignment in zip(cleaned, assignments, strict=True):
         if isinstance(assignment, OutsideThailandError):
             outcomes.append(RowOutcome(row["row"], "rejected", message=assignment.message))
+            continue
+        if allowed_area_prefixes is not None and not assignment.subdistrict_code.startswith(
+            tuple(allowed_area_prefixes)
+        ):
+            outcomes.append(
+                RowOutcome(
+                    row["row"],
+                    "rejected",
+                    message=f"location lies in {assignment.subdistrict_code}, outside your "
+                    f"area ({', '.join(allowed_area_prefixes)})",
+                )
+            )
             continue
         stated = {n: row[n] for n in AREA_FIELDS if row.get(n)}
         apply_assignment(values, assignment, stated)
@@ -153,31 +206,24 @@ def upsert_facilities(
         values["source_id"] = str(row["source_id"]) if row.get("source_id") else None
         values["location"] = [round(location[0], 7), round(location[1], 7)]
 
-        existing = by_key.get((values["source"], values["source_id"])) or (
-            by_hcode.get((row["type"], values.get("hcode"))) if values.get("hcode") else None
-        )
+        existing = matcher.find(row, values)
         if existing is None:
+            key = (values["source"], values["source_id"])
+            if values["source_id"] and key in pending:
+                message = f"repeats source id {values['source_id']} of row {pending[key]}"
+                outcomes.append(RowOutcome(row["row"], "rejected", message=message))
+                continue
+            pending[key] = row["row"]
             values["status"] = values.get("status") or "open"
-            facility = Facility(
-                type=row["type"],
-                version=1,
-                data_version=data_version,
-                created_at=now,
-                updated_at=now,
-                geom=from_shape(Point(*values["location"]), srid=4326),
-                **{k: v for k, v in values.items() if k != "location"},
-            )
-            session.add(facility)
-            new_facilities.append((row["row"], facility, values))
-            if facility.source_id:
-                by_key[(facility.source, facility.source_id)] = facility
+            new_rows.append((row["row"], row["type"], values))
             continue
         changed = {}
         for name, value in values.items():
             current = _location_of(existing) if name == "location" else getattr(existing, name)
             if _logged(value) != _logged(current):
                 changed[name] = (current, value)
-        if not changed:
+        if not set(changed) - EVIDENCE_FIELDS:
+            # What a source says about the areas is kept, but on its own it changes nothing.
             outcomes.append(RowOutcome(row["row"], "unchanged", existing.id))
             continue
         for name, (_, value) in changed.items():
@@ -189,18 +235,33 @@ def upsert_facilities(
         existing.data_version = data_version
         _flush(session, existing)
         for name, (old, new) in changed.items():
-            log_rows.append(_log_row(existing, name, _logged(old), _logged(new), actor, now))
+            log_rows.append(
+                _log_row(
+                    existing.id,
+                    existing.version,
+                    data_version,
+                    name,
+                    _logged(old),
+                    _logged(new),
+                    actor,
+                    now,
+                )
+            )
         outcomes.append(
             RowOutcome(row["row"], "updated", existing.id, changed_fields=list(changed))
         )
 
     session.flush()
-    for number, facility, values in new_facilities:
+    ids = _insert_new(session, new_rows, data_version, now)
+    for (number, _, values), facility_id in zip(new_rows, ids, strict=True):
         initial = {n: _logged(v) for n, v in values.items() if v is not None}
-        log_rows.append(_log_row(facility, CREATED, None, initial, actor, now))
-        outcomes.append(RowOutcome(number, "created", facility.id))
+        log_rows.append(_log_row(facility_id, 1, data_version, CREATED, None, initial, actor, now))
+        outcomes.append(RowOutcome(number, "created", facility_id))
     if log_rows:
-        session.execute(insert(FacilityChange), log_rows)
+        connection = session.connection()
+        spatial_dialect(connection.dialect.name).bulk_insert(
+            connection, FacilityChange.__table__, log_rows, False
+        )
     outcomes.sort(key=lambda outcome: outcome.row)
     return UpsertResult(outcomes, warnings, data_version)
 
@@ -215,11 +276,49 @@ def _flush(session: Session, facility: Facility) -> None:
         ) from None
 
 
-def _log_row(facility: Facility, name: str, old: Any, new: Any, actor: Actor, now) -> dict:
+def _insert_new(
+    session: Session, new_rows: list[tuple[int, str, dict[str, Any]]], data_version: int, now
+) -> list[int]:
+    """Insert new facilities in bulk (COPY on PostGIS), returning their ids in order.
+
+    Core, not ORM objects: for 150,000 rows the unit of work's per-object bookkeeping (and,
+    on SQLite, one INSERT per row because of the geometry bind) costs more than the database.
+    """
+    if not new_rows:
+        return []
+    records = []
+    for _, facility_type, values in new_rows:
+        lon, lat = values["location"]
+        record = {k: v for k, v in values.items() if k != "location"}
+        record.update(
+            type=facility_type,
+            geom=f"SRID=4326;POINT({lon!r} {lat!r})",
+            version=1,
+            data_version=data_version,
+            created_at=now,
+            updated_at=now,
+        )
+        records.append(record)
+    connection = session.connection()
+    return spatial_dialect(connection.dialect.name).bulk_insert(
+        connection, Facility.__table__, records, True
+    )
+
+
+def _log_row(
+    facility_id: int,
+    facility_version: int,
+    data_version: int,
+    name: str,
+    old: Any,
+    new: Any,
+    actor: Actor,
+    now,
+) -> dict:
     return {
-        "facility_id": facility.id,
-        "change_set": facility.data_version,
-        "facility_version": facility.version,
+        "facility_id": facility_id,
+        "change_set": data_version,
+        "facility_version": facility_version,
         "field": name,
         "old_value": old,
         "new_value": new,

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask import current_app
-from geo.places import PlaceMatch
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo.nearest import NearestResult
+from geo.places import PlaceMatch
 
 from ..errors import ValidationError
 from ..models import Facility, utcnow

@@ -34,6 +34,8 @@ def test_demo_loads_every_real_site_with_its_codes(demo_loaded, session):
     )
     assert counts["hospital"] + counts["field_hospital"] == len(real_hospitals)
     assert counts["covid_test_point"] == checkpoints
+    vaccination = _source_rows("vaccination_sites_2021-06-20.geojson")
+    assert counts["vaccination_site"] == len(vaccination) == 1363
     field = session.scalars(select(Facility.hcode).where(Facility.type == "field_hospital"))
     assert set(field) == {"F1002", "F1004", "F1301"}
     # Leading zeros survive: the MOPH list writes Sap Yai hospital's code as 4007.

@@ -1,0 +1,160 @@
+"""Import 150,000 generated CSV rows with full validation, side by side with ogr2ogr.
+
+    .venv/bin/python bench/import_bench.py [--rows 150000] [--skip-spatialite]
+
+One run: (1) ogr2ogr loads the CSV raw into PostGIS (no validation, no areas, no audit);
+(2) the registry's import (read, validate, derive areas, upsert, change log, duplicate flags)
+into a fresh PostGIS database; (3) the same into a fresh SpatiaLite file. Prints seconds,
+rows per second and the ratio to ogr2ogr (the goal: at most 3x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import shapely
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.orm import Session
+
+from registry import DATA_DIR, migrate
+from registry.db import make_engine
+from registry.models import Area, Facility
+from registry.services.areas import load_boundaries, locators
+from registry.services.imports import commit_import
+
+TYPES = ["โรงพยาบาล", "จุดฉีดวัคซีน", "จุดตรวจโควิด", "โรงพยาบาลสนาม", "จุดพักคอย"]
+STATUSES = ["เปิด", "เต็ม", "ปิดชั่วคราว", "ปิด"]
+
+
+def generate_csv(path: Path, rows: int, seed: int = 1) -> None:
+    """Realistic rows: points inside real subdistricts, Thai headers, phones, dates."""
+    import geopandas as gpd
+
+    rng = np.random.default_rng(seed)
+    subdistricts = gpd.read_file(DATA_DIR / "th_adm3_subdistricts.geojson")
+    picks = rng.integers(0, len(subdistricts), rows)
+    points = shapely.get_coordinates(
+        shapely.point_on_surface(subdistricts.geometry.iloc[np.unique(picks)].values)
+    )
+    lookup = dict(zip(np.unique(picks), points, strict=True))
+    coordinates = np.array([lookup[p] for p in picks]) + rng.normal(0, 0.002, (rows, 2))
+    # Jitter can push a coast point into the sea; keep it on its subdistrict's surface then.
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "ชื่อ", "ประเภท", "ละติจูด", "ลองจิจูด", "สถานะ", "โทรศัพท์", "วันที่"])
+        for i in range(rows):
+            lon, lat = coordinates[i]
+            if rng.random() < 0.02:
+                lon, lat = lookup[picks[i]]
+            writer.writerow(
+                [
+                    f"B{i:07d}",
+                    f"จุดบริการทดสอบ {i}",
+                    TYPES[i % len(TYPES)],
+                    f"{lat:.6f}",
+                    f"{lon:.6f}",
+                    STATUSES[int(rng.integers(0, 4))],
+                    f"08{rng.integers(1, 9)}-{rng.integers(100, 999)}-{rng.integers(1000, 9999)}",
+                    f"{rng.integers(1, 28)}/06/2564",
+                ]
+            )
+
+
+def fresh_postgis(server: str, name: str) -> str:
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    engine = create_engine(f"{server}/{name}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE EXTENSION postgis"))
+    engine.dispose()
+    return f"{server}/{name}"
+
+
+def run_ogr2ogr(csv_path: Path, database: str) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        [
+            "ogr2ogr",
+            "-f",
+            "PostgreSQL",
+            f"PG:dbname={database} host=127.0.0.1 user=postgres",
+            str(csv_path),
+            "-nln",
+            "raw_sites",
+            "-overwrite",
+            "-oo",
+            "X_POSSIBLE_NAMES=ลองจิจูด",
+            "-oo",
+            "Y_POSSIBLE_NAMES=ละติจูด",
+            "-a_srs",
+            "EPSG:4326",
+            "-lco",
+            "GEOMETRY_NAME=geom",
+            "--config",
+            "PG_USE_COPY",
+            "YES",
+        ],
+        check=True,
+    )
+    return time.perf_counter() - start
+
+
+def run_registry(url: str, csv_path: Path) -> tuple[float, dict]:
+    locators.clear()
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        if not session.scalar(select(func.count()).select_from(Area)):
+            load_boundaries(session, DATA_DIR)
+            session.commit()
+        locators.get(session)  # area index built before the clock starts, as in a server
+        start = time.perf_counter()
+        outcome = commit_import(
+            session, csv_path.read_bytes(), csv_path.name, actor_name="bench", source="bench"
+        )
+        session.commit()
+        elapsed = time.perf_counter() - start
+        stored = session.scalar(select(func.count()).select_from(Facility))
+    engine.dispose()
+    return elapsed, {**outcome.counts, "stored": stored, "problems": len(outcome.problems)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=150_000)
+    parser.add_argument("--postgis-server", default="postgresql+psycopg://postgres@127.0.0.1")
+    parser.add_argument("--skip-spatialite", action="store_true")
+    args = parser.parse_args()
+    if shutil.which("ogr2ogr") is None:
+        raise SystemExit("ogr2ogr is missing: apt-get install gdal-bin")
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_path = Path(tmp) / "sites.csv"
+        generate_csv(csv_path, args.rows)
+        fresh_postgis(args.postgis_server, "registry_bench_ogr")
+        ogr = run_ogr2ogr(csv_path, "registry_bench_ogr")
+        results = {"ogr2ogr raw into PostGIS": (ogr, {"stored": args.rows})}
+        url = fresh_postgis(args.postgis_server, "registry_bench_import")
+        results["registry import, PostGIS"] = run_registry(url, csv_path)
+        if not args.skip_spatialite:
+            results["registry import, SpatiaLite"] = run_registry(
+                f"sqlite:///{Path(tmp) / 'bench.sqlite'}", csv_path
+            )
+    print(f"{args.rows:,} generated CSV rows")
+    print(f"{'run':<32}{'seconds':>9}{'rows/s':>10}{'x ogr2ogr':>11}  outcome")
+    for name, (seconds, counts) in results.items():
+        rate = args.rows / seconds
+        print(f"{name:<32}{seconds:>9.1f}{rate:>10,.0f}{seconds / ogr:>11.2f}  {counts}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,423 @@
+"""Importing a facility file: preview, commit (all or nothing), undo a whole batch.
+
+The importers turn a file into one validated frame and a report; this module hands the frame
+to the one upsert (services.bulk), records the batch, flags likely duplicates for a person,
+and makes sure that a refused or failed import leaves the database exactly as it was: all
+writes happen inside a savepoint that is released only when everything succeeded.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pyproj import Geod
+from scipy.spatial import cKDTree
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from geo.nearest import ecef
+from importers import read_facilities
+
+from ..errors import ConflictError, NotFoundError, ValidationError
+from ..models import DuplicateCandidate, Facility, FacilityChange, ImportBatch, utcnow
+from .bulk import UpsertResult, upsert_facilities
+from .facilities import AREA_FIELDS, CREATED, Actor, deactivate_facility, revert_change
+
+_GEOD = Geod(ellps="WGS84")
+DUPLICATE_DISTANCE_M = 100.0
+DUPLICATE_NAME_SIMILARITY = 0.8
+MAX_PROBLEMS_KEPT = 5_000
+DERIVED_FROM_LOCATION = frozenset({*AREA_FIELDS, "area_note"})
+
+
+class ImportRejectedError(ValidationError):
+    """All-or-nothing import refused: nothing was written. Carries the full outcome."""
+
+    code = "import_rejected"
+
+    def __init__(self, message: str, outcome: ImportOutcome) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+
+@dataclass
+class ImportOutcome:
+    file_name: str
+    file_sha256: str
+    format: str
+    counts: dict[str, int]
+    problems: list[dict[str, Any]]
+    rows: list[dict[str, Any]]
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
+    batch_id: int | None = None
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return [p for p in self.problems if p["severity"] == "error"]
+
+    def summary(self) -> str:
+        counts = ", ".join(f"{n} {action}" for action, n in self.counts.items())
+        warnings = sum(1 for p in self.problems if p["severity"] == "warning")
+        return (
+            f"{self.file_name}: {counts}; {len(self.errors)} errors, {warnings} warnings, "
+            f"{len(self.duplicates)} likely duplicates flagged"
+        )
+
+
+def _plain(value: Any) -> Any:
+    """pandas scalars to what the services expect (None, int, bool, aware datetime, list)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def _records(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
+    columns = [c for c in frame.columns if c not in ("district_stated", "subdistrict_stated")]
+    for values in zip(*(frame[c].tolist() for c in columns), strict=True):
+        record = {c: _plain(v) for c, v in zip(columns, values, strict=True)}
+        record["province_code"] = record.pop("province_code_stated", None)
+        yield {k: v for k, v in record.items() if v is not None or k in ("row", "type")}
+
+
+def _problem(row: int | None, column, value, rule: str, severity: str) -> dict[str, Any]:
+    where = f"row {row}" if row is not None else "file"
+    column_text = f", column '{column}'" if column else ""
+    value_text = f": {value!r}" if value not in (None, "") else ""
+    return {
+        "row": row,
+        "column": column,
+        "value": value,
+        "rule": rule,
+        "severity": severity,
+        "message": f"{where}{column_text}{value_text} {rule}".replace(": ", ": ", 1),
+    }
+
+
+def _outcome(normalised, result: UpsertResult | None) -> ImportOutcome:
+    problems = [dict(p, message=p.get("message") or "") for p in normalised.report.as_dicts()]
+    rows: list[dict[str, Any]] = []
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": len(normalised.rejected_rows)}
+    if result is not None:
+        for row, warning in result.warnings:
+            problems.append(_problem(row, None, None, warning, "warning"))
+        for outcome in result.outcomes:
+            counts[outcome.action] += 1
+            rows.append(
+                {
+                    "row": outcome.row,
+                    "action": outcome.action,
+                    "facility_id": outcome.facility_id,
+                    "message": outcome.message,
+                    "changed_fields": outcome.changed_fields,
+                }
+            )
+            if outcome.action == "rejected":
+                problems.append(_problem(outcome.row, None, None, outcome.message, "error"))
+    rows += [
+        {"row": r, "action": "rejected", "facility_id": None} for r in normalised.rejected_rows
+    ]
+    rows.sort(key=lambda r: r["row"])
+    problems.sort(key=lambda p: (p["row"] is not None, p["row"] or 0))
+    return ImportOutcome(
+        file_name=normalised.file_name,
+        file_sha256=normalised.file_sha256,
+        format=normalised.format,
+        counts=counts,
+        problems=problems,
+        rows=rows,
+    )
+
+
+def _normalise_name(name: str) -> str:
+    return re.sub(r"[\s\W_]+", "", name.casefold())
+
+
+def flag_duplicates(
+    session: Session, facility_ids: list[int], *, batch_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Flag likely duplicates of the given (new) facilities for a person; never merge.
+
+    Likely means: the same type and a similar name (similarity >= 0.8 after folding case,
+    spaces and punctuation) within 100 m geodesic, or the same MOPH hcode and type.
+    Pairs come from a KD-tree on ECEF coordinates (chord <= geodesic, so none is missed)
+    over the active facilities around the new ones.
+    """
+    if not facility_ids:
+        return []
+    new = set(facility_ids)
+    rows = session.execute(
+        select(
+            Facility.id,
+            Facility.type,
+            Facility.name_th,
+            Facility.hcode,
+            func.ST_X(Facility.geom).label("lon"),
+            func.ST_Y(Facility.geom).label("lat"),
+        ).where(Facility.deleted_at.is_(None))
+    ).all()
+    ids = np.array([r.id for r in rows])
+    points = ecef(np.array([r.lon for r in rows]), np.array([r.lat for r in rows]))
+    pairs = cKDTree(points).query_pairs(DUPLICATE_DISTANCE_M, output_type="ndarray")
+    by_id = {r.id: r for r in rows}
+    flags: dict[tuple[int, int], tuple[str, float | None]] = {}
+    for i, j in pairs:
+        a, b = by_id[ids[i]], by_id[ids[j]]
+        if a.type != b.type or not ({a.id, b.id} & new):
+            continue
+        similarity = SequenceMatcher(
+            None, _normalise_name(a.name_th), _normalise_name(b.name_th)
+        ).ratio()
+        if similarity >= DUPLICATE_NAME_SIMILARITY:
+            distance = float(_GEOD.inv(a.lon, a.lat, b.lon, b.lat)[2])
+            flags[(min(a.id, b.id), max(a.id, b.id))] = (
+                f"same type, similar names ({similarity:.0%}) {distance:.0f} m apart",
+                distance,
+            )
+    by_code: dict[tuple[str, str], list[int]] = {}
+    for r in rows:
+        if r.hcode:
+            by_code.setdefault((r.type, r.hcode), []).append(r.id)
+    for (facility_type, code), members in by_code.items():
+        if len(members) > 1 and set(members) & new:
+            first = min(members)
+            for other in members:
+                if other != first:
+                    flags.setdefault((first, other), (f"same {facility_type} hcode {code}", None))
+    existing = set(
+        session.execute(
+            select(DuplicateCandidate.facility_id, DuplicateCandidate.other_facility_id)
+        ).all()
+    )
+    flagged = []
+    for (a, b), (reason, distance) in sorted(flags.items()):
+        if (a, b) in existing:
+            continue
+        session.add(
+            DuplicateCandidate(
+                facility_id=a,
+                other_facility_id=b,
+                reason=reason,
+                distance_m=distance,
+                batch_id=batch_id,
+                status="open",
+                created_at=utcnow(),
+            )
+        )
+        flagged.append({"facility_id": a, "other_facility_id": b, "reason": reason})
+    session.flush()
+    return flagged
+
+
+def _run(
+    session: Session,
+    data: bytes,
+    file_name: str,
+    *,
+    actor_name: str,
+    commit: bool,
+    valid_rows_only: bool,
+    facility_type: str | None,
+    source: str | None,
+    crs: str | None,
+    mapping: Any,
+    allowed_area_prefixes: tuple[str, ...] | None,
+    tolerance_m: float,
+    progress: Callable[[str], None] | None,
+) -> ImportOutcome:
+    step = progress or (lambda _: None)
+    step("reading and validating")
+    normalised = read_facilities(
+        data,
+        file_name=file_name,
+        facility_type=facility_type,
+        source=source,
+        crs=crs,
+        mapping=mapping,
+    )
+    with session.begin_nested() as savepoint:
+        batch = None
+        if commit:
+            batch = ImportBatch(
+                created_by=actor_name,
+                created_at=utcnow(),
+                file_name=normalised.file_name,
+                file_sha256=normalised.file_sha256,
+                format=normalised.format,
+                source=source or "",
+                options=_options(facility_type, source, crs, mapping, valid_rows_only),
+                counts={},
+                report=[],
+                status="committed",
+            )
+            session.add(batch)
+            session.flush()
+        actor = Actor(actor_name, "import", f"batch:{batch.id}" if batch else "preview")
+        step("matching and writing")
+        result = upsert_facilities(
+            session,
+            _records(normalised.frame),
+            actor,
+            tolerance_m=tolerance_m,
+            allowed_area_prefixes=allowed_area_prefixes,
+        )
+        outcome = _outcome(normalised, result)
+        if outcome.errors and not valid_rows_only:
+            savepoint.rollback()
+            rows = sorted({p["row"] for p in outcome.errors if p["row"] is not None})
+            shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
+            raise ImportRejectedError(
+                f"{normalised.file_name}: nothing was imported: {len(outcome.errors)} errors "
+                f"in {len(rows)} rows ({shown}); fix them or import the valid rows only",
+                outcome,
+            )
+        step("flagging likely duplicates")
+        created = [r["facility_id"] for r in outcome.rows if r["action"] == "created"]
+        outcome.duplicates = flag_duplicates(session, created, batch_id=batch.id if batch else None)
+        if batch is None:
+            savepoint.rollback()  # a preview writes nothing
+            return outcome
+        batch.counts = outcome.counts
+        batch.report = outcome.problems[:MAX_PROBLEMS_KEPT]
+        batch.data_version = result.data_version
+        outcome.batch_id = batch.id
+        session.flush()
+    return outcome
+
+
+def _options(facility_type, source, crs, mapping, valid_rows_only) -> dict[str, Any]:
+    return {
+        "type": facility_type,
+        "source": source,
+        "crs": crs,
+        "mapping": mapping if isinstance(mapping, dict) else (str(mapping) if mapping else None),
+        "valid_rows_only": valid_rows_only,
+    }
+
+
+def preview_import(session: Session, data: bytes, file_name: str, **options) -> ImportOutcome:
+    """What an import would create, update, leave unchanged and reject. Writes nothing."""
+    options.setdefault("tolerance_m", 5_000.0)
+    return _run(
+        session,
+        data,
+        file_name,
+        commit=False,
+        valid_rows_only=True,
+        progress=None,
+        **_defaults(options),
+    )
+
+
+def commit_import(
+    session: Session,
+    data: bytes,
+    file_name: str,
+    *,
+    valid_rows_only: bool = False,
+    progress: Callable[[str], None] | None = None,
+    **options,
+) -> ImportOutcome:
+    """Import a file as one batch. All or nothing unless ``valid_rows_only``.
+
+    Raises ImportRejectedError (nothing written) when any row has an error and
+    ``valid_rows_only`` is False. The caller commits the session.
+    """
+    return _run(
+        session,
+        data,
+        file_name,
+        commit=True,
+        valid_rows_only=valid_rows_only,
+        progress=progress,
+        **_defaults(options),
+    )
+
+
+def _defaults(options: dict[str, Any]) -> dict[str, Any]:
+    allowed = {
+        "actor_name",
+        "facility_type",
+        "source",
+        "crs",
+        "mapping",
+        "allowed_area_prefixes",
+        "tolerance_m",
+    }
+    unknown = set(options) - allowed
+    if unknown:
+        raise TypeError(f"unknown import options: {', '.join(sorted(unknown))}")
+    if not options.get("actor_name"):
+        raise ValidationError("an import needs the name of the person who runs it")
+    return {
+        "facility_type": None,
+        "source": None,
+        "crs": None,
+        "mapping": None,
+        "allowed_area_prefixes": None,
+        "tolerance_m": 5_000.0,
+        **options,
+    }
+
+
+def undo_import(session: Session, batch_id: int, *, actor_name: str) -> dict[str, int]:
+    """Undo a whole batch: its new facilities are deactivated, its changed fields reverted.
+
+    Refused, with nothing written, when a field the batch changed has changed again since.
+    """
+    batch = session.get(ImportBatch, batch_id)
+    if batch is None:
+        raise NotFoundError(f"there is no import batch {batch_id}")
+    if batch.status != "committed":
+        raise ValidationError(f"import batch {batch_id} is already {batch.status}")
+    changes = session.scalars(
+        select(FacilityChange)
+        .where(FacilityChange.source_ref == f"batch:{batch_id}")
+        .order_by(FacilityChange.id.desc())
+    ).all()
+    actor = Actor(actor_name, "revert", f"undo:batch:{batch_id}")
+    counts = {"deactivated": 0, "reverted": 0}
+    moved = {c.facility_id for c in changes if c.field == "location"}
+    with session.begin_nested():
+        for change in changes:
+            if change.facility_id in moved and change.field in DERIVED_FROM_LOCATION:
+                continue  # reverting the location derives these again
+            if change.field == CREATED:
+                facility = session.get(Facility, change.facility_id)
+                if facility.deleted_at is None:
+                    deactivate_facility(
+                        session,
+                        facility.id,
+                        actor,
+                        reason=f"import batch {batch_id} undone",
+                        expected_version=facility.version,
+                    )
+                    counts["deactivated"] += 1
+                continue
+            try:
+                revert_change(session, change.id, actor)
+            except ConflictError as error:
+                raise ConflictError(
+                    f"import batch {batch_id} cannot be undone: {error.message}"
+                ) from None
+            counts["reverted"] += 1
+        batch.status = "undone"
+        batch.undone_at = utcnow()
+        batch.undone_by = actor_name
+    return counts
