@@ -1,0 +1,990 @@
+"""Coverage gaps for planners: who lives too far from an open site, by area, and where to add.
+
+Pure computation on a population layer and facility coordinates. The layer has one row per
+population unit (a point standing for some people): columns ``lon`` and ``lat`` (degrees
+WGS 84; a GeoDataFrame of points in EPSG:4326 may carry them as its geometry instead),
+``population``, an area-code column and optional group columns (people of the unit in each
+group, e.g. age bands). :func:`geo.population.spread_population` builds such a layer; it is
+*modelled*, and every frame returned here carries ``attrs["modelled"]`` from its input so
+that whatever shows the numbers can say so. Facilities are the sites the question is about;
+the caller picks them (open sites of one type, say).
+
+Distances
+---------
+A unit's distance to a facility is the WGS 84 geodesic from the unit to the facility, as
+``pyproj.Geod(ellps="WGS84").inv`` computes it with the unit first; the nearest facility is
+found exactly by :class:`geo.nearest.NearestIndex`. A unit is *covered* when that distance is
+at most ``threshold_m``: a unit exactly at the threshold counts as covered. With no
+facilities at all every distance is infinite and nobody is covered.
+
+Areas
+-----
+Area codes are HDX pcodes: province ``TH50``, district ``TH5001``, subdistrict ``TH500101``.
+Level 1, 2 or 3 aggregates on the first 4, 6 or 8 characters of each unit's code, so a layer
+coded by subdistrict can be summarised at any level.
+
+Counts
+------
+Population and group counts are whole people, integer columns, and every total here is an
+integer sum. Integer sums do not depend on the order of addition, so results are exact and
+identical however the units are ordered or partitioned (which :mod:`geo.dask_coverage`
+relies on), and the totals over areas equal the layer's total.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from pyproj import Geod
+from scipy.spatial import cKDTree
+
+# The index's own ECEF conversion, on the same ellipsoid as the geodesics, so that a chord is
+# a lower bound of the geodesic between the same two points.
+from geo.nearest import NearestIndex, ecef
+
+_GEOD = Geod(ellps="WGS84")
+
+LEVELS = {1: 4, 2: 6, 3: 8}
+_LEVEL_NAMES = {1: "province", 2: "district", 3: "subdistrict"}
+_AREA_CODE = re.compile(r"TH(\d\d){1,3}")
+
+# (numerator, denominator) of the population-weighted quantiles reported per area; fractions,
+# so that "at least q of the people" is decided in exact integer arithmetic.
+_QUANTILES = {"median_m": (1, 2), "p90_m": (9, 10)}
+
+# A chord never exceeds its geodesic, so a ball of chord radius threshold holds every unit
+# within threshold by geodesic. The ball is widened by a metre (and a part per billion) so
+# that rounding in the ECEF coordinates can never drop a unit; the extra units are removed
+# by the exact geodesic test that follows.
+_BALL_SLACK_M = 1.0
+_BALL_SLACK_REL = 1e-9
+
+# Capacity is reported per this many people.
+_PER_PEOPLE = 10_000
+
+
+@dataclass(frozen=True)
+class SiteSuggestions:
+    """The result of :func:`suggest_sites`.
+
+    Attributes
+    ----------
+    picks : pandas.DataFrame
+        One row per chosen candidate in the order chosen: ``rank`` (1, 2, ...),
+        ``candidate_id``, ``candidate_position`` (row in the candidate arrays), ``lon``,
+        ``lat``, ``gain`` (people newly covered by this pick), ``covered`` (people covered
+        after it, existing facilities included) and ``share_covered``.
+    total : int
+        People in the layer.
+    covered_before : int
+        People covered by the existing facilities alone.
+    covered_after : int
+        People covered once every pick is added.
+    """
+
+    picks: pd.DataFrame
+    total: int
+    covered_before: int
+    covered_after: int
+
+    @property
+    def share_before(self) -> float:
+        """Share of the people covered by the existing facilities (NaN with no people)."""
+        return _share(self.covered_before, self.total)
+
+    @property
+    def share_after(self) -> float:
+        """Share of the people covered once every pick is added (NaN with no people)."""
+        return _share(self.covered_after, self.total)
+
+
+@dataclass(frozen=True)
+class ServiceLoad:
+    """The result of :func:`service_load`.
+
+    Attributes
+    ----------
+    facilities : pandas.DataFrame
+        One row per facility, in input order: ``facility_id``, ``served_population`` (people
+        whose nearest facility it is) and, when beds were given, ``beds`` and
+        ``beds_per_10k_served``.
+    areas : pandas.DataFrame
+        One row per area, sorted by code: ``code``, ``population``, ``facilities_serving``
+        (facilities nearest to at least one person of the area) and, when beds were given,
+        ``beds_allocated`` and ``beds_per_10k``.
+    """
+
+    facilities: pd.DataFrame
+    areas: pd.DataFrame
+
+
+# -- public -----------------------------------------------------------------------------------
+
+
+def coverage_by_area(
+    population: pd.DataFrame,
+    facility_lon,
+    facility_lat,
+    *,
+    threshold_m: float,
+    level: int,
+    area_codes_column: str = "area_code",
+    group_columns: Sequence[str] = (),
+    facility_index: NearestIndex | None = None,
+) -> pd.DataFrame:
+    """People within and beyond ``threshold_m`` of the nearest facility, per area.
+
+    Each unit's nearest facility and its distance are found exactly by WGS 84 geodesic
+    distance (:meth:`geo.nearest.NearestIndex.nearest_distances`). A unit is covered when
+    that distance is at most ``threshold_m``; a unit exactly at the threshold is covered.
+    Units are summed per area at ``level`` (the code's first 4, 6 or 8 characters).
+
+    ``median_m`` and ``p90_m`` are population-weighted lower quantiles of the distance: the
+    smallest distance within which at least half (nine tenths) of the area's people live.
+    They are taken from the units' own distances, never interpolated. With no facilities
+    every distance is ``inf``, nobody is covered, and both quantiles are ``inf``. An area
+    whose units all hold zero people appears with population 0 and NaN share and
+    quantiles; areas with no unit in the layer do not appear.
+
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        Population units: ``lon``, ``lat`` (or a point geometry in EPSG:4326),
+        ``population`` (non-negative integers), the area-code column and the group columns
+        (non-negative integers).
+    facility_lon, facility_lat : array_like of float
+        Facility coordinates in degrees WGS 84; may be empty. Pass None for both when
+        ``facility_index`` is given.
+    threshold_m : float
+        Coverage distance in metres, finite and non-negative.
+    level : int
+        1 province, 2 district, 3 subdistrict.
+    area_codes_column : str, default "area_code"
+        Column of HDX pcodes, each at least as long as ``level`` needs.
+    group_columns : sequence of str, default ()
+        Population groups to report, e.g. ``geo.population.AGE_GROUPS``.
+    facility_index : geo.nearest.NearestIndex, optional
+        A prebuilt index over the facilities, to save rebuilding it across calls.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per area, sorted by code: ``code``, ``population``, ``covered``,
+        ``uncovered`` (int64), ``share_covered``, ``median_m``, ``p90_m`` (float64), and for
+        each group ``g``: ``g_population``, ``g_covered``, ``g_uncovered``,
+        ``g_share_covered``. ``attrs["modelled"]`` is copied from the input.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing or holds a bad value, the level or threshold is invalid, or
+        the facility inputs are inconsistent.
+
+    Examples
+    --------
+    Three towns on the meridian 100°E, one facility at the first; one degree of latitude
+    here is about 110.6 km:
+
+    >>> towns = pd.DataFrame(
+    ...     {
+    ...         "lon": [100.0, 100.0, 100.0],
+    ...         "lat": [14.0, 15.0, 16.0],
+    ...         "population": [100, 200, 300],
+    ...         "area_code": ["TH100101", "TH100102", "TH110101"],
+    ...     }
+    ... )
+    >>> table = coverage_by_area(towns, [100.0], [14.0], threshold_m=150_000, level=1)
+    >>> table[["code", "population", "covered", "uncovered"]].to_dict("records")
+    [{'code': 'TH10', 'population': 300, 'covered': 300, 'uncovered': 0}, \
+{'code': 'TH11', 'population': 300, 'covered': 0, 'uncovered': 300}]
+    >>> table["median_m"].round().tolist()
+    [110644.0, 221298.0]
+    """
+    level = _check_level(level)
+    _check_threshold(threshold_m, "threshold_m")
+    group_columns = _check_group_columns(group_columns)
+    units = _read_units(
+        population, area_codes_column=area_codes_column, level=level, group_columns=group_columns
+    )
+    index = _facility_index(facility_lon, facility_lat, facility_index)
+    _, distance = _nearest(index, units.lon, units.lat)
+    table = _area_table(
+        units.area_index,
+        units.area_codes,
+        units.weight,
+        distance,
+        float(threshold_m),
+        units.groups,
+    )
+    table.attrs["modelled"] = _modelled(population)
+    return table
+
+
+def coverage_curve(
+    population: pd.DataFrame,
+    facility_lon,
+    facility_lat,
+    thresholds_m,
+    *,
+    facility_index: NearestIndex | None = None,
+) -> pd.DataFrame:
+    """Share of the people covered at each of several distances, from one nearest search.
+
+    Every unit's nearest-facility distance is computed once (exact WGS 84 geodesic, see
+    :func:`coverage_by_area`); the distances are sorted with their people, and each
+    threshold is answered by a binary search in the cumulative sum. A unit exactly at a
+    threshold is covered at it.
+
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        Population units, as for :func:`coverage_by_area` (no area code needed).
+    facility_lon, facility_lat : array_like of float
+        Facility coordinates in degrees WGS 84; may be empty (then nobody is covered).
+    thresholds_m : array_like of float
+        Distances in metres, finite and non-negative, in any order.
+    facility_index : geo.nearest.NearestIndex, optional
+        A prebuilt index over the facilities.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per threshold, in the order given: ``threshold_m``, ``covered``,
+        ``uncovered`` (int64) and ``share_covered`` (NaN when the layer holds nobody).
+
+    Raises
+    ------
+    ValueError
+        If the layer, the thresholds or the facility inputs are invalid.
+
+    Examples
+    --------
+    >>> towns = pd.DataFrame(
+    ...     {"lon": [100.0, 100.0, 100.0], "lat": [14.0, 15.0, 16.0], "population": [1, 2, 3]}
+    ... )
+    >>> curve = coverage_curve(towns, [100.0], [14.0], [0, 150_000, 250_000])
+    >>> curve[["threshold_m", "covered", "share_covered"]].values.tolist()
+    [[0.0, 1.0, 0.16666666666666666], [150000.0, 3.0, 0.5], [250000.0, 6.0, 1.0]]
+    """
+    thresholds = np.asarray(thresholds_m)
+    if thresholds.ndim != 1 or (thresholds.size and thresholds.dtype.kind not in "iuf"):
+        raise ValueError(f"thresholds_m must be a 1-D array of metres, got {thresholds_m!r}"[:200])
+    thresholds = thresholds.astype(np.float64)
+    for value in thresholds:
+        _check_threshold(float(value), "thresholds_m value")
+    units = _read_units(population)
+    index = _facility_index(facility_lon, facility_lat, facility_index)
+    _, distance = _nearest(index, units.lon, units.lat)
+
+    order = np.argsort(distance, kind="stable")
+    cumulative = np.concatenate(([0], np.cumsum(units.weight[order])))
+    reached = np.searchsorted(distance[order], thresholds, side="right")
+    covered = cumulative[reached]
+    total = int(cumulative[-1])
+    curve = pd.DataFrame(
+        {
+            "threshold_m": thresholds,
+            "covered": covered.astype(np.int64),
+            "uncovered": (total - covered).astype(np.int64),
+            "share_covered": _shares(covered, np.full(covered.size, total)),
+        }
+    )
+    curve.attrs["modelled"] = _modelled(population)
+    return curve
+
+
+def suggest_sites(
+    population: pd.DataFrame,
+    facility_lon,
+    facility_lat,
+    candidate_lon,
+    candidate_lat,
+    *,
+    threshold_m: float,
+    k: int,
+    candidate_ids=None,
+) -> SiteSuggestions:
+    """Choose up to ``k`` new sites among candidates to cover the most uncovered people.
+
+    Greedy maximal covering: people already within ``threshold_m`` of an existing facility
+    are covered; then, ``k`` times, the candidate covering the most people not yet covered
+    is picked and its people marked covered. A candidate covers a unit when the WGS 84
+    geodesic from the unit to the candidate (``Geod.inv``, unit first, as in
+    :func:`coverage_by_area`) is at most ``threshold_m``, so adding the picks as facilities
+    and calling :func:`coverage_by_area` reproduces ``covered_after`` exactly. Units within
+    reach of each candidate are proposed by a KD-tree over ECEF coordinates, with a ball of
+    chord radius ``threshold_m`` (a chord never exceeds its geodesic, so no unit within reach
+    is missed), then kept only if their geodesic distance passes.
+
+    Ties in gain go to the candidate listed first (lowest position in the candidate arrays).
+    The search stops early when no candidate would cover anyone more, so fewer than ``k``
+    picks mean the rest would add nobody. Gains never increase from one pick to the next.
+    Greedy covering is within a factor 1 - 1/e of the best possible choice of ``k`` sites;
+    it is a planning aid, not an optimum.
+
+    The work is one nearest search, one ball query per candidate over the uncovered units,
+    and a lazy greedy loop: candidates wait in a heap keyed by their last known gain, and
+    since gains only shrink, a candidate whose recomputed gain still tops the heap is the
+    best. Memory grows with the number of (candidate, uncovered unit) pairs within reach.
+
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        Population units, as for :func:`coverage_by_area` (no area code needed).
+    facility_lon, facility_lat : array_like of float
+        Existing facilities in degrees WGS 84; may be empty.
+    candidate_lon, candidate_lat : array_like of float
+        Candidate sites in degrees WGS 84.
+    threshold_m : float
+        Coverage distance in metres, finite and non-negative.
+    k : int
+        Most sites to pick; a positive integer.
+    candidate_ids : array_like, optional
+        One unique id per candidate, reported with the picks; default the positions.
+
+    Returns
+    -------
+    SiteSuggestions
+        The picks with their gains and running coverage, and the coverage before and after.
+
+    Raises
+    ------
+    ValueError
+        If an input is invalid.
+
+    Examples
+    --------
+    >>> towns = pd.DataFrame(
+    ...     {"lon": [100.0, 100.0, 100.0], "lat": [14.0, 15.0, 16.0], "population": [1, 2, 3]}
+    ... )
+    >>> result = suggest_sites(
+    ...     towns, [100.0], [14.0], [100.0, 100.0], [15.0, 16.0], threshold_m=50_000, k=2,
+    ...     candidate_ids=["A", "B"],
+    ... )
+    >>> result.picks[["candidate_id", "gain", "covered"]].values.tolist()
+    [['B', 3, 4], ['A', 2, 6]]
+    >>> result.share_before, result.share_after
+    (0.16666666666666666, 1.0)
+    """
+    _check_threshold(threshold_m, "threshold_m")
+    if isinstance(k, bool) or not isinstance(k, Integral) or k < 1:
+        raise ValueError(f"k must be a positive integer (sites to pick), got {k!r}")
+    units = _read_units(population)
+    candidate_lon = _coordinates(candidate_lon, "candidate_lon", _LON_LIMIT)
+    candidate_lat = _coordinates(candidate_lat, "candidate_lat", _LAT_LIMIT)
+    _same_length(candidate_lon, candidate_lat, "candidate_lon", "candidate_lat")
+    ids = _candidate_ids(candidate_ids, candidate_lon.size)
+    index = _facility_index(facility_lon, facility_lat, None)
+    _, distance = _nearest(index, units.lon, units.lat)
+    threshold = float(threshold_m)
+
+    total = int(units.weight.sum())
+    covered_before = int(units.weight[distance <= threshold].sum())
+    # Only units with people and not yet covered can add to a gain.
+    open_units = np.flatnonzero((distance > threshold) & (units.weight > 0))
+    pointer, members = _reach(
+        units.lon[open_units], units.lat[open_units], candidate_lon, candidate_lat, threshold
+    )
+    chosen, gains = _greedy_cover(pointer, members, units.weight[open_units].copy(), int(k))
+
+    covered = covered_before + np.cumsum(np.asarray(gains, dtype=np.int64))
+    chosen = np.asarray(chosen, dtype=np.int64)
+    picks = pd.DataFrame(
+        {
+            "rank": np.arange(1, chosen.size + 1, dtype=np.int64),
+            "candidate_id": ids[chosen],
+            "candidate_position": chosen,
+            "lon": candidate_lon[chosen],
+            "lat": candidate_lat[chosen],
+            "gain": np.asarray(gains, dtype=np.int64),
+            "covered": covered.astype(np.int64),
+            "share_covered": _shares(covered, np.full(covered.size, total)),
+        }
+    )
+    picks.attrs["modelled"] = _modelled(population)
+    covered_after = int(covered[-1]) if covered.size else covered_before
+    return SiteSuggestions(picks, total, covered_before, covered_after)
+
+
+def service_load(
+    population: pd.DataFrame,
+    facility_lon,
+    facility_lat,
+    facility_ids,
+    beds=None,
+    *,
+    level: int,
+    area_codes_column: str = "area_code",
+) -> ServiceLoad:
+    """People each facility would serve by nearest assignment, and beds per area.
+
+    Every unit is assigned to its nearest facility by WGS 84 geodesic distance (ties to the
+    smaller facility id; see :class:`geo.nearest.NearestIndex`). A facility's served
+    population is the people assigned to it.
+
+    Beds per area: each facility's beds are shared among the areas it serves in proportion
+    to the people it serves there, so an area's ``beds_allocated`` is
+    ``sum over facilities f of beds_f * served_f(area) / served_f`` and ``beds_per_10k`` is
+    that per 10,000 of the area's people. Equivalently, it is the population-weighted mean,
+    over the area's people, of their nearest facility's beds per person. This is chosen over
+    "beds of the facilities whose served people live in the area" because it counts every
+    bed once: the areas' allocations add up to the beds of the facilities serving anyone,
+    and a hospital on a district border lends its beds to both districts in proportion,
+    instead of whole to each. Beds of a facility that is nobody's nearest are allocated to
+    no area (they show in the facility table with ``served_population`` 0).
+
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        Population units, as for :func:`coverage_by_area`.
+    facility_lon, facility_lat : array_like of float
+        Facility coordinates in degrees WGS 84; may be empty.
+    facility_ids : array_like of int
+        Unique integer ids, one per facility.
+    beds : array_like of float, optional
+        Beds per facility, finite and non-negative; without them only served population and
+        the number of serving facilities are reported.
+    level : int
+        1 province, 2 district, 3 subdistrict.
+    area_codes_column : str, default "area_code"
+        Column of HDX pcodes.
+
+    Returns
+    -------
+    ServiceLoad
+        A facility table and an area table (see :class:`ServiceLoad`); areas with no people
+        have NaN ``beds_per_10k``.
+
+    Raises
+    ------
+    ValueError
+        If an input is invalid.
+
+    Examples
+    --------
+    >>> towns = pd.DataFrame(
+    ...     {
+    ...         "lon": [100.0, 100.0, 100.0],
+    ...         "lat": [14.0, 14.1, 15.0],
+    ...         "population": [3_000, 1_000, 4_000],
+    ...         "area_code": ["TH1001", "TH1002", "TH1002"],
+    ...     }
+    ... )
+    >>> load = service_load(towns, [100.0, 100.0], [14.0, 15.0], [7, 8], [10, 40], level=2)
+    >>> load.facilities[["facility_id", "served_population"]].values.tolist()
+    [[7, 4000], [8, 4000]]
+    >>> load.areas[["code", "beds_allocated", "beds_per_10k"]].values.tolist()
+    [['TH1001', 7.5, 25.0], ['TH1002', 42.5, 85.0]]
+    """
+    level = _check_level(level)
+    units = _read_units(population, area_codes_column=area_codes_column, level=level)
+    facility_lon = _coordinates(facility_lon, "facility_lon", _LON_LIMIT)
+    facility_lat = _coordinates(facility_lat, "facility_lat", _LAT_LIMIT)
+    _same_length(facility_lon, facility_lat, "facility_lon", "facility_lat")
+    ids = np.asarray(facility_ids)
+    if ids.shape != facility_lon.shape:
+        raise ValueError(
+            f"facility_ids must have one id per facility ({facility_lon.size}), got shape "
+            f"{ids.shape}"
+        )
+    if ids.size and ids.dtype.kind not in "iu":
+        raise ValueError(f"facility_ids must be integers, got dtype {ids.dtype}")
+    bed_counts = None if beds is None else _beds(beds, facility_lon.size)
+    index = NearestIndex(ids, facility_lon, facility_lat) if facility_lon.size else None
+    positions, _ = _nearest(index, units.lon, units.lat)
+    return _load_tables(units, positions, ids, bed_counts)
+
+
+# -- population layer -------------------------------------------------------------------------
+
+_LON_LIMIT = (180.0, "longitude")
+_LAT_LIMIT = (90.0, "latitude")
+
+
+@dataclass(frozen=True)
+class _Units:
+    """The layer as arrays: coordinates, people, area of each unit, group counts."""
+
+    lon: np.ndarray
+    lat: np.ndarray
+    weight: np.ndarray
+    area_index: np.ndarray | None
+    area_codes: np.ndarray | None
+    groups: dict[str, np.ndarray]
+
+
+def _read_units(
+    population,
+    *,
+    area_codes_column: str | None = None,
+    level: int | None = None,
+    group_columns: tuple[str, ...] = (),
+) -> _Units:
+    if not isinstance(population, pd.DataFrame):
+        raise ValueError(
+            f"population must be a DataFrame of units, got {type(population).__name__}"
+        )
+    lon, lat = _unit_coordinates(population)
+    weight = _counts(population, "population")
+    groups = {name: _counts(population, name) for name in group_columns}
+    area_index = area_codes = None
+    if area_codes_column is not None:
+        area_index, area_codes = _area_codes(population, area_codes_column, level)
+    return _Units(lon, lat, weight, area_index, area_codes, groups)
+
+
+def _unit_coordinates(population: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    if "lon" in population.columns and "lat" in population.columns:
+        lon = population["lon"].to_numpy()
+        lat = population["lat"].to_numpy()
+    elif _has_point_geometry(population):
+        crs = population.crs
+        if crs is not None and crs.to_epsg() != 4326:
+            raise ValueError(
+                "population has no lon/lat columns and its geometry is in "
+                f"{crs.to_string()!r}; give lon/lat or points in EPSG:4326"
+            )
+        geometry = population.geometry
+        lon = geometry.x.to_numpy()
+        lat = geometry.y.to_numpy()
+    else:
+        raise ValueError(
+            "population needs 'lon' and 'lat' columns (degrees WGS 84) or point geometry"
+        )
+    return (
+        _coordinates(lon, "population lon", _LON_LIMIT),
+        _coordinates(lat, "population lat", _LAT_LIMIT),
+    )
+
+
+def _has_point_geometry(frame: pd.DataFrame) -> bool:
+    geometry = getattr(frame, "geometry", None)
+    return (
+        geometry is not None
+        and hasattr(geometry, "geom_type")
+        and bool((geometry.geom_type == "Point").all())
+    )
+
+
+def _counts(population: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in population.columns:
+        raise ValueError(f"population has no column {column!r}")
+    values = population[column].to_numpy()
+    if values.dtype.kind not in "iu":
+        raise ValueError(
+            f"population column {column!r} must hold whole numbers of people (an integer "
+            f"dtype), got dtype {values.dtype}"
+        )
+    negative = values < 0
+    if negative.any():
+        row = int(np.argmax(negative))
+        raise ValueError(
+            f"population row {row}: {column} = {int(values[row])} is negative; counts of "
+            "people must be 0 or more"
+        )
+    return values.astype(np.int64, copy=False)
+
+
+def _area_codes(population: pd.DataFrame, column: str, level: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each unit's area at ``level`` as an index into the sorted area codes."""
+    if column not in population.columns:
+        raise ValueError(f"population has no column {column!r} (the area codes)")
+    # Factorising first means the codes are checked and cut once per distinct code, not
+    # once per unit: a country-scale layer repeats a few thousand codes millions of times.
+    unit_code, distinct = pd.factorize(population[column], use_na_sentinel=True)
+    if (unit_code < 0).any():
+        row = int(np.argmax(unit_code < 0))
+        raise ValueError(f"population row {row}: {column} is missing; every unit needs a code")
+    length = LEVELS[level]
+    prefixes = []
+    for code in distinct:
+        if not isinstance(code, str) or not _AREA_CODE.fullmatch(code) or len(code) < length:
+            row = int(np.argmax(population[column].to_numpy(dtype=object) == code))
+            raise ValueError(
+                f"population row {row}: {column} {code!r} is not an HDX pcode ('TH' and 2, 4 "
+                f"or 6 digits) long enough for level {level} ({_LEVEL_NAMES[level]}, "
+                f"{length} characters)"
+            )
+        prefixes.append(code[:length])
+    area_codes, prefix_index = np.unique(np.array(prefixes, dtype=object), return_inverse=True)
+    return prefix_index[unit_code].astype(np.int64), area_codes
+
+
+def _modelled(population: pd.DataFrame) -> bool:
+    return bool(population.attrs.get("modelled", False))
+
+
+# -- facilities and distances -----------------------------------------------------------------
+
+
+def _facility_index(facility_lon, facility_lat, facility_index) -> NearestIndex | None:
+    """A NearestIndex over the facilities (ids = positions), or None when there are none."""
+    if facility_index is not None:
+        if not isinstance(facility_index, NearestIndex):
+            raise ValueError(
+                "facility_index must be a geo.nearest.NearestIndex, got "
+                f"{type(facility_index).__name__}"
+            )
+        for given, held, name in (
+            (facility_lon, facility_index.lon, "facility_lon"),
+            (facility_lat, facility_index.lat, "facility_lat"),
+        ):
+            if given is not None and not np.array_equal(np.asarray(given, dtype=float), held):
+                raise ValueError(
+                    f"{name} differs from the coordinates of facility_index; pass None or "
+                    "the same coordinates"
+                )
+        return facility_index if len(facility_index) else None
+    if facility_lon is None or facility_lat is None:
+        raise ValueError("facility_lon and facility_lat are needed when facility_index is None")
+    lon = _coordinates(facility_lon, "facility_lon", _LON_LIMIT)
+    lat = _coordinates(facility_lat, "facility_lat", _LAT_LIMIT)
+    _same_length(lon, lat, "facility_lon", "facility_lat")
+    if lon.size == 0:
+        return None
+    return NearestIndex(np.arange(lon.size), lon, lat)
+
+
+def _nearest(
+    index: NearestIndex | None, lon: np.ndarray, lat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest facility position (-1 if none) and geodesic distance (inf if none) per unit."""
+    if index is None or lon.size == 0:
+        return np.full(lon.size, -1, dtype=np.int64), np.full(lon.size, np.inf)
+    if lon.size < _SORT_QUERIES_FROM:
+        return index.nearest_distances(lon, lat)
+    # KD-tree queries in a space-filling-curve order walk the tree's nodes while they are
+    # still in cache: measured 3-4x faster queries on a million points in random order. A
+    # 16-bit key is radix-sorted by NumPy's stable sort in linear time. The answer for each
+    # point does not depend on the order, so the result is the same.
+    order = np.argsort(_morton_key(lon, lat), kind="stable")
+    positions = np.empty(lon.size, dtype=np.int64)
+    distance = np.empty(lon.size, dtype=np.float64)
+    positions[order], distance[order] = index.nearest_distances(lon[order], lat[order])
+    return positions, distance
+
+
+# Below this many points the sort costs more than it saves.
+_SORT_QUERIES_FROM = 50_000
+
+
+def _morton_key(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Z-order (Morton) key of each point's cell on a 256 x 256 grid over the points' extent."""
+    cells = []
+    for values in (lon, lat):
+        low = float(values.min())
+        span = float(values.max()) - low
+        scale = 255.0 / span if span > 0 else 0.0
+        cell = ((values - low) * scale).astype(np.uint16)
+        # Spread the 8 bits of the cell number to the even bit positions.
+        for shift, mask in ((4, 0x0F0F), (2, 0x3333), (1, 0x5555)):
+            cell = (cell | (cell << np.uint16(shift))) & np.uint16(mask)
+        cells.append(cell)
+    return cells[0] | (cells[1] << np.uint16(1))
+
+
+def _reach(
+    unit_lon: np.ndarray,
+    unit_lat: np.ndarray,
+    candidate_lon: np.ndarray,
+    candidate_lat: np.ndarray,
+    threshold: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Units within ``threshold`` of each candidate, as CSR arrays (pointer, members)."""
+    empty = np.zeros(candidate_lon.size + 1, dtype=np.int64), np.empty(0, dtype=np.int64)
+    if unit_lon.size == 0 or candidate_lon.size == 0:
+        return empty
+    tree = cKDTree(ecef(unit_lon, unit_lat))
+    radius = threshold + _BALL_SLACK_M + _BALL_SLACK_REL * threshold
+    balls = tree.query_ball_point(
+        ecef(candidate_lon, candidate_lat), radius, workers=-1, return_sorted=True
+    )
+    sizes = np.fromiter((len(ball) for ball in balls), dtype=np.int64, count=len(balls))
+    members = np.concatenate([np.asarray(ball, dtype=np.int64) for ball in balls])
+    owner = np.repeat(np.arange(candidate_lon.size), sizes)
+    # Unit first, as NearestIndex measures, so a pick's coverage matches coverage_by_area's
+    # to the last bit.
+    distance = _GEOD.inv(
+        unit_lon[members], unit_lat[members], candidate_lon[owner], candidate_lat[owner]
+    )[2]
+    within = distance <= threshold
+    members = members[within]
+    pointer = np.concatenate(([0], np.cumsum(np.bincount(owner[within], minlength=sizes.size))))
+    return pointer.astype(np.int64), members
+
+
+def _greedy_cover(
+    pointer: np.ndarray, members: np.ndarray, open_weight: np.ndarray, k: int
+) -> tuple[list[int], list[int]]:
+    """Lazy greedy maximal covering; zeroes ``open_weight`` of the units it covers."""
+    running = np.concatenate(([0], np.cumsum(open_weight[members])))
+    gains = running[pointer[1:]] - running[pointer[:-1]]
+    # Heap entries are (-gain, position): the largest gain first, ties to the lowest position.
+    heap = [(-int(gain), int(position)) for position, gain in enumerate(gains) if gain > 0]
+    heapq.heapify(heap)
+    chosen: list[int] = []
+    chosen_gains: list[int] = []
+    while heap and len(chosen) < k:
+        stale_gain, position = heapq.heappop(heap)
+        reached = members[pointer[position] : pointer[position + 1]]
+        gain = int(open_weight[reached].sum())
+        if gain == -stale_gain:
+            # Every other entry's true gain is at most its stored key, which ranks no higher
+            # than this entry, so this is the best candidate under the tie rule.
+            chosen.append(position)
+            chosen_gains.append(gain)
+            open_weight[reached] = 0
+        elif gain > 0:
+            heapq.heappush(heap, (-gain, position))
+    return chosen, chosen_gains
+
+
+def _candidate_ids(candidate_ids, count: int) -> np.ndarray:
+    if candidate_ids is None:
+        return np.arange(count, dtype=np.int64)
+    ids = np.asarray(candidate_ids)
+    if ids.shape != (count,):
+        raise ValueError(
+            f"candidate_ids must have one id per candidate ({count}), got shape {ids.shape}"
+        )
+    unique = pd.Index(ids)
+    if not unique.is_unique:
+        repeated = unique[unique.duplicated()].tolist()[0]
+        raise ValueError(f"candidate_ids must be unique; {repeated!r} appears more than once")
+    return ids
+
+
+def _beds(beds, count: int) -> np.ndarray:
+    values = np.asarray(beds)
+    if values.shape != (count,) or (values.size and values.dtype.kind not in "iuf"):
+        raise ValueError(
+            f"beds must hold one number per facility ({count}), got shape {values.shape} "
+            f"and dtype {values.dtype}"
+        )
+    values = values.astype(np.float64)
+    bad = ~(np.isfinite(values) & (values >= 0))
+    if bad.any():
+        position = int(np.argmax(bad))
+        raise ValueError(
+            f"beds[{position}] = {float(values[position])!r} is not a finite, non-negative "
+            "number of beds; leave facilities with unknown beds out or give 0"
+        )
+    return values
+
+
+# -- aggregation ------------------------------------------------------------------------------
+
+
+def _area_table(
+    area_index: np.ndarray,
+    area_codes: np.ndarray,
+    weight: np.ndarray,
+    distance: np.ndarray,
+    threshold: float,
+    groups: dict[str, np.ndarray],
+) -> pd.DataFrame:
+    """Sum units per area; the result does not depend on the order of the units."""
+    columns = _empty_area_columns(groups)
+    if area_index.size == 0:
+        return pd.DataFrame(columns)
+
+    order = _area_distance_order(area_index, distance, area_codes.size)
+    sorted_area = area_index[order]
+    sorted_weight = weight[order]
+    sorted_distance = distance[order]
+    covered_unit = sorted_distance <= threshold
+    # Areas come from the units themselves, so every area starts somewhere.
+    starts = np.searchsorted(sorted_area, np.arange(area_codes.size))
+
+    population = np.add.reduceat(sorted_weight, starts)
+    covered = np.add.reduceat(np.where(covered_unit, sorted_weight, 0), starts)
+    columns["code"] = area_codes.astype(str)
+    columns["population"] = population
+    columns["covered"] = covered
+    columns["uncovered"] = population - covered
+    columns["share_covered"] = _shares(covered, population)
+    running = np.cumsum(sorted_weight)
+    before = running[starts] - sorted_weight[starts]
+    for name, (numerator, denominator) in _QUANTILES.items():
+        columns[name] = _weighted_quantile(
+            sorted_distance, running, before, population, numerator, denominator
+        )
+    for name, counts in groups.items():
+        sorted_counts = counts[order]
+        group_population = np.add.reduceat(sorted_counts, starts)
+        group_covered = np.add.reduceat(np.where(covered_unit, sorted_counts, 0), starts)
+        columns[f"{name}_population"] = group_population
+        columns[f"{name}_covered"] = group_covered
+        columns[f"{name}_uncovered"] = group_population - group_covered
+        columns[f"{name}_share_covered"] = _shares(group_covered, group_population)
+    return pd.DataFrame(columns)
+
+
+def _area_distance_order(area_index: np.ndarray, distance: np.ndarray, n_areas: int) -> np.ndarray:
+    """Unit order by area, then distance (as ``np.lexsort((distance, area_index))``)."""
+    # Ties in distance may come in any order: no result depends on their order.
+    by_distance = np.argsort(distance)
+    # A stable sort of small integers is a radix sort in NumPy, several times faster than
+    # lexsort on ten million units; the ties keep the distance order of the first pass.
+    narrow = np.int16 if n_areas <= np.iinfo(np.int16).max else np.int64
+    by_area = np.argsort(area_index[by_distance].astype(narrow), kind="stable")
+    return by_distance[by_area]
+
+
+def _empty_area_columns(groups) -> dict[str, np.ndarray]:
+    counts = np.empty(0, dtype=np.int64)
+    floats = np.empty(0, dtype=np.float64)
+    columns = {
+        "code": np.empty(0, dtype=str),
+        "population": counts,
+        "covered": counts,
+        "uncovered": counts,
+        "share_covered": floats,
+        **{name: floats for name in _QUANTILES},
+    }
+    for name in groups:
+        columns.update(
+            {
+                f"{name}_population": counts,
+                f"{name}_covered": counts,
+                f"{name}_uncovered": counts,
+                f"{name}_share_covered": floats,
+            }
+        )
+    return columns
+
+
+def _weighted_quantile(
+    sorted_distance: np.ndarray,
+    running: np.ndarray,
+    before: np.ndarray,
+    population: np.ndarray,
+    numerator: int,
+    denominator: int,
+) -> np.ndarray:
+    """Smallest distance within which at least numerator/denominator of the people live.
+
+    ``running`` is the cumulative people over units sorted by (area, distance), ``before``
+    the running total before each area. The first unit whose running total reaches
+    ``before + ceil(q * population)`` is the quantile; it lies inside the area because that
+    target is above ``before`` and at most the area's end.
+    """
+    target = (numerator * population + denominator - 1) // denominator
+    reached = np.searchsorted(running, before + np.maximum(target, 1), side="left")
+    reached = np.minimum(reached, sorted_distance.size - 1)
+    return np.where(population > 0, sorted_distance[reached], np.nan)
+
+
+def _load_tables(
+    units: _Units, positions: np.ndarray, ids: np.ndarray, beds: np.ndarray | None
+) -> ServiceLoad:
+    n_facilities = ids.size
+    n_areas = units.area_codes.size
+    assigned = positions >= 0
+    # Integer sums over (area, facility) pairs first; beds enter only at the end, so the
+    # result does not depend on the order of the units.
+    pair = units.area_index[assigned] * max(n_facilities, 1) + positions[assigned]
+    pairs, pair_of_unit = np.unique(pair, return_inverse=True)
+    pair_people = np.zeros(pairs.size, dtype=np.int64)
+    np.add.at(pair_people, pair_of_unit, units.weight[assigned])
+    pair_area = pairs // max(n_facilities, 1)
+    pair_facility = pairs % max(n_facilities, 1)
+
+    served = np.zeros(n_facilities, dtype=np.int64)
+    np.add.at(served, pair_facility, pair_people)
+    area_population = np.zeros(n_areas, dtype=np.int64)
+    np.add.at(area_population, units.area_index, units.weight)
+    serving = np.zeros(n_areas, dtype=np.int64)
+    np.add.at(serving, pair_area, (pair_people > 0).astype(np.int64))
+
+    facilities = pd.DataFrame({"facility_id": ids, "served_population": served})
+    areas = pd.DataFrame(
+        {
+            "code": units.area_codes.astype(str),
+            "population": area_population,
+            "facilities_serving": serving,
+        }
+    )
+    if beds is not None:
+        facilities["beds"] = beds
+        facilities["beds_per_10k_served"] = _shares(beds * _PER_PEOPLE, served)
+        share = np.divide(
+            pair_people,
+            served[pair_facility],
+            out=np.zeros(pairs.size),
+            where=served[pair_facility] > 0,
+        )
+        allocated = np.zeros(n_areas)
+        np.add.at(allocated, pair_area, beds[pair_facility] * share)
+        areas["beds_allocated"] = allocated
+        areas["beds_per_10k"] = _shares(allocated * _PER_PEOPLE, area_population)
+    return ServiceLoad(facilities, areas)
+
+
+# -- small checks and helpers -----------------------------------------------------------------
+
+
+def _check_level(level) -> int:
+    if isinstance(level, bool) or not isinstance(level, Integral) or int(level) not in LEVELS:
+        raise ValueError(
+            f"level {level!r} is not an area level; use 1 (province), 2 (district) or "
+            "3 (subdistrict)"
+        )
+    return int(level)
+
+
+def _check_threshold(value, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value < math.inf:
+        raise ValueError(f"{name} {value!r} is not a finite, non-negative distance in metres")
+
+
+def _check_group_columns(group_columns) -> tuple[str, ...]:
+    if isinstance(group_columns, str):
+        raise ValueError(
+            f"group_columns must be a sequence of column names, got the string {group_columns!r}"
+        )
+    names = tuple(group_columns)
+    if len(set(names)) != len(names):
+        raise ValueError(f"group_columns must not repeat a name, got {list(names)}")
+    return names
+
+
+def _coordinates(values, name: str, limit: tuple[float, str]) -> np.ndarray:
+    bound, word = limit
+    array = np.asarray(values)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of {word}s, got shape {array.shape}")
+    if array.size and array.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must hold numbers ({word}s in degrees), got dtype {array.dtype}")
+    array = array.astype(np.float64, copy=False)
+    # "Not inside" rather than "outside" so that NaN is caught too.
+    bad = ~((array >= -bound) & (array <= bound))
+    if bad.any():
+        position = int(np.argmax(bad))
+        raise ValueError(
+            f"{name}[{position}] = {float(array[position])!r} is not a {word} between "
+            f"{-bound:g} and {bound:g}"
+        )
+    return array
+
+
+def _same_length(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
+    if a.size != b.size:
+        raise ValueError(
+            f"{name_a} and {name_b} must have the same length, got {a.size} and {b.size}"
+        )
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else math.nan
+
+
+def _shares(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    return np.divide(part, whole, out=np.full(np.shape(part), np.nan), where=np.asarray(whole) > 0)
