@@ -41,4 +41,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(public.bp)
+
+    _init_accounts(app)
     return app
+
+
+def _init_accounts(app: Flask) -> None:
+    """Sign-in, CSRF, official and administrator pages, API writes (issue 5)."""
+    from . import auth
+    from .views import admin, imports, official, reports
+    from .views import auth as auth_views
+
+    auth.init_app(app)
+    for blueprint in (auth_views.bp, official.bp, reports.bp, admin.bp, imports.bp):
+        app.register_blueprint(blueprint)

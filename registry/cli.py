@@ -333,6 +333,8 @@ def import_undo_command(batch_id: int, actor: str) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from .cli_accounts import user_group
+
     for command in (
         init_db_command,
         load_areas_command,
@@ -340,6 +342,7 @@ def init_app(app: Flask) -> None:
         facility_group,
         import_command,
         import_undo_command,
+        user_group,
     ):
         app.cli.add_command(command)
 

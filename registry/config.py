@@ -13,3 +13,60 @@ COAST_TOLERANCE_M = 5_000.0
 API_DEFAULT_LIMIT = 100
 API_MAX_LIMIT = 1_000
 JSON_SORT_KEYS = False
+
+# --- Accounts and sessions (issue 5) ---------------------------------------------------------
+# Signs session cookies and CSRF tokens. Unset: a random key is made once and kept in
+# instance/secret_key (shared by every worker on the machine); set REGISTRY_SECRET_KEY when
+# workers run on several machines.
+SECRET_KEY = None
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Cookies only over HTTPS (browsers also accept them from http://127.0.0.1 and localhost, so
+# scripts/serve works). Set REGISTRY_SESSION_COOKIE_SECURE=false to sign in over plain http
+# from another host; under TESTING the app switches both flags off (the test client is http).
+SESSION_COOKIE_SECURE = True
+REMEMBER_COOKIE_SECURE = True
+REMEMBER_COOKIE_HTTPONLY = True
+PERMANENT_SESSION_LIFETIME = 12 * 3600
+# Sign-in throttling, counted in the database so it holds across workers.
+LOGIN_FAILURE_WINDOW_MINUTES = 15
+LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+LOGIN_MAX_FAILURES_PER_CLIENT = 20
+# Resident reports without an account, per client (hashed address) per hour.
+REPORTS_PER_CLIENT_PER_HOUR = 5
+# Uploads for the import page (bytes).
+MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+
+# --- Freshness -------------------------------------------------------------------------------
+# Hours an 'open' status stays trusted after someone confirmed it, per facility type. Past it,
+# residents see "unconfirmed" and open-now searches leave the site out (or list it, labelled,
+# only when too few confirmed sites match).
+FRESHNESS_TTL_HOURS = {
+    "covid_test_point": 72,
+    "vaccination_site": 72,
+    "hospital": 72,
+    "field_hospital": 72,
+    "waiting_centre": 72,
+}
+# Hours other fields stay trusted after someone stated them, per type ("*" for every type).
+FRESHNESS_FIELD_TTL_HOURS = {
+    "*": {"address": 24 * 182, "location": 24 * 182, "phone": 24 * 91, "opening_hours": 24 * 30},
+    "vaccination_site": {"vaccine_brands": 24, "doses": 72, "daily_capacity": 72},
+    "covid_test_point": {"test_methods": 72, "daily_capacity": 72},
+    "hospital": {"covid_beds_occupied": 24, "covid_beds_total": 72},
+    "field_hospital": {
+        "beds_green_available": 24,
+        "beds_yellow_available": 24,
+        "beds_red_available": 24,
+    },
+    "waiting_centre": {
+        "beds_green_available": 24,
+        "beds_yellow_available": 24,
+        "beds_red_available": 24,
+    },
+}
+# A site whose status confirmation is older than this is hidden from residents altogether.
+FRESHNESS_HIDE_AFTER_DAYS = 29
+# Sites never confirmed (lists loaded from old files) are shown as "unconfirmed" rather than
+# hidden, so a newly loaded registry still answers; set True once officials have confirmed.
+FRESHNESS_HIDE_NEVER_CONFIRMED = False

@@ -54,3 +54,24 @@ class ConfigurationError(RegistryError):
 
     status_code = 500
     code = "configuration"
+
+
+class AuthenticationError(RegistryError):
+    """No valid session or API token, or the credentials were wrong."""
+
+    status_code = 401
+    code = "unauthenticated"
+
+
+class ForbiddenError(RegistryError):
+    """The account may not do this here: its role or its area does not cover the facility."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class TooManyRequestsError(RegistryError):
+    """Too many attempts from one account or client in a short time; try again later."""
+
+    status_code = 429
+    code = "too_many_requests"

@@ -207,3 +207,91 @@ class DuplicateCandidate(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_by: Mapped[str | None] = mapped_column(String(200))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class User(Base):
+    """An account: a role and, except for national roles, the area code it is scoped to.
+
+    Implements what Flask-Login asks of a user object without importing it here.
+    """
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(32))
+    # A province, district or subdistrict code; None for national roles.
+    area_code: Mapped[str | None] = mapped_column(ForeignKey("area.code"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_by: Mapped[str | None] = mapped_column(String(200))
+
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class ApiToken(Base):
+    """A personal API token: only the SHA-256 of the secret is kept; it acts as its owner."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # shown so people can tell tokens apart
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginFailure(Base):
+    """One failed sign-in; counted per account and per client to throttle guessing."""
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    client: Mapped[str] = mapped_column(String(64), index=True)  # hashed client address
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class FieldConfirmation(Base):
+    """When a field's value was last stated by someone (changed or confirmed unchanged)."""
+
+    __tablename__ = "field_confirmation"
+
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), primary_key=True)
+    field: Mapped[str] = mapped_column(String(64), primary_key=True)
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_by: Mapped[str] = mapped_column(String(200))
+
+
+class ResidentReport(Base):
+    """A resident says a site is closed, full or misplaced; officials of its area decide."""
+
+    __tablename__ = "resident_report"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # closed, full, wrong_location
+    note: Mapped[str | None] = mapped_column(Text)
+    client: Mapped[str] = mapped_column(String(64), index=True)  # hashed client address
+    # The facility's most specific area when reported: the queue is matched on its prefix.
+    area_code: Mapped[str | None] = mapped_column(String(10), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # accepted, dismissed
+    resolved_by: Mapped[str | None] = mapped_column(String(200))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    change_set: Mapped[int | None] = mapped_column(BigInteger)

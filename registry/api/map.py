@@ -13,6 +13,7 @@ from ..db import db
 from ..errors import ValidationError
 from ..models import utcnow
 from ..services.catalog import SiteFilter, catalogs, filter_mask, open_now_mask
+from ..services.freshness import hide_after_hours
 from ..vocabulary import FACILITY_TYPES, STATUSES
 from . import bp, params
 
@@ -33,7 +34,13 @@ def map_features():
     zoom = params.integer("zoom", 6, 0, 22)
     types = params.choices("type", FACILITY_TYPES) or []
     snapshot = catalogs.get(db.session).snapshot(db.session)
-    mask = filter_mask(snapshot, SiteFilter(types=tuple(types)), now=utcnow())
+    mask = filter_mask(
+        snapshot,
+        SiteFilter(types=tuple(types)),
+        now=utcnow(),
+        hide_after_hours=hide_after_hours(current_app.config),
+        hide_never_confirmed=bool(current_app.config.get("FRESHNESS_HIDE_NEVER_CONFIRMED")),
+    )
     west, south, east, north = box
     mask &= (snapshot.lon >= west) & (snapshot.lon <= east)
     mask &= (snapshot.lat >= south) & (snapshot.lat <= north)

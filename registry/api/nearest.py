@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from ..db import db
+from ..presentation import resident_status
 from ..serialize import facility_feature
 from ..services.places import search_places
 from ..services.search import PARAMETERS, answer, parse_query
@@ -24,11 +25,13 @@ def nearest():
         feature = facility_feature(facility)
         feature["properties"]["distance_m"] = round(distance, 1)
         feature["properties"]["bearing_deg"] = round(bearing, 1)
+        feature["properties"]["resident_status"] = resident_status(facility)
         features.append(feature)
     search = {
         "point": {"type": "Point", "coordinates": [query.lon, query.lat]},
         "k": query.k,
         "widened": result.widened,
+        "unconfirmed_included": result.unconfirmed_included,
         "farthest_m": round(result.distance_m[-1], 1) if result.distance_m else None,
     }
     if query.place:

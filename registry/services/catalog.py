@@ -110,8 +110,16 @@ def _row_values(row) -> tuple:
     )
 
 
-_ARRAY_FIELDS = ("lon", "lat", "type_code", "status_code", "confirmed_at", "walk_in", "tags",
-                 "active")  # fmt: skip
+_ARRAY_FIELDS = (
+    "lon",
+    "lat",
+    "type_code",
+    "status_code",
+    "confirmed_at",
+    "walk_in",
+    "tags",
+    "active",
+)
 _DTYPES = (np.float64, np.float64, np.int8, np.int8, np.float64, np.int8, np.uint32, bool)
 
 
@@ -217,15 +225,37 @@ def open_now_mask(
     return mask & fresh
 
 
+def visible_mask(
+    snapshot: CatalogSnapshot,
+    now: datetime,
+    hide_after_hours: float | None,
+    hide_never_confirmed: bool = False,
+) -> np.ndarray:
+    """Not hidden from residents: confirmed within ``hide_after_hours`` (any status).
+
+    Never-confirmed sites (NaN) stay visible, labelled unconfirmed, unless
+    ``hide_never_confirmed``: a freshly loaded list must still answer residents.
+    """
+    if hide_after_hours is None:
+        return np.ones(len(snapshot), dtype=bool)
+    age_hours = (now.timestamp() - snapshot.confirmed_at) / 3600.0
+    never = np.isnan(snapshot.confirmed_at)
+    return (age_hours <= hide_after_hours) | (never & (not hide_never_confirmed))
+
+
 def filter_mask(
     snapshot: CatalogSnapshot,
     site_filter: SiteFilter,
     *,
     now: datetime,
     ttl_hours: dict[str, float] | None = None,
+    hide_after_hours: float | None = None,
+    hide_never_confirmed: bool = False,
 ) -> np.ndarray:
-    """Which catalog positions a filter admits (always only active facilities)."""
+    """Which catalog positions a filter admits (always only active, visible facilities)."""
     mask = snapshot.active.copy()
+    if hide_after_hours is not None:
+        mask &= visible_mask(snapshot, now, hide_after_hours, hide_never_confirmed)
     if site_filter.types:
         codes = [FACILITY_TYPES.index(t) for t in site_filter.types]
         mask &= np.isin(snapshot.type_code, codes)
@@ -259,6 +289,8 @@ def nearest_sites(
     now: datetime,
     max_distance_m: float | None = None,
     ttl_hours: dict[str, float] | None = None,
+    hide_after_hours: float | None = None,
+    hide_never_confirmed: bool = False,
 ) -> NearestResult | None:
     """The k nearest facilities that pass the filter, exact by geodesic distance.
 
@@ -269,7 +301,14 @@ def nearest_sites(
     snapshot = catalogs.get(session).snapshot(session)
     if snapshot.index is None:
         return None
-    mask = filter_mask(snapshot, site_filter, now=now, ttl_hours=ttl_hours)
+    mask = filter_mask(
+        snapshot,
+        site_filter,
+        now=now,
+        ttl_hours=ttl_hours,
+        hide_after_hours=hide_after_hours,
+        hide_never_confirmed=hide_never_confirmed,
+    )
     if not mask.any():
         return None
     return snapshot.index.query(lon, lat, k, mask=mask, max_distance_m=max_distance_m)

@@ -17,12 +17,24 @@ from ..errors import ValidationError
 from ..models import Facility, utcnow
 from ..vocabulary import AGE_GROUPS, DOSES, FACILITY_TYPES, TEST_METHODS, VACCINE_BRANDS
 from .catalog import SiteFilter, nearest_sites
+from .freshness import hide_after_hours
 from .places import search_places
 
 PARAMETERS = (
-    "lat", "lon", "place", "type", "k", "open_now", "walk_in", "vaccine_brand", "dose",
-    "age_group", "test_method", "max_km",
-)  # fmt: skip
+    "lat",
+    "lon",
+    "place",
+    "type",
+    "k",
+    "open_now",
+    "walk_in",
+    "vaccine_brand",
+    "dose",
+    "age_group",
+    "test_method",
+    "max_km",
+    "fallback",
+)
 MAX_K = 100
 
 
@@ -34,6 +46,8 @@ class NearestQuery:
     site_filter: SiteFilter
     max_distance_m: float | None
     place: PlaceMatch | None = None
+    # Open now, but too few sites confirmed within their time: fill up with unconfirmed ones.
+    fallback: bool = True
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,8 @@ class NearestAnswer:
     distance_m: list[float]
     bearing_deg: list[float]
     widened: bool
+    # Some answers are open but not confirmed within their time (see NearestQuery.fallback).
+    unconfirmed_included: bool = False
 
 
 def _number(args: Mapping[str, str], name: str, low: float, high: float, what: str) -> float:
@@ -119,21 +135,46 @@ def parse_query(session: Session, args: Mapping[str, str]) -> NearestQuery:
         age_group=_choice(args, "age_group", AGE_GROUPS),
         test_method=_choice(args, "test_method", TEST_METHODS),
     )
-    return NearestQuery(lon, lat, k, site_filter, max_km * 1000 if max_km else None, place)
+    return NearestQuery(
+        lon,
+        lat,
+        k,
+        site_filter,
+        max_km * 1000 if max_km else None,
+        place,
+        fallback=bool(_flag(args, "fallback", True)),
+    )
 
 
 def answer(session: Session, query: NearestQuery) -> NearestAnswer:
-    """Run the query against the live catalog and load the facilities, nearest first."""
+    """Run the query against the live catalog and load the facilities, nearest first.
+
+    Open now means confirmed open within the type's time. When fewer than k such sites match
+    (within the distance, if one is given) and ``fallback`` is on, the answer is the k nearest
+    open sites whatever their confirmation time, and says so: residents get useful answers
+    from a registry whose lists were never confirmed, each site labelled "unconfirmed".
+    Sites hidden by the long-unconfirmed rule are never returned.
+    """
+    config = current_app.config
+    ttl_hours = config.get("FRESHNESS_TTL_HOURS")
+    common = {
+        "k": query.k,
+        "site_filter": query.site_filter,
+        "now": utcnow(),
+        "max_distance_m": query.max_distance_m,
+        "hide_after_hours": hide_after_hours(config),
+        "hide_never_confirmed": bool(config.get("FRESHNESS_HIDE_NEVER_CONFIRMED")),
+    }
     result: NearestResult | None = nearest_sites(
-        session,
-        query.lon,
-        query.lat,
-        k=query.k,
-        site_filter=query.site_filter,
-        now=utcnow(),
-        max_distance_m=query.max_distance_m,
-        ttl_hours=current_app.config.get("FRESHNESS_TTL_HOURS"),
+        session, query.lon, query.lat, ttl_hours=ttl_hours, **common
     )
+    unconfirmed = False
+    too_few = result is None or len(result) < query.k or bool(result.widened)
+    if query.fallback and query.site_filter.open_now and ttl_hours and too_few:
+        wider = nearest_sites(session, query.lon, query.lat, ttl_hours=None, **common)
+        fresh = set() if result is None else {int(i) for i in result.ids}
+        if wider is not None and any(int(i) not in fresh for i in wider.ids):
+            result, unconfirmed = wider, True
     if result is None or len(result) == 0:
         return NearestAnswer(query, [], [], [], False)
     ids = [int(i) for i in result.ids]
@@ -144,4 +185,5 @@ def answer(session: Session, query: NearestQuery) -> NearestAnswer:
         [float(d) for d in result.distance_m],
         [float(b) for b in result.bearing_deg],
         bool(result.widened),
+        unconfirmed,
     )

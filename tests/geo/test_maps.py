@@ -35,9 +35,11 @@ def test_docstring_examples():
 
 def test_only_the_given_assets_are_referenced():
     fmap = offline_map(
-        (13.75, 100.5), 6, basemap=Basemap("https://tiles.example/{z}/{x}/{y}.png", "x"),
+        (13.75, 100.5),
+        6,
+        basemap=Basemap("https://tiles.example/{z}/{x}/{y}.png", "x"),
         assets=ASSETS,
-    )  # fmt: skip
+    )
     add_sites(fmap, [SiteMarker(100.5, 13.75, "a", "open")])
     Legend("Status", [("#fff", "Open")]).add_to(fmap)
     html = _page(fmap)

@@ -13,9 +13,17 @@ def _invoke(app, *args):
 
 def test_create_set_history_revert(app, session):
     created = _invoke(
-        app, "facility", "create", "type=hospital", "name_th=รพ.ทดสอบ", "lat=18.7877",
-        "lon=98.9934", "beds_total=20", "--by", "cli-tester",
-    )  # fmt: skip
+        app,
+        "facility",
+        "create",
+        "type=hospital",
+        "name_th=รพ.ทดสอบ",
+        "lat=18.7877",
+        "lon=98.9934",
+        "beds_total=20",
+        "--by",
+        "cli-tester",
+    )
     assert created.exit_code == 0, created.output
     facility_id = int(re.search(r"facility (\d+) at version 1", created.output).group(1))
 

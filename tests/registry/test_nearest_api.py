@@ -29,14 +29,28 @@ def sites(session):
 
     made = {
         "hospital_1km": at(1, name_th="รพ. 1 กม."),
-        "vaccine_2km": at(2, type="vaccination_site", name_th="ฉีด 2", walk_in=True,
-                          vaccine_brands=["pfizer"], doses=["1", "2"], age_groups=["12-18"]),
-        "vaccine_3km": at(3, type="vaccination_site", name_th="ฉีด 3", walk_in=False,
-                          vaccine_brands=["sinovac"], doses=["booster"], age_groups=["adult"]),
+        "vaccine_2km": at(
+            2,
+            type="vaccination_site",
+            name_th="ฉีด 2",
+            walk_in=True,
+            vaccine_brands=["pfizer"],
+            doses=["1", "2"],
+            age_groups=["12-18"],
+        ),
+        "vaccine_3km": at(
+            3,
+            type="vaccination_site",
+            name_th="ฉีด 3",
+            walk_in=False,
+            vaccine_brands=["sinovac"],
+            doses=["booster"],
+            age_groups=["adult"],
+        ),
         "test_4km": at(4, type="covid_test_point", name_th="ตรวจ 4", test_methods=["atk"]),
         "closed_5km": at(5, name_th="ปิด 5", status="closed"),
         "hospital_6km": at(6, name_th="รพ. 6 กม."),
-    }  # fmt: skip
+    }
     session.commit()
     return made
 

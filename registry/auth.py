@@ -1,0 +1,123 @@
+"""Sign-in sessions (Flask-Login), CSRF protection (Flask-WTF) and API token authentication.
+
+Pages use cookie sessions with CSRF tokens on every form. The JSON API is exempt from CSRF
+because it never accepts a session cookie for writes: it takes only ``Authorization: Bearer``
+tokens, which a browser does not send on its own.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, current_app, g, request
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from .db import db
+from .errors import AuthenticationError
+from .models import User, utcnow
+from .services.accounts import Throttle, client_key, token_for
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    # A disabled account loses its open sessions at once.
+    return user if user is not None and user.active else None
+
+
+def _secret_key(app: Flask) -> str:
+    """The configured key, else one generated once and kept in the instance folder."""
+    path = Path(app.instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def client() -> str:
+    """The calling client as a keyed hash of its address (set up ProxyFix behind a proxy)."""
+    return client_key(request.remote_addr, current_app.secret_key)
+
+
+def throttle() -> Throttle:
+    config = current_app.config
+    return Throttle(
+        config["LOGIN_FAILURE_WINDOW_MINUTES"],
+        config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+        config["LOGIN_MAX_FAILURES_PER_CLIENT"],
+    )
+
+
+def api_account() -> User:
+    """The owner of the request's bearer token; 401 without a valid one."""
+    if "api_user" in g:
+        return g.api_user
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise AuthenticationError(
+            "writes need a personal API token: send 'Authorization: Bearer <token>' "
+            "(create one on the API tokens page)"
+        )
+    g.api_token = token_for(db.session, secret.strip())
+    g.api_user = db.session.get(User, g.api_token.user_id)
+    return g.api_user
+
+
+def begin_write() -> None:
+    """End the read transaction of authentication so the write starts with the write lock.
+
+    SpatiaLite refuses to turn a read transaction into a write when another writer committed
+    in between (WAL snapshot); PostGIS does not mind. The token's use is stamped here, inside
+    the write that follows.
+    """
+    db.session.commit()
+    token = g.get("api_token")
+    if token is not None:
+        g.pending_token_stamp = token
+
+
+def stamp_token() -> None:
+    token = g.pop("pending_token_stamp", None)
+    if token is not None:
+        token.last_used_at = utcnow()
+
+
+def page_account() -> User:
+    """The signed-in account of a page request (views are wrapped in login_required)."""
+    return current_user._get_current_object()
+
+
+def _account_context() -> dict:
+    from .services.access import ROLES
+
+    spec = ROLES.get(current_user.role) if current_user.is_authenticated else None
+    return {"account_role": spec}
+
+
+def init_app(app: Flask) -> None:
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app)
+    if app.testing:
+        # The test client and the browser tests talk plain http.
+        app.config["SESSION_COOKIE_SECURE"] = False
+        app.config["REMEMBER_COOKIE_SECURE"] = False
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    app.context_processor(_account_context)
+    from .api import bp as api_bp
+
+    csrf.exempt(api_bp)

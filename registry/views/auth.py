@@ -1,0 +1,89 @@
+"""Sign in and out, and personal API tokens."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import login_required, login_user, logout_user
+
+from ..auth import client, page_account, throttle
+from ..db import db
+from ..errors import AuthenticationError, TooManyRequestsError, ValidationError
+from ..services.accounts import authenticate, create_token, revoke_token, tokens_of
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("official.my_area")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """The sign-in page; throttled per account and per client after repeated failures."""
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            user = authenticate(
+                db.session,
+                request.form.get("username", ""),
+                request.form.get("password", ""),
+                client(),
+                throttle(),
+            )
+        except (AuthenticationError, TooManyRequestsError) as exc:
+            db.session.commit()  # keep the recorded failure
+            too_many = isinstance(exc, TooManyRequestsError)
+            error = (
+                _("Too many failed sign-ins. Wait a few minutes and try again.")
+                if too_many
+                else _("Wrong user name or password, or the account is disabled.")
+            )
+            status = exc.status_code
+        else:
+            db.session.commit()
+            session.clear()  # a fresh session on sign-in (no fixation)
+            session.permanent = True
+            login_user(user)
+            return redirect(_safe_next(request.form.get("next")))
+    return render_template(
+        "account/login.html", error=error, next=request.values.get("next", "")
+    ), status
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out (a POST with a CSRF token, so no page can sign a person out)."""
+    logout_user()
+    session.clear()
+    return redirect(url_for("public.index"))
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    """Personal API tokens: create (the secret is shown once), list, revoke."""
+    user = page_account()
+    secret, error = None, None
+    if request.method == "POST":
+        try:
+            _token, secret = create_token(db.session, user, request.form.get("name", ""))
+            db.session.commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            error = exc.message
+    return render_template(
+        "account/tokens.html", tokens=tokens_of(db.session, user), secret=secret, error=error
+    )
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke(token_id: int):
+    """Revoke one of one's own tokens; it stops working at once."""
+    revoke_token(db.session, page_account(), token_id)
+    db.session.commit()
+    flash(_("Token revoked."))
+    return redirect(url_for("auth.tokens"))

@@ -1,0 +1,356 @@
+"""Official pages: my area by staleness, one-tap status, edit, add, deactivate, history, revert."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import and_, case, func, or_, select
+
+from ..auth import begin_write, page_account
+from ..db import db
+from ..errors import ConflictError, ValidationError
+from ..models import Facility, utcnow
+from ..presentation import facility_name, status_label, type_label
+from ..presentation import field_label as type_field_label
+from ..services import freshness
+from ..services.access import ROLES, area_condition, area_name
+from ..services.facilities import facility_history, get_facility
+from ..services.scoped import (
+    create_in_area,
+    deactivate_in_area,
+    revert_in_area,
+    update_in_area,
+)
+from ..vocabulary import FACILITY_TYPES, STATUSES
+from .assets import map_assets
+from .facility_form import changes_from_form, facility_texts, form_fields
+
+bp = Blueprint("official", __name__, url_prefix="/official")
+PAGE_SIZE = 50
+
+
+def field_label(name: str) -> str:
+    """Labels of the common fields and the location; type fields come from the vocabulary."""
+    common = {
+        "name_th": _("Thai name"),
+        "name_en": _("English name"),
+        "address": _("Address"),
+        "phone": _("Phone"),
+        "opening_hours": _("Opening hours"),
+        "status": _("Status"),
+        "hcode": _("MOPH code"),
+        "location": _("Location"),
+        "created": _("(created)"),
+        "status_confirmed_at": _("Confirmed at"),
+        "status_confirmed_by": _("Confirmed by"),
+        "deleted_at": _("Deactivated"),
+        "deleted_reason": _("Reason"),
+    }
+    return common.get(name) or type_field_label(name)
+
+
+@bp.before_request
+@login_required
+def _signed_in():
+    """Every official page needs a signed-in account."""
+
+
+def _tolerance() -> float:
+    return current_app.config["COAST_TOLERANCE_M"]
+
+
+def _int_arg(name: str, default: int) -> int:
+    raw = request.values.get(name, "")
+    return int(raw) if raw.isdigit() else default
+
+
+def _stale_condition(now):
+    ttls = current_app.config.get("FRESHNESS_TTL_HOURS") or {}
+    return or_(
+        Facility.status_confirmed_at.is_(None),
+        *[
+            and_(Facility.type == t, Facility.status_confirmed_at < now - timedelta(hours=h))
+            for t, h in ttls.items()
+        ],
+    )
+
+
+@bp.get("/")
+def my_area():
+    """Facilities of my area, least recently confirmed first, with one-tap status actions."""
+    user = page_account()
+    now = utcnow()
+    conditions = [Facility.deleted_at.is_(None)]
+    scope = area_condition(user)
+    if scope is not None:
+        conditions.append(scope)
+    chosen_type = request.args.get("type") if request.args.get("type") in FACILITY_TYPES else ""
+    chosen_status = request.args.get("status") if request.args.get("status") in STATUSES else ""
+    stale_only = request.args.get("stale") == "1"
+    if chosen_type:
+        conditions.append(Facility.type == chosen_type)
+    if chosen_status:
+        conditions.append(Facility.status == chosen_status)
+    if stale_only:
+        conditions.append(_stale_condition(now))
+    total = db.session.scalar(select(func.count()).select_from(Facility).where(*conditions))
+    stale_total = db.session.scalar(
+        select(func.count()).select_from(Facility).where(*conditions, _stale_condition(now))
+    )
+    page = max(1, _int_arg("page", 1))
+    never_first = case((Facility.status_confirmed_at.is_(None), 0), else_=1)
+    rows = db.session.scalars(
+        select(Facility)
+        .where(*conditions)
+        .order_by(never_first, Facility.status_confirmed_at, Facility.id)
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    ).all()
+    config = current_app.config
+    stale_fields = freshness.stale_fields(db.session, config, list(rows), now)
+    return render_template(
+        "official/area.html",
+        user=user,
+        role=ROLES[user.role],
+        area=area_name(db.session, user.area_code),
+        rows=rows,
+        stale_status={f.id: freshness.status_is_stale(config, f, now) for f in rows},
+        stale_fields=stale_fields,
+        total=total,
+        stale_total=stale_total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        chosen={"type": chosen_type, "status": chosen_status, "stale": stale_only},
+        facility_types=FACILITY_TYPES,
+        statuses=STATUSES,
+        type_label=type_label,
+        status_label=status_label,
+        field_label=field_label,
+        facility_name=facility_name,
+    )
+
+
+def _version() -> int | str:
+    raw = request.form.get("version", "")
+    return int(raw) if raw.isdigit() else raw
+
+
+def _conflict_page(facility, error: ConflictError, retry: dict):
+    return render_template(
+        "official/conflict.html",
+        facility=facility,
+        name=facility_name(facility),
+        error=error,
+        changed=error.details.get("changed_since", []),
+        retry=retry,
+        field_label=field_label,
+    ), 409
+
+
+@bp.post("/facility/<int:facility_id>/status")
+def set_status(facility_id: int):
+    """One tap: still open (confirmed now), full, temporarily closed or closed."""
+    user = page_account()
+    status = request.form.get("status", "")
+    begin_write()
+    try:
+        result = update_in_area(
+            db.session,
+            user,
+            facility_id,
+            {"status": status},
+            expected_version=_version(),
+            tolerance_m=_tolerance(),
+        )
+    except ConflictError as error:
+        db.session.rollback()
+        facility = get_facility(db.session, facility_id)
+        return _conflict_page(facility, error, {"status": status, "version": facility.version})
+    db.session.commit()
+    flash(
+        _(
+            "Saved: %(name)s is now “%(status)s”, confirmed now.",
+            name=facility_name(result.facility),
+            status=status_label(status),
+        )
+    )
+    back = request.form.get("back", "")
+    return redirect(back if back.startswith("/official") else url_for(".my_area"), 303)
+
+
+def _edit_page(facility, texts, orig, version, *, error=None, conflict=None, status=200):
+    return render_template(
+        "official/edit.html",
+        facility=facility,
+        facility_type=facility.type if facility else request.values.get("type"),
+        name=facility_name(facility) if facility else None,
+        fields=form_fields(facility.type if facility else request.values["type"]),
+        texts=texts,
+        orig=orig,
+        version=version,
+        error=error,
+        conflict=conflict,
+        report_id=request.values.get("report", ""),
+        field_label=field_label,
+        status_label=status_label,
+        type_label=type_label,
+        statuses=STATUSES,
+        assets=map_assets(),
+        tile_url=current_app.config.get("TILE_URL") or "",
+    ), status
+
+
+@bp.route("/facility/<int:facility_id>/edit", methods=["GET", "POST"])
+def edit(facility_id: int):
+    """The full form: the type's fields and a map to place or drag the point."""
+    user = page_account()
+    facility = get_facility(db.session, facility_id)
+    if request.method == "GET":
+        texts = facility_texts(facility)
+        return _edit_page(facility, texts, texts, facility.version)
+    from ..services.reports import accept_report
+
+    begin_write()
+    try:
+        changes, edited = changes_from_form(request.form, facility.type, only_edited=True)
+        report_id = _int_arg("report", 0)
+        if report_id:
+            report = accept_report(
+                db.session,
+                user,
+                report_id,
+                expected_version=_version(),
+                changes=changes,
+                tolerance_m=_tolerance(),
+                facility_id=facility_id,
+            )
+            result_facility, warnings = get_facility(db.session, report.facility_id), []
+        else:
+            result = update_in_area(
+                db.session,
+                user,
+                facility_id,
+                changes,
+                expected_version=_version(),
+                tolerance_m=_tolerance(),
+            )
+            result_facility, warnings = result.facility, result.warnings
+    except ConflictError as error:
+        db.session.rollback()
+        current = get_facility(db.session, facility_id)
+        db.session.refresh(current)
+        now_texts = facility_texts(current)
+        orig = {k: request.form.get(f"orig-{k}", "") for k in now_texts}
+        mine = {
+            k: v
+            for k, v in changes_from_form(request.form, facility.type, only_edited=False)[1].items()
+            if v != orig.get(k)
+        }
+        texts = {**now_texts, **mine}
+        return _edit_page(current, texts, now_texts, current.version, conflict=error, status=409)
+    except ValidationError as error:
+        db.session.rollback()
+        edited = changes_from_form(request.form, facility.type, only_edited=False)[1]
+        orig = {k: request.form.get(f"orig-{k}", "") for k in edited}
+        return _edit_page(facility, edited, orig, _version(), error=error.message, status=400)
+    db.session.commit()
+    for warning in warnings:
+        flash(warning)
+    flash(
+        _(
+            "Saved %(name)s: version %(version)s.",
+            name=facility_name(result_facility),
+            version=result_facility.version,
+        )
+    )
+    return redirect(url_for(".edit", facility_id=facility_id), 303)
+
+
+@bp.route("/facility/new", methods=["GET", "POST"])
+def new():
+    """Add a facility: choose the type, fill its fields, place it on the map."""
+    user = page_account()
+    facility_type = request.values.get("type", "")
+    if facility_type not in FACILITY_TYPES:
+        return render_template(
+            "official/choose_type.html", facility_types=FACILITY_TYPES, type_label=type_label
+        )
+    if request.method == "GET":
+        return _edit_page(None, {"status": "open"}, {}, 0)
+    begin_write()
+    try:
+        changes, edited = changes_from_form(request.form, facility_type, only_edited=False)
+        result = create_in_area(
+            db.session, user, {**changes, "type": facility_type}, tolerance_m=_tolerance()
+        )
+    except ValidationError as error:
+        db.session.rollback()
+        edited = changes_from_form(request.form, facility_type, only_edited=False)[1]
+        return _edit_page(None, edited, {}, 0, error=error.message, status=400)
+    db.session.commit()
+    for warning in result.warnings:
+        flash(warning)
+    flash(_("Added %(name)s.", name=facility_name(result.facility)))
+    return redirect(url_for(".edit", facility_id=result.facility.id), 303)
+
+
+@bp.post("/facility/<int:facility_id>/deactivate")
+def deactivate(facility_id: int):
+    """Deactivate with a reason: the site leaves public answers and keeps its history."""
+    user = page_account()
+    begin_write()
+    try:
+        deactivate_in_area(
+            db.session,
+            user,
+            facility_id,
+            reason=request.form.get("reason", ""),
+            expected_version=_version(),
+        )
+    except ConflictError as error:
+        db.session.rollback()
+        facility = get_facility(db.session, facility_id)
+        return _conflict_page(facility, error, None)
+    db.session.commit()
+    flash(_("Deactivated."))
+    return redirect(url_for(".history", facility_id=facility_id), 303)
+
+
+@bp.get("/facility/<int:facility_id>/history")
+def history(facility_id: int):
+    """Every change of a facility, field by field, with a revert button."""
+    facility = get_facility(db.session, facility_id)
+    return render_template(
+        "official/history.html",
+        facility=facility,
+        name=facility_name(facility),
+        changes=facility_history(db.session, facility_id),
+        field_label=field_label,
+    )
+
+
+@bp.post("/change/<int:change_id>/revert")
+def revert(change_id: int):
+    """Put one logged field back; refused (409) when the field changed again since."""
+    user = page_account()
+    begin_write()
+    try:
+        result = revert_in_area(db.session, user, change_id, tolerance_m=_tolerance())
+    except ConflictError as error:
+        db.session.rollback()
+        flash(error.message)
+        return redirect(request.referrer or url_for(".my_area"), 303)
+    db.session.commit()
+    flash(_("Reverted: version %(version)s.", version=result.facility.version))
+    return redirect(url_for(".history", facility_id=result.facility.id), 303)

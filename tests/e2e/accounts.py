@@ -1,0 +1,31 @@
+"""Accounts in the committed e2e database, added once per run (idempotent by user name)."""
+
+from __future__ import annotations
+
+from registry.db import db
+from registry.services.accounts import create_token, create_user, find_user
+
+PASSWORD = "e2e password 1"
+
+
+def ensure_user(app, username: str, role: str, area_code: str | None):
+    with app.app_context():
+        user = find_user(db.session, username)
+        if user is None:
+            user = create_user(
+                db.session,
+                username=username,
+                password=PASSWORD,
+                role=role,
+                area_code=area_code,
+                created_by="e2e",
+            )
+            db.session.commit()
+        return user.id
+
+
+def api_token(app, username: str) -> str:
+    with app.app_context():
+        _row, secret = create_token(db.session, find_user(db.session, username), "e2e")
+        db.session.commit()
+        return secret
