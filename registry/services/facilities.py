@@ -65,6 +65,13 @@ class Actor:
 # Values
 
 
+def _text_limit(name: str) -> int:
+    """The column's own length (hcode 10, phone 100, ...) or MAX_TEXT for unbounded text."""
+    column = Facility.__table__.c.get(name)
+    length = getattr(column.type, "length", None) if column is not None else None
+    return length or MAX_TEXT
+
+
 def _clean_value(spec: FieldSpec, value: Any) -> Any:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -73,9 +80,10 @@ def _clean_value(spec: FieldSpec, value: Any) -> Any:
         if not isinstance(value, str):
             raise ValidationError(f"field '{name}': {value!r} is not text", field=name)
         value = value.strip()
-        if len(value) > MAX_TEXT:
+        limit = _text_limit(name)
+        if len(value) > limit:
             raise ValidationError(
-                f"field '{name}': {len(value)} characters is longer than {MAX_TEXT}", field=name
+                f"field '{name}': {len(value)} characters is longer than {limit}", field=name
             )
         if spec.kind == "choice" and value not in spec.choices:
             raise ValidationError(
@@ -204,6 +212,9 @@ def _next_data_version(session: Session) -> int:
         .where(RegistryState.id == 1)
         .values(data_version=RegistryState.data_version + 1)
         .returning(RegistryState.data_version)
+        # Not an ORM-synchronised UPDATE: that would scan every object in the session on
+        # each write, so long sessions would slow down with every change.
+        .execution_options(synchronize_session=False)
     ).scalar_one()
 
 

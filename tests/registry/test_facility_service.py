@@ -97,6 +97,8 @@ def test_island_beyond_tolerance_needs_the_stated_province(session):
         ({"status": "busy"}, "field 'status': 'busy' is not one of open"),
         ({"vaccine_brands": ["pfizer"]}, "'vaccine_brands' does not belong to a hospital"),
         ({"name_th": "  "}, "needs a Thai name"),
+        ({"hcode": "X" * 20}, "field 'hcode': 20 characters is longer than 10"),
+        ({"phone": "0" * 101}, "field 'phone': 101 characters is longer than 100"),
     ],
 )
 def test_bad_values_are_refused_with_field_and_value(session, values, message):
