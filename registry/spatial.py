@@ -6,6 +6,8 @@ the list of spatial indexes, and never tests the dialect itself.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
 import os
 from collections.abc import Callable
@@ -43,7 +45,26 @@ def _spatialite_on_connect(dbapi_conn, _record) -> None:
     cursor.close()
 
 
+# Python packages whose wheels bundle their own GEOS, PROJ, GDAL or SQLite.
+BUNDLED_NATIVE_PACKAGES = ("shapely", "pyproj", "pyogrio", "rasterio")
+
+
+def load_bundled_libraries_first() -> None:
+    """Import the packages that bundle native libraries before mod_spatialite is loaded.
+
+    SQLite opens extensions with RTLD_GLOBAL, so mod_spatialite puts the system's PROJ, GEOS
+    and SQLite libraries in the process's global symbol namespace. A wheel imported afterwards
+    (shapely, pyogrio, rasterio) binds its bundled copies to those system symbols of other
+    versions, and crashes: shapely's WKB writer fails and the process aborts, pyogrio's and
+    rasterio's GDAL segfault on the first read or write. Imported first, each binds its own.
+    """
+    for name in BUNDLED_NATIVE_PACKAGES:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+
+
 def _configure_spatialite(engine: Engine) -> None:
+    load_bundled_libraries_first()
     event.listen(engine, "connect", _spatialite_on_connect)
     event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
 
