@@ -41,7 +41,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(public.bp)
+    from .api import coverage as coverage_api  # issue 6: coverage for planners
+    from .views import planner
 
+    app.register_blueprint(coverage_api.bp)
+    app.register_blueprint(planner.bp)
     _init_accounts(app)
     return app
 

@@ -91,6 +91,9 @@ def demo_command(data_dir: Path) -> None:
         if len(rejected) > MAX_LISTED:
             tqdm.write(f"  ... and {len(rejected) - MAX_LISTED} more rejected rows")
     _demo_vaccination_sites(data_dir / DEMO_VACCINATION_SITES)
+    from .cli_coverage import load_demo_population  # issue 6: the modelled population layer
+
+    load_demo_population(data_dir)
 
 
 def _demo_vaccination_sites(path: Path) -> None:
@@ -334,6 +337,7 @@ def import_undo_command(batch_id: int, actor: str) -> None:
 
 def init_app(app: Flask) -> None:
     from .cli_accounts import user_group
+    from .cli_coverage import coverage_command, population_group
 
     for command in (
         init_db_command,
@@ -343,6 +347,8 @@ def init_app(app: Flask) -> None:
         import_command,
         import_undo_command,
         user_group,
+        coverage_command,
+        population_group,
     ):
         app.cli.add_command(command)
 

@@ -70,3 +70,10 @@ FRESHNESS_HIDE_AFTER_DAYS = 29
 # Sites never confirmed (lists loaded from old files) are shown as "unconfirmed" rather than
 # hidden, so a newly loaded registry still answers; set True once officials have confirmed.
 FRESHNESS_HIDE_NEVER_CONFIRMED = False
+
+# --- Coverage for planners (issue 6) ---------------------------------------------------------
+# A Dask scheduler address (e.g. tcp://10.0.0.5:8786) to compute coverage tables on a cluster;
+# empty: in-process. REGISTRY_DASK_SCHEDULER sets it from the environment.
+DASK_SCHEDULER = ""
+# The population layer coverage uses when a request names none (else the newest layer).
+COVERAGE_DEFAULT_LAYER = "dopa-2020-modelled"

@@ -15,7 +15,7 @@ from .spatial import spatial_dialect
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # (table, geometry column) pairs that must carry a spatial index on every database.
-SPATIAL_COLUMNS = {("area", "geom"), ("facility", "geom")}
+SPATIAL_COLUMNS = {("area", "geom"), ("facility", "geom"), ("population_unit", "geom")}
 
 
 def _alembic_config() -> Config:

@@ -295,3 +295,48 @@ class ResidentReport(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(200))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     change_set: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class PopulationLayer(Base):
+    """A set of population units from one source (issue 6): where people live, for coverage.
+
+    ``kind`` says whether the counts were measured (a census, a survey) or modelled (spread
+    over the map by a model); every page, file and answer built on a layer repeats it.
+    """
+
+    __tablename__ = "population_layer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(Text)
+    # The date the counts refer to: YYYY, YYYY-MM or YYYY-MM-DD.
+    as_of: Mapped[str | None] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(16))  # measured | modelled
+    method: Mapped[str | None] = mapped_column(Text)  # how the units were placed
+    group_columns: Mapped[list[str]] = mapped_column(JSON)
+    # The most detailed area level the counts support: 1 province, 2 district, 3 subdistrict.
+    finest_level: Mapped[int] = mapped_column(Integer)
+    unit_count: Mapped[int] = mapped_column(Integer)
+    total_population: Mapped[int] = mapped_column(BigInteger)
+    # SHA-256 of the units and groups: the same content loaded twice is the same layer.
+    checksum: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class PopulationUnit(Base):
+    """A point standing for some people of a layer, with the subdistrict (or area) it is in."""
+
+    __tablename__ = "population_unit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    layer_id: Mapped[int] = mapped_column(
+        ForeignKey("population_layer.id", ondelete="CASCADE"), index=True
+    )
+    # The most specific area known for the unit (a subdistrict for points and grids).
+    area_code: Mapped[str] = mapped_column(ForeignKey("area.code"), index=True)
+    population: Mapped[int] = mapped_column(BigInteger)
+    # People of the unit in each of the layer's groups, in the order of its group_columns.
+    groups: Mapped[list[int] | None] = mapped_column(JSON)
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True))

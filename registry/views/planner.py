@@ -1,0 +1,289 @@
+"""The planner page: who lives too far from an open site, where, and where new sites would help.
+
+Public, like the rest of the read side: it shows aggregates of population layers only (never
+survey records), so it needs no account.
+"""
+
+from __future__ import annotations
+
+import math
+
+import shapely
+from flask import Blueprint, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+from shapely.geometry import mapping
+from sqlalchemy import func, select
+
+from geo.coverage_map import (
+    AreaShape,
+    CoverageLayers,
+    LayerNames,
+    MapPoint,
+    coverage_chart_svg,
+    legend_items,
+    rounded_geometry,
+)
+from geo.maps import Legend, offline_map, render_parts
+
+from ..db import db
+from ..errors import RegistryError
+from ..i18n import current_language
+from ..models import Area, Facility
+from ..presentation import type_label
+from ..services import coverage as service
+from ..services.cache import PerDatabase
+from ..services.population import list_layers
+from ..vocabulary import AGE_GROUPS, DOSES, FACILITY_TYPES, TEST_METHODS, VACCINE_BRANDS
+from .assets import map_assets
+from .public import THAILAND_BOUNDS, THAILAND_CENTRE, _basemap
+
+bp = Blueprint("planner", __name__)
+
+DEFAULTS = {"type": "vaccination_site", "threshold_km": "10", "level": "district"}
+TABLE_ROWS = 50
+# Uncovered units drawn on the map, most people first; the downloads hold every area.
+MAP_UNCOVERED_POINTS = 3_000
+# Simplification of boundaries drawn on the page, in degrees, by level (~500, 200, 100 m).
+_SIMPLIFY = {1: 0.005, 2: 0.002, 3: 0.001}
+
+
+def _page_shapes(session) -> dict[str, dict]:
+    """Every area's boundary, simplified for drawing and with coordinates rounded."""
+    table = service.area_tables.get(session)
+    levels = table.names["level"]
+    shapes = {}
+    for code, geometry in table.geometry.items():
+        simple = shapely.simplify(geometry, _SIMPLIFY[int(levels[code])], preserve_topology=True)
+        shapes[code] = rounded_geometry(mapping(simple))
+    return shapes
+
+
+page_shapes = PerDatabase(
+    _page_shapes, lambda session: session.scalar(select(func.count()).select_from(Area))
+)
+
+
+def _args() -> dict[str, str]:
+    args = {name: request.args.get(name, "") for name in request.args}
+    if "type" in request.args:
+        args["type"] = ",".join(v for v in request.args.getlist("type") if v)
+    for name, value in DEFAULTS.items():
+        if not args.get(name):
+            args[name] = value
+    return args
+
+
+def _name(row) -> str:
+    name_th, name_en = row["name_th"], row["name_en"]
+    return name_th if current_language() == "th" or not name_en else name_en
+
+
+@bp.get("/coverage")
+def coverage_page():
+    """Coverage gaps by area: map, table, chart, suggested sites and downloads."""
+    args = _args()
+    session = db.session
+    config = current_app.config
+    context = {
+        "args": args,
+        "chosen_types": args["type"].split(","),
+        "facility_types": FACILITY_TYPES,
+        "type_label": type_label,
+        "levels": tuple(service.LEVELS),
+        "candidate_kinds": service.CANDIDATE_KINDS,
+        "choices": {
+            "vaccine_brand": VACCINE_BRANDS,
+            "dose": DOSES,
+            "age_group": AGE_GROUPS,
+            "test_method": TEST_METHODS,
+        },
+        "provinces": _provinces(session),
+        "layers": list_layers(session),
+        "answer": None,
+        "error": None,
+    }
+    fmap = offline_map(THAILAND_CENTRE, 6, basemap=_basemap(), assets=map_assets())
+    try:
+        query = service.parse_coverage_query(args)
+        k, candidates = service.parse_suggestion_args(args)
+        answer = service.coverage(session, query, config)
+        curve = service.curve(session, query, config)
+        uncovered = service.uncovered_units(session, query, config)
+        picks = service.suggestions(session, query, config, k=k, candidates=candidates)
+    except RegistryError as error:
+        context["error"] = error.message
+        fmap.fit_bounds(THAILAND_BOUNDS)
+        context["map"] = render_parts(fmap)
+        return render_template("coverage.html", **context), error.status_code
+    _add_layers(fmap, session, query, answer, uncovered, picks)
+    rows = answer.areas.sort_values(["uncovered", "code"], ascending=[False, True])
+    context.update(
+        answer=answer,
+        coverage_query=query,
+        picks=picks,
+        rows=rows.head(TABLE_ROWS).to_dict("records"),
+        row_name=_name,
+        uncovered_shown=min(len(uncovered), MAP_UNCOVERED_POINTS),
+        uncovered_total=len(uncovered),
+        busiest=_busiest(session, answer),
+        chart=coverage_chart_svg(
+            list(curve["threshold_km"]),
+            list(curve["share_covered"]),
+            current_km=query.threshold_m / 1000,
+            title=_("People covered by distance to the nearest site"),
+            x_label=_("Distance threshold (km)"),
+            y_label=_("People covered"),
+        ),
+        downloads={
+            fmt: url_for("coverage_api.coverage", **query.as_args(), format=fmt)
+            for fmt in ("csv", "geojson", "xlsx")
+        },
+        suggestions_csv=url_for(
+            "coverage_api.coverage_suggestions",
+            **query.as_args(),
+            k=picks.k,
+            candidates=picks.candidates,
+            format="csv",
+        ),
+        map=render_parts(fmap),
+        percent=_percent,
+        km=_km,
+    )
+    return render_template("coverage.html", **context)
+
+
+def _provinces(session) -> list[tuple[str, str]]:
+    names = service.area_tables.get(session).names
+    provinces = names[names["level"] == 1]
+    pairs = [(code, _name(row)) for code, row in provinces.iterrows()]
+    return sorted(pairs, key=lambda pair: pair[1])
+
+
+def _percent(share) -> str:
+    return "–" if share is None or not math.isfinite(share) else f"{share * 100:.1f}%"
+
+
+def _km(metres) -> str:
+    return "–" if metres is None or not math.isfinite(metres) else f"{metres / 1000:.1f}"
+
+
+def _add_layers(fmap, session, query, answer, uncovered, picks) -> None:
+    shapes = page_shapes.get(session)
+    areas = []
+    for row in answer.areas.to_dict("records"):
+        share = row["share_covered"]
+        areas.append(
+            AreaShape(
+                code=row["code"],
+                geometry=shapes[row["code"]],
+                share_uncovered=1 - share if math.isfinite(share) else math.nan,
+                label_lines=(
+                    f"{_name(row)} ({row['code']})",
+                    _("%(uncovered)s of %(population)s people not covered (%(share)s)")
+                    % {
+                        "uncovered": f"{row['uncovered']:,}",
+                        "population": f"{row['population']:,}",
+                        "share": _percent(1 - share if math.isfinite(share) else math.nan),
+                    },
+                    _("Median distance: %(km)s km") % {"km": _km(row["median_m"])},
+                ),
+            )
+        )
+    shown = uncovered.head(MAP_UNCOVERED_POINTS)
+    largest = float(shown["population"].max()) if len(shown) else 1.0
+    uncovered_points = [
+        MapPoint(
+            lon,
+            lat,
+            _("%(people)s people, %(km)s km from a site")
+            % {"people": f"{people:,}", "km": _km(distance)},
+            radius=1.5 + 4 * math.sqrt(people / largest),
+        )
+        for lon, lat, people, distance in zip(
+            shown["lon"], shown["lat"], shown["population"], shown["distance_m"], strict=True
+        )
+    ]
+    bounds = _bounds(session, query)
+    facilities = _facility_points(session, answer, bounds)
+    suggested = [
+        MapPoint(
+            pick["lon"],
+            pick["lat"],
+            _("Suggestion %(rank)s: %(name)s, +%(gain)s people")
+            % {"rank": pick["rank"], "name": _name(pick), "gain": f"{pick['gain']:,}"},
+            radius=9,
+        )
+        for pick in picks.picks.to_dict("records")
+    ]
+    names = LayerNames(
+        areas=_("Share not covered"),
+        uncovered=_("People not covered"),
+        facilities=_("Sites counted"),
+        suggestions=_("Suggested sites"),
+    )
+    CoverageLayers(
+        areas, uncovered_points, facilities, suggested, names=names, bounds=bounds
+    ).add_to(fmap)
+    title = _("Share of people not covered")
+    if answer.layer.modelled:
+        title += " (" + _("modelled") + ")"
+    Legend(title, legend_items(_("No people"))).add_to(fmap)
+
+
+def _bounds(session, query) -> list:
+    if not query.province:
+        return THAILAND_BOUNDS
+    west, south, east, north = service.area_tables.get(session).geometry[query.province].bounds
+    return [[south, west], [north, east]]
+
+
+def _facility_points(session, answer, bounds) -> list[MapPoint]:
+    """Eligible sites inside the view (with a margin), named in the page's language."""
+    (south, west), (north, east) = bounds
+    margin = 0.3
+    facilities = answer.facilities
+    inside = (
+        (facilities.lon >= west - margin)
+        & (facilities.lon <= east + margin)
+        & (facilities.lat >= south - margin)
+        & (facilities.lat <= north + margin)
+    )
+    ids = [int(i) for i in facilities.ids[inside]]
+    names = _facility_names(session, ids)
+    return [
+        MapPoint(float(lon), float(lat), names.get(int(i), f"#{int(i)}"), radius=4)
+        for i, lon, lat in zip(
+            facilities.ids[inside], facilities.lon[inside], facilities.lat[inside], strict=True
+        )
+    ]
+
+
+def _facility_names(session, ids: list[int]) -> dict[int, str]:
+    names = {}
+    english = current_language() == "en"
+    for start in range(0, len(ids), 900):
+        statement = select(Facility.id, Facility.name_th, Facility.name_en).where(
+            Facility.id.in_(ids[start : start + 900])
+        )
+        for row in session.execute(statement):
+            names[row.id] = (row.name_en if english and row.name_en else row.name_th) or ""
+    return names
+
+
+def _busiest(session, answer) -> list[dict]:
+    """The ten sites serving the most people (capacity types only)."""
+    if answer.load is None or answer.load.empty:
+        return []
+    top = answer.load.sort_values(["served_population", "facility_id"], ascending=[False, True])
+    top = top.head(10).to_dict("records")
+    names = _facility_names(session, [int(row["facility_id"]) for row in top])
+    return [
+        {
+            "id": int(row["facility_id"]),
+            "name": names.get(int(row["facility_id"]), ""),
+            "served": int(row["served_population"]),
+            "beds": row.get("beds"),
+            "per_10k": row.get("beds_per_10k_served"),
+        }
+        for row in top
+    ]
