@@ -44,10 +44,12 @@ ensure_venv() {
       "$(pick_python)" -m venv "$VENV"
     }
   fi
-  local stamp="$VENV/.installed-$extras"
+  local stamp="$VENV/.installed-${extras:-base}"
+  local target="$ROOT"
+  [ -n "$extras" ] && target="$ROOT[$extras]"
   if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
     "$VENV/bin/pip" install -q --upgrade pip
-    "$VENV/bin/pip" install -q -e "$ROOT[$extras]"
+    "$VENV/bin/pip" install -q -e "$target"
     touch "$stamp"
   fi
 }
