@@ -1,0 +1,113 @@
+"""The registry app for load benchmarks, plus two bench-only routes on the same app object.
+
+    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/registry_bench_nearest \
+        .venv/bin/gunicorn --chdir /work/main -w 2 -k gthread --threads 4 'bench.nearest_wsgi:app'
+
+* ``/bench/trivial``: a small constant JSON answer, the ceiling of this app on this server
+  (routing, one request context, jsonify; no database).
+* ``/bench/postgis-knn?lat=&lon=&k=[&oversample=N]``: the natural alternative to the
+  in-memory catalog, PostGIS KNN over open, active facilities. Without ``oversample`` it is
+  plain ``ORDER BY geom <-> point LIMIT k`` on geometry(4326), i.e. nearest in degrees, which
+  is not nearest in metres. With ``oversample=N`` it takes the N nearest by ``<->`` and
+  re-ranks them by ``ST_Distance`` on geography (WGS 84 spheroid), ties by id.
+
+Every answer carries ``X-Bench-Worker: <pid>`` so a client can tell the workers apart (cold
+starts and catch-ups are per worker). Nothing here is used by the application itself.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import jsonify, request
+from sqlalchemy import text
+
+from registry import create_app
+from registry.db import db
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/registry_bench_nearest"
+
+# Open and active: the sites /api/v1/nearest answers with its default open_now=true as long as
+# every open site's status was confirmed within its type's FRESHNESS_TTL_HOURS (the bench data
+# is confirmed in the 24 hours before loading; nearest_load.py checks this before comparing).
+_PLAIN_KNN = text(
+    """
+    SELECT id,
+           ST_Distance(geom::geography,
+                       ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m
+    FROM facility
+    WHERE status = 'open' AND deleted_at IS NULL
+    ORDER BY geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)
+    LIMIT :k
+    """
+)
+_OVERSAMPLED_KNN = text(
+    """
+    SELECT id,
+           ST_Distance(geom::geography,
+                       ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m
+    FROM (
+        SELECT id, geom
+        FROM facility
+        WHERE status = 'open' AND deleted_at IS NULL
+        ORDER BY geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)
+        LIMIT :n
+    ) AS candidates
+    ORDER BY distance_m, id
+    LIMIT :k
+    """
+)
+
+
+def _number(name: str, low: float, high: float) -> float:
+    value = float(request.args[name])
+    if not low <= value <= high:
+        raise ValueError(name)
+    return value
+
+
+def build_app():
+    app = create_app(
+        {
+            "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL),
+            # Only signed cookies need it; no bench request signs in.
+            "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY") or os.urandom(16).hex(),
+        }
+    )
+
+    @app.get("/bench/trivial")
+    def bench_trivial():
+        return jsonify({"ok": True, "service": "registry", "bench": "trivial"})
+
+    @app.get("/bench/postgis-knn")
+    def bench_postgis_knn():
+        try:
+            lat = _number("lat", -90, 90)
+            lon = _number("lon", -180, 180)
+            k = int(request.args.get("k", 10))
+            oversample = int(request.args.get("oversample", 0))
+        except (KeyError, ValueError):
+            return jsonify({"error": "give lat, lon, optional k and oversample"}), 400
+        params = {"lon": lon, "lat": lat, "k": k}
+        if oversample:
+            params["n"] = max(oversample, k)
+            rows = db.session.execute(_OVERSAMPLED_KNN, params).all()
+        else:
+            rows = db.session.execute(_PLAIN_KNN, params).all()
+        return jsonify(
+            {
+                "ids": [row.id for row in rows],
+                "distance_m": [round(float(row.distance_m), 1) for row in rows],
+            }
+        )
+
+    @app.after_request
+    def bench_worker_header(response):
+        # Read per answer: with --preload the app is built before gunicorn forks its workers.
+        response.headers["X-Bench-Worker"] = str(os.getpid())
+        return response
+
+    return app
+
+
+app = build_app()
