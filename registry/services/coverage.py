@@ -60,6 +60,7 @@ from .cache import PerDatabase
 from .catalog import CatalogSnapshot, SiteFilter, catalogs, filter_mask
 from .freshness import hide_after_hours
 from .population import LEVEL_NAMES, LayerInfo, find_layer, layer_units
+from .search import parse_choice, parse_flag
 
 LEVELS = {name: level for level, name in LEVEL_NAMES.items()}
 # Types whose beds make "beds per 10,000 people" meaningful.
@@ -161,28 +162,6 @@ def _number(args: Mapping[str, str], name: str, default: float, low: float, high
     return value
 
 
-def _flag(args: Mapping[str, str], name: str, default: bool | None) -> bool | None:
-    raw = (args.get(name) or "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise ValidationError(f"parameter '{name}': {raw!r} is not true or false", field=name)
-
-
-def _choice(args: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    if raw not in allowed:
-        raise ValidationError(
-            f"parameter '{name}': {raw!r} is not one of {', '.join(allowed)}", field=name
-        )
-    return raw
-
-
 def parse_coverage_query(args: Mapping[str, str]) -> CoverageQuery:
     """Check every parameter; a bad one is a 400 naming it and quoting the value."""
     types = tuple(
@@ -221,13 +200,13 @@ def parse_coverage_query(args: Mapping[str, str]) -> CoverageQuery:
         level=LEVELS[level_name],
         province=province,
         layer=layer,
-        open_now=bool(_flag(args, "open_now", True)),
-        confirmed_only=bool(_flag(args, "confirmed_only", False)),
-        walk_in=_flag(args, "walk_in", None),
-        vaccine_brand=_choice(args, "vaccine_brand", VACCINE_BRANDS),
-        dose=_choice(args, "dose", DOSES),
-        age_group=_choice(args, "age_group", AGE_GROUPS),
-        test_method=_choice(args, "test_method", TEST_METHODS),
+        open_now=bool(parse_flag(args, "open_now", True)),
+        confirmed_only=bool(parse_flag(args, "confirmed_only", False)),
+        walk_in=parse_flag(args, "walk_in", None),
+        vaccine_brand=parse_choice(args, "vaccine_brand", VACCINE_BRANDS),
+        dose=parse_choice(args, "dose", DOSES),
+        age_group=parse_choice(args, "age_group", AGE_GROUPS),
+        test_method=parse_choice(args, "test_method", TEST_METHODS),
     )
 
 

@@ -74,7 +74,8 @@ def _number(args: Mapping[str, str], name: str, low: float, high: float, what: s
     return value
 
 
-def _choice(args, name: str, allowed: tuple[str, ...]) -> str | None:
+def parse_choice(args: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str | None:
+    """An optional parameter that must be one of the allowed words."""
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
@@ -85,7 +86,8 @@ def _choice(args, name: str, allowed: tuple[str, ...]) -> str | None:
     return raw
 
 
-def _flag(args, name: str, default: bool | None) -> bool | None:
+def parse_flag(args: Mapping[str, str], name: str, default: bool | None) -> bool | None:
+    """An optional true/false parameter (1/0, true/false, yes/no, on/off)."""
     raw = (args.get(name) or "").strip().lower()
     if not raw:
         return default
@@ -128,12 +130,12 @@ def parse_query(session: Session, args: Mapping[str, str]) -> NearestQuery:
     max_km = _number(args, "max_km", 0.1, 2000, "a distance in km") if args.get("max_km") else None
     site_filter = SiteFilter(
         types=types,
-        open_now=bool(_flag(args, "open_now", True)),
-        walk_in=_flag(args, "walk_in", None),
-        vaccine_brand=_choice(args, "vaccine_brand", VACCINE_BRANDS),
-        dose=_choice(args, "dose", DOSES),
-        age_group=_choice(args, "age_group", AGE_GROUPS),
-        test_method=_choice(args, "test_method", TEST_METHODS),
+        open_now=bool(parse_flag(args, "open_now", True)),
+        walk_in=parse_flag(args, "walk_in", None),
+        vaccine_brand=parse_choice(args, "vaccine_brand", VACCINE_BRANDS),
+        dose=parse_choice(args, "dose", DOSES),
+        age_group=parse_choice(args, "age_group", AGE_GROUPS),
+        test_method=parse_choice(args, "test_method", TEST_METHODS),
     )
     return NearestQuery(
         lon,
@@ -142,7 +144,7 @@ def parse_query(session: Session, args: Mapping[str, str]) -> NearestQuery:
         site_filter,
         max_km * 1000 if max_km else None,
         place,
-        fallback=bool(_flag(args, "fallback", True)),
+        fallback=bool(parse_flag(args, "fallback", True)),
     )
 
 
