@@ -23,6 +23,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder="static",
     )
     app.config.from_object("registry.config")
+    # GeoJSON reads best in the order we build it (type, id, geometry, properties); Flask 3
+    # ignores the old JSON_SORT_KEYS setting, the provider's attribute is what counts.
+    app.json.sort_keys = False
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
         app.config.from_prefixed_env("REGISTRY")

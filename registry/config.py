@@ -12,7 +12,6 @@ COAST_TOLERANCE_M = 5_000.0
 # API paging.
 API_DEFAULT_LIMIT = 100
 API_MAX_LIMIT = 1_000
-JSON_SORT_KEYS = False
 
 # --- Accounts and sessions (issue 5) ---------------------------------------------------------
 # Signs session cookies and CSRF tokens. Unset: a random key is made once and kept in
