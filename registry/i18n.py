@@ -1,6 +1,7 @@
 """Thai and English: Flask-Babel with Thai as the default language.
 
-Catalogues live as .po files in registry/translations; they are compiled to .mo in the
+Catalogues live as .po files in registry/translations (messages.po plus one file per feature
+where that keeps edits apart); they are compiled to .mo in the
 instance folder when the app starts (and again only when a .po file is newer), so there is no
 build step to forget and nothing binary in the repository.
 """
@@ -34,13 +35,25 @@ def select_language() -> str:
 
 
 def compile_catalogues(target: Path) -> Path:
-    for po_path in SOURCE_DIR.glob("*/LC_MESSAGES/messages.po"):
-        mo_path = target / po_path.relative_to(SOURCE_DIR).with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+    """One messages.mo per language from every .po file in its folder (one file per feature)."""
+    for folder in SOURCE_DIR.glob("*/LC_MESSAGES"):
+        sources = sorted(folder.glob("*.po"))
+        mo_path = target / folder.relative_to(SOURCE_DIR) / "messages.mo"
+        newest = max(path.stat().st_mtime for path in sources)
+        if mo_path.exists() and mo_path.stat().st_mtime >= newest:
             continue
+        language = folder.parent.name
+        catalogue = None
+        for po_path in sources:
+            with po_path.open("rb") as po_file:
+                part = read_po(po_file, locale=language)
+            if catalogue is None:
+                catalogue = part
+                continue
+            for message in part:
+                if message.id and message.id not in catalogue:
+                    catalogue[message.id] = message
         mo_path.parent.mkdir(parents=True, exist_ok=True)
-        with po_path.open("rb") as po_file:
-            catalogue = read_po(po_file, locale=po_path.parts[-3])
         with mo_path.open("wb") as mo_file:
             write_mo(mo_file, catalogue)
     return target

@@ -15,7 +15,12 @@ from .spatial import spatial_dialect
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # (table, geometry column) pairs that must carry a spatial index on every database.
-SPATIAL_COLUMNS = {("area", "geom"), ("facility", "geom"), ("population_unit", "geom")}
+SPATIAL_COLUMNS = {
+    ("area", "geom"),
+    ("facility", "geom"),
+    ("population_unit", "geom"),
+    ("survey_record", "geom"),
+}
 
 
 def _alembic_config() -> Config:

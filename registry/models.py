@@ -5,7 +5,7 @@ Times are stored in UTC (timezone-aware in Python); pages convert to Asia/Bangko
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from geoalchemy2 import Geometry
@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -340,3 +341,81 @@ class PopulationUnit(Base):
     # People of the unit in each of the layer's groups, in the order of its group_columns.
     groups: Mapped[list[int] | None] = mapped_column(JSON)
     geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True))
+
+
+class SurveyRecord(Base):
+    """Residents counted in one village or subdistrict on one date (issue 7): counts only.
+
+    Each resident is in exactly one target group (registry.vocabulary.SURVEY_GROUPS), so the
+    residents_* columns add up to the people counted and unvaccinated_<g> <= residents_<g>.
+    No names and no ID numbers are ever stored. Corrections are audited in survey_change.
+    """
+
+    __tablename__ = "survey_record"
+    __table_args__ = (Index("ix_survey_area_date", "area_code", "survey_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # A subdistrict (level 3) code; a village is named within it.
+    area_code: Mapped[str] = mapped_column(ForeignKey("area.code"), index=True)
+    village_no: Mapped[int | None] = mapped_column(Integer)  # หมู่ที่
+    village_name: Mapped[str | None] = mapped_column(String(200))
+    survey_date: Mapped[date] = mapped_column(Date, index=True)
+    residents_general: Mapped[int] = mapped_column(Integer, default=0)
+    residents_elderly: Mapped[int] = mapped_column(Integer, default=0)
+    residents_bedridden: Mapped[int] = mapped_column(Integer, default=0)
+    residents_migrant: Mapped[int] = mapped_column(Integer, default=0)
+    residents_children_5_11: Mapped[int] = mapped_column(Integer, default=0)
+    residents_students_12_18: Mapped[int] = mapped_column(Integer, default=0)
+    unvaccinated_general: Mapped[int] = mapped_column(Integer, default=0)
+    unvaccinated_elderly: Mapped[int] = mapped_column(Integer, default=0)
+    unvaccinated_bedridden: Mapped[int] = mapped_column(Integer, default=0)
+    unvaccinated_migrant: Mapped[int] = mapped_column(Integer, default=0)
+    unvaccinated_children_5_11: Mapped[int] = mapped_column(Integer, default=0)
+    unvaccinated_students_12_18: Mapped[int] = mapped_column(Integer, default=0)
+    referred_site: Mapped[int] = mapped_column(Integer, default=0)
+    referred_home_visit: Mapped[int] = mapped_column(Integer, default=0)
+    # Optional point: the village centre.
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True))
+    entered_by: Mapped[str] = mapped_column(String(200))  # username
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source: Mapped[str] = mapped_column(String(32))  # web, api, import, cli, demo
+    source_ref: Mapped[str | None] = mapped_column(String(200))  # e.g. "batch:<id>"
+    updated_by: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # withdrawn, kept for audit
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class SurveyChange(Base):
+    """One field of one survey record changed: who, when, from where, old and new value."""
+
+    __tablename__ = "survey_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("survey_record.id"), index=True)
+    field: Mapped[str] = mapped_column(String(64))
+    old_value: Mapped[Any] = mapped_column(JSON)
+    new_value: Mapped[Any] = mapped_column(JSON)
+    changed_by: Mapped[str] = mapped_column(String(200))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source: Mapped[str] = mapped_column(String(32))
+    source_ref: Mapped[str | None] = mapped_column(String(200))
+
+
+class ReferenceVaccination(Base):
+    """A published vaccination count (e.g. DDC's provincial report), beside the survey."""
+
+    __tablename__ = "reference_vaccination"
+    __table_args__ = (
+        UniqueConstraint("series", "area_code", "as_of", "measure", name="uq_reference_vacc"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series: Mapped[str] = mapped_column(String(100))  # e.g. "ddc-2021-11-17"
+    source: Mapped[str] = mapped_column(Text)
+    area_code: Mapped[str] = mapped_column(ForeignKey("area.code"), index=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    measure: Mapped[str] = mapped_column(String(100))  # e.g. "dose1_elderly"
+    value: Mapped[int] = mapped_column(BigInteger)

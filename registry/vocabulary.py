@@ -146,3 +146,30 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "oxygen": ("มีออกซิเจน", "Oxygen"),
     "admission_rules": ("เงื่อนไขการรับ", "Admission rules"),
 }
+
+# Target groups of the unvaccinated-residents survey (issue 7). Each resident is counted in
+# exactly one group, so the groups add up to the residents counted: a bedridden elderly person
+# is "bedridden" (they need a home visit), a migrant worker's child is "migrant".
+SURVEY_GROUPS: tuple[str, ...] = (
+    "general",
+    "elderly",
+    "bedridden",
+    "migrant",
+    "children_5_11",
+    "students_12_18",
+)
+SURVEY_GROUP_LABELS: dict[str, tuple[str, str]] = {
+    "general": ("ประชาชนทั่วไป", "General public"),
+    "elderly": ("ผู้สูงอายุ (60 ปีขึ้นไป)", "Elderly (60+)"),
+    "bedridden": ("ผู้ป่วยติดเตียง", "Bedridden"),
+    "migrant": ("แรงงานต่างด้าวและครอบครัว", "Migrant workers and families"),
+    "children_5_11": ("เด็ก 5-11 ปี", "Children 5-11"),
+    "students_12_18": ("นักเรียน 12-18 ปี", "Students 12-18"),
+}
+# The counted fields of one survey record, in form and file order.
+SURVEY_COUNT_FIELDS: tuple[str, ...] = (
+    *(f"residents_{group}" for group in SURVEY_GROUPS),
+    *(f"unvaccinated_{group}" for group in SURVEY_GROUPS),
+    "referred_site",
+    "referred_home_visit",
+)

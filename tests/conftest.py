@@ -62,6 +62,13 @@ def drop_postgis_database(database: str) -> None:
     admin.dispose()
 
 
+def scratch_name(kind: str) -> str:
+    """A scratch database name per xdist worker; REGISTRY_TEST_TAG keeps parallel runs apart."""
+    tag = os.environ.get("REGISTRY_TEST_TAG", "")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"registry_{kind}_{tag + '_' if tag else ''}{worker}"
+
+
 BACKENDS = ["spatialite", "postgis"]
 if os.environ.get("REGISTRY_SKIP_POSTGIS") == "1":
     BACKENDS = ["spatialite"]
@@ -81,8 +88,8 @@ def backend(request) -> str:
 @pytest.fixture(scope="session")
 def engine(backend, tmp_path_factory):
     """A migrated database with the real boundaries, shared by the whole run."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    url = fresh_database_url(backend, tmp_path_factory.mktemp("db"), f"registry_test_{worker}")
+    name = scratch_name("test")
+    url = fresh_database_url(backend, tmp_path_factory.mktemp("db"), name)
     engine = make_engine(url)
     migrate.upgrade(engine)
     with Session(engine) as session:
@@ -91,7 +98,7 @@ def engine(backend, tmp_path_factory):
     yield engine
     engine.dispose()
     if backend == "postgis":
-        drop_postgis_database(f"registry_test_{worker}")
+        drop_postgis_database(name)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from registry import create_app
 from registry.db import db
 from registry.services.facilities import Actor, create_facility
 
-from ..conftest import drop_postgis_database, fresh_database_url
+from ..conftest import drop_postgis_database, fresh_database_url, scratch_name
 
 CHROMIUM = os.environ.get("REGISTRY_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -48,8 +48,7 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def e2e_app(backend, tmp_path_factory):
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"registry_e2e_{worker}"
+    name = scratch_name("e2e")
     url = fresh_database_url(backend, tmp_path_factory.mktemp("e2e"), name)
     app = create_app({"DATABASE_URL": url, "TILE_URL": DEAD_TILES, "SECRET_KEY": "e2e"})
     result = app.test_cli_runner().invoke(args=["demo"])

@@ -10,7 +10,7 @@ from registry import migrate
 from registry.db import make_engine
 from registry.models import Base
 
-from ..conftest import create_postgis_database, drop_postgis_database
+from ..conftest import create_postgis_database, drop_postgis_database, scratch_name
 
 
 def test_migrated_database_has_spatial_indexes(engine):
@@ -39,7 +39,7 @@ def test_create_all_on_spatialite_then_postgis_loses_the_gist_index(tmp_path: Pa
     migrate.missing_spatial_indexes() is what catches it.
     """
     spatialite = make_engine(f"sqlite:///{tmp_path / 'trap.sqlite'}")
-    postgis = make_engine(create_postgis_database("registry_test_trap"))
+    postgis = make_engine(create_postgis_database(scratch_name("trap")))
     try:
         Base.metadata.create_all(spatialite)
         Base.metadata.create_all(postgis)
@@ -48,4 +48,4 @@ def test_create_all_on_spatialite_then_postgis_loses_the_gist_index(tmp_path: Pa
     finally:
         spatialite.dispose()
         postgis.dispose()
-        drop_postgis_database("registry_test_trap")
+        drop_postgis_database(scratch_name("trap"))
