@@ -8,13 +8,14 @@ build step to forget and nothing binary in the repository.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, g, request
-from flask_babel import Babel, format_datetime, format_timedelta, get_locale
+from flask_babel import Babel, format_date, format_datetime, format_timedelta, get_locale
 
 LANGUAGES = ("th", "en")
 DEFAULT_LANGUAGE = "th"
@@ -70,9 +71,28 @@ def current_language() -> str:
     return str(get_locale() or DEFAULT_LANGUAGE)
 
 
+# Thai readers count years in the Buddhist era (2564 = 2021); Babel's Thai locale prints the
+# Gregorian year, so Thai pages put the era year in as a quoted literal.
+BUDDHIST_ERA_OFFSET = 543
+
+
 def local_time(value: datetime | None) -> str:
-    """A UTC datetime shown in Bangkok time, in the page's language."""
-    return format_datetime(value, "medium") if value else ""
+    """A UTC datetime shown in Bangkok time, in the page's language (Thai: Buddhist era)."""
+    if value is None:
+        return ""
+    if current_language() != "th":
+        return format_datetime(value, "medium")
+    year = value.astimezone(ZoneInfo(TIMEZONE)).year + BUDDHIST_ERA_OFFSET
+    return format_datetime(value, f"d MMM '{year}' HH:mm")
+
+
+def local_date(value: date | None) -> str:
+    """A calendar date in the page's language: '20 มิ.ย. 2564' or 'Jun 20, 2021'."""
+    if value is None:
+        return ""
+    if current_language() != "th":
+        return format_date(value, "medium")
+    return format_date(value, f"d MMM '{value.year + BUDDHIST_ERA_OFFSET}'")
 
 
 def time_ago(value: datetime | None) -> str:
@@ -90,5 +110,8 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_language)
     app.after_request(_remember_language)
     app.jinja_env.globals.update(
-        current_language=current_language, local_time=local_time, time_ago=time_ago
+        current_language=current_language,
+        local_time=local_time,
+        local_date=local_date,
+        time_ago=time_ago,
     )
