@@ -45,7 +45,7 @@ def _secret_key(app: Flask) -> str:
 
 
 def client() -> str:
-    """The calling client as a keyed hash of its address (set up ProxyFix behind a proxy)."""
+    """The calling client as a keyed hash of its address (PROXY_COUNT behind a proxy)."""
     return client_key(request.remote_addr, current_app.secret_key)
 
 

@@ -33,6 +33,10 @@ LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
 LOGIN_MAX_FAILURES_PER_CLIENT = 20
 # Resident reports without an account, per client (hashed address) per hour.
 REPORTS_PER_CLIENT_PER_HOUR = 5
+# Reverse proxies in front of the app (nginx, a load balancer) that set X-Forwarded-For and
+# -Proto. 0 trusts no header: throttling counts the proxy's address, and a client cannot spoof
+# its own. Set to the number of proxies in the chain (usually 1) when there are some.
+PROXY_COUNT = 0
 # Uploads for the import page (bytes).
 MAX_CONTENT_LENGTH = 20 * 1024 * 1024
 

@@ -134,3 +134,28 @@ def test_search_parameters_with_sql_are_plain_values(client, session):
     assert session.scalar(select(func.count()).select_from(Facility)) == 1
     listing = client.get("/api/v1/facilities", query_string={"province": "TH50' OR '1'='1"})
     assert listing.status_code == 400
+
+
+@pytest.mark.parametrize("proxies, expected", [(0, "10.0.0.9"), (1, "203.0.113.7")])
+def test_client_address_trusts_forwarded_for_only_behind_configured_proxies(
+    engine, tmp_path, proxies, expected
+):
+    from flask import request
+
+    from registry import create_app
+
+    app = create_app(
+        {
+            "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+            "TESTING": True,
+            "SECRET_KEY": "t",
+            "PROXY_COUNT": proxies,
+        }
+    )
+    app.add_url_rule("/_whoami", "whoami", lambda: request.remote_addr)
+    answer = app.test_client().get(
+        "/_whoami",
+        headers={"X-Forwarded-For": "203.0.113.7"},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
+    assert answer.get_data(as_text=True) == expected
