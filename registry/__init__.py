@@ -56,6 +56,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(coverage_api.bp)
     app.register_blueprint(planner.bp)
     _init_accounts(app)
+    from .views import stats, survey  # issue 7: statistics and the volunteer survey
+
+    app.register_blueprint(stats.bp)
+    app.register_blueprint(survey.bp)
     return app
 
 

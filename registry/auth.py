@@ -74,6 +74,13 @@ def api_account() -> User:
     return g.api_user
 
 
+def signed_in() -> bool:
+    """Whether a person with an account is asking: a session cookie or a valid API token."""
+    if current_user.is_authenticated:
+        return True
+    return bool(request.headers.get("Authorization")) and api_account() is not None
+
+
 def begin_write() -> None:
     """End the read transaction of authentication so the write starts with the write lock.
 

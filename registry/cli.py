@@ -94,6 +94,14 @@ def demo_command(data_dir: Path) -> None:
     from .cli_coverage import load_demo_population  # issue 6: the modelled population layer
 
     load_demo_population(data_dir)
+    from .services.reference import load_demo_reference  # issue 7: DDC provincial report
+
+    try:
+        outcome = load_demo_reference(db.session, data_dir)
+    except RegistryError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(outcome.summary())
 
 
 def _demo_vaccination_sites(path: Path) -> None:
@@ -351,6 +359,9 @@ def init_app(app: Flask) -> None:
         population_group,
     ):
         app.cli.add_command(command)
+    from .cli_survey import survey_group  # issue 7: the volunteer survey
+
+    app.cli.add_command(survey_group)
 
 
 @click.group(cls=FlaskGroup, create_app=create_app)

@@ -103,7 +103,7 @@ def coverage_command(
         with tqdm(total=len(steps), desc="coverage", unit="step") as bar:
             query = service.parse_coverage_query(args)
             bar.set_postfix_str(steps[0])
-            info = population.find_layer(session, query.layer, config["COVERAGE_DEFAULT_LAYER"])
+            info = population.configured_layer(session, query.layer, config)
             population.layer_units(session, info)
             bar.update()
             bar.set_postfix_str(steps[1])

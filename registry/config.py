@@ -80,3 +80,5 @@ FRESHNESS_HIDE_NEVER_CONFIRMED = False
 DASK_SCHEDULER = ""
 # The population layer coverage uses when a request names none (else the newest layer).
 COVERAGE_DEFAULT_LAYER = "dopa-2020-modelled"
+# Layers counted from survey records: coverage on them is for signed-in accounts only.
+COVERAGE_PRIVATE_LAYERS = ("survey-unvaccinated",)

@@ -7,14 +7,22 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from ..auth import signed_in
 from ..db import db
 from ..errors import ValidationError
 from ..services import coverage as service
 from ..services import coverage_export as export
-from ..services.population import find_layer, list_layers
+from ..services.population import check_layer_access, configured_layer, visible_layers
 from . import params
 
 bp = Blueprint("coverage_api", __name__, url_prefix="/api/v1")
+
+
+@bp.before_request
+def _private_layers_need_an_account() -> None:
+    if request.endpoint != "coverage_api.population_layers":
+        layer = request.args.get("layer") or None
+        check_layer_access(db.session, layer, current_app.config, signed_in=signed_in())
 
 
 def _args() -> dict[str, str]:
@@ -96,7 +104,7 @@ def coverage_curve():
     params.reject_unknown(service.PARAMETERS)
     query = service.parse_coverage_query(_args())
     table = service.curve(db.session, query, current_app.config)
-    layer = find_layer(db.session, query.layer, current_app.config.get("COVERAGE_DEFAULT_LAYER"))
+    layer = configured_layer(db.session, query.layer, current_app.config)
     return jsonify({"layer": layer.as_dict(), "items": export.frame_records(table)})
 
 
@@ -104,4 +112,5 @@ def coverage_curve():
 def population_layers():
     """The population layers coverage can use, with source, date and measured or modelled."""
     params.reject_unknown(())
-    return jsonify({"layers": [layer.as_dict() for layer in list_layers(db.session)]})
+    layers = visible_layers(db.session, current_app.config, signed_in=signed_in())
+    return jsonify({"layers": [layer.as_dict() for layer in layers]})

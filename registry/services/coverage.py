@@ -59,7 +59,7 @@ from ..vocabulary import AGE_GROUPS, DOSES, FACILITY_TYPES, TEST_METHODS, VACCIN
 from .cache import PerDatabase
 from .catalog import CatalogSnapshot, SiteFilter, catalogs, filter_mask
 from .freshness import hide_after_hours
-from .population import LEVEL_NAMES, LayerInfo, find_layer, layer_units
+from .population import LEVEL_NAMES, LayerInfo, configured_layer, layer_units
 from .search import parse_choice, parse_flag
 
 LEVELS = {name: level for level, name in LEVEL_NAMES.items()}
@@ -448,7 +448,7 @@ class _Context:
 
 
 def _context(session: Session, query: CoverageQuery, config, now: datetime | None) -> _Context:
-    layer = find_layer(session, query.layer, config.get("COVERAGE_DEFAULT_LAYER"))
+    layer = configured_layer(session, query.layer, config)
     if query.level > layer.finest_level:
         raise ValidationError(
             f"parameter 'level': layer {layer.name!r} holds counts per "

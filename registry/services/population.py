@@ -17,7 +17,8 @@ and the most specific area it lies in. Three ways to make one:
 
 Loading is idempotent: a layer's checksum covers its units, so loading the same content again
 under the same name changes nothing; different content under an existing name needs
-``replace``.
+``replace``. A layer kept current by its source (the survey layer of issue 7) instead has the
+units of the areas that changed replaced (:func:`replace_area_units`).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from geo.population import (
     spread_population,
 )
 
-from ..errors import ConflictError, NotFoundError, ValidationError
+from ..errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from ..models import Area, PopulationLayer, PopulationUnit, utcnow
 from ..spatial import spatial_dialect
 from .areas import locators
@@ -478,6 +479,119 @@ def _insert_units(session: Session, layer_id: int, arrays: dict, groups: tuple[s
         insert(connection, PopulationUnit.__table__, rows, False)
 
 
+def replace_area_units(
+    session: Session,
+    name: str,
+    units: pd.DataFrame,
+    area_codes: Sequence[str],
+    *,
+    as_of: str | None = None,
+) -> tuple[LayerInfo, bool]:
+    """Replace a stored layer's units in some areas; the units of other areas stay.
+
+    For layers kept current by their source, one area at a time (the survey layer: a survey
+    write changes one subdistrict). ``area_codes`` are unit area codes (exact, not prefixes);
+    every unit of ``units`` must carry one of them. Returns the layer and whether anything
+    changed: units equal to the stored ones change nothing, not even the checksum.
+
+    The new checksum digests the previous one and the new units, so it changes whenever the
+    units do (caches keyed on it refresh) but no longer equals what a full load of the same
+    content would give. Flushes; the caller commits.
+    """
+    layer = session.scalar(select(PopulationLayer).where(PopulationLayer.name == name))
+    if layer is None:
+        raise NotFoundError(f"there is no population layer {name!r}", field="layer")
+    groups = tuple(layer.group_columns or ())
+    codes = sorted({str(code) for code in area_codes})
+    arrays = _check_units(units, groups, layer.finest_level)
+    strays = sorted(set(arrays["area_code"]) - set(codes))
+    if strays:
+        raise ValidationError(
+            f"units in {', '.join(strays[:5])} lie outside the areas being replaced "
+            f"({', '.join(codes[:5])})"
+        )
+    if as_of is not None and not _valid_date(as_of):
+        raise ValidationError(f"date {as_of!r} is not YYYY, YYYY-MM or YYYY-MM-DD", field="as_of")
+    old = _units_in(session, layer.id, codes, groups)
+    if _unit_rows(arrays, groups) == old:
+        if as_of is not None and layer.as_of != as_of:
+            layer.as_of = as_of
+            session.flush()
+        return LayerInfo.of(layer), False
+    for start in range(0, len(codes), 500):
+        session.execute(
+            delete(PopulationUnit).where(
+                PopulationUnit.layer_id == layer.id,
+                PopulationUnit.area_code.in_(codes[start : start + 500]),
+            )
+        )
+    _insert_units(session, layer.id, arrays, groups)
+    # The units replaced are known (``old``): no need to count the whole layer again.
+    count = layer.unit_count - len(old) + int(arrays["population"].size)
+    total = layer.total_population - sum(row[3] for row in old) + int(arrays["population"].sum())
+    digest = hashlib.sha256(layer.checksum.encode())
+    digest.update(json.dumps(codes).encode())
+    digest.update(_checksum(arrays, groups).encode())
+    layer.unit_count = int(count)
+    layer.total_population = int(total)
+    layer.checksum = digest.hexdigest()
+    if as_of is not None:
+        layer.as_of = as_of
+    session.flush()
+    return LayerInfo.of(layer), True
+
+
+def _unit_rows(arrays: dict, groups: tuple[str, ...]) -> list[tuple]:
+    """Units as sorted tuples, to compare stored and new units whatever their order."""
+    rows = zip(
+        arrays["area_code"].tolist(),
+        np.round(arrays["lon"], 7).tolist(),
+        np.round(arrays["lat"], 7).tolist(),
+        arrays["population"].tolist(),
+        *(arrays[g].tolist() for g in groups),
+        strict=True,
+    )
+    return sorted(rows)
+
+
+def _units_in(session: Session, layer_id: int, codes: list[str], groups) -> list[tuple]:
+    rows = []
+    for start in range(0, len(codes), 500):
+        rows += session.execute(
+            select(
+                PopulationUnit.area_code,
+                func.ST_X(PopulationUnit.geom),
+                func.ST_Y(PopulationUnit.geom),
+                PopulationUnit.population,
+                PopulationUnit.groups,
+            ).where(
+                PopulationUnit.layer_id == layer_id,
+                PopulationUnit.area_code.in_(codes[start : start + 500]),
+            )
+        ).all()
+    return sorted(
+        (code, round(lon, 7), round(lat, 7), int(people), *[int(g) for g in (counts or [])])
+        for code, lon, lat, people, counts in rows
+    )
+
+
+def representative_points(session: Session, codes: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """A point inside each area (shapely's ``point_on_surface``), as (lon, lat) by code.
+
+    Unlike a centroid, the point always lies inside the area, even a crescent-shaped one.
+    """
+    codes = sorted({str(code) for code in codes})
+    points = {}
+    for start in range(0, len(codes), 500):
+        rows = session.execute(
+            select(Area.code, Area.geom).where(Area.code.in_(codes[start : start + 500]))
+        ).all()
+        for row in rows:
+            point = shapely.point_on_surface(to_shape(row.geom))
+            points[row.code] = (float(point.x), float(point.y))
+    return points
+
+
 # -- reading ----------------------------------------------------------------------------------
 
 
@@ -486,8 +600,47 @@ def list_layers(session: Session) -> list[LayerInfo]:
     return [LayerInfo.of(layer) for layer in layers]
 
 
-def find_layer(session: Session, name: str | None, default: str | None = None) -> LayerInfo:
-    """The layer of that name; without a name the default layer, else the newest one."""
+def visible_layers(session: Session, config, *, signed_in: bool) -> list[LayerInfo]:
+    """The layers a caller may pick: private ones (survey counts) only for accounts."""
+    private = () if signed_in else set(config.get("COVERAGE_PRIVATE_LAYERS", ()))
+    return [info for info in list_layers(session) if info.name not in private]
+
+
+def check_layer_access(session: Session, name: str | None, config, *, signed_in: bool) -> None:
+    """Refuse a private layer (counted from survey records) to a caller without an account.
+
+    The survey layer holds unvaccinated people per village; published as it is, a village of
+    three could be singled out, so only signed-in staff compute coverage on it. Public
+    figures from the survey go through the statistics pages, which suppress small counts.
+    """
+    private = set(config.get("COVERAGE_PRIVATE_LAYERS", ()))
+    if signed_in or not private:
+        return
+    info = configured_layer(session, name, config)
+    if info.name in private:
+        raise ForbiddenError(
+            f"population layer {info.name!r} is counted from survey records of real people; "
+            "sign in to use it (public statistics are on /stats)",
+            field="layer",
+        )
+
+
+def configured_layer(session: Session, name: str | None, config) -> LayerInfo:
+    """The layer a coverage question names, else the configured default, else the newest
+    published one (a private survey layer is used only when named)."""
+    return find_layer(
+        session,
+        name,
+        config.get("COVERAGE_DEFAULT_LAYER"),
+        skip=tuple(config.get("COVERAGE_PRIVATE_LAYERS", ())),
+    )
+
+
+def find_layer(
+    session: Session, name: str | None, default: str | None = None, skip: Sequence[str] = ()
+) -> LayerInfo:
+    """The layer of that name; without a name the default layer, else the newest one not in
+    ``skip``."""
     if name:
         layer = session.scalar(select(PopulationLayer).where(PopulationLayer.name == name))
         if layer is None:
@@ -500,7 +653,10 @@ def find_layer(session: Session, name: str | None, default: str | None = None) -
     if default:
         layer = session.scalar(select(PopulationLayer).where(PopulationLayer.name == default))
     if layer is None:
-        layer = session.scalar(select(PopulationLayer).order_by(PopulationLayer.id.desc()).limit(1))
+        newest = select(PopulationLayer).order_by(PopulationLayer.id.desc()).limit(1)
+        if skip:
+            newest = newest.where(PopulationLayer.name.not_in(skip))
+        layer = session.scalar(newest)
     if layer is None:
         raise NotFoundError(
             "no population layer is loaded; run `registry demo` or `registry population load-...`",

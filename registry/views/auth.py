@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from ..auth import client, page_account, throttle
 from ..db import db
 from ..errors import AuthenticationError, TooManyRequestsError, ValidationError
+from ..services.access import VOLUNTEER
 from ..services.accounts import authenticate, create_token, revoke_token, tokens_of
 
 bp = Blueprint("auth", __name__)
@@ -17,6 +18,8 @@ bp = Blueprint("auth", __name__)
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
+    if current_user.is_authenticated and current_user.role == VOLUNTEER:
+        return url_for("survey.entries")  # volunteers keep no sites: their work is the survey
     return url_for("official.my_area")
 
 

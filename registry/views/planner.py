@@ -1,7 +1,8 @@
 """The planner page: who lives too far from an open site, where, and where new sites would help.
 
-Public, like the rest of the read side: it shows aggregates of population layers only (never
-survey records), so it needs no account.
+Public, like the rest of the read side, for the published layers: it shows aggregates of
+population layers only. Layers counted from survey records (COVERAGE_PRIVATE_LAYERS) are
+for signed-in accounts: per-village counts of unvaccinated people are not for everyone.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from geo.coverage_map import (
 )
 from geo.maps import Legend, offline_map, render_parts
 
+from ..auth import signed_in
 from ..db import db
 from ..errors import RegistryError
 from ..i18n import current_language
@@ -32,12 +34,19 @@ from ..models import Area, Facility
 from ..presentation import type_label
 from ..services import coverage as service
 from ..services.cache import PerDatabase
-from ..services.population import list_layers
+from ..services.population import check_layer_access, visible_layers
 from ..vocabulary import AGE_GROUPS, DOSES, FACILITY_TYPES, TEST_METHODS, VACCINE_BRANDS
 from .assets import map_assets
 from .public import THAILAND_BOUNDS, THAILAND_CENTRE, _basemap
 
 bp = Blueprint("planner", __name__)
+
+
+@bp.before_request
+def _private_layers_need_an_account() -> None:
+    layer = request.args.get("layer") or None
+    check_layer_access(db.session, layer, current_app.config, signed_in=signed_in())
+
 
 DEFAULTS = {"type": "vaccination_site", "threshold_km": "10", "level": "district"}
 TABLE_ROWS = 50
@@ -98,7 +107,7 @@ def coverage_page():
             "test_method": TEST_METHODS,
         },
         "provinces": _provinces(session),
-        "layers": list_layers(session),
+        "layers": visible_layers(session, config, signed_in=signed_in()),
         "answer": None,
         "error": None,
     }

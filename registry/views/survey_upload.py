@@ -1,0 +1,153 @@
+"""Bulk upload of survey sheets: a blank template, preview with the row report, then commit.
+
+Nested in the survey blueprint (so its sign-in rule applies). As on the facility import page,
+the previewed bytes are kept in the instance folder under a random name tied to the account,
+so the commit writes exactly what was previewed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import secrets
+import time
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, render_template, request
+from flask_babel import gettext as _
+
+from ..auth import begin_write, page_account
+from ..db import db
+from ..errors import NotFoundError, RegistryError
+from ..i18n import current_language
+from ..services.survey import Surveyor
+from ..services.survey_import import (
+    SurveyImportRejectedError,
+    commit_survey_upload,
+    preview_survey_upload,
+    template_headers,
+)
+from . import survey_text as text
+
+bp = Blueprint("upload", __name__, url_prefix="/upload")
+KEEP_UPLOADS_S = 24 * 3600
+
+
+def _uploads() -> Path:
+    path = Path(current_app.instance_path) / "survey-uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    for old in path.glob("*.json"):
+        if old.stat().st_mtime < time.time() - KEEP_UPLOADS_S:
+            old.unlink(missing_ok=True)
+            old.with_suffix(".bin").unlink(missing_ok=True)
+    return path
+
+
+def _options() -> dict:
+    return {
+        "tolerance_m": current_app.config["COAST_TOLERANCE_M"],
+        "window_days": int(current_app.config.get("SURVEY_CORRECTION_WINDOW_DAYS", 7)),
+    }
+
+
+def _page(status: int = 200, **context):
+    return render_template(
+        "survey/upload.html",
+        area=text.place_name(db.session, page_account().area_code),
+        text=text,
+        **context,
+    ), status
+
+
+@bp.get("/")
+def form():
+    """Choose a file; download the blank template."""
+    return _page()
+
+
+@bp.get("/template.<fmt>")
+def template(fmt: str):
+    """The blank sheet: one header row, Thai (or English on English pages)."""
+    headers = template_headers("th" if current_language() == "th" else "en")
+    if fmt == "csv":
+        buffer = io.StringIO()
+        csv.writer(buffer).writerow(headers)
+        body, mimetype = "\ufeff" + buffer.getvalue(), "text/csv"
+    elif fmt == "xlsx":
+        from openpyxl import Workbook
+
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = "survey"
+        sheet.append(headers)
+        out = io.BytesIO()
+        workbook.save(out)
+        body = out.getvalue()
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        raise NotFoundError(f"there is no template in {fmt!r}; choose csv or xlsx")
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f"attachment; filename=survey-template.{fmt}"},
+    )
+
+
+@bp.post("/preview")
+def preview():
+    """Read and check every row and show what the upload would do; nothing is written."""
+    user = page_account()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _page(400, error=_("Choose a file to upload."))
+    data = upload.read()
+    begin_write()
+    try:
+        outcome = preview_survey_upload(
+            db.session, data, upload.filename, Surveyor.account(user, "import"), **_options()
+        )
+    except RegistryError as error:  # the file cannot be read at all
+        db.session.rollback()
+        return _page(400, error=error.message)
+    db.session.rollback()
+    token = None
+    if not outcome.errors:
+        token = secrets.token_urlsafe(16)
+        folder = _uploads()
+        (folder / f"{token}.bin").write_bytes(data)
+        meta = {"user_id": user.id, "file_name": upload.filename}
+        (folder / f"{token}.json").write_text(json.dumps(meta))
+    return _page(
+        400 if outcome.errors else 200,
+        outcome=outcome,
+        token=token,
+        file_name=upload.filename,
+    )
+
+
+@bp.post("/commit")
+def commit():
+    """Write every previewed row, or nothing."""
+    user = page_account()
+    token = request.form.get("token", "")
+    folder = _uploads()
+    meta_path = folder / f"{token}.json"
+    if not token.replace("-", "").replace("_", "").isalnum() or not meta_path.exists():
+        raise NotFoundError("this preview has expired; upload the file again")
+    meta = json.loads(meta_path.read_text())
+    if meta["user_id"] != user.id:
+        raise NotFoundError("this preview has expired; upload the file again")
+    data = (folder / f"{token}.bin").read_bytes()
+    begin_write()
+    try:
+        outcome = commit_survey_upload(
+            db.session, data, meta["file_name"], Surveyor.account(user, "import"), **_options()
+        )
+    except SurveyImportRejectedError as error:
+        db.session.rollback()
+        return _page(400, outcome=error.outcome, file_name=meta["file_name"], error=error.message)
+    db.session.commit()
+    meta_path.unlink(missing_ok=True)
+    (folder / f"{token}.bin").unlink(missing_ok=True)
+    return _page(outcome=outcome, file_name=meta["file_name"], committed=True)
