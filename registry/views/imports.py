@@ -6,23 +6,19 @@ name tied to the account, so the commit imports exactly the bytes that were prev
 
 from __future__ import annotations
 
-import json
-import secrets
-import time
-from pathlib import Path
-
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from ..auth import page_account
 from ..db import db
-from ..errors import NotFoundError, ValidationError
+from ..errors import ValidationError
 from ..services.access import area_name, area_prefixes, require_writer
 from ..vocabulary import FACILITY_TYPES
+from . import uploads
 
 bp = Blueprint("imports", __name__, url_prefix="/official/import")
-KEEP_UPLOADS_S = 24 * 3600
+FOLDER = "uploads"  # in the instance folder
 OUT_OF_AREA = "outside your area"
 
 
@@ -31,16 +27,6 @@ OUT_OF_AREA = "outside your area"
 def _signed_in():
     """Importing needs a signed-in account with write rights."""
     require_writer(page_account())
-
-
-def _uploads() -> Path:
-    path = Path(current_app.instance_path) / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    for old in path.glob("*.json"):
-        if old.stat().st_mtime < time.time() - KEEP_UPLOADS_S:
-            old.unlink(missing_ok=True)
-            old.with_suffix(".bin").unlink(missing_ok=True)
-    return path
 
 
 def _options(form) -> dict:
@@ -99,11 +85,7 @@ def preview():
         db.session.rollback()
         return _page(400, error=error.message)
     db.session.rollback()
-    token = secrets.token_urlsafe(16)
-    folder = _uploads()
-    (folder / f"{token}.bin").write_bytes(data)
-    meta = {"user_id": user.id, "file_name": upload.filename, "options": options}
-    (folder / f"{token}.json").write_text(json.dumps(meta))
+    token = uploads.keep(FOLDER, user.id, data, upload.filename, options=options)
     return _page(outcome=outcome, token=token, file_name=upload.filename, preview=True)
 
 
@@ -114,14 +96,7 @@ def commit():
 
     user = page_account()
     token = request.form.get("token", "")
-    folder = _uploads()
-    meta_path = folder / f"{token}.json"
-    if not token.replace("-", "").replace("_", "").isalnum() or not meta_path.exists():
-        raise NotFoundError("this preview has expired; upload the file again")
-    meta = json.loads(meta_path.read_text())
-    if meta["user_id"] != user.id:
-        raise NotFoundError("this preview has expired; upload the file again")
-    data = (folder / f"{token}.bin").read_bytes()
+    meta, data = uploads.take(FOLDER, user.id, token)
     try:
         outcome = commit_import(
             db.session,
@@ -145,6 +120,5 @@ def commit():
             error=error.message,
         )
     db.session.commit()
-    meta_path.unlink(missing_ok=True)
-    (folder / f"{token}.bin").unlink(missing_ok=True)
+    uploads.drop(FOLDER, token)
     return _page(outcome=outcome, file_name=meta["file_name"], committed=True)

@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import secrets
-import time
-from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext as _
@@ -29,19 +25,10 @@ from ..services.survey_import import (
     template_headers,
 )
 from . import survey_text as text
+from . import uploads
 
 bp = Blueprint("upload", __name__, url_prefix="/upload")
-KEEP_UPLOADS_S = 24 * 3600
-
-
-def _uploads() -> Path:
-    path = Path(current_app.instance_path) / "survey-uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    for old in path.glob("*.json"):
-        if old.stat().st_mtime < time.time() - KEEP_UPLOADS_S:
-            old.unlink(missing_ok=True)
-            old.with_suffix(".bin").unlink(missing_ok=True)
-    return path
+FOLDER = "survey-uploads"  # in the instance folder
 
 
 def _options() -> dict:
@@ -113,11 +100,7 @@ def preview():
     db.session.rollback()
     token = None
     if not outcome.errors:
-        token = secrets.token_urlsafe(16)
-        folder = _uploads()
-        (folder / f"{token}.bin").write_bytes(data)
-        meta = {"user_id": user.id, "file_name": upload.filename}
-        (folder / f"{token}.json").write_text(json.dumps(meta))
+        token = uploads.keep(FOLDER, user.id, data, upload.filename)
     return _page(
         400 if outcome.errors else 200,
         outcome=outcome,
@@ -131,14 +114,7 @@ def commit():
     """Write every previewed row, or nothing."""
     user = page_account()
     token = request.form.get("token", "")
-    folder = _uploads()
-    meta_path = folder / f"{token}.json"
-    if not token.replace("-", "").replace("_", "").isalnum() or not meta_path.exists():
-        raise NotFoundError("this preview has expired; upload the file again")
-    meta = json.loads(meta_path.read_text())
-    if meta["user_id"] != user.id:
-        raise NotFoundError("this preview has expired; upload the file again")
-    data = (folder / f"{token}.bin").read_bytes()
+    meta, data = uploads.take(FOLDER, user.id, token)
     begin_write()
     try:
         outcome = commit_survey_upload(
@@ -148,6 +124,5 @@ def commit():
         db.session.rollback()
         return _page(400, outcome=error.outcome, file_name=meta["file_name"], error=error.message)
     db.session.commit()
-    meta_path.unlink(missing_ok=True)
-    (folder / f"{token}.bin").unlink(missing_ok=True)
+    uploads.drop(FOLDER, token)
     return _page(outcome=outcome, file_name=meta["file_name"], committed=True)
