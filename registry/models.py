@@ -82,6 +82,8 @@ class Facility(Base):
     __table_args__ = (
         UniqueConstraint("source", "source_id", name="uq_facility_source"),
         Index("ix_facility_type_status", "type", "status"),
+        # Rows without any identifier are matched by source, type and Thai name (bulk upsert).
+        Index("ix_facility_source_type_name", "source", "type", "name_th"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

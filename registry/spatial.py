@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import JSON, ColumnElement, Connection, Engine, Integer, column, event, func, text
+from sqlalchemy import ColumnElement, Connection, Engine, Integer, column, event, func, text
 from sqlalchemy.engine import URL
 
 from .errors import ConfigurationError
+from .spatial_bulk import (
+    ColumnRows,
+    PostgisWrites,
+    SpatialiteWrites,
+    postgis_bulk_insert,
+    spatialite_bulk_insert,
+)
 
 SPATIALITE_HINT = (
     "The SpatiaLite extension could not be loaded ({error}). On Debian or Ubuntu install it "
@@ -73,6 +79,69 @@ def _configure_postgis(engine: Engine) -> None:
     pass
 
 
+def _spatialite_read_int(dbapi_conn, sql: str, _prepared: dict) -> int | None:
+    # isolation_level None (see _spatialite_on_connect): the driver begins nothing itself,
+    # and keeps its own cache of prepared statements.
+    row = dbapi_conn.execute(sql).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _postgis_prepare_reads(dbapi_conn) -> None:
+    dbapi_conn.autocommit = True
+
+
+def _postgis_read_int(dbapi_conn, sql: str, prepared: dict) -> int | None:
+    # libpq's own calls: one round trip, no BEGIN, no cursor, a statement prepared once per
+    # connection; a fraction of the CPU time of a cursor's execute, on both sides, and the
+    # GIL is released while it waits.
+    from psycopg import pq
+
+    pgconn = dbapi_conn.pgconn
+    name = prepared.get(sql)
+    if name is None:
+        name = f"registry_read_{len(prepared)}".encode()
+        _postgis_check(pgconn, pgconn.prepare(name, sql.encode()), pq.ExecStatus.COMMAND_OK)
+        prepared[sql] = name
+    result = pgconn.exec_prepared(name, None)
+    _postgis_check(pgconn, result, pq.ExecStatus.TUPLES_OK)
+    value = result.get_value(0, 0) if result.ntuples else None
+    return None if value is None else int(value)
+
+
+def _postgis_check(pgconn, result, expected) -> None:
+    from psycopg import OperationalError
+
+    if result.status != expected:
+        message = (result.error_message or pgconn.error_message).decode(errors="replace")
+        raise OperationalError(message.strip() or "the server did not answer")
+
+
+def _postgis_broken(dbapi_conn) -> bool:
+    return dbapi_conn.broken or dbapi_conn.closed
+
+
+@dataclass(frozen=True)
+class AutocommitReads:
+    """Single-value reads outside any transaction on a driver (DBAPI) connection kept for them."""
+
+    prepare: Callable[[object], None]  # once, on a new connection
+    # The first value of the first row; the dict is the connection's, for prepared statements.
+    read_int: Callable[[object, str, dict], int | None]
+    broken: Callable[[object], bool]  # after a failed read: is the connection unusable?
+
+
+_AUTOCOMMIT_READS = {
+    "sqlite": AutocommitReads(lambda conn: None, _spatialite_read_int, lambda conn: False),
+    "postgresql": AutocommitReads(_postgis_prepare_reads, _postgis_read_int, _postgis_broken),
+}
+
+
+def autocommit_reads(dialect_name: str) -> AutocommitReads:
+    """How to run single-value reads in autocommit on a driver connection of this dialect."""
+    spatial_dialect(dialect_name)  # names the supported dialects when this one is not
+    return _AUTOCOMMIT_READS[dialect_name]
+
+
 def _spatialite_spatial_indexes(conn: Connection) -> set[tuple[str, str]]:
     rows = conn.execute(
         text(
@@ -124,55 +193,6 @@ def _postgis_bbox_filter(geom, _table_name: str, _pk, bbox) -> ColumnElement[boo
     return geom.op("&&")(func.ST_MakeEnvelope(west, south, east, north, 4326))
 
 
-def _postgis_bulk_insert(connection: Connection, table, rows: list[dict], return_ids: bool):
-    """COPY, as ogr2ogr does; ids are taken from the table's sequence beforehand."""
-    columns = sorted(set().union(*rows))
-    ids: list[int] = []
-    if return_ids:
-        ids = list(
-            connection.execute(
-                text(
-                    f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
-                    "FROM generate_series(1, :n)"
-                ),
-                {"n": len(rows)},
-            ).scalars()
-        )
-        columns = ["id", *columns]
-        rows = [{**row, "id": i} for row, i in zip(rows, ids, strict=True)]
-    # COPY's text format: JSON columns as JSON text; geometry travels as EWKT.
-    as_json = [isinstance(table.c[c].type, JSON) for c in columns]
-    encode = json.JSONEncoder(ensure_ascii=False).encode
-    cursor = connection.connection.dbapi_connection.cursor()
-    names = ", ".join(f'"{c}"' for c in columns)
-    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-        for row in rows:
-            values = [row.get(c) for c in columns]
-            for i, is_json in enumerate(as_json):
-                if is_json and values[i] is not None:
-                    values[i] = encode(values[i])
-            copy.write_row(values)
-    cursor.close()
-    return ids
-
-
-def _spatialite_bulk_insert(connection: Connection, table, rows: list[dict], return_ids: bool):
-    """One executemany; SQLite cannot order RETURNING rows, so ids are numbered beforehand.
-
-    The writer holds the database lock (services raise the data version first), so the next
-    ids are known.
-    """
-    columns = sorted(set().union(*rows))
-    rows = [{c: row.get(c) for c in columns} for row in rows]
-    ids: list[int] = []
-    if return_ids:
-        start = connection.execute(func.coalesce(func.max(table.c.id), 0).select()).scalar_one()
-        ids = list(range(start + 1, start + 1 + len(rows)))
-        rows = [{**row, "id": i} for row, i in zip(rows, ids, strict=True)]
-    connection.execute(table.insert(), rows)
-    return ids
-
-
 @dataclass(frozen=True)
 class SpatialDialect:
     """The operations whose SQL differs between the two spatial databases."""
@@ -181,8 +201,11 @@ class SpatialDialect:
     configure_engine: Callable[[Engine], None]
     spatial_indexes: Callable[[Connection], set[tuple[str, str]]]
     bbox_filter: Callable[..., ColumnElement[bool]]
-    # Insert many rows fast; with return_ids, the new ids in the order of the rows.
-    bulk_insert: Callable[[Connection, object, list[dict], bool], list[int]]
+    # Insert many rows fast (a list of dicts or ColumnRows); with return_ids, the new ids in
+    # the order of the rows.
+    bulk_insert: Callable[[Connection, object, list[dict] | ColumnRows, bool], list[int]]
+    # The same as a context manager whose inserts may overlap the caller's own work.
+    bulk_writes: Callable[[Connection], PostgisWrites | SpatialiteWrites]
 
 
 DIALECTS: dict[str, SpatialDialect] = {
@@ -191,14 +214,16 @@ DIALECTS: dict[str, SpatialDialect] = {
         _configure_spatialite,
         _spatialite_spatial_indexes,
         _spatialite_bbox_filter,
-        _spatialite_bulk_insert,
+        spatialite_bulk_insert,
+        SpatialiteWrites,
     ),
     "postgresql": SpatialDialect(
         "postgis",
         _configure_postgis,
         _postgis_spatial_indexes,
         _postgis_bbox_filter,
-        _postgis_bulk_insert,
+        postgis_bulk_insert,
+        PostgisWrites,
     ),
 }
 
@@ -220,4 +245,7 @@ def engine_options(url: URL) -> dict:
         import sqlean  # a sqlite3 build that can load extensions
 
         return {"module": sqlean}
-    return {"pool_pre_ping": True}
+    # No pool_pre_ping: it costs a round trip on every checkout, i.e. on every request. A
+    # connection the server dropped fails the one statement that finds it; SQLAlchemy then
+    # discards every older pooled connection, and db.autocommit_int retries once.
+    return {}

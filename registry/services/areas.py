@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import shapely
 from geoalchemy2.shape import from_shape, to_shape
 from sqlalchemy import delete, func, select
@@ -115,34 +116,113 @@ def assign_areas(
     return result[0]
 
 
-def _assignment(subdistrict, distance_m, lon, lat, tolerance_m, stated) -> AreaAssignment:
-    corroborated = subdistrict is not None and stated.get("province_code") == subdistrict[:4]
-    if subdistrict is None or (distance_m > tolerance_m and not corroborated):
-        raise OutsideThailandError(
-            f"location (lat {lat}, lon {lon}) is outside Thailand: no subdistrict lies within "
-            f"{tolerance_m / 1000:g} km of it",
-            field="location",
-        )
-    result = AreaAssignment(subdistrict[:4], subdistrict[:6], subdistrict)
-    if distance_m > 0:
-        because = (
-            f"; accepted beyond {tolerance_m / 1000:g} km because the stated province agrees"
-            if distance_m > tolerance_m
-            else ""
-        )
-        result.warnings.append(
-            f"location (lat {lat}, lon {lon}) lies {distance_m:.0f} m outside every "
-            f"subdistrict; assigned to the nearest, {subdistrict}{because}"
-        )
-    for level in (1, 2, 3):
-        name = f"{LEVELS[level]}_code"
-        code = stated.get(name)
-        if code and code != getattr(result, name):
-            result.warnings.append(
-                f"stated {LEVELS[level]} {code} differs from {getattr(result, name)}, where the "
-                "location lies"
+def _outside(lon, lat, tolerance_m: float) -> OutsideThailandError:
+    return OutsideThailandError(
+        f"location (lat {lat}, lon {lon}) is outside Thailand: no subdistrict lies within "
+        f"{tolerance_m / 1000:g} km of it",
+        field="location",
+    )
+
+
+@dataclass
+class AreaColumns:
+    """assign_areas() for a whole batch, column by column.
+
+    ``province_code``, ``district_code`` and ``subdistrict_code`` are object arrays (None where
+    the point was refused); ``warnings`` and ``errors`` are keyed by position in the batch and
+    hold only the points that have any.
+    """
+
+    province_code: np.ndarray
+    district_code: np.ndarray
+    subdistrict_code: np.ndarray
+    warnings: dict[int, list[str]]
+    errors: dict[int, OutsideThailandError]
+
+
+def _stated_column(stated, n: int) -> np.ndarray:
+    column = np.full(n, None, dtype=object)
+    if stated is not None:
+        column[:] = [code or None for code in stated]
+    return column
+
+
+def assign_columns(
+    session: Session,
+    lon,
+    lat,
+    *,
+    tolerance_m: float,
+    stated_province=None,
+    stated_district=None,
+    stated_subdistrict=None,
+) -> AreaColumns:
+    """Areas of many points at once, with the rules and messages of assign_areas().
+
+    The point-in-polygon test and the nearest-area search run over the whole batch; only the
+    points that get a warning or an error are looked at one by one, to word the message.
+    """
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    n = len(lon)
+    search_m = max(tolerance_m, ISLAND_TOLERANCE_M)
+    match = locators.get(session).locate(lon, lat, tolerance_m=search_m)
+    codes = match.codes
+    distance = match.distance_m
+    stated = {
+        "province_code": _stated_column(stated_province, n),
+        "district_code": _stated_column(stated_district, n),
+        "subdistrict_code": _stated_column(stated_subdistrict, n),
+    }
+    found = np.array([code is not None for code in codes], dtype=bool)
+    derived = {
+        "province_code": np.array([c[:4] if c else None for c in codes], dtype=object),
+        "district_code": np.array([c[:6] if c else None for c in codes], dtype=object),
+        "subdistrict_code": codes.astype(object),
+    }
+    corroborated = found & (stated["province_code"] == derived["province_code"])
+    far = found & (np.nan_to_num(distance, nan=0.0) > tolerance_m)
+    refused = ~found | (far & ~corroborated)
+    errors = {
+        int(i): _outside(float(lon[i]), float(lat[i]), tolerance_m) for i in np.flatnonzero(refused)
+    }
+    outside = found & ~refused & (np.nan_to_num(distance, nan=0.0) > 0)
+    differs = {
+        name: ~refused & (column != None) & (column != derived[name])  # noqa: E711
+        for name, column in stated.items()
+    }
+    noted = outside | differs["province_code"] | differs["district_code"]
+    noted |= differs["subdistrict_code"]
+    warnings: dict[int, list[str]] = {}
+    for i in np.flatnonzero(noted):
+        notes = []
+        if outside[i]:
+            because = (
+                f"; accepted beyond {tolerance_m / 1000:g} km because the stated province agrees"
+                if far[i]
+                else ""
             )
-    return result
+            notes.append(
+                f"location (lat {float(lat[i])}, lon {float(lon[i])}) lies {distance[i]:.0f} m "
+                f"outside every subdistrict; assigned to the nearest, {codes[i]}{because}"
+            )
+        for level in (1, 2, 3):
+            name = f"{LEVELS[level]}_code"
+            if differs[name][i]:
+                notes.append(
+                    f"stated {LEVELS[level]} {stated[name][i]} differs from {derived[name][i]}, "
+                    "where the location lies"
+                )
+        warnings[int(i)] = notes
+    for column in derived.values():
+        column[refused] = None
+    return AreaColumns(
+        derived["province_code"],
+        derived["district_code"],
+        derived["subdistrict_code"],
+        warnings,
+        errors,
+    )
 
 
 def assign_many(
@@ -154,14 +234,26 @@ def assign_many(
     nearest polygon), so a point up to ISLAND_TOLERANCE_M out is still accepted when the
     province the source states is the province of the nearest area.
     """
-    search_m = max(tolerance_m, ISLAND_TOLERANCE_M)
-    match = locators.get(session).locate(lon, lat, tolerance_m=search_m)
+    columns = assign_columns(
+        session,
+        lon,
+        lat,
+        tolerance_m=tolerance_m,
+        stated_province=[s.get("province_code") for s in stated],
+        stated_district=[s.get("district_code") for s in stated],
+        stated_subdistrict=[s.get("subdistrict_code") for s in stated],
+    )
     results: list[AreaAssignment | OutsideThailandError] = []
-    for i, code in enumerate(match.codes):
-        try:
-            results.append(
-                _assignment(code, match.distance_m[i], lon[i], lat[i], tolerance_m, stated[i])
+    for i in range(len(stated)):
+        if i in columns.errors:
+            results.append(columns.errors[i])
+            continue
+        results.append(
+            AreaAssignment(
+                columns.province_code[i],
+                columns.district_code[i],
+                columns.subdistrict_code[i],
+                columns.warnings.get(i, []),
             )
-        except OutsideThailandError as error:
-            results.append(error)
+        )
     return results

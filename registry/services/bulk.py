@@ -1,42 +1,53 @@
 """Many facilities at once: one upsert for importers and the demo loader.
 
 Rows are matched to existing facilities by (source, source_id), else by hcode within the same
-type, else by source, type and Thai name (see _Matcher). New rows are created, changed rows
+type, else by source, type and Thai name (see _match). New rows are created, changed rows
 become audited changes and unchanged rows are left alone, so loading the same list twice
-changes nothing the second time. Area assignment is vectorised over the whole batch; the
-batch is one data version and one change set.
+changes nothing the second time. The batch is one data version and one change set.
+
+The work runs a column at a time over the whole batch: the row checks (bulk_clean), the
+areas (assign_columns), matching (one query per source and kind of key), the comparison with
+what is stored, and the writes (COPY on PostGIS). Only two kinds of row go one by one: a
+refused row the column checks were unsure of (for its exact message), and a row that changes
+a facility (written through the ORM, so its version is checked and raised).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import pandas as pd
+import shapely
 from geoalchemy2.shape import from_shape
 from shapely import Point
-from sqlalchemy import select, tuple_
+from sqlalchemy import (
+    ARRAY,
+    DateTime,
+    UnaryExpression,
+    any_,
+    bindparam,
+    exists,
+    func,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..errors import ConflictError, OutsideThailandError, RegistryError
-from ..models import Facility, FacilityChange, utcnow
+from ..errors import ConflictError
+from ..models import Facility, FacilityChange, UTCDateTime, utcnow
 from ..spatial import spatial_dialect
-from .areas import assign_many
-from .facilities import (
-    AREA_FIELDS,
-    CREATED,
-    Actor,
-    _clean_location,
-    _location_of,
-    _logged,
-    _next_data_version,
-    apply_assignment,
-    clean_values,
-)
+from ..spatial_bulk import ColumnRows
+from .areas import assign_columns
+from .bulk_clean import CleanBatch, Values, clean_batch
+from .bulk_log import log_created
+from .facilities import AREA_FIELDS, Actor, _location_of, _logged, _next_data_version
 
-_CHUNK = 500  # keys per IN (...) query
+_SQLITE_CHUNK = 2_000  # keys per IN (...) on SQLite (its limit is 32,766 parameters)
 # Evidence about the areas (what the source states, the note on a mismatch): written along with
 # a real change, but never a reason to change a facility. Lists differ in how they state areas
 # (a province column in one week, only an address in the next); that is not news.
@@ -59,6 +70,8 @@ class UpsertResult:
     outcomes: list[RowOutcome]
     warnings: list[tuple[int, str]]
     data_version: int | None
+    # What the batch created (id, type, name_th, hcode, lon, lat), for the duplicate check.
+    created: pd.DataFrame | None = None
 
     def count(self, action: str) -> int:
         return sum(1 for outcome in self.outcomes if outcome.action == action)
@@ -68,164 +81,308 @@ class UpsertResult:
         return {a: self.count(a) for a in ("created", "updated", "unchanged", "rejected")}
 
 
-def _none_for_nan(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        key: None if isinstance(value, float) and math.isnan(value) else value
-        for key, value in record.items()
-    }
-
-
-def _chunks(keys: set) -> Iterator[list]:
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), _CHUNK):
-        yield ordered[start : start + _CHUNK]
-
-
-class _Matcher:
-    """Finds the facility a row describes: by (source, source id), else by hcode within the
-    type, else (rows without any identifier) by the same source, type and exact Thai name when
-    that names exactly one active facility."""
-
-    def __init__(self, session: Session, rows: list[dict[str, Any]]) -> None:
-        self.by_key: dict[tuple[str, str], Facility] = {}
-        self.by_hcode: dict[tuple[str, str], Facility] = {}
-        self.by_name: dict[tuple[str, str, str], Facility | None] = {}
-        keys = {(r["source"], str(r["source_id"])) for r in rows if r.get("source_id")}
-        for chunk in _chunks(keys):
-            for facility in session.scalars(
-                select(Facility).where(tuple_(Facility.source, Facility.source_id).in_(chunk))
-            ):
-                self.by_key[(facility.source, facility.source_id)] = facility
-        active = Facility.deleted_at.is_(None)
-        for chunk in _chunks({r["hcode"] for r in rows if r.get("hcode")}):
-            for facility in session.scalars(
-                select(Facility).where(Facility.hcode.in_(chunk), active).order_by(Facility.id)
-            ):
-                self.by_hcode.setdefault((facility.type, facility.hcode), facility)
-        names = {
-            (r["source"], r["type"], r["name_th"])
-            for r in rows
-            if not r.get("source_id") and not r.get("hcode") and r.get("name_th")
-        }
-        for chunk in _chunks(names):
-            for facility in session.scalars(
-                select(Facility).where(
-                    tuple_(Facility.source, Facility.type, Facility.name_th).in_(chunk), active
-                )
-            ):
-                key = (facility.source, facility.type, facility.name_th)
-                # A name that two active facilities share identifies neither.
-                self.by_name[key] = None if key in self.by_name else facility
-
-    def find(self, row: dict[str, Any], values: dict[str, Any]) -> Facility | None:
-        if values.get("source_id"):
-            found = self.by_key.get((values["source"], values["source_id"]))
-            if found is not None:
-                return found
-        if values.get("hcode"):
-            return self.by_hcode.get((row["type"], values["hcode"]))
-        if not values.get("source_id"):
-            return self.by_name.get((values["source"], row["type"], values.get("name_th")))
-        return None
-
-
 def upsert_facilities(
     session: Session,
-    records: Iterable[Mapping[str, Any]],
+    records: pd.DataFrame | Iterable[Mapping[str, Any]],
     actor: Actor,
     *,
     tolerance_m: float,
     allowed_area_prefixes: tuple[str, ...] | None = None,
+    writes=None,
 ) -> UpsertResult:
     """Create or update facilities from normalised records; report every row's outcome.
 
-    Each record holds ``type``, ``lon``, ``lat``, registry field names, optionally stated
-    ``province_code`` / ``district_code`` / ``subdistrict_code`` and ``row`` (its number in the
-    source file, for messages). A record that fails validation is rejected with its message and
-    the rest go on; the caller decides whether any rejection aborts the whole batch. With
-    ``allowed_area_prefixes`` rows whose location lies outside those area codes are rejected.
-    Statuses are not marked as confirmed unless the record carries ``status_confirmed_at``.
+    ``records`` is an importer's frame (a missing value means the row does not have that
+    field) or write-like mappings. Each row holds ``type``, ``lon``, ``lat``, registry field
+    names, optionally stated ``province_code`` / ``district_code`` / ``subdistrict_code`` and
+    ``row`` (its number in the source file, for messages). A row that fails validation is
+    rejected with its message and the rest go on; the caller decides whether any rejection
+    aborts the whole batch. With ``allowed_area_prefixes`` rows whose location lies outside
+    those area codes are rejected. Statuses are not marked as confirmed unless the row carries
+    ``status_confirmed_at``.
+
+    ``writes`` is an open ``bulk_writes`` of the session's connection: the inserts are then
+    queued on it and may still be under way when this returns (the caller leaves its block
+    before using the session again). Without it the upsert waits for its own writes.
     """
-    rows = [_none_for_nan(record) for record in records]
-    for number, row in enumerate(rows, start=1):
-        row.setdefault("row", number)
-        row["source"] = row.get("source") or actor.source
-    outcomes: list[RowOutcome] = []
-    warnings: list[tuple[int, str]] = []
-    if not rows:
-        return UpsertResult(outcomes, warnings, None)
-
+    batch = clean_batch(records, actor.source)
+    if not len(batch):
+        return UpsertResult([], [], None)
     data_version = _next_data_version(session)
-    cleaned: list[tuple[dict, dict, tuple[float, float]]] = []
-    for row in rows:
-        try:
-            location = _clean_location(row)
-            if location is None:
-                raise RegistryError("a facility needs a location: give 'lat' and 'lon'")
-            values = clean_values(row["type"], row) if row.get("type") else None
-            if values is None:
-                raise RegistryError("field 'type': a facility needs a type")
-            if not values.get("name_th"):
-                raise RegistryError("field 'name_th': a facility needs a Thai name")
-            cleaned.append((row, values, location))
-        except (RegistryError, KeyError) as exc:
-            outcomes.append(RowOutcome(row["row"], "rejected", message=str(exc)))
+    rejected = dict(batch.rejected)
+    values, warnings = _with_areas(session, batch, rejected, tolerance_m, allowed_area_prefixes)
+    live = _not_in(rejected, len(batch))
+    matched, stored = _match(session, batch, values, live)
+    new = live & (matched < 0)
+    _refuse_repeated_ids(batch, new, rejected)
+    new &= _not_in(rejected, len(batch))
+    values.set_default("status", "open", new)
 
-    assignments = assign_many(
-        session,
-        [c[2][0] for c in cleaned],
-        [c[2][1] for c in cleaned],
-        tolerance_m=tolerance_m,
-        stated=[{n: c[0][n] for n in AREA_FIELDS if c[0].get(n)} for c in cleaned],
-    )
-    matcher = _Matcher(session, [c[0] for c in cleaned])
     now = utcnow()
-    new_rows: list[tuple[int, str, dict[str, Any]]] = []
-    pending: dict[tuple[str, str | None], int] = {}
-    log_rows: list[dict[str, Any]] = []
-    for (row, values, location), assignment in zip(cleaned, assignments, strict=True):
-        if isinstance(assignment, OutsideThailandError):
-            outcomes.append(RowOutcome(row["row"], "rejected", message=assignment.message))
-            continue
-        if allowed_area_prefixes is not None and not assignment.subdistrict_code.startswith(
-            tuple(allowed_area_prefixes)
-        ):
-            outcomes.append(
-                RowOutcome(
-                    row["row"],
-                    "rejected",
-                    message=f"location lies in {assignment.subdistrict_code}, outside your "
-                    f"area ({', '.join(allowed_area_prefixes)})",
-                )
-            )
-            continue
-        stated = {n: row[n] for n in AREA_FIELDS if row.get(n)}
-        apply_assignment(values, assignment, stated)
-        warnings.extend((row["row"], warning) for warning in assignment.warnings)
-        values["source"] = row["source"]
-        values["source_id"] = str(row["source_id"]) if row.get("source_id") else None
-        values["location"] = [round(location[0], 7), round(location[1], 7)]
+    suspect = _differs(values, matched, stored, live)
+    updates = _update(session, values, matched, suspect, data_version, actor, now)
+    log_rows = [row for update in updates.values() for row in update[1]]
+    new_rows = np.flatnonzero(new)
+    own = None
+    dialect = session.connection().dialect.name
+    if writes is None:
+        own = writes = spatial_dialect(dialect).bulk_writes(session.connection())
+    # The inserts go to the database in order, from a thread on PostGIS, while the outcomes
+    # are worked out here.
+    with own or nullcontext():
+        writes.insert(FacilityChange.__table__, log_rows)
+        ids = _insert_new(writes, batch, values, new_rows, data_version, now)
+        log_created(writes, dialect, values, new_rows, ids, data_version, actor, now)
+        outcomes = _outcomes(batch, rejected, new_rows, ids, matched, live, updates)
+        created = _created_frame(batch, values, new_rows, ids)
+    return UpsertResult(outcomes, warnings, data_version, created)
 
-        existing = matcher.find(row, values)
-        if existing is None:
-            key = (values["source"], values["source_id"])
-            if values["source_id"] and key in pending:
-                message = f"repeats source id {values['source_id']} of row {pending[key]}"
-                outcomes.append(RowOutcome(row["row"], "rejected", message=message))
-                continue
-            pending[key] = row["row"]
-            values["status"] = values.get("status") or "open"
-            new_rows.append((row["row"], row["type"], values))
+
+def _not_in(rejected: Mapping[int, str], n: int) -> np.ndarray:
+    keep = np.ones(n, dtype=bool)
+    keep[list(rejected)] = False
+    return keep
+
+
+# --------------------------------------------------------------------------- areas
+
+
+def _with_areas(session, batch: CleanBatch, rejected, tolerance_m, allowed_area_prefixes):
+    """Derive every row's areas; refuse points abroad and, if asked, outside the caller's area.
+
+    Returns the rows' values (fields, areas, stated areas, note, source, id, location) and the
+    warnings of the accepted rows in row order.
+    """
+    n = len(batch)
+    rows = np.flatnonzero(_not_in(rejected, n))
+    stated = {name: column[rows] for name, column in batch.stated.items()}
+    areas = assign_columns(
+        session,
+        batch.lon[rows],
+        batch.lat[rows],
+        tolerance_m=tolerance_m,
+        stated_province=stated["province_code"],
+        stated_district=stated["district_code"],
+        stated_subdistrict=stated["subdistrict_code"],
+    )
+    for k, error in areas.errors.items():
+        rejected[int(rows[k])] = error.message
+    if allowed_area_prefixes is not None:
+        prefixes = tuple(allowed_area_prefixes)
+        for k, code in enumerate(areas.subdistrict_code):
+            if code is not None and not code.startswith(prefixes):
+                rejected[int(rows[k])] = (
+                    f"location lies in {code}, outside your area "
+                    f"({', '.join(allowed_area_prefixes)})"
+                )
+    values = Values.of_batch(batch)
+    for name in AREA_FIELDS:  # in the order of apply_assignment
+        derived = np.full(n, None, dtype=object)
+        derived[rows] = getattr(areas, name)
+        values.put(name, derived)
+        values.put(f"stated_{name}", batch.stated[name], batch.stated[name] != None)  # noqa: E711
+    notes = np.full(n, None, dtype=object)
+    warnings: list[tuple[int, str]] = []
+    for k, messages in sorted(areas.warnings.items()):
+        i = int(rows[k])
+        notes[i] = "; ".join(messages) or None
+        if i not in rejected:
+            warnings.extend((int(batch.rows[i]), message) for message in messages)
+    values.put("area_note", notes)
+    values.put("source", batch.source)
+    values.put("source_id", batch.source_id)
+    return values, warnings
+
+
+# --------------------------------------------------------------------------- matching
+
+
+def _postgis_members(column, keys: list) -> Iterator:
+    yield column == any_(bindparam(None, keys, type_=ARRAY(column.type)))
+
+
+def _sqlite_members(column, keys: list) -> Iterator:
+    for start in range(0, len(keys), _SQLITE_CHUNK):
+        yield column.in_(keys[start : start + _SQLITE_CHUNK])
+
+
+# "column is one of these keys": one array parameter on PostgreSQL, chunks of IN on SQLite.
+MEMBERS = {"postgresql": _postgis_members, "sqlite": _sqlite_members}
+
+
+@dataclass
+class _Stored:
+    """Stored values of the matched facilities: id -> position, and one list per column."""
+
+    position: dict[int, int]
+    columns: dict[str, list]
+
+
+def _stored_columns(values: Values, live: np.ndarray) -> list:
+    """What to read of a matched facility: its id, what the matching needs, and every field
+    some row would write (a time as stored, converted to UTC once per distinct value)."""
+    names = ["id", "type", "source_id", "hcode", "name_th"]
+    names += [n for n, present in values.present.items() if (present & live).any()]
+    columns = []
+    for name in dict.fromkeys(names):
+        column = Facility.__table__.c[name]
+        if isinstance(column.type, UTCDateTime):
+            column = type_coerce(column, DateTime(timezone=True)).label(name)
+        columns.append(column)
+    return [*columns, func.ST_X(Facility.geom).label("lon"), func.ST_Y(Facility.geom).label("lat")]
+
+
+def _match(session, batch: CleanBatch, values: Values, live: np.ndarray):
+    """Find the facility each row describes: by (source, source id), else by hcode within the
+    type, else (rows without any identifier) by the same source, type and exact Thai name when
+    that names exactly one active facility. Returns the facility id per row (-1: new) and the
+    stored values of the matched facilities."""
+    session.flush()
+    connection = session.connection()
+    members = MEMBERS[connection.dialect.name]
+    query = select(*_stored_columns(values, live))
+    found: dict[int, tuple] = {}
+    source_ids = batch.source_id
+    hcodes = values.get("hcode")
+    names_th = values.get("name_th")
+
+    def fetch(*conditions, order: UnaryExpression | None = None) -> list:
+        statement = query.where(*conditions)
+        rows = connection.execute(statement if order is None else statement.order_by(order))
+        rows = rows.all()
+        found.update((row[0], tuple(row)) for row in rows)
+        return rows
+
+    by_key: dict[tuple[str, str], int] = {}
+    keyed = live & (source_ids != None)  # noqa: E711
+    for source, ids in _grouped(batch.source[keyed], source_ids[keyed]):
+        if not connection.scalar(select(exists().where(Facility.source == source))):
+            continue  # a first load from this source: nothing to look up
+        for condition in members(Facility.source_id, ids):
+            for row in fetch(Facility.source == source, condition):
+                by_key[(source, row.source_id)] = row.id
+    active = Facility.deleted_at.is_(None)
+    by_hcode: dict[tuple[str, str], int] = {}
+    coded = live & (hcodes != None) & (hcodes != "")  # noqa: E711
+    for condition in members(Facility.hcode, sorted(set(hcodes[coded]))):
+        for row in fetch(condition, active, order=Facility.id):
+            by_hcode.setdefault((row.type, row.hcode), row.id)
+    by_name: dict[tuple[str, str, str], int | None] = {}
+    unnamed = live & ~keyed & ~coded & (names_th != None)  # noqa: E711
+    groups = pd.Series(names_th[unnamed], dtype=object).groupby(
+        [batch.source[unnamed], batch.types[unnamed]]
+    )
+    for (source, facility_type), group in groups:
+        for condition in members(Facility.name_th, sorted(set(group))):
+            for row in fetch(
+                Facility.source == source, Facility.type == facility_type, condition, active
+            ):
+                key = (source, facility_type, row.name_th)
+                # A name that two active facilities share identifies neither.
+                by_name[key] = None if key in by_name else row.id
+
+    matched = np.full(len(batch), -1, dtype=np.int64)
+    for i in np.flatnonzero(live).tolist():
+        source, source_id = batch.source[i], source_ids[i]
+        facility = by_key.get((source, source_id)) if source_id else None
+        if facility is None:
+            if coded[i]:
+                facility = by_hcode.get((batch.types[i], hcodes[i]))
+            elif not source_id:
+                facility = by_name.get((source, batch.types[i], names_th[i]))
+        if facility is not None:
+            matched[i] = facility
+    return matched, _stored(query, list(found.values()), connection.dialect)
+
+
+def _stored(query, rows: list[tuple], dialect) -> _Stored:
+    labels = [column.key for column in query.selected_columns]
+    transposed = list(zip(*rows, strict=True)) if rows else [()] * len(labels)
+    columns = {label: list(values) for label, values in zip(labels, transposed, strict=True)}
+    to_utc = UTCDateTime().process_result_value
+    for name in labels:
+        column = Facility.__table__.c.get(name)
+        if column is not None and isinstance(column.type, UTCDateTime):
+            once = {v: to_utc(v, dialect) for v in set(columns[name])}
+            columns[name] = [once[v] for v in columns[name]]
+    return _Stored({row[0]: k for k, row in enumerate(rows)}, columns)
+
+
+def _grouped(sources: np.ndarray, keys: np.ndarray) -> Iterator[tuple[str, list]]:
+    for source, group in pd.Series(keys, dtype=object).groupby(sources):
+        yield source, sorted(set(group))
+
+
+def _refuse_repeated_ids(batch: CleanBatch, new: np.ndarray, rejected: dict[int, str]) -> None:
+    first: dict[tuple[str, str], int] = {}
+    for i in np.flatnonzero(new & (batch.source_id != None)):  # noqa: E711
+        key = (batch.source[i], batch.source_id[i])
+        if key in first:
+            rejected[int(i)] = f"repeats source id {key[1]} of row {first[key]}"
+        else:
+            first[key] = int(batch.rows[i])
+
+
+# --------------------------------------------------------------------------- updates
+
+
+def _differs(values: Values, matched, stored: _Stored, live) -> np.ndarray:
+    """Rows that may change their facility: some field other than evidence differs from what
+    is stored, or the facility is matched by more than one row (those go in row order)."""
+    rows = np.flatnonzero(live & (matched >= 0))
+    suspect = np.zeros(len(matched), dtype=bool)
+    if not len(rows):
+        return suspect
+    facilities = matched[rows]
+    at = np.array([stored.position[f] for f in facilities.tolist()], dtype=np.int64)
+    differs = np.zeros(len(rows), dtype=bool)
+    for name, column in values.columns.items():
+        if name in EVIDENCE_FIELDS:
             continue
+        present = values.present[name][rows]
+        if not present.any():
+            continue  # a default for new rows only (status)
+        new = column[rows].tolist()
+        old = [stored.columns[name][k] for k in at.tolist()]
+        if isinstance(Facility.__table__.c[name].type, UTCDateTime):
+            new, old = map(_logged_all, (new, old))
+        differs |= present & np.array([a != b for a, b in zip(new, old, strict=True)], dtype=bool)
+    for axis, rounded in (("lon", values.lon), ("lat", values.lat)):
+        old = [None if v is None else round(v, 7) for v in stored.columns[axis]]
+        differs |= rounded[rows] != np.array([old[k] for k in at.tolist()], dtype=object)
+    repeated = pd.Series(facilities).duplicated(keep=False).to_numpy()
+    suspect[rows] = differs | repeated
+    return suspect
+
+
+def _logged_all(values: list) -> list:
+    return [_logged(v) for v in values]
+
+
+def _update(session, values: Values, matched, suspect, data_version, actor, now) -> dict:
+    """Write the rows that change their facility, through the ORM: each write is checked
+    against the version read and raises it. Returns row -> (facility id, log rows, fields)."""
+    rows = np.flatnonzero(suspect)
+    if not len(rows):
+        return {}
+    members = MEMBERS[session.get_bind().dialect.name]
+    facilities: dict[int, Facility] = {}
+    for condition in members(Facility.id, sorted(set(matched[rows].tolist()))):
+        statement = select(Facility).where(condition).execution_options(populate_existing=True)
+        facilities.update((f.id, f) for f in session.scalars(statement))
+    updates: dict[int, tuple] = {}
+    pending: list[tuple[int, Facility, dict]] = []
+    for i in rows.tolist():
+        existing = facilities[int(matched[i])]
+        if any(f is existing for _, f, _ in pending):
+            _flush(session, pending, updates, data_version, actor, now)
         changed = {}
-        for name, value in values.items():
+        for name, value in values.of(i).items():
             current = _location_of(existing) if name == "location" else getattr(existing, name)
             if _logged(value) != _logged(current):
                 changed[name] = (current, value)
         if not set(changed) - EVIDENCE_FIELDS:
-            # What a source says about the areas is kept, but on its own it changes nothing.
-            outcomes.append(RowOutcome(row["row"], "unchanged", existing.id))
-            continue
+            continue  # what a source says about the areas changes nothing on its own
         for name, (_, value) in changed.items():
             if name == "location":
                 existing.geom = from_shape(Point(*value), srid=4326)
@@ -233,76 +390,36 @@ def upsert_facilities(
                 setattr(existing, name, value)
         existing.updated_at = now
         existing.data_version = data_version
-        _flush(session, existing)
-        for name, (old, new) in changed.items():
-            log_rows.append(
-                _log_row(
-                    existing.id,
-                    existing.version,
-                    data_version,
-                    name,
-                    _logged(old),
-                    _logged(new),
-                    actor,
-                    now,
-                )
-            )
-        outcomes.append(
-            RowOutcome(row["row"], "updated", existing.id, changed_fields=list(changed))
-        )
-
-    session.flush()
-    ids = _insert_new(session, new_rows, data_version, now)
-    for (number, _, values), facility_id in zip(new_rows, ids, strict=True):
-        initial = {n: _logged(v) for n, v in values.items() if v is not None}
-        log_rows.append(_log_row(facility_id, 1, data_version, CREATED, None, initial, actor, now))
-        outcomes.append(RowOutcome(number, "created", facility_id))
-    if log_rows:
-        connection = session.connection()
-        spatial_dialect(connection.dialect.name).bulk_insert(
-            connection, FacilityChange.__table__, log_rows, False
-        )
-    outcomes.sort(key=lambda outcome: outcome.row)
-    return UpsertResult(outcomes, warnings, data_version)
+        pending.append((i, existing, changed))
+    _flush(session, pending, updates, data_version, actor, now)
+    return updates
 
 
-def _flush(session: Session, facility: Facility) -> None:
+def _flush(session, pending: list, updates: dict, data_version, actor, now) -> None:
+    """Write the pending changes at once, then log each field with the version it made."""
     try:
         session.flush()
     except StaleDataError:
+        ids = ", ".join(str(f.id) for _, f, _ in pending[:10])
         raise ConflictError(
-            f"facility {facility.id} was changed by someone else during the import; "
-            "run the import again"
+            f"facility {ids} was changed by someone else during the import; run the import again"
         ) from None
-
-
-def _insert_new(
-    session: Session, new_rows: list[tuple[int, str, dict[str, Any]]], data_version: int, now
-) -> list[int]:
-    """Insert new facilities in bulk (COPY on PostGIS), returning their ids in order.
-
-    Core, not ORM objects: for 150,000 rows the unit of work's per-object bookkeeping (and,
-    on SQLite, one INSERT per row because of the geometry bind) costs more than the database.
-    """
-    if not new_rows:
-        return []
-    records = []
-    for _, facility_type, values in new_rows:
-        lon, lat = values["location"]
-        record = {k: v for k, v in values.items() if k != "location"}
-        record.update(
-            type=facility_type,
-            geom=f"SRID=4326;POINT({lon!r} {lat!r})",
-            version=1,
-            data_version=data_version,
-            created_at=now,
-            updated_at=now,
-        )
-        records.append(record)
-    connection = session.connection()
-    return spatial_dialect(connection.dialect.name).bulk_insert(
-        connection, Facility.__table__, records, True
-    )
+    for i, facility, changed in pending:
+        log = [
+            _log_row(
+                facility.id,
+                facility.version,
+                data_version,
+                name,
+                _logged(old),
+                _logged(new),
+                actor,
+                now,
+            )
+            for name, (old, new) in changed.items()
+        ]
+        updates[i] = (facility.id, log, list(changed))
+    pending.clear()
 
 
 def _log_row(
@@ -328,3 +445,56 @@ def _log_row(
         "source_ref": actor.source_ref,
         "reverts_change_id": None,
     }
+
+
+# --------------------------------------------------------------------------- new rows
+
+
+def _insert_new(writes, batch, values: Values, rows: np.ndarray, data_version, now) -> list[int]:
+    """Insert new facilities in bulk (COPY on PostGIS), returning their ids in order.
+
+    Core, not ORM objects: for 150,000 rows the unit of work's per-object bookkeeping costs
+    more than the database.
+    """
+    if not len(rows):
+        return []
+    columns: dict[str, Any] = {}
+    for name, column in values.columns.items():
+        present = values.present[name][rows]
+        if present.any():
+            columns[name] = np.where(present, column[rows], None)
+    columns["type"] = batch.types[rows]
+    columns["geom"] = shapely.points(values.lon[rows], values.lat[rows])
+    shared = {"version": 1, "data_version": data_version, "created_at": now, "updated_at": now}
+    return writes.insert(Facility.__table__, ColumnRows(columns, shared), True)
+
+
+def _created_frame(batch, values: Values, rows: np.ndarray, ids: list[int]) -> pd.DataFrame:
+    hcodes = values.get("hcode")
+    return pd.DataFrame(
+        {
+            "id": np.asarray(ids, dtype=np.int64),
+            "type": batch.types[rows],
+            "name_th": values.get("name_th")[rows],
+            "hcode": hcodes[rows],
+            "lon": values.lon[rows].astype(float),
+            "lat": values.lat[rows].astype(float),
+        }
+    )
+
+
+def _outcomes(batch, rejected, new_rows, created_ids, matched, live, updates) -> list[RowOutcome]:
+    numbers = batch.rows.tolist()
+    outcomes = [RowOutcome(numbers[i], "rejected", message=m) for i, m in rejected.items()]
+    outcomes += [
+        RowOutcome(numbers[i], "created", facility_id)
+        for i, facility_id in zip(new_rows.tolist(), created_ids, strict=True)
+    ]
+    for i in np.flatnonzero(live & (matched >= 0)).tolist():
+        if i in updates:
+            facility_id, _, fields = updates[i]
+            outcomes.append(RowOutcome(numbers[i], "updated", facility_id, changed_fields=fields))
+        else:
+            outcomes.append(RowOutcome(numbers[i], "unchanged", int(matched[i])))
+    outcomes.sort(key=lambda outcome: outcome.row)
+    return outcomes

@@ -8,31 +8,25 @@ writes happen inside a savepoint that is released only when everything succeeded
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from pyproj import Geod
-from scipy.spatial import cKDTree
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
-from geo.nearest import ecef
 from importers import read_facilities
 
 from ..errors import ConflictError, NotFoundError, ValidationError
 from ..models import DuplicateCandidate, Facility, FacilityChange, ImportBatch, utcnow
-from .bulk import UpsertResult, upsert_facilities
+from ..spatial import spatial_dialect
+from ..spatial_bulk import ColumnRows
+from .bulk import MEMBERS, UpsertResult, upsert_facilities
+from .bulk_duplicates import CANDIDATE_COLUMNS, Flags, same_codes, similar_across, similar_among
 from .facilities import AREA_FIELDS, CREATED, Actor, deactivate_facility, revert_change
 
-_GEOD = Geod(ellps="WGS84")
-DUPLICATE_DISTANCE_M = 100.0
-DUPLICATE_NAME_SIMILARITY = 0.8
 MAX_PROBLEMS_KEPT = 5_000
 DERIVED_FROM_LOCATION = frozenset({*AREA_FIELDS, "area_note"})
 
@@ -69,31 +63,6 @@ class ImportOutcome:
             f"{self.file_name}: {counts}; {len(self.errors)} errors, {warnings} warnings, "
             f"{len(self.duplicates)} likely duplicates flagged"
         )
-
-
-def _plain(value: Any) -> Any:
-    """pandas scalars to what the services expect (None, int, bool, aware datetime, list)."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
-
-
-def _records(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
-    columns = [c for c in frame.columns if c not in ("district_stated", "subdistrict_stated")]
-    for values in zip(*(frame[c].tolist() for c in columns), strict=True):
-        record = {c: _plain(v) for c, v in zip(columns, values, strict=True)}
-        record["province_code"] = record.pop("province_code_stated", None)
-        yield {k: v for k, v in record.items() if v is not None or k in ("row", "type")}
 
 
 def _problem(row: int | None, column, value, rule: str, severity: str) -> dict[str, Any]:
@@ -145,84 +114,79 @@ def _outcome(normalised, result: UpsertResult | None) -> ImportOutcome:
     )
 
 
-def _normalise_name(name: str) -> str:
-    return re.sub(r"[\s\W_]+", "", name.casefold())
+def _stored_facilities(session: Session, *conditions) -> pd.DataFrame:
+    columns = (Facility.id, Facility.type, Facility.name_th, Facility.hcode)
+    rows = session.execute(
+        select(*columns, func.ST_X(Facility.geom), func.ST_Y(Facility.geom)).where(
+            Facility.deleted_at.is_(None), *conditions
+        )
+    ).all()
+    values = {name: [row[k] for row in rows] for k, name in enumerate(CANDIDATE_COLUMNS)}
+    return pd.DataFrame(values, dtype=object).astype({"id": np.int64, "lon": float, "lat": float})
+
+
+def _stored_others(session: Session, result: UpsertResult) -> pd.DataFrame:
+    """The active facilities a batch did not create: the ones it changed, and every one it did
+    not touch (those keep an older data version)."""
+    members = MEMBERS[session.get_bind().dialect.name]
+    changed = sorted(o.facility_id for o in result.outcomes if o.action == "updated")
+    parts = [_stored_facilities(session, Facility.data_version != result.data_version)]
+    parts += [_stored_facilities(session, condition) for condition in members(Facility.id, changed)]
+    parts = [part for part in parts if len(part)]
+    if not parts:
+        return _stored_facilities(session, false())
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
 def flag_duplicates(
-    session: Session, facility_ids: list[int], *, batch_id: int | None = None
+    session: Session,
+    result: UpsertResult,
+    *,
+    batch_id: int | None = None,
+    among_new: Flags | None = None,
 ) -> list[dict[str, Any]]:
-    """Flag likely duplicates of the given (new) facilities for a person; never merge.
+    """Flag likely duplicates of the facilities a bulk write created, for a person; never merge.
 
-    Likely means: the same type and a similar name (similarity >= 0.8 after folding case,
-    spaces and punctuation) within 100 m geodesic, or the same MOPH hcode and type.
-    Pairs come from a KD-tree on ECEF coordinates (chord <= geodesic, so none is missed)
-    over the active facilities around the new ones.
+    See services.bulk_duplicates for what "likely" means. ``among_new`` is
+    ``similar_among(result.created)`` when the caller found it already (while the database
+    wrote). Pairs already flagged are not flagged again.
     """
-    if not facility_ids:
+    created = result.created
+    if created is None or not len(created):
         return []
-    new = set(facility_ids)
-    rows = session.execute(
-        select(
-            Facility.id,
-            Facility.type,
-            Facility.name_th,
-            Facility.hcode,
-            func.ST_X(Facility.geom).label("lon"),
-            func.ST_Y(Facility.geom).label("lat"),
-        ).where(Facility.deleted_at.is_(None))
-    ).all()
-    ids = np.array([r.id for r in rows])
-    points = ecef(np.array([r.lon for r in rows]), np.array([r.lat for r in rows]))
-    pairs = cKDTree(points).query_pairs(DUPLICATE_DISTANCE_M, output_type="ndarray")
-    by_id = {r.id: r for r in rows}
-    flags: dict[tuple[int, int], tuple[str, float | None]] = {}
-    for i, j in pairs:
-        a, b = by_id[ids[i]], by_id[ids[j]]
-        if a.type != b.type or not ({a.id, b.id} & new):
-            continue
-        similarity = SequenceMatcher(
-            None, _normalise_name(a.name_th), _normalise_name(b.name_th)
-        ).ratio()
-        if similarity >= DUPLICATE_NAME_SIMILARITY:
-            distance = float(_GEOD.inv(a.lon, a.lat, b.lon, b.lat)[2])
-            flags[(min(a.id, b.id), max(a.id, b.id))] = (
-                f"same type, similar names ({similarity:.0%}) {distance:.0f} m apart",
-                distance,
-            )
-    by_code: dict[tuple[str, str], list[int]] = {}
-    for r in rows:
-        if r.hcode:
-            by_code.setdefault((r.type, r.hcode), []).append(r.id)
-    for (facility_type, code), members in by_code.items():
-        if len(members) > 1 and set(members) & new:
-            first = min(members)
-            for other in members:
-                if other != first:
-                    flags.setdefault((first, other), (f"same {facility_type} hcode {code}", None))
+    stored = _stored_others(session, result)
+    flags = similar_among(created) if among_new is None else dict(among_new)
+    flags.update(similar_across(created, stored))
+    active = pd.concat([stored, created[list(CANDIDATE_COLUMNS)]], ignore_index=True)
+    for pair, flag in same_codes(active, created["id"].to_numpy()).items():
+        flags.setdefault(pair, flag)
     existing = set(
         session.execute(
             select(DuplicateCandidate.facility_id, DuplicateCandidate.other_facility_id)
         ).all()
     )
-    flagged = []
-    for (a, b), (reason, distance) in sorted(flags.items()):
-        if (a, b) in existing:
-            continue
-        session.add(
-            DuplicateCandidate(
-                facility_id=a,
-                other_facility_id=b,
-                reason=reason,
-                distance_m=distance,
-                batch_id=batch_id,
-                status="open",
-                created_at=utcnow(),
-            )
+    chosen = [(pair, flag) for pair, flag in sorted(flags.items()) if pair not in existing]
+    if chosen:
+        connection = session.connection()
+        spatial_dialect(connection.dialect.name).bulk_insert(
+            connection,
+            DuplicateCandidate.__table__,
+            ColumnRows(
+                {
+                    "facility_id": [a for (a, _), _ in chosen],
+                    "other_facility_id": [b for (_, b), _ in chosen],
+                    "reason": [reason for _, (reason, _) in chosen],
+                    "distance_m": [distance for _, (_, distance) in chosen],
+                },
+                {"batch_id": batch_id, "status": "open", "created_at": utcnow()},
+            ),
+            False,
         )
-        flagged.append({"facility_id": a, "other_facility_id": b, "reason": reason})
     session.flush()
-    return flagged
+    return [
+        {"facility_id": a, "other_facility_id": b, "reason": reason}
+        for (a, b), (reason, _) in chosen
+    ]
 
 
 def _run(
@@ -270,15 +234,22 @@ def _run(
             session.flush()
         actor = Actor(actor_name, "import", f"batch:{batch.id}" if batch else "preview")
         step("matching and writing")
-        result = upsert_facilities(
-            session,
-            _records(normalised.frame),
-            actor,
-            tolerance_m=tolerance_m,
-            allowed_area_prefixes=allowed_area_prefixes,
-        )
-        outcome = _outcome(normalised, result)
-        if outcome.errors and not valid_rows_only:
+        connection = session.connection()
+        # The writes reach the database from a thread on PostGIS while the report and the
+        # duplicates among the new rows are worked out here.
+        with spatial_dialect(connection.dialect.name).bulk_writes(connection) as writes:
+            result = upsert_facilities(
+                session,
+                normalised.frame,
+                actor,
+                tolerance_m=tolerance_m,
+                allowed_area_prefixes=allowed_area_prefixes,
+                writes=writes,
+            )
+            outcome = _outcome(normalised, result)
+            refused = bool(outcome.errors) and not valid_rows_only
+            among_new = None if refused else similar_among(result.created)
+        if refused:
             savepoint.rollback()
             rows = sorted({p["row"] for p in outcome.errors if p["row"] is not None})
             shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
@@ -288,8 +259,9 @@ def _run(
                 outcome,
             )
         step("flagging likely duplicates")
-        created = [r["facility_id"] for r in outcome.rows if r["action"] == "created"]
-        outcome.duplicates = flag_duplicates(session, created, batch_id=batch.id if batch else None)
+        outcome.duplicates = flag_duplicates(
+            session, result, batch_id=batch.id if batch else None, among_new=among_new
+        )
         if batch is None:
             savepoint.rollback()  # a preview writes nothing
             return outcome

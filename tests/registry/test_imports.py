@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from importers import ImportFormatError, read_facilities
 from registry.errors import ConflictError, ValidationError
 from registry.models import DuplicateCandidate, Facility, FacilityChange, ImportBatch
-from registry.services import bulk
+from registry.services import bulk, imports
 from registry.services.imports import (
     ImportRejectedError,
     commit_import,
@@ -147,27 +147,46 @@ def test_every_bad_file_leaves_the_database_unchanged(session, tmp_path, case: C
         assert any(case.says in p["message"] for p in batch.report)
 
 
-def test_a_failure_half_way_leaves_the_database_as_it_was(session, monkeypatch, tmp_path):
+def _forty_points(tmp_path) -> Path:
     rows = [BASE[0]] + [
         [f"จุดตรวจ {i}", "จุดตรวจโควิด", f"{18.70 + i / 1000:.4f}", "98.98", "เปิด", "", "", ""]
         for i in range(40)
     ]
-    path = write_csv(tmp_path / "points.csv", rows)
+    return write_csv(tmp_path / "points.csv", rows)
+
+
+def test_a_failure_half_way_leaves_the_database_as_it_was(session, monkeypatch, tmp_path):
+    path = _forty_points(tmp_path)
     before = _state(session)
-    calls = {"n": 0}
-    real = bulk._log_row
+    written = []
 
     def failing(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 20:
-            raise RuntimeError("disk full (injected)")
-        return real(*args, **kwargs)
+        # Every facility and its change log are in the database by now.
+        written.append(_state(session))
+        raise RuntimeError("disk full (injected)")
 
-    monkeypatch.setattr(bulk, "_log_row", failing)
+    monkeypatch.setattr(imports, "flag_duplicates", failing)
     with pytest.raises(RuntimeError, match="injected"):
         commit_import(session, path.read_bytes(), path.name, actor_name="x")
-    assert calls["n"] == 20
+    assert written == [(before[0] + 40, before[1] + 40, before[2] + 1, before[3])]
     assert _state(session) == before
+
+
+def test_a_failure_while_the_database_writes_leaves_it_as_it_was(session, monkeypatch, tmp_path):
+    path = _forty_points(tmp_path)
+    before = _state(session)
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("out of memory (injected)")
+
+    # Built while the new facilities stream into the database (COPY from a thread on PostGIS).
+    monkeypatch.setattr(bulk, "_outcomes", failing)
+    with pytest.raises(RuntimeError, match="injected"):
+        commit_import(session, path.read_bytes(), path.name, actor_name="x")
+    assert _state(session) == before
+    monkeypatch.undo()
+    again = commit_import(session, path.read_bytes(), path.name, actor_name="x")
+    assert again.counts["created"] == 40  # the session is usable afterwards
 
 
 def test_valid_rows_only_commits_the_rest_and_keeps_the_report(session, tmp_path):
