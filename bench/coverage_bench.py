@@ -1,38 +1,47 @@
-"""Benchmark geo.coverage.coverage_by_area against geopandas sjoin_nearest, per subdistrict.
+"""Coverage per subdistrict: geo.coverage against geopandas sjoin_nearest and PostGIS.
 
 The question: for every person, is the nearest facility within ``--threshold-m``; summed per
-subdistrict with the population-weighted median and 90th percentile distance.
+subdistrict, with the population-weighted median and 90th percentile distance.
 
 Inputs (built here, deterministic for a seed):
 
 * population: ``--points`` points made by drawing points of the modelled layer
   (:func:`geo.population.spread_population`, 8 points per subdistrict, DOPA totals) at
   random and jittering each by a normal offset of ``--spread-deg`` degrees; each point keeps
-  the subdistrict code of the point it came from (a jittered point may stray over a border;
-  that does not matter for timing), and each modelled point's people are split among its
-  copies; every modelled point is drawn at least once, so the total stays 66,186,727. The
-  points come in random order.
+  the subdistrict code of the point it came from, and each modelled point's people are split
+  among its copies, so the total stays 66,186,727. The points come in random order.
 * facilities: ``--facilities`` points drawn from the real MOPH hospital and clinic locations
   (those inside Thailand's bounding box) and jittered by ``--facility-jitter-deg``.
 
-Methods:
+Methods, each in a process of its own (so that each peak memory is its own), one after the
+other on the same machine:
 
-* ours: ``coverage_by_area(level=3)``, end to end (input checks, index build, exact WGS 84
-  geodesic nearest search, aggregation), on all points, and again on the sjoin sample for a
-  same-size comparison;
+* ours: ``geo.coverage.coverage_by_area(level=3)`` end to end (input checks, index build,
+  exact WGS 84 geodesic nearest, aggregation) on all points;
 * sjoin: project to UTM 47N (EPSG:32647), ``geopandas.sjoin_nearest`` with a distance
-  column, then the same per-subdistrict sums and weighted quantiles in pandas, on
-  ``--sjoin-sample`` points (all points if that is at least ``--points``); its time is
-  extrapolated linearly to ``--points`` when it ran on fewer;
-* reference: brute force (``Geod.inv`` to every facility) on ``--exact-sample`` points,
-  which checks both methods' coverage decisions.
+  column, then per-subdistrict sums and weighted quantiles in pandas, on ``--sjoin-sample``
+  points (default: all); when that is a sample, its time is extrapolated linearly;
+* PostGIS: ``--postgis-sample`` points and the facilities loaded into a scratch database;
+  a LATERAL KNN query (``ORDER BY geom <-> p.geom LIMIT k``, k = ``--postgis-k``) re-ranked
+  by ``geography`` distance, then the per-subdistrict sums and quantiles in SQL; its time is
+  extrapolated linearly to all points (it is never run on all of them);
+* exact reference (checks, not timed against the others): every point's geodesic by
+  ``NearestIndex.nearest_distances`` aggregated by a plain pandas sort, which ours must equal
+  for every subdistrict to the last bit; and brute force (``Geod.inv`` to every facility) on
+  ``--brute-sample`` points, whose per-subdistrict table ours must equal on the same points.
 
-Peak memory is the growth of the process's peak resident set (VmHWM, reset before each
-method through /proc/self/clear_refs) over the resident set before it.
+Peak memory is the growth of the method process's peak resident set (VmHWM, reset through
+/proc/self/clear_refs once the inputs are loaded) over its resident set at that moment; for
+PostGIS it is the same measure taken on the server backend that ran the query (it includes
+the shared buffers that backend touched). Before each method the bench waits (up to
+``--quiet-timeout`` s) until other processes use at most ``--max-others`` cores, and reports
+how many cores everything else used while the method ran ("others"). ``--repeat`` runs ours
+and sjoin several times and reports the median run.
 
 Run, e.g.::
 
-    .venv/bin/python bench/coverage_bench.py --points 1000000 --sjoin-sample 200000
+    .venv/bin/python bench/coverage_bench.py                      # 10 million points
+    .venv/bin/python bench/coverage_bench.py --points 2000000 --sjoin-sample 500000
 """
 
 from __future__ import annotations
@@ -41,15 +50,19 @@ import argparse
 import contextlib
 import json
 import os
+import pickle
 import resource
+import subprocess
 import sys
+import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import Geod
+from pyproj import Geod, Proj
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -62,23 +75,32 @@ from geo.population import province_totals_from_dopa, spread_population  # noqa:
 FACILITY_FILES = ("moph_hospitals_geojson_health.geojson", "moph_clinics_geojson_clinic.geojson")
 THAILAND_BOX = (97.0, 5.0, 106.0, 21.0)
 UTM_47N = "EPSG:32647"
+GEOD = Geod(ellps="WGS84")
+METHODS = ("ours", "sjoin", "postgis", "reference")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--points", type=int, default=10_000_000)
-    parser.add_argument("--facilities", type=int, default=15_000)
-    parser.add_argument("--threshold-m", type=float, default=5_000.0)
-    parser.add_argument(
-        "--sjoin-sample", type=int, default=1_000_000, help="points given to sjoin_nearest"
-    )
-    parser.add_argument(
-        "--exact-sample", type=int, default=500, help="points checked by brute force"
-    )
-    parser.add_argument("--spread-deg", type=float, default=0.01)
-    parser.add_argument("--facility-jitter-deg", type=float, default=0.02)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--shared-data", type=Path, default=ROOT.parent / "shared" / "data")
+    add = parser.add_argument
+    add("--points", type=int, default=10_000_000)
+    add("--facilities", type=int, default=15_000)
+    add("--threshold-m", type=float, default=5_000.0)
+    add("--sjoin-sample", type=int, default=0, help="points given to sjoin_nearest (0: all)")
+    add("--postgis-sample", type=int, default=100_000, help="points given to PostGIS (0: none)")
+    add("--postgis-k", type=int, default=8, help="KNN candidates re-ranked by geography")
+    add("--postgis-server", default="postgresql://postgres@127.0.0.1:5432")
+    add("--postgis-database", default=None, help="scratch database (default: by test tag)")
+    add("--brute-sample", type=int, default=2_000, help="points checked by brute force")
+    add("--spread-deg", type=float, default=0.01)
+    add("--facility-jitter-deg", type=float, default=0.02)
+    add("--seed", type=int, default=0)
+    add("--shared-data", type=Path, default=ROOT.parent / "shared" / "data")
+    add("--repeat", type=int, default=1, help="runs of ours and sjoin (the median is shown)")
+    add("--max-others", type=float, default=0.3, help="wait until others use at most this")
+    add("--quiet-timeout", type=float, default=300.0)
+    add("--methods", default=",".join(METHODS), help="comma-separated subset to run")
+    add("--child", choices=METHODS, help=argparse.SUPPRESS)
+    add("--workdir", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -142,18 +164,106 @@ def facility_points(shared: Path, count: int, jitter: float, rng) -> tuple[np.nd
     )
 
 
-# -- methods ----------------------------------------------------------------------------------
+def build_inputs(args, workdir: Path) -> dict:
+    """Make the inputs and the samples, save them for the method processes; a summary."""
+    rng = np.random.default_rng(args.seed)
+    units = population_points(modelled_layer(args.shared_data), args.points, args.spread_deg, rng)
+    flon, flat = facility_points(args.shared_data, args.facilities, args.facility_jitter_deg, rng)
+    samples = {}
+    for name, size in (
+        ("sjoin", args.sjoin_sample or args.points),
+        ("postgis", args.postgis_sample),
+        ("brute", args.brute_sample),
+    ):
+        size = min(size, args.points)
+        samples[name] = (
+            np.arange(args.points)
+            if size == args.points
+            else np.sort(rng.choice(args.points, size, replace=False))
+        )
+    codes = units["area_code"].cat
+    np.savez(
+        workdir / "inputs.npz",
+        lon=units["lon"].to_numpy(),
+        lat=units["lat"].to_numpy(),
+        population=units["population"].to_numpy(),
+        code=codes.codes.to_numpy(),
+        categories=np.asarray(codes.categories, dtype=str),
+        flon=flon,
+        flat=flat,
+        **{f"sample_{name}": rows for name, rows in samples.items()},
+    )
+    return {
+        "people": int(units["population"].sum()),
+        "samples": {name: int(rows.size) for name, rows in samples.items()},
+    }
 
 
-def run_ours(units: pd.DataFrame, flon, flat, threshold: float) -> pd.DataFrame:
-    return coverage_by_area(units, flon, flat, threshold_m=threshold, level=3)
+def load_inputs(workdir: Path):
+    data = np.load(workdir / "inputs.npz")
+    units = pd.DataFrame(
+        {
+            "lon": data["lon"],
+            "lat": data["lat"],
+            "population": data["population"],
+            "area_code": pd.Categorical.from_codes(data["code"], data["categories"]),
+        }
+    )
+    samples = {name[7:]: data[name] for name in data.files if name.startswith("sample_")}
+    return units, data["flon"], data["flat"], samples
 
 
-def run_sjoin(units: pd.DataFrame, flon, flat, threshold: float):
-    """sjoin_nearest in UTM 47N, then per-subdistrict sums.
+def take(units: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    if rows.size == len(units):
+        return units
+    return units.iloc[rows].reset_index(drop=True)
 
-    Returns the area table, the per-point planar distances and the seconds of each step.
+
+# -- a plain per-subdistrict aggregation ------------------------------------------------------
+
+
+def pandas_area_table(code, population, distance, threshold: float) -> pd.DataFrame:
+    """Sums and population-weighted lower quantiles per code, by a full pandas sort.
+
+    The quantile is the distance of the first unit, by distance, at which the running people
+    reach ceil(q * total) (at least one person), compared in integers.
     """
+    # A categorical code (as the layer has) sorts and groups by its integer codes, much
+    # faster than strings; the categories are sorted, so the order is the codes' order.
+    code = pd.Categorical(code)
+    if not code.ordered:
+        code = code.reorder_categories(sorted(code.categories), ordered=True)
+    frame = pd.DataFrame(
+        {
+            "code": code,
+            "population": np.asarray(population, dtype=np.int64),
+            "distance_m": np.asarray(distance, dtype=np.float64),
+        }
+    )
+    frame["covered"] = np.where(frame["distance_m"] <= threshold, frame["population"], 0)
+    frame = frame.sort_values(["code", "distance_m"], kind="stable")
+    grouped = frame.groupby("code", sort=True, observed=True)
+    table = grouped[["population", "covered"]].sum()
+    running = grouped["population"].cumsum()
+    total = frame["code"].map(table["population"])
+    for name, (numerator, denominator) in (("median_m", (1, 2)), ("p90_m", (9, 10))):
+        reached = frame[(running >= 1) & (running * denominator >= numerator * total)]
+        table[name] = reached.groupby("code", observed=True)["distance_m"].first()
+    table["uncovered"] = table["population"] - table["covered"]
+    table = table.reset_index()
+    table["code"] = table["code"].astype(str)
+    return table[["code", "population", "covered", "uncovered", "median_m", "p90_m"]]
+
+
+# -- methods (each in its own process) --------------------------------------------------------
+
+
+def run_ours(units, flon, flat, threshold: float) -> dict:
+    table = coverage_by_area(units, flon, flat, threshold_m=threshold, level=3)
+    return {"table": table}
+
+
+def run_sjoin(units, flon, flat, threshold: float) -> dict:
     steps = {}
     clock = time.perf_counter()
     facilities = gpd.GeoDataFrame(geometry=gpd.points_from_xy(flon, flat), crs="EPSG:4326").to_crs(
@@ -170,50 +280,177 @@ def run_sjoin(units: pd.DataFrame, flon, flat, threshold: float):
     joined = joined[~joined.index.duplicated(keep="first")]
     steps["sjoin_nearest"], clock = time.perf_counter() - clock, time.perf_counter()
     distance = joined["distance_m"].to_numpy()
-    frame = pd.DataFrame(
-        {
-            "code": joined["code"].astype(str).to_numpy(),
-            "population": joined["population"].to_numpy(),
-            "distance_m": distance,
-        }
-    )
-    frame["covered"] = np.where(frame["distance_m"] <= threshold, frame["population"], 0)
-    frame = frame.sort_values(["code", "distance_m"], kind="stable")
-    grouped = frame.groupby("code", sort=True)
-    table = grouped[["population", "covered"]].sum()
-    running = grouped["population"].cumsum()
-    total = frame["code"].map(table["population"])
-    for name, fraction in (("median_m", 0.5), ("p90_m", 0.9)):
-        reached = frame[running >= fraction * total]
-        table[name] = reached.groupby("code")["distance_m"].first()
-    table["uncovered"] = table["population"] - table["covered"]
+    table = pandas_area_table(joined["code"], joined["population"], distance, threshold)
     steps["aggregate"] = time.perf_counter() - clock
-    return table.reset_index(), distance, steps
+    return {
+        "table": table,
+        "distance": distance,
+        "facility": joined["index_right"].to_numpy(),
+        "steps": steps,
+    }
+
+
+def run_reference(units, flon, flat, threshold: float, samples: dict) -> dict:
+    """Exact distances of every point (to compare every method with), and the checks."""
+    index = NearestIndex(np.arange(flon.size), flon, flat)
+    lon, lat = units["lon"].to_numpy(), units["lat"].to_numpy()
+    _, exact = index.nearest_distances(lon, lat)
+    table = pandas_area_table(units["area_code"], units["population"], exact, threshold)
+    brute_rows = samples["brute"]
+    brute = brute_force_distance(lon[brute_rows], lat[brute_rows], flon, flat)
+    brute_units = take(units, brute_rows)
+    return {
+        "table": table,
+        "distance": exact,
+        "brute_distance": brute,
+        "brute_table": pandas_area_table(
+            brute_units["area_code"], brute_units["population"], brute, threshold
+        ),
+        "ours_on_brute": coverage_by_area(brute_units, flon, flat, threshold_m=threshold, level=3),
+        "ours_on_postgis": coverage_by_area(
+            take(units, samples["postgis"]), flon, flat, threshold_m=threshold, level=3
+        )
+        if samples["postgis"].size
+        else None,
+    }
 
 
 def brute_force_distance(lon, lat, flon, flat) -> np.ndarray:
-    geod = Geod(ellps="WGS84")
-    out = np.empty(lon.size)
-    for i in range(lon.size):
-        out[i] = geod.inv(np.full(flon.size, lon[i]), np.full(flon.size, lat[i]), flon, flat)[
-            2
-        ].min()
-    return out
+    """Geod.inv from each point to every facility, the smallest; on all cores."""
+
+    def one(i):
+        return GEOD.inv(np.full(flon.size, lon[i]), np.full(flon.size, lat[i]), flon, flat)[2].min()
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+        return np.fromiter(pool.map(one, range(lon.size)), dtype=np.float64, count=lon.size)
+
+
+POSTGIS_NEAREST = """
+CREATE TEMP TABLE nearest AS
+SELECT p.id, p.code, p.population, n.distance_m
+FROM bench_point p
+CROSS JOIN LATERAL (
+    SELECT ST_Distance(p.geom::geography, c.geom::geography) AS distance_m
+    FROM (SELECT f.geom FROM bench_facility f ORDER BY f.geom <-> p.geom LIMIT {k}) c
+    ORDER BY distance_m
+    LIMIT 1
+) n
+"""
+
+POSTGIS_AREAS = """
+WITH ranked AS (
+    SELECT code, population, distance_m,
+           sum(population) OVER (
+               PARTITION BY code ORDER BY distance_m ROWS UNBOUNDED PRECEDING
+           ) AS running,
+           sum(population) OVER (PARTITION BY code) AS total
+    FROM nearest
+)
+SELECT code,
+       sum(population)::bigint AS population,
+       coalesce(sum(population) FILTER (WHERE distance_m <= %(threshold)s), 0)::bigint
+           AS covered,
+       min(distance_m) FILTER (WHERE running >= 1 AND 2 * running >= total) AS median_m,
+       min(distance_m) FILTER (WHERE running >= 1 AND 10 * running >= 9 * total) AS p90_m
+FROM ranked
+GROUP BY code
+ORDER BY code
+"""
+
+
+def run_postgis(units, flon, flat, threshold: float, args) -> dict:
+    import psycopg  # only this method needs a database driver
+
+    database = args.postgis_database or (
+        f"registry_bench_coverage_{os.environ.get('REGISTRY_TEST_TAG', 'main')}"
+    )
+    with psycopg.connect(f"{args.postgis_server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{database}"')
+    steps = {}
+    try:
+        with psycopg.connect(f"{args.postgis_server}/{database}", autocommit=True) as conn:
+            clock = time.perf_counter()
+            load_postgis(conn, units, flon, flat)
+            steps["load + index"] = time.perf_counter() - clock
+            backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+            plan = "\n".join(
+                row[0]
+                for row in conn.execute(
+                    "EXPLAIN " + POSTGIS_NEAREST.format(k=args.postgis_k)
+                ).fetchall()
+            )
+            before = reset_peak(backend)
+            machine, server, client = busy_jiffies()[0], cpu_seconds(backend), time.process_time()
+            clock = start = time.perf_counter()
+            conn.execute(POSTGIS_NEAREST.format(k=args.postgis_k))
+            steps["nearest"], clock = time.perf_counter() - clock, time.perf_counter()
+            rows = conn.execute(POSTGIS_AREAS, {"threshold": threshold}).fetchall()
+            steps["aggregate"] = time.perf_counter() - clock
+            wall = time.perf_counter() - start
+            # The work is the server backend's (the plan has no parallel workers).
+            used = cpu_seconds(backend) - server + time.process_time() - client
+            machine = (busy_jiffies()[0] - machine) / os.sysconf("SC_CLK_TCK")
+            peak = status_mb("VmHWM", backend) - before
+            distance = np.array(
+                conn.execute("SELECT distance_m FROM nearest ORDER BY id").fetchall(),
+                dtype=np.float64,
+            ).ravel()
+            version = conn.execute("SELECT postgis_lib_version()").fetchone()[0]
+    finally:
+        with psycopg.connect(f"{args.postgis_server}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    table = pd.DataFrame(
+        rows, columns=["code", "population", "covered", "median_m", "p90_m"]
+    ).astype({"median_m": float, "p90_m": float})
+    table["uncovered"] = table["population"] - table["covered"]
+    return {
+        "table": table,
+        "distance": distance,
+        "steps": steps,
+        "seconds": wall,
+        "cpu_seconds": used,
+        "others_cores": max(machine - used, 0.0) / wall,
+        "peak_mb": peak,
+        "plan": plan,
+        "version": version,
+    }
+
+
+def load_postgis(conn, units, flon, flat) -> None:
+    conn.execute("CREATE EXTENSION postgis")
+    conn.execute(
+        "CREATE TABLE bench_point (id integer PRIMARY KEY, code text NOT NULL, "
+        "population bigint NOT NULL, geom geometry(Point, 4326) NOT NULL)"
+    )
+    conn.execute(
+        "CREATE TABLE bench_facility (id integer PRIMARY KEY, geom geometry(Point, 4326) NOT NULL)"
+    )
+    codes = units["area_code"].astype(str).tolist()
+    people = units["population"].tolist()
+    lon, lat = units["lon"].tolist(), units["lat"].tolist()
+    flon, flat = np.asarray(flon).tolist(), np.asarray(flat).tolist()
+    with conn.cursor() as cursor:
+        # repr() of a float is the shortest text that reads back as the same double.
+        with cursor.copy("COPY bench_point (id, code, population, geom) FROM STDIN") as copy:
+            for i in range(len(lon)):
+                copy.write_row(
+                    (i, codes[i], int(people[i]), f"SRID=4326;POINT({lon[i]!r} {lat[i]!r})")
+                )
+        with cursor.copy("COPY bench_facility (id, geom) FROM STDIN") as copy:
+            for i in range(len(flon)):
+                copy.write_row((i, f"SRID=4326;POINT({flon[i]!r} {flat[i]!r})"))
+    conn.execute("CREATE INDEX ON bench_facility USING gist (geom)")
+    conn.execute("ANALYZE bench_point")
+    conn.execute("ANALYZE bench_facility")
 
 
 # -- measuring --------------------------------------------------------------------------------
 
 
-def reset_peak() -> float:
-    """Reset the peak-RSS mark where the kernel allows; the current RSS in MB."""
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
-    return status_mb("VmRSS")
-
-
-def status_mb(field: str) -> float:
+def status_mb(field: str, pid: int | str = "self") -> float:
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
@@ -221,120 +458,260 @@ def status_mb(field: str) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measured(function, *args):
-    """Result, wall seconds, CPU seconds (all threads of this process) and peak MB growth."""
-    before = reset_peak()
-    start = time.perf_counter()
-    cpu = time.process_time()
-    result = function(*args)
-    seconds = time.perf_counter() - start
-    cpu = time.process_time() - cpu
-    return result, seconds, cpu, status_mb("VmHWM") - before
+def reset_peak(pid: int | str = "self") -> float:
+    """Reset a process's peak-RSS mark (VmHWM) where the kernel allows; its RSS in MB."""
+    with contextlib.suppress(OSError):
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    return status_mb("VmRSS", pid)
 
 
-# -- main -------------------------------------------------------------------------------------
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def busy_jiffies() -> tuple[int, int]:
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields[:8]) - idle, sum(fields[:8])
+
+
+def wait_for_quiet(max_cores: float, timeout: float) -> float:
+    """Wait until the machine's busy cores (over 2 s) are at most max_cores; the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        busy, total = busy_jiffies()
+        time.sleep(2.0)
+        busy2, total2 = busy_jiffies()
+        cores = (busy2 - busy) / max(total2 - total, 1) * (os.cpu_count() or 1)
+        if cores <= max_cores or time.monotonic() >= deadline:
+            return cores
+
+
+def child_main(args) -> None:
+    """Run one method on the saved inputs and pickle what it returns and how it went."""
+    units, flon, flat, samples = load_inputs(args.workdir)
+    threshold = args.threshold_m
+    if args.child == "ours":
+        # One small call first, so that one-off costs (imports, thread pools) are not timed.
+        run_ours(units.iloc[:1_000], flon, flat, threshold)
+        call = lambda: run_ours(units, flon, flat, threshold)  # noqa: E731
+    elif args.child == "sjoin":
+        sample = take(units, samples["sjoin"])
+        run_sjoin(sample.iloc[:1_000], flon, flat, threshold)
+        call = lambda: run_sjoin(sample, flon, flat, threshold)  # noqa: E731
+    elif args.child == "postgis":
+        call = lambda: run_postgis(take(units, samples["postgis"]), flon, flat, threshold, args)  # noqa: E731
+    else:
+        call = lambda: run_reference(units, flon, flat, threshold, samples)  # noqa: E731
+    repeats = args.repeat if args.child in ("ours", "sjoin") else 1
+    runs, peak = [], 0.0
+    for _ in range(repeats):
+        result = None  # let the previous run's result go before the next starts
+        before = reset_peak()
+        machine = busy_jiffies()[0]
+        start, cpu = time.perf_counter(), time.process_time()
+        result = call()
+        seconds = time.perf_counter() - start
+        cpu = time.process_time() - cpu
+        machine = (busy_jiffies()[0] - machine) / os.sysconf("SC_CLK_TCK")
+        runs.append(
+            {
+                "seconds": result.get("seconds", seconds),
+                "cpu_seconds": result.get("cpu_seconds", cpu),
+                # Busy cores of everything else on the machine while the method ran.
+                "others_cores": result.get("others_cores", max(machine - cpu, 0.0) / seconds),
+            }
+        )
+        peak = max(peak, result.get("peak_mb", status_mb("VmHWM") - before))
+    # The median run (by wall time) stands for the method; every run is kept.
+    middle = sorted(runs, key=lambda run: run["seconds"])[(len(runs) - 1) // 2]
+    result.update(middle, runs=runs, peak_mb=peak, inputs_mb=before)
+    with open(args.workdir / f"{args.child}.pickle", "wb") as handle:
+        pickle.dump(result, handle)
+
+
+def run_method(args, method: str, workdir: Path) -> dict:
+    others = wait_for_quiet(args.max_others, args.quiet_timeout)
+    print(f"running {method} (other processes were using {others:.1f} cores) ...", flush=True)
+    command = [sys.executable, __file__, "--child", method, "--workdir", str(workdir)]
+    for name in ("threshold_m", "repeat", "postgis_k", "postgis_server", "postgis_database"):
+        value = getattr(args, name)
+        if value is not None:
+            command += [f"--{name.replace('_', '-')}", str(value)]
+    subprocess.run(command, check=True)
+    with open(workdir / f"{method}.pickle", "rb") as handle:
+        return pickle.load(handle)
+
+
+# -- report -----------------------------------------------------------------------------------
+
+
+def same_tables(a: pd.DataFrame, b: pd.DataFrame) -> dict:
+    """How many rows differ, column by column, comparing floats exactly (NaN equals NaN)."""
+    a = a.set_index("code").sort_index()
+    b = b.set_index("code").sort_index()
+    out = {"areas": (len(a), len(b)), "codes_equal": bool(a.index.equals(b.index))}
+    if not out["codes_equal"]:
+        return out
+    for column in ("population", "covered", "median_m", "p90_m"):
+        left, right = a[column].to_numpy(dtype=float), b[column].to_numpy(dtype=float)
+        both_nan = np.isnan(left) & np.isnan(right)
+        out[column] = int((~((left == right) | both_nan)).sum())
+        if column.endswith("_m"):
+            close = (np.abs(left - right) <= 1e-6) | both_nan
+            out[f"{column} by over 1 µm"] = int((~close).sum())
+    return out
+
+
+def utm_scale_range(lon, lat) -> tuple[float, float]:
+    factors = Proj(UTM_47N).get_factors(lon, lat)
+    return float(np.min(factors.meridional_scale)), float(np.max(factors.meridional_scale))
+
+
+def report(args, summary, results, workdir) -> None:
+    n = args.points
+    print()
+    print(
+        f"{n:,} population points ({summary['people']:,} people, modelled), "
+        f"{args.facilities:,} facilities, threshold {args.threshold_m:,.0f} m, per subdistrict; "
+        f"nproc {os.cpu_count()}"
+    )
+    print()
+    header = (
+        f"{'method':<46}{'points':>12}{'wall s':>9}{'CPU s':>9}{'points/s':>13}"
+        f"{'peak MB':>9}{'others':>8}"
+    )
+    print(header)
+    rows = []
+    if "ours" in results:
+        rows.append(("geo.coverage.coverage_by_area (exact)", n, results["ours"]))
+    if "sjoin" in results:
+        rows.append(
+            ("sjoin_nearest, UTM 47N, + pandas", summary["samples"]["sjoin"], results["sjoin"])
+        )
+    if "postgis" in results:
+        rows.append(
+            (
+                f"PostGIS KNN LATERAL k={args.postgis_k} + geography, SQL",
+                summary["samples"]["postgis"],
+                results["postgis"],
+            )
+        )
+    for name, count, result in rows:
+        print(
+            f"{name:<46}{count:>12,}{result['seconds']:>9.2f}{result['cpu_seconds']:>9.2f}"
+            f"{count / result['seconds']:>13,.0f}{result['peak_mb']:>9,.0f}"
+            f"{result['others_cores']:>8.1f}"
+        )
+    for name, _, result in rows:
+        if len(result["runs"]) > 1:
+            walls = ", ".join(f"{run['seconds']:.2f}" for run in result["runs"])
+            print(f"  {name}: every run's wall s: {walls}")
+    full = {}
+    for name, count, result in rows:
+        full[name] = result["seconds"] * n / count
+        if count < n:
+            print(f"{name + ', extrapolated to all':<46}{n:>12,}{full[name]:>9.1f}")
+    if "ours" in results:
+        ours_s = results["ours"]["seconds"]
+        for name, seconds in full.items():
+            if not name.startswith("geo."):
+                print(f"ours is {seconds / ours_s:.1f}x faster than {name} (wall, at {n:,} points)")
+        if "sjoin" in results and summary["samples"]["sjoin"] == n:
+            ratio = results["sjoin"]["cpu_seconds"] / results["ours"]["cpu_seconds"]
+            print(f"CPU time: sjoin / ours = {ratio:.1f}x")
+    for method in ("sjoin", "postgis"):
+        if method in results:
+            steps = ", ".join(f"{k} {v:.2f}" for k, v in results[method]["steps"].items())
+            print(f"{method} steps, s: {steps}")
+    if "postgis" in results:
+        print(f"PostGIS {results['postgis']['version']}; plan of the nearest query:")
+        print("    " + results["postgis"]["plan"].replace("\n", "\n    "))
+
+    if "reference" not in results:
+        return
+    reference = results["reference"]
+    exact = reference["distance"]
+    threshold = args.threshold_m
+    print()
+    print("exactness")
+    if "ours" in results:
+        print(
+            "  ours vs every point's geodesic, per subdistrict (rows differing): "
+            f"{same_tables(results['ours']['table'], reference['table'])}"
+        )
+    _, flon, flat, samples = load_inputs(workdir)
+    brute_rows = samples["brute"]
+    off = int((reference["brute_distance"] != exact[brute_rows]).sum())
+    print(
+        f"  brute force (Geod.inv to all {args.facilities:,} facilities) on {brute_rows.size:,} "
+        f"random points: {off} nearest distances differ from NearestIndex's; ours on those "
+        f"points vs brute force, per subdistrict: "
+        f"{same_tables(reference['ours_on_brute'], reference['brute_table'])}"
+    )
+    if "sjoin" in results:
+        rows = samples["sjoin"]
+        sjoin = results["sjoin"]
+        units, *_ = load_inputs(workdir)
+        lon, lat = units["lon"].to_numpy()[rows], units["lat"].to_numpy()[rows]
+        picked = sjoin["facility"]
+        to_pick = GEOD.inv(lon, lat, flon[picked], flat[picked])[2]
+        truth = exact[rows]
+        wrong = to_pick > truth
+        scale = sjoin["distance"] / np.maximum(to_pick, 1e-9)
+        low, high = utm_scale_range(lon, lat)
+        print(
+            f"  sjoin on {rows.size:,} points: picks a facility geodesically farther than the "
+            f"nearest for {int(wrong.sum()):,} points (by up to "
+            f"{float((to_pick - truth)[wrong].max()) if wrong.any() else 0:.1f} m); its planar "
+            f"distance / the geodesic to its pick is {scale.min():.5f}..{scale.max():.5f}, "
+            f"inside UTM 47N's point scale {low:.5f}..{high:.5f} over these points "
+            f"(distortion, not noise); coverage decision wrong for "
+            f"{int(((sjoin['distance'] <= threshold) != (truth <= threshold)).sum()):,} points"
+        )
+        subset = (
+            reference["table"]
+            if rows.size == len(exact)
+            else pandas_area_table(
+                units["area_code"].to_numpy()[rows],
+                units["population"].to_numpy()[rows],
+                truth,
+                threshold,
+            )
+        )
+        print(
+            "  sjoin vs exact, per subdistrict (rows differing): "
+            f"{same_tables(sjoin['table'], subset)}"
+        )
+    if "postgis" in results and reference["ours_on_postgis"] is not None:
+        rows = samples["postgis"]
+        postgis = results["postgis"]
+        diff = np.abs(postgis["distance"] - exact[rows])
+        print(
+            f"  PostGIS on {rows.size:,} points: {int((diff > 1e-6).sum()):,} distances differ "
+            f"from the exact ones by over a micrometre (largest {diff.max():.3g} m); "
+            f"{int((diff > 0).sum()):,} differ at all; per subdistrict vs ours on the same "
+            f"points: {same_tables(postgis['table'], reference['ours_on_postgis'])}"
+        )
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    rng = np.random.default_rng(args.seed)
-    start = time.perf_counter()
-    layer = modelled_layer(args.shared_data)
-    units = population_points(layer, args.points, args.spread_deg, rng)
-    flon, flat = facility_points(args.shared_data, args.facilities, args.facility_jitter_deg, rng)
-    sample_size = min(args.sjoin_sample, args.points)
-    sample = units.iloc[np.sort(rng.choice(args.points, sample_size, replace=False))]
-    sample = sample.reset_index(drop=True)
-    print(
-        f"inputs: {args.points:,} population points (total {int(units['population'].sum()):,} "
-        f"people, modelled), {args.facilities:,} facilities, threshold {args.threshold_m:,.0f} m; "
-        f"built in {time.perf_counter() - start:.1f} s; {os.cpu_count()} CPUs "
-        f"(load average {os.getloadavg()[0]:.1f})"
-    )
-
-    # One small call first, so that one-off costs (imports, thread pools) are not timed.
-    run_ours(units.iloc[:1_000], flon, flat, args.threshold_m)
-    ours, ours_s, ours_cpu, ours_mb = measured(run_ours, units, flon, flat, args.threshold_m)
-    ours_sample, ours_sample_s, ours_sample_cpu, ours_sample_mb = measured(
-        run_ours, sample, flon, flat, args.threshold_m
-    )
-    (sjoin_table, sjoin_distance, sjoin_steps), sjoin_s, sjoin_cpu, sjoin_mb = measured(
-        run_sjoin, sample, flon, flat, args.threshold_m
-    )
-    sjoin_full_s = sjoin_s * args.points / sample_size
-
-    # Exactness. Per point on the sjoin sample: our exact distances come from the same
-    # NearestIndex call coverage_by_area makes.
-    index = NearestIndex(np.arange(flon.size), flon, flat)
-    _, exact = index.nearest_distances(sample["lon"].to_numpy(), sample["lat"].to_numpy())
-    checked = np.linspace(0, sample_size - 1, min(args.exact_sample, sample_size)).astype(int)
-    brute = brute_force_distance(
-        sample["lon"].to_numpy()[checked], sample["lat"].to_numpy()[checked], flon, flat
-    )
-    threshold = args.threshold_m
-    ours_vs_brute = int(((exact[checked] <= threshold) != (brute <= threshold)).sum())
-    ours_distance_off = int((exact[checked] != brute).sum())
-    sjoin_vs_brute = int(((sjoin_distance[checked] <= threshold) != (brute <= threshold)).sum())
-    sjoin_vs_exact = int(((sjoin_distance <= threshold) != (exact <= threshold)).sum())
-    relative = np.abs(sjoin_distance - exact) / np.maximum(exact, 1.0)
-    areas = ours_sample.merge(sjoin_table, on="code", how="outer", suffixes=("", "_sjoin"))
-    area_off = areas["covered"] != areas["covered_sjoin"]
-
-    print()
-    print(f"{'method':<44}{'points':>12}{'wall s':>9}{'CPU s':>9}{'µs/point':>10}{'peak MB':>9}")
-    rows = [
-        ("coverage_by_area (exact geodesic)", args.points, ours_s, ours_cpu, ours_mb),
-        (
-            "coverage_by_area (exact geodesic), sample",
-            sample_size,
-            ours_sample_s,
-            ours_sample_cpu,
-            ours_sample_mb,
-        ),
-        ("sjoin_nearest UTM 47N + pandas, sample", sample_size, sjoin_s, sjoin_cpu, sjoin_mb),
-    ]
-    for name, count, seconds, cpu, mb in rows:
-        print(
-            f"{name:<44}{count:>12,}{seconds:>9.2f}{cpu:>9.2f}{seconds / count * 1e6:>10.2f}"
-            f"{mb:>9,.0f}"
-        )
-    if sample_size < args.points:
-        print(
-            f"{'sjoin_nearest, extrapolated linearly':<44}{args.points:>12,}"
-            f"{sjoin_full_s:>9.2f}{sjoin_cpu * args.points / sample_size:>9.2f}"
-            f"{sjoin_full_s / args.points * 1e6:>10.2f}"
-        )
-    print(
-        "sjoin steps, s: "
-        + ", ".join(f"{step} {seconds:.2f}" for step, seconds in sjoin_steps.items())
-    )
-    print()
-    print(
-        f"speed, wall time: sjoin / ours = {sjoin_s / ours_sample_s:.1f}x at {sample_size:,} "
-        f"points; {sjoin_full_s / ours_s:.1f}x at {args.points:,} points"
-        + (" (sjoin time extrapolated)" if sample_size < args.points else "")
-        + f"; CPU time at {sample_size:,} points: {sjoin_cpu / ours_sample_cpu:.1f}x"
-    )
-    print(
-        f"exactness on {checked.size:,} points against brute force over all facilities: ours "
-        f"{ours_vs_brute} coverage decisions and {ours_distance_off} distances differ; "
-        f"sjoin {sjoin_vs_brute} decisions differ"
-    )
-    print(
-        f"on the whole sample of {sample_size:,} points: sjoin's coverage decision differs from "
-        f"the exact one for {sjoin_vs_exact:,} points; its distance is off by up to "
-        f"{relative.max():.3%} (median {np.median(relative):.3%}); the covered count differs in "
-        f"{int(area_off.sum()):,} of {len(areas):,} subdistricts"
-    )
-    print(
-        f"ours on all points: {len(ours):,} subdistricts, {int(ours['covered'].sum()):,} of "
-        f"{int(ours['population'].sum()):,} people (modelled) within "
-        f"{args.threshold_m:,.0f} m"
-    )
-    print(
-        "peak MB = growth of the peak resident set during the method over the resident set "
-        "before it; CPU s = CPU time of all this process's threads (ours uses 2)"
-    )
+    if args.child:
+        child_main(args)
+        return
+    methods = [m for m in args.methods.split(",") if m]
+    if args.postgis_sample == 0 and "postgis" in methods:
+        methods.remove("postgis")
+    with tempfile.TemporaryDirectory(prefix="coverage_bench_") as folder:
+        workdir = Path(folder)
+        start = time.perf_counter()
+        summary = build_inputs(args, workdir)
+        print(f"inputs built in {time.perf_counter() - start:.1f} s", flush=True)
+        results = {method: run_method(args, method, workdir) for method in methods}
+        report(args, summary, results, workdir)
 
 
 if __name__ == "__main__":

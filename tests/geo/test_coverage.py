@@ -19,13 +19,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
+from geo import coverage
 from geo.coverage import (
     coverage_by_area,
     coverage_curve,
     service_load,
     suggest_sites,
 )
-from geo.nearest import NearestIndex
+from geo.nearest import NearestIndex, ecef
 from geo.population import AGE_GROUPS, province_totals_from_dopa, spread_population
 
 GEOD = Geod(ellps="WGS84")
@@ -310,6 +311,106 @@ def test_matches_brute_force_on_a_large_unsorted_layer():
     table = coverage_by_area(units, flon, flat, threshold_m=300_000, level=3)
 
     assert_same_table(table, reference_table(units, flon, flat, 300_000, 3))
+
+
+# -- exact answers from chord bounds ----------------------------------------------------------
+
+
+def test_chord_bounds_enclose_the_geodesic_and_are_tight():
+    # Pairs anywhere on Earth, in every direction, from a metre to 1,000 km apart.
+    rng = np.random.default_rng(21)
+    n = 50_000
+    lon1 = rng.uniform(-180, 180, n)
+    lat1 = rng.uniform(-89.9, 89.9, n)
+    reach = 10 ** rng.uniform(0, 6, n)
+    lon2, lat2, _ = GEOD.fwd(lon1, lat1, rng.uniform(-180, 180, n), reach)
+    chord = np.linalg.norm(ecef(lon1, lat1) - ecef(lon2, lat2), axis=1)
+    distance = GEOD.inv(lon1, lat1, lon2, lat2)[2]
+
+    lower = coverage._geodesic_lower(chord)
+    upper = coverage._geodesic_upper(chord)
+
+    assert (lower <= distance).all()
+    assert (distance <= upper).all()
+    # Tight enough to decide almost every unit: within 0.2 mm up to 5 km, and within about a
+    # part in a thousand up to 1,000 km.
+    assert (upper - lower)[reach < 5_000].max() < 2e-4
+    assert ((upper - lower) / distance).max() < 1.1e-3
+    # Past the longest chord bounded the upper bound gives up rather than guess.
+    assert coverage._geodesic_upper(np.array([2_000_000.0]))[0] == np.inf
+
+
+def test_few_geodesics_are_computed(monkeypatch):
+    rng = np.random.default_rng(8)
+    units = random_units(rng, 20_000, CODES, groups=())
+    flon = rng.uniform(99.0, 101.0, 50)
+    flat = rng.uniform(13.0, 15.0, 50)
+    computed = []
+    plain = NearestIndex.nearest_distances
+
+    def counted(self, lon, lat, **kwargs):
+        computed.append(len(lon))
+        return plain(self, lon, lat, **kwargs)
+
+    monkeypatch.setattr(NearestIndex, "nearest_distances", counted)
+    table = coverage_by_area(units, flon, flat, threshold_m=12_000, level=3)
+
+    assert sum(computed) < 0.01 * len(units)
+    monkeypatch.undo()
+    assert_same_table(table, reference_table(units, flon, flat, 12_000, 3))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_loose_bounds_small_tasks_and_hard_layouts_change_nothing(monkeypatch, seed):
+    # Looser bounds are still bounds, so the answer must not move; they leave many units
+    # undecided, which runs every exact path: the threshold test, quantile windows over
+    # several buckets, many candidates per quantile. Tiny tasks split the work in many
+    # pieces. The layout has facilities sharing a location, units on facilities, units
+    # sharing a location, people-less units and a threshold equal to some unit's distance.
+    monkeypatch.setattr(coverage, "_BOUND_SLACK_M", 300.0)
+    monkeypatch.setattr(coverage, "_CUBIC", coverage._CUBIC * 1e5)
+    monkeypatch.setattr(coverage, "_TASK_UNITS", 700)
+    monkeypatch.setattr(coverage, "_QUERY_UNITS", 128)
+    rng = np.random.default_rng(seed)
+    units = random_units(rng, 4_000, CODES)
+    flon = rng.uniform(99.0, 101.0, 40)
+    flat = rng.uniform(13.0, 15.0, 40)
+    flon[:10], flat[:10] = flon[10:20], flat[10:20]
+    units.loc[:299, "lon"] = np.resize(flon, 300)
+    units.loc[:299, "lat"] = np.resize(flat, 300)
+    units.loc[300:599, ["lon", "lat"]] = units.loc[600:899, ["lon", "lat"]].to_numpy()
+    units.loc[rng.random(len(units)) < 0.2, "population"] = 0
+    threshold = float(brute_distances(units, flon, flat)[1_234])
+
+    table = coverage_by_area(
+        units, flon, flat, threshold_m=threshold, level=3, group_columns=["kids"]
+    )
+
+    assert_same_table(table, reference_table(units, flon, flat, threshold, 3, ["kids"]))
+
+
+def test_facilities_beyond_the_bounded_chord_are_measured_exactly():
+    # Facilities in Europe: every chord is over 1,000 km, so every unit gets its geodesic.
+    rng = np.random.default_rng(4)
+    units = random_units(rng, 500, CODES, groups=())
+    flon = rng.uniform(0.0, 20.0, 5)
+    flat = rng.uniform(40.0, 55.0, 5)
+
+    threshold = float(np.median(brute_distances(units, flon, flat)))
+
+    table = coverage_by_area(units, flon, flat, threshold_m=threshold, level=2)
+
+    assert_same_table(table, reference_table(units, flon, flat, threshold, 2))
+    assert 0 < table["covered"].sum() < table["population"].sum()
+
+
+def test_counts_too_large_for_float_sums_are_still_exact(towns):
+    towns = towns.assign(population=np.array([2**52, 2**52 + 1, 3], dtype=np.int64))
+
+    table = coverage_by_area(towns, [100.0], [14.0], threshold_m=150_000, level=1)
+
+    assert table["population"].tolist() == [2**53 + 1, 3]
+    assert table["covered"].tolist() == [2**53 + 1, 0]
 
 
 # -- coverage curve ---------------------------------------------------------------------------
