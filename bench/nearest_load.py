@@ -34,7 +34,6 @@ import argparse
 import atexit
 import cProfile
 import http.client
-import inspect
 import io
 import json
 import os
@@ -60,25 +59,30 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from flask import request  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from geoalchemy2.shape import to_shape  # noqa: E402
+from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from geo.nearest import NearestIndex  # noqa: E402
 from registry import DATA_DIR, create_app, migrate  # noqa: E402
 from registry.db import db, make_engine  # noqa: E402
 from registry.models import Facility, utcnow  # noqa: E402
-from registry.serialize import facility_feature  # noqa: E402
-from registry.services import catalog as catalog_module  # noqa: E402
-from registry.services import search  # noqa: E402
+from registry.services import catalog_rows, search  # noqa: E402
 from registry.services.areas import load_boundaries, locators  # noqa: E402
 from registry.services.bulk import upsert_facilities  # noqa: E402
-from registry.services.catalog import SiteFilter, catalogs, filter_mask  # noqa: E402
+from registry.services.catalog import (  # noqa: E402
+    SiteFilter,
+    catalogs,
+    nearest_in,
+    read_data_version,
+)
 from registry.services.facilities import (  # noqa: E402
     Actor,
     create_facility,
-    current_data_version,
     deactivate_facility,
     update_facility,
 )
+from registry.services.freshness import hide_after_hours  # noqa: E402
 from registry.vocabulary import (  # noqa: E402
     AGE_GROUPS,
     DOSES,
@@ -130,6 +134,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     add("--worker-threads", type=int, default=4)
     add("--duration", type=int, default=15, help="seconds of wrk per endpoint")
     add("--warmup", type=int, default=3, help="seconds of wrk warm-up per endpoint")
+    add("--rounds", type=int, default=3, help="runs of every endpoint, one after another")
     add("--connections", type=int, default=16)
     add("--wrk-threads", type=int, default=2)
     add("--k", type=int, default=10, help="k of the nearest and KNN requests under load")
@@ -426,40 +431,32 @@ def catalog_costs(url: str, samples: int = 5) -> dict:
     out: dict = {}
     with app.app_context():
         session = db.session
+        engine = db.engine
         catalogs.clear()
         start = time.perf_counter()
-        snapshot = catalogs.get(session).snapshot(session)
+        cpu = time.process_time()
+        snapshot = catalogs.get(engine).snapshot(engine)
         out["cold load"] = time.perf_counter() - start
+        out["  of which this process's CPU"] = time.process_time() - cpu
         out["catalog size"] = len(snapshot)
-        session.commit()
+        out["features held"] = snapshot.features.nbytes
         # Where the cold load goes, step by step with the catalog's own (private) pieces.
-        version = current_data_version(session)
         start = time.perf_counter()
-        rows = session.execute(
-            select(*catalog_module._COLUMNS)
-            .where(Facility.deleted_at.is_(None), Facility.data_version <= version)
-            .order_by(Facility.id)
-        ).all()
-        out["  1. its SELECT, rows fetched and decoded"] = time.perf_counter() - start
+        with engine.connect() as conn:
+            rows = conn.execute(
+                catalog_rows.select_rows(Facility.deleted_at.is_(None)).order_by(Facility.id)
+            ).all()
+        out["  1. its SELECT (Core), rows fetched"] = time.perf_counter() - start
         start = time.perf_counter()
-        values = [catalog_module._row_values(row) for row in rows]
-        out["  2. _row_values per row (Python)"] = time.perf_counter() - start
+        decoded = catalog_rows.decode_rows(rows)
+        out["  2. decode_rows: arrays and GeoJSON of each site"] = time.perf_counter() - start
         start = time.perf_counter()
-        catalog_module._build(version, [row.id for row in rows], values)
-        out["  3. _build: arrays, id map, KD-tree"] = time.perf_counter() - start
-        del rows, values
+        NearestIndex(decoded.ids, decoded.arrays["lon"], decoded.arrays["lat"])
+        out["  3. NearestIndex (KD-tree)"] = time.perf_counter() - start
+        del rows, decoded
         start = time.perf_counter()
-        session.execute(
-            select(Facility.id, func.ST_X(Facility.geom), func.ST_Y(Facility.geom)).where(
-                Facility.deleted_at.is_(None)
-            )
-        ).all()
-        out["  for scale: SELECT id, ST_X, ST_Y only"] = time.perf_counter() - start
-        session.commit()
-        start = time.perf_counter()
-        catalogs.get(session).snapshot(session)
-        out["unchanged: version check"] = time.perf_counter() - start
-        session.commit()
+        catalogs.get(engine).snapshot(engine)
+        out["unchanged: version check (autocommit)"] = time.perf_counter() - start
 
         facility_id = session.scalar(
             select(Facility.id)
@@ -467,6 +464,7 @@ def catalog_costs(url: str, samples: int = 5) -> dict:
             .order_by(Facility.id)
             .limit(1)
         )
+        session.commit()
         catch_up = []
         write = []
         for i in range(samples):
@@ -479,22 +477,21 @@ def catalog_costs(url: str, samples: int = 5) -> dict:
             session.commit()
             write.append(time.perf_counter() - start)
             start = time.perf_counter()
-            catalogs.get(session).snapshot(session)
+            catalogs.get(engine).snapshot(engine)
             catch_up.append(time.perf_counter() - start)
-            session.commit()
         if samples % 2:
             facility = session.get(Facility, facility_id)
             update_facility(
                 session, facility_id, {"status": "open"}, actor, expected_version=facility.version
             )
             session.commit()
-            catalogs.get(session).snapshot(session)
-            session.commit()
+            catalogs.get(engine).snapshot(engine)
         out["status change: update_facility + commit (median)"] = statistics.median(write)
         out["status change: catch-up (median)"] = statistics.median(catch_up)
         out["status change: catch-up (max)"] = max(catch_up)
 
         locators.get(session)  # the area locator's first build is not the write's cost
+        session.commit()
         start = time.perf_counter()
         result = create_facility(
             session,
@@ -504,18 +501,17 @@ def catalog_costs(url: str, samples: int = 5) -> dict:
         session.commit()
         out["new facility: create_facility + commit"] = time.perf_counter() - start
         start = time.perf_counter()
-        catalogs.get(session).snapshot(session)
-        out["new facility: catch-up (rebuild)"] = time.perf_counter() - start
-        session.commit()
+        snapshot = catalogs.get(engine).snapshot(engine)
+        out["new facility: catch-up"] = time.perf_counter() - start
+        out["  sites outside the main index"] = len(snapshot.extra_positions)
         facility = result.facility
         deactivate_facility(
             session, facility.id, actor, reason="bench cleanup", expected_version=facility.version
         )
         session.commit()
         start = time.perf_counter()
-        catalogs.get(session).snapshot(session)
+        catalogs.get(engine).snapshot(engine)
         out["deactivation: catch-up"] = time.perf_counter() - start
-        session.commit()
     catalogs.clear()
     db_state = app.extensions["registry_db"]
     db_state.engine.dispose()
@@ -541,6 +537,12 @@ def thailand_points(url: str, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
         lats.append(lat[inside])
         have += inside.size
     return np.concatenate(lons), np.concatenate(lats)
+
+
+def catalog_point(facility: Facility) -> tuple[float, float]:
+    """(lon, lat) of a facility as the catalog holds it."""
+    point = to_shape(facility.geom)
+    return point.x, point.y
 
 
 def nearest_path(lon: float, lat: float, k: int) -> str:
@@ -574,6 +576,8 @@ class Server:
             "--chdir", str(ROOT),
             "--bind", f"127.0.0.1:{self.port}",
             "--workers", str(self.args.workers),
+            # preload_app: the master loads the catalog once, the workers inherit it.
+            "--config", "python:registry.gunicorn_conf",
             "--worker-class", "gthread",
             "--threads", str(self.args.worker_threads),
             "--timeout", "120",
@@ -585,7 +589,7 @@ class Server:
             command, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
         atexit.register(self.stop)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see its log")
@@ -596,7 +600,7 @@ class Server:
             except OSError:
                 pass
             time.sleep(0.2)
-        raise RuntimeError("gunicorn did not answer within 60 s")
+        raise RuntimeError("gunicorn did not answer within 300 s")
 
     def worker_pids(self) -> list[int]:
         if self.process is None:
@@ -641,16 +645,25 @@ def get(port: int, path: str, conn: http.client.HTTPConnection | None = None):
             conn.close()
 
 
-def first_answer_per_worker(port: int, paths: list[str], workers: int, tries: int = 60) -> dict:
-    """Latency of each worker's first answer, using a fresh connection per request."""
+def first_answer_per_worker(
+    port: int, paths: list[str], workers: int, tries: int = 60, absent: int | None = None
+) -> dict:
+    """Latency of each worker's first answer, using a fresh connection per request.
+
+    With ``absent``, also count the answers that still list that facility id ("stale").
+    """
     seen: dict[str, float] = {}
     later: list[float] = []
+    stale = answers = 0
     for i in range(tries):
         start = time.perf_counter()
-        status, headers, _ = get(port, paths[i % len(paths)])
+        status, headers, body = get(port, paths[i % len(paths)])
         elapsed = time.perf_counter() - start
         if status != 200:
             raise RuntimeError(f"{paths[i % len(paths)]} answered {status}")
+        if absent is not None:
+            answers += 1
+            stale += absent in [f["id"] for f in json.loads(body)["features"]]
         pid = headers.get("X-Bench-Worker", "?")
         if pid not in seen:
             seen[pid] = elapsed
@@ -658,7 +671,11 @@ def first_answer_per_worker(port: int, paths: list[str], workers: int, tries: in
             later.append(elapsed)
         if len(seen) >= workers and len(later) >= 5:
             break
-    return {"first": seen, "later median": statistics.median(later) if later else float("nan")}
+    return {
+        "first": seen,
+        "later median": statistics.median(later) if later else float("nan"),
+        "stale": (stale, answers),
+    }
 
 
 # -- wrk ----------------------------------------------------------------------------------------
@@ -892,33 +909,37 @@ def profile_in_process(url: str, paths: list[str], n: int) -> str:
 
 
 class StepTimer:
-    """Collects durations per step name: ``with timer("step"): ...``."""
+    """Collects wall and CPU durations per step name: ``with timer("step"): ...``."""
 
     def __init__(self) -> None:
-        self.steps: dict[str, list[float]] = {}
+        self.steps: dict[str, list[tuple[float, float]]] = {}
         self._name = ""
-        self._start = 0.0
+        self._start = (0.0, 0.0)
 
     def __call__(self, name: str) -> StepTimer:
         self._name = name
         return self
 
     def __enter__(self) -> None:
-        self._start = time.perf_counter()
+        self._start = (time.perf_counter(), time.process_time())
 
     def __exit__(self, *exc) -> None:
-        self.steps.setdefault(self._name, []).append(time.perf_counter() - self._start)
+        wall, cpu = time.perf_counter() - self._start[0], time.process_time() - self._start[1]
+        self.steps.setdefault(self._name, []).append((wall, cpu))
 
-    def medians(self) -> dict[str, float]:
-        return {name: statistics.median(values) for name, values in self.steps.items()}
+    def medians(self) -> dict[str, tuple[float, float]]:
+        return {
+            name: (statistics.median(w for w, _ in values), statistics.mean(c for _, c in values))
+            for name, values in self.steps.items()
+        }
 
 
 def answer_breakdown(url: str, points: list[tuple[float, float]], k: int) -> dict:
-    """Median time of each step of one nearest answer, in this process, one point at a time.
+    """Time of each step of one nearest answer, in this process, one point at a time.
 
-    The steps are those of registry.api.nearest / services.search, called one by one: the
-    first database call of a request pays the pool checkout with its pre-ping and psycopg's
-    BEGIN; closing the session at the end of the request is a ROLLBACK round trip.
+    The steps are those of registry.api.nearest / services.search, called one by one with
+    the services' own functions: the data-version read (one autocommit round trip), the
+    cached filter mask, the exact search, and the answer's GeoJSON from the stored features.
     """
     os.environ["BENCH_DATABASE_URL"] = url
     from bench.nearest_wsgi import build_app
@@ -926,52 +947,45 @@ def answer_breakdown(url: str, points: list[tuple[float, float]], k: int) -> dic
     app = build_app()
     client = app.test_client()
     timer = StepTimer()
-    # The freshness rules /api/v1/nearest applies (services.search.answer), passed the same
-    # way when this version of filter_mask takes them.
-    accepted = inspect.signature(filter_mask).parameters
+    config = app.config
     freshness = {
-        "ttl_hours": app.config.get("FRESHNESS_TTL_HOURS"),
-        "hide_after_hours": (
-            float(app.config["FRESHNESS_HIDE_AFTER_DAYS"]) * 24
-            if app.config.get("FRESHNESS_HIDE_AFTER_DAYS") is not None
-            else None
-        ),
-        "hide_never_confirmed": bool(app.config.get("FRESHNESS_HIDE_NEVER_CONFIRMED")),
+        "ttl_hours": config.get("FRESHNESS_TTL_HOURS"),
+        "hide_after_hours": hide_after_hours(config),
+        "hide_never_confirmed": bool(config.get("FRESHNESS_HIDE_NEVER_CONFIRMED")),
     }
-    freshness = {name: value for name, value in freshness.items() if name in accepted}
     with app.app_context():
-        catalogs.get(db.session).snapshot(db.session)
-    for lon, lat in points:
-        with app.test_request_context(nearest_path(lon, lat, k)):
-            session = db.session
-            with timer("services.search: parse_query + answer (one session)"):
-                search.answer(session, search.parse_query(session, request.args))
-        with app.app_context():
-            session = db.session
-            # A request makes the version query once; here a first one takes the connection
-            # (pool checkout with pre-ping, BEGIN) so that its cost shows on its own line.
-            with timer("connection: checkout, pre-ping, BEGIN, 1st query"):
-                current_data_version(session)
-            with timer("catalog snapshot: data version query"):
-                snap = catalogs.get(session).snapshot(session)
-            with timer("filter_mask: open now, with the app's freshness rules"):
-                mask = filter_mask(snap, SiteFilter(open_now=True), now=utcnow(), **freshness)
-            with timer("NearestIndex.query (exact geodesic)"):
-                result = snap.index.query(lon, lat, k, mask=mask)
-            ids = [int(i) for i in result.ids]
-            with timer(f"SELECT the {k} Facility rows (ORM)"):
-                rows = list(session.scalars(select(Facility).where(Facility.id.in_(ids))))
-            with timer(f"facility_feature x {k}"):
-                features = [facility_feature(f) for f in rows]
-            with timer("json.dumps of the features"):
-                json.dumps(features)
-            with timer("session close (ROLLBACK)"):
-                session.close()
-    for lon, lat in points:
-        with timer("whole /api/v1/nearest (Flask test client)"):
-            client.get(nearest_path(lon, lat, k))
-        with timer("whole /bench/trivial (Flask test client)"):
-            client.get("/bench/trivial")
+        engine = db.engine
+        catalogs.get(engine).snapshot(engine)
+        client.get(nearest_path(*points[0], k))
+        for lon, lat in points:
+            with app.test_request_context(nearest_path(lon, lat, k)):
+                with timer("parse_query"):
+                    query = search.parse_query(None, request.args)
+                with timer("services.search.find (all of the below)"):
+                    hits = search.find(engine, query)
+            with timer("  data version read (autocommit round trip)"):
+                read_data_version(engine)
+            with timer("  catalog snapshot (the read, then a lookup)"):
+                snap = catalogs.get(engine).snapshot(engine)
+            now = utcnow()
+            with timer("  cached filter mask: open now, freshness rules"):
+                snap.eligible(SiteFilter(open_now=True), now=now, **freshness)
+            with timer("  nearest_in (exact geodesic)"):
+                nearest_in(
+                    snap, lon, lat, k=k, site_filter=SiteFilter(open_now=True), now=now, **freshness
+                )
+            with timer(f"GeoJSON of the {k} answers from stored features"):
+                catalog_rows.features_json(
+                    [hits.snapshot.features[p] for p in hits.positions],
+                    hits.distance_m,
+                    hits.bearing_deg,
+                    hits.statuses,
+                )
+        for lon, lat in points:
+            with timer("whole /api/v1/nearest (Flask test client)"):
+                client.get(nearest_path(lon, lat, k))
+            with timer("whole /bench/trivial (Flask test client)"):
+                client.get("/bench/trivial")
     app.extensions["registry_db"].engine.dispose()
     catalogs.clear()
     return timer.medians()
@@ -1084,24 +1098,40 @@ def print_load(timings: dict | None, summary: dict, reused: bool) -> None:
 def print_catalog(costs: dict) -> None:
     print("\n== Catalog (in this process) ==")
     for name, value in costs.items():
-        shown = f"{value:,}" if isinstance(value, int) else ms(value)
+        if name == "features held":
+            shown = f"{value / 1e6:,.1f} MB"
+        else:
+            shown = f"{value:,}" if isinstance(value, int) else ms(value)
         print(f"{name:<52}{shown:>14}")
 
 
-def print_http_starts(cold: dict, catch_up: dict) -> None:
+def print_http_starts(boot: float, cold: dict, catch_up: dict) -> None:
     print("\n== Per worker, over HTTP (fresh connection per request) ==")
+    print(f"gunicorn start to first answer (the master loads the catalog): {boot:.1f} s")
     for title, data in (
-        ("first /api/v1/nearest after start (cold catalog)", cold),
+        ("first /api/v1/nearest after start", cold),
         ("first /api/v1/nearest after one status change", catch_up),
     ):
         firsts = ", ".join(f"pid {pid}: {ms(t)}" for pid, t in data["first"].items())
         print(f"{title}: {firsts}; warm median {ms(data['later median'])}")
+    stale, answers = catch_up["stale"]
+    print(f"answers after the change that still listed the site: {stale} of {answers}")
 
 
-def print_wrk(args, results: dict[str, dict]) -> None:
+def median_runs(rounds: list[dict[str, dict]]) -> dict[str, dict]:
+    """Per endpoint, the run of median throughput across the rounds."""
+    chosen = {}
+    for name in rounds[0]:
+        runs = sorted((r[name] for r in rounds), key=lambda run: run["rps"])
+        chosen[name] = runs[(len(runs) - 1) // 2]
+    return chosen
+
+
+def print_wrk(args, results: dict[str, dict], rounds: list[dict[str, dict]]) -> None:
     print(
         f"\n== Load: wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s, "
-        f"gunicorn {args.workers} workers x {args.worker_threads} gthreads, k={args.k} =="
+        f"gunicorn {args.workers} workers x {args.worker_threads} gthreads, k={args.k}, "
+        f"{len(rounds)} round(s); the median round of each endpoint =="
     )
     print(
         f"{'endpoint':<36}{'req/s':>7}{'p50':>9}{'p99':>9}{'errors':>7}{'KB/req':>7}"
@@ -1125,25 +1155,35 @@ def print_wrk(args, results: dict[str, dict]) -> None:
         + ", ".join(f"{r['cpu']['wrk_cores']:.2f}" for r in results.values() if "cpu" in r)
         + " cores"
     )
-    nearest = results["/api/v1/nearest"]
     print()
     print(f"{'nearest vs':<46}{'throughput':>11}{'CPU per answer':>16}")
     for other in [name for name in results if name != "/api/v1/nearest"]:
-        share = nearest["rps"] / results[other]["rps"]
-        cpu_share = results[other].get("server_cpu_ms", float("nan")) / nearest.get(
-            "server_cpu_ms", float("nan")
-        )
+        # Per round, then the median: each ratio compares runs made minutes apart.
+        shares = [r["/api/v1/nearest"]["rps"] / r[other]["rps"] for r in rounds]
+        cpu_shares = [
+            r[other].get("server_cpu_ms", float("nan"))
+            / r["/api/v1/nearest"].get("server_cpu_ms", float("nan"))
+            for r in rounds
+        ]
+        share, cpu_share = statistics.median(shares), statistics.median(cpu_shares)
         goal = ""
         if other == "/bench/trivial":
             goal = "  goal >= 60%: " + ("met" if share >= 0.6 else "NOT met")
         print(f"  {other:<44}{100 * share:>10.0f}%{100 * cpu_share:>15.0f}%{goal}")
-    print("  (CPU per answer: the other's server CPU per answer / nearest's, as a share)")
+        if len(rounds) > 1:
+            each = ", ".join(f"{100 * v:.0f}%" for v in shares)
+            print(f"    throughput share in each round: {each}")
+    print(
+        "  (median over rounds of nearest's req/s / the other's, and of the other's server\n"
+        "  CPU per answer / nearest's)"
+    )
 
 
 def print_breakdown(steps: dict) -> None:
-    print("\n== One nearest answer, step by step (in process, median of sequential calls) ==")
-    for name, seconds in steps.items():
-        print(f"{name:<52}{seconds * 1e3:>9.2f} ms")
+    print("\n== One nearest answer, step by step (in process, sequential calls) ==")
+    print(f"{'':<52}{'wall (median)':>14}{'CPU (mean)':>12}")
+    for name, (wall, cpu) in steps.items():
+        print(f"{name:<52}{wall * 1e3:>11.3f} ms{cpu * 1e3:>9.3f} ms")
 
 
 def print_spot(args, spot: dict) -> None:
@@ -1214,36 +1254,47 @@ def main(argv=None) -> None:
             cold = first_answer_per_worker(server.port, nearest_paths, args.workers)
             for paths in endpoints.values():
                 run_wrk(args, server.port, paths, args.warmup, work_dir, "warmup")
-            results = {}
+            rounds: list[dict[str, dict]] = []
             spy = None
-            for name, paths in endpoints.items():
-                others = meter.wait_quiet(args.max_others, args.quiet_timeout)
-                results[name] = run_wrk(
-                    args, server.port, paths, args.duration, work_dir, "run", meter
-                )
-                print(
-                    f"  {name}: {results[name]['rps']:,.0f} req/s (others before: "
-                    f"{others:.2f} cores, during: {results[name]['cpu']['others_cores']:.2f})",
-                    flush=True,
-                )
+            for number in range(1, args.rounds + 1):
+                # The endpoints one after another, round after round: what else runs on a
+                # shared machine changes by the minute, and a round's runs are close in time.
+                rounds.append({})
+                for name, paths in endpoints.items():
+                    others = meter.wait_quiet(args.max_others, args.quiet_timeout)
+                    run = run_wrk(args, server.port, paths, args.duration, work_dir, "run", meter)
+                    rounds[-1][name] = run
+                    print(
+                        f"  round {number}, {name}: {run['rps']:,.0f} req/s (others before: "
+                        f"{others:.2f} cores, during: {run['cpu']['others_cores']:.2f})",
+                        flush=True,
+                    )
+            results = median_runs(rounds)
             if args.py_spy:
                 # A separate run: the sampler's own CPU stays out of the measured ones.
                 _, spy = wrk_with_py_spy(args, server, nearest_paths, work_dir, meter)
             spot = spot_check(args, server.port, spot_lon, spot_lat)
 
             # One status change, made by the services in this process, then each worker's
-            # first answer pays its catch-up.
+            # first answer pays its catch-up, and no answer may still list the site: it is
+            # asked for at the site's own location, where it was the nearest.
             app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
             with app.app_context():
                 facility = db.session.scalar(
                     select(Facility).where(Facility.status == "open").order_by(Facility.id).limit(1)
                 )
+                at_site = [nearest_path(*catalog_point(facility), 3)]
+                _, _, body = get(server.port, at_site[0])
+                if facility.id not in [f["id"] for f in json.loads(body)["features"]]:
+                    raise RuntimeError(f"facility {facility.id} is not in its own answer")
                 update_facility(
                     db.session, facility.id, {"status": "full"}, Actor("bench", "api"),
                     expected_version=facility.version,
                 )  # fmt: skip
                 db.session.commit()
-            catch_up = first_answer_per_worker(server.port, nearest_paths, args.workers)
+            catch_up = first_answer_per_worker(
+                server.port, at_site, args.workers, absent=facility.id
+            )
             with app.app_context():
                 facility = db.session.get(Facility, facility.id)
                 update_facility(
@@ -1259,8 +1310,8 @@ def main(argv=None) -> None:
         finally:
             server.stop()
 
-    print_http_starts(cold, catch_up)
-    print_wrk(args, results)
+    print_http_starts(boot, cold, catch_up)
+    print_wrk(args, results, rounds)
     print_spot(args, spot)
     print_breakdown(answer_breakdown(url, list(zip(load_lon, load_lat, strict=True))[:200], args.k))
     if spy:

@@ -25,7 +25,7 @@ import os
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -99,6 +99,8 @@ class _Searchable:
 
     tree: cKDTree
     positions: np.ndarray
+    # positions[i] == i: the tree over every item, in index order.
+    identity: bool = False
 
 
 class NearestIndex:
@@ -144,16 +146,24 @@ class NearestIndex:
         self._lat = lat
         self._xyz = ecef(lon, lat)
         self._xyz.flags.writeable = False
-        self._full = _Searchable(cKDTree(self._xyz), _read_only(np.arange(len(ids))))
+        self._full = _Searchable(cKDTree(self._xyz), _read_only(np.arange(len(ids))), True)
         # Keyed by the packed mask bits; an OrderedDict kept in least-recently-used order.
         self._subset_trees: OrderedDict[bytes, _Searchable] = OrderedDict()
         self._lock = threading.Lock()
+        self._as_lists: tuple[list[float], list[float], list[int]] | None = None
 
     def __len__(self) -> int:
         return len(self._ids)
 
     def __repr__(self) -> str:
         return f"NearestIndex({len(self)} items)"
+
+    def _lists(self) -> tuple[list[float], list[float], list[int]]:
+        """lon, lat and ids as Python lists (RestrictedIndex.query_list), made on first use."""
+        if self._as_lists is None:
+            # Racing threads make equal lists; one is kept.
+            self._as_lists = (self._lon.tolist(), self._lat.tolist(), self._ids.tolist())
+        return self._as_lists
 
     @property
     def ids(self) -> np.ndarray:
@@ -233,15 +243,64 @@ class NearestIndex:
         >>> index.query(100.0, 13.22, k=1, max_distance_m=10_000).widened
         False
         """
-        _check_point(lon, lat)
-        lon = float(lon)
-        lat = float(lat)
-        _check_positive_int(k, "k")
         mask = self._check_mask(mask)
+        eligible = len(self) if mask is None else int(np.count_nonzero(mask))
+        return self._answer(lon, lat, k, mask, eligible, max_distance_m, None)
+
+    def restrict(self, mask: np.ndarray) -> RestrictedIndex:
+        """The same index answering only over the items ``mask`` marks, for many queries.
+
+        ``index.restrict(mask).query(lon, lat, k)`` answers exactly as
+        ``index.query(lon, lat, k, mask=mask)``; the view counts the eligible items and, for a
+        sparse mask, builds its KD-tree once instead of per query. The mask is copied.
+
+        Parameters
+        ----------
+        mask : numpy.ndarray of bool
+            One value per index item; only items marked True are eligible.
+
+        Returns
+        -------
+        RestrictedIndex
+
+        Raises
+        ------
+        ValueError
+            If the mask is not a boolean array with one value per item.
+
+        Examples
+        --------
+        >>> index = NearestIndex([1, 2, 3], [100.0, 100.0, 100.0], [13.0, 13.1, 13.3])
+        >>> open_sites = index.restrict(np.array([True, False, True]))
+        >>> len(open_sites), open_sites.query(100.0, 13.22, k=2).ids.tolist()
+        (2, [3, 1])
+        """
+        return RestrictedIndex(self, self._check_mask(mask))
+
+    def _answer(
+        self,
+        lon: float,
+        lat: float,
+        k: int,
+        mask: np.ndarray | None,
+        eligible: int,
+        max_distance_m: float | None,
+        restricted: RestrictedIndex | None,
+    ) -> NearestResult:
+        # Plain floats and ints skip the general (abstract base class) checks: this path
+        # answers single requests, where microseconds count.
+        if type(lon) is not float or type(lat) is not float or not -180.0 <= lon <= 180.0:
+            _check_point(lon, lat)
+            lon = float(lon)
+            lat = float(lat)
+        elif not -90.0 <= lat <= 90.0:
+            _check_point(lon, lat)
+        if type(k) is not int or k < 1:
+            _check_positive_int(k, "k")
         if max_distance_m is not None:
             _check_max_distance(max_distance_m)
 
-        positions, distance, azimuth = self._k_nearest(lon, lat, int(k), mask)
+        positions, distance, azimuth = self._k_nearest(lon, lat, int(k), mask, eligible, restricted)
         bearing = np.mod(azimuth, 360.0)
         # np.mod maps tiny negative azimuths such as -1e-17 to exactly 360.0.
         bearing[bearing >= 360.0] = 0.0
@@ -352,10 +411,15 @@ class NearestIndex:
     # -- single point -------------------------------------------------------------------------
 
     def _k_nearest(
-        self, lon: float, lat: float, k: int, mask: np.ndarray | None
+        self,
+        lon: float,
+        lat: float,
+        k: int,
+        mask: np.ndarray | None,
+        eligible: int,
+        restricted: RestrictedIndex | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n = len(self._ids)
-        eligible = n if mask is None else int(np.count_nonzero(mask))
         if eligible == 0:
             empty = np.empty(0, dtype=np.float64)
             return np.empty(0, dtype=np.int64), empty, empty.copy()
@@ -374,7 +438,7 @@ class NearestIndex:
             )
             if answer is not None:
                 return answer
-        subset = self._cached_searchable(mask)
+        subset = restricted.searchable() if restricted else self._cached_searchable(mask)
         return self._rank_candidates(subset, None, point, lon, lat, k, k + 1)
 
     def _rank_candidates(
@@ -397,15 +461,16 @@ class NearestIndex:
         while True:
             fetch = min(fetch, tree.n)
             chord, found = tree.query(point, k=fetch)
-            chord = np.atleast_1d(chord)
-            found = np.atleast_1d(found)
+            if fetch == 1:
+                chord = np.atleast_1d(chord)
+                found = np.atleast_1d(found)
             everything = fetch == tree.n
             # The last fetched candidate is held back unevaluated: its chord bounds every item
             # not evaluated. With the whole tree fetched there is nothing left to bound.
             bound = math.inf if everything else float(chord[-1])
             if not everything:
                 found = found[:-1]
-            positions = searchable.positions[found]
+            positions = found if searchable.identity else searchable.positions[found]
             if mask is not None:
                 positions = positions[mask[positions]]
             if positions.size >= k:
@@ -577,6 +642,208 @@ class NearestIndex:
         first = np.ones(positions.size, dtype=bool)
         first[1:] = (lon_bits[1:] != lon_bits[:-1]) | (lat_bits[1:] != lat_bits[:-1])
         return np.sort(positions[order][first])
+
+
+@dataclass(frozen=True)
+class NearestList:
+    """A :class:`NearestResult` as plain Python lists, nearest first.
+
+    What a single small answer is read as (a web request turns arrays into lists anyway);
+    :meth:`RestrictedIndex.query_list` makes the usual answer without NumPy arrays at all.
+    """
+
+    ids: list[int]
+    positions: list[int]
+    distance_m: list[float]
+    bearing_deg: list[float]
+    widened: bool = False
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def of(cls, result: NearestResult) -> NearestList:
+        return cls(
+            result.ids.tolist(),
+            result.positions.tolist(),
+            result.distance_m.tolist(),
+            result.bearing_deg.tolist(),
+            result.widened,
+        )
+
+    @classmethod
+    def merge(
+        cls, answers: list[NearestList], k: int, max_distance_m: float | None = None
+    ) -> NearestList:
+        """As :func:`merge_nearest`: answers over disjoint sets, ranked by (distance, id)."""
+        _check_positive_int(k, "k")
+        if max_distance_m is not None:
+            _check_max_distance(max_distance_m)
+        items = sorted(
+            (d, i, p, b)
+            for a in answers
+            for d, i, p, b in zip(a.distance_m, a.ids, a.positions, a.bearing_deg, strict=True)
+        )[:k]
+        widened = max_distance_m is not None and bool(items) and items[-1][0] > max_distance_m
+        return cls(
+            [i for _, i, _, _ in items],
+            [p for _, _, p, _ in items],
+            [d for d, _, _, _ in items],
+            [b for _, _, _, b in items],
+            widened,
+        )
+
+
+class RestrictedIndex:
+    """A :class:`NearestIndex` answering only over the items of one mask (see ``restrict``).
+
+    Thread-safe; the KD-tree over a sparse mask's items is built on first need and kept.
+    """
+
+    def __init__(self, index: NearestIndex, mask: np.ndarray) -> None:
+        self._index = index
+        self._mask = _read_only(mask.copy())
+        self._eligible = int(np.count_nonzero(self._mask))
+        self._subset: _Searchable | None = None
+        # For query_list: the mask as a list (None when every item is eligible).
+        self._mask_list: list[bool] | None = None
+        if 0 < self._eligible < len(index):
+            self._mask_list = self._mask.tolist()
+
+    def __len__(self) -> int:
+        return self._eligible
+
+    @property
+    def mask(self) -> np.ndarray:
+        """The eligible items, read-only, one value per index item."""
+        return self._mask
+
+    def query(
+        self, lon: float, lat: float, k: int = 10, *, max_distance_m: float | None = None
+    ) -> NearestResult:
+        """As :meth:`NearestIndex.query` with this view's mask; same method, ties and checks."""
+        mask = None if self._eligible == len(self._index) else self._mask
+        return self._index._answer(lon, lat, k, mask, self._eligible, max_distance_m, self)
+
+    def query_list(
+        self, lon: float, lat: float, k: int = 10, *, max_distance_m: float | None = None
+    ) -> NearestList:
+        """:meth:`query`'s answer as lists, made with as few library calls as possible.
+
+        The same items, distances and bearings, bit for bit. A single web request pays for
+        every NumPy call it makes (each runs with cold caches between the server's own
+        work), so the usual case, a first fetch of candidates that proves the answer, is
+        done with one KD-tree query, one geodesic per answer and Python lists; anything
+        else takes :meth:`query`.
+        """
+        if (
+            type(lon) is float
+            and type(lat) is float
+            and type(k) is int
+            and -180.0 <= lon <= 180.0
+            and -90.0 <= lat <= 90.0
+            and 0 < k < self._eligible
+        ):
+            if max_distance_m is not None:
+                _check_max_distance(max_distance_m)
+            answer = self._first_fetch(lon, lat, k)
+            if answer is not None:
+                widened = max_distance_m is not None and answer.distance_m[-1] > max_distance_m
+                return replace(answer, widened=widened) if widened else answer
+        return NearestList.of(self.query(lon, lat, k, max_distance_m=max_distance_m))
+
+    def _first_fetch(self, lon: float, lat: float, k: int) -> NearestList | None:
+        """The first round of NearestIndex._rank_candidates, or None when it proves nothing.
+
+        Of the fetched candidates (chord order) the first k eligible ones are evaluated;
+        the next eligible one's chord bounds every item not evaluated, as the method needs.
+        """
+        index = self._index
+        n = len(index)
+        fetch = math.ceil((k + 1) * n / self._eligible * 1.5)
+        if fetch >= n or fetch > _OVERSAMPLE_LIMIT:
+            return None
+        # An array, not a tuple: the KD-tree's own conversion of a tuple costs more.
+        chord, found = index._full.tree.query(np.array(_ecef_point(lon, lat)), k=fetch)
+        found = found.tolist()
+        mask = self._mask_list
+        taken = found[: k + 1] if mask is None else [p for p in found if mask[p]][: k + 1]
+        if len(taken) <= k:
+            return None
+        bound = float(chord[found.index(taken[k])])
+        lons, lats, ids = index._lists()
+        items = []
+        for position in taken[:k]:
+            azimuth, _, distance = _GEOD.inv(lon, lat, lons[position], lats[position])
+            items.append((distance, ids[position], position, azimuth))
+        items.sort()
+        if not items[-1][0] < _proved_below(bound):
+            return None
+        bearings = []
+        for _, _, _, azimuth in items:
+            bearing = azimuth % 360.0
+            bearings.append(0.0 if bearing >= 360.0 else bearing)  # as in NearestIndex.query
+        return NearestList(
+            [i for _, i, _, _ in items],
+            [p for _, _, p, _ in items],
+            [d for d, _, _, _ in items],
+            bearings,
+        )
+
+    def searchable(self) -> _Searchable:
+        # Two threads may build it at once; both trees are the same, one is kept.
+        if self._subset is None:
+            self._subset = self._index._cached_searchable(self._mask)
+        return self._subset
+
+
+def merge_nearest(
+    results: list[NearestResult], k: int, max_distance_m: float | None = None
+) -> NearestResult:
+    """The k nearest of several answers for one query point over disjoint sets of items.
+
+    Each answer must hold the nearest items of its own set (as :meth:`NearestIndex.query`
+    gives them) and no id may appear in two sets; the merge then equals one query over the
+    union: ranked by ``(distance, id)``, the first k kept. ``widened`` is recomputed for
+    ``max_distance_m`` as :meth:`NearestIndex.query` defines it.
+
+    Parameters
+    ----------
+    results : list of NearestResult
+        Answers for the same point, positions already expressed in one common numbering.
+    k : int
+        How many items to keep.
+    max_distance_m : float, optional
+        The preferred search radius the answers were asked with.
+
+    Returns
+    -------
+    NearestResult
+
+    Examples
+    --------
+    >>> a = NearestIndex([1, 2], [100.0, 100.0], [13.1, 13.4]).query(100.0, 13.0, k=2)
+    >>> b = NearestIndex([7], [100.0], [13.2]).query(100.0, 13.0, k=2)
+    >>> merge_nearest([a, b], k=2).ids.tolist()
+    [1, 7]
+    """
+    _check_positive_int(k, "k")
+    if max_distance_m is not None:
+        _check_max_distance(max_distance_m)
+    ids = np.concatenate([r.ids for r in results])
+    distance = np.concatenate([r.distance_m for r in results])
+    order = np.lexsort((ids, distance))[:k]
+    distance = distance[order]
+    widened = (
+        max_distance_m is not None and distance.size > 0 and bool(distance[-1] > max_distance_m)
+    )
+    return NearestResult(
+        ids=_read_only(ids[order]),
+        positions=_read_only(np.concatenate([r.positions for r in results])[order]),
+        distance_m=_read_only(distance),
+        bearing_deg=_read_only(np.concatenate([r.bearing_deg for r in results])[order]),
+        widened=widened,
+    )
 
 
 # -- geometry ---------------------------------------------------------------------------------

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
+import weakref
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy import Connection, Engine, create_engine, exc, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
-from .spatial import SpatialDialect, engine_options, spatial_dialect
+from .spatial import SpatialDialect, autocommit_reads, engine_options, spatial_dialect
 
 
 def resolve_database_url(app: Flask) -> URL:
@@ -31,6 +32,92 @@ def make_engine(url: URL | str) -> Engine:
     engine = create_engine(url, **engine_options(url))
     spatial_dialect(engine.dialect.name).configure_engine(engine)
     return engine
+
+
+class _ReadConnections:
+    """Driver connections of one pool, kept out of it for single-value autocommit reads.
+
+    Taking a pooled connection, switching it to autocommit and back and giving it back costs
+    more CPU than the read itself; these stay in autocommit and are used by one thread at a
+    time. They are closed when the pool they came from goes (``engine.dispose()``).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.reads = autocommit_reads(engine.dialect.name)
+        # (detached SQLAlchemy wrapper, driver connection, its prepared statements)
+        self.idle: list[tuple] = []
+
+    def new(self, engine: Engine) -> tuple:
+        wrapper = engine.raw_connection()
+        driver = wrapper.driver_connection
+        wrapper.detach()
+        self.reads.prepare(driver)
+        return wrapper, driver, {}
+
+    def close(self) -> None:
+        idle, self.idle = self.idle, []
+        for wrapper, _, _ in idle:
+            wrapper.close()
+
+
+_READS: weakref.WeakKeyDictionary[object, _ReadConnections] = weakref.WeakKeyDictionary()
+_INHERITED: list = []
+
+
+def _forget_inherited() -> None:
+    # A forked child must neither use nor close its parent's connections: closing one tells
+    # the server to end the parent's session.
+    for held in list(_READS.values()):
+        _INHERITED.extend(held.idle)
+        held.idle = []
+
+
+os.register_at_fork(after_in_child=_forget_inherited)
+
+
+def _read_connections(engine: Engine) -> _ReadConnections | None:
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return None  # every new connection would open another, empty database
+    held = _READS.get(engine.pool)
+    if held is None:
+        held = _READS.setdefault(engine.pool, _ReadConnections(engine))
+        weakref.finalize(engine.pool, held.close)
+    return held
+
+
+def autocommit_int(engine: Engine, sql: str) -> int | None:
+    """The integer value of a read-only, single-value statement, outside any transaction.
+
+    One round trip: no pool checkout, no pre-ping, no BEGIN, no ROLLBACK. Every call sees
+    what is committed at that moment. ``sql`` is plain SQL without parameters that both
+    databases accept. A connection the server has dropped is discarded and the read tried
+    once more on a new one.
+    """
+    held = _read_connections(engine)
+    if held is None:
+        with engine.connect() as connection:
+            value = connection.exec_driver_sql(sql).scalar()
+            return None if value is None else int(value)
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+    for attempt in (1, 2):
+        try:
+            connection = held.idle.pop()
+        except IndexError:
+            connection = held.new(engine)
+        try:
+            value = held.reads.read_int(connection[1], sql, connection[2])
+        except dbapi_error as error:
+            broken = held.reads.broken(connection[1])
+            connection[0].close()
+            if attempt == 1 and broken:
+                # The server restarted or dropped us: so, probably, are the others.
+                held.close()
+                continue
+            raise exc.DBAPIError.instance(sql, None, error, dbapi_error) from error
+        held.idle.append(connection)
+        return value
+    raise AssertionError("unreachable")  # the second attempt returns or raises
 
 
 @dataclass
@@ -60,6 +147,15 @@ class Database:
     @property
     def engine(self) -> Engine:
         return self.state().engine
+
+    @property
+    def bind(self) -> Engine | Connection:
+        """What the sessions are bound to: the engine (a test binds them to one connection).
+
+        For reads that need no session, such as the facility catalog's: creating and closing
+        a session costs more than the catalog's whole answer.
+        """
+        return self.state().session_factory.kw["bind"]
 
     @property
     def session(self) -> Session:

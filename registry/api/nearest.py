@@ -2,37 +2,41 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+import json
+
+from flask import Response, jsonify, request
 
 from ..db import db
-from ..presentation import resident_status
-from ..serialize import facility_feature
+from ..services.catalog_rows import features_json
 from ..services.places import search_places
-from ..services.search import PARAMETERS, answer, parse_query
+from ..services.search import PARAMETERS, find, parse_query
 from . import bp, params
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 @bp.get("/nearest")
 def nearest():
     """The k nearest matching sites, exact by geodesic distance, as GeoJSON nearest first."""
     params.reject_unknown(PARAMETERS)
-    result = answer(db.session, parse_query(db.session, request.args))
-    query = result.query
-    features = []
-    for facility, distance, bearing in zip(
-        result.facilities, result.distance_m, result.bearing_deg, strict=True
-    ):
-        feature = facility_feature(facility)
-        feature["properties"]["distance_m"] = round(distance, 1)
-        feature["properties"]["bearing_deg"] = round(bearing, 1)
-        feature["properties"]["resident_status"] = resident_status(facility)
-        features.append(feature)
+    # A session only to look up a place name: the catalog answers without one.
+    session = db.session if "place" in request.args else None
+    hits = find(db.bind, parse_query(session, request.args))
+    query, snapshot = hits.query, hits.snapshot
+    # Each feature is the catalog's stored GeoJSON of the site (serialize.facility_feature),
+    # closed with what this question adds: no row is read and nothing is encoded twice.
+    features = features_json(
+        [snapshot.features[position] for position in hits.positions],
+        hits.distance_m,
+        hits.bearing_deg,
+        hits.statuses,
+    )
     search = {
         "point": {"type": "Point", "coordinates": [query.lon, query.lat]},
         "k": query.k,
-        "widened": result.widened,
-        "unconfirmed_included": result.unconfirmed_included,
-        "farthest_m": round(result.distance_m[-1], 1) if result.distance_m else None,
+        "widened": hits.widened,
+        "unconfirmed_included": hits.unconfirmed_included,
+        "farthest_m": round(hits.distance_m[-1], 1) if hits.distance_m else None,
     }
     if query.place:
         search["place"] = {
@@ -40,9 +44,11 @@ def nearest():
             "name_th": query.place.name_th,
             "name_en": query.place.name_en,
         }
-    response = jsonify({"type": "FeatureCollection", "features": features, "search": search})
-    response.mimetype = "application/geo+json"
-    return response
+    body = b'{"type":"FeatureCollection","features":[%s],"search":%s}' % (
+        features,
+        _ENCODE(search).encode(),
+    )
+    return Response(body, mimetype="application/geo+json")
 
 
 @bp.get("/places")

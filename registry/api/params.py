@@ -15,7 +15,8 @@ _AREA_CODE = re.compile(r"^(?:TH)?(\d{2}(?:\d{2}){0,2})$", re.IGNORECASE)
 
 
 def reject_unknown(allowed: Iterable[str]) -> None:
-    allowed = set(allowed)
+    if not isinstance(allowed, frozenset | set):
+        allowed = set(allowed)
     for name in request.args:
         if name not in allowed:
             raise ValidationError(

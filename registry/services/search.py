@@ -1,4 +1,8 @@
-"""A resident's nearest-site question, parsed once for the API and the page alike."""
+"""A resident's nearest-site question, parsed once for the API and the page alike.
+
+``find`` answers from the live catalog alone (one data-version read); the API serialises the
+catalog's stored features, the page loads the few facilities it shows (``answer``).
+"""
 
 from __future__ import annotations
 
@@ -10,30 +14,32 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from geo.nearest import NearestResult
+from geo.nearest import NearestList
 from geo.places import PlaceMatch
 
 from ..errors import ValidationError
 from ..models import Facility, utcnow
 from ..vocabulary import AGE_GROUPS, DOSES, FACILITY_TYPES, TEST_METHODS, VACCINE_BRANDS
-from .catalog import SiteFilter, nearest_sites
+from .catalog import CatalogSnapshot, SiteFilter, Source, catalogs, nearest_in
 from .freshness import hide_after_hours
 from .places import search_places
 
-PARAMETERS = (
-    "lat",
-    "lon",
-    "place",
-    "type",
-    "k",
-    "open_now",
-    "walk_in",
-    "vaccine_brand",
-    "dose",
-    "age_group",
-    "test_method",
-    "max_km",
-    "fallback",
+PARAMETERS = frozenset(
+    (
+        "lat",
+        "lon",
+        "place",
+        "type",
+        "k",
+        "open_now",
+        "walk_in",
+        "vaccine_brand",
+        "dose",
+        "age_group",
+        "test_method",
+        "max_km",
+        "fallback",
+    )
 )
 MAX_K = 100
 
@@ -48,6 +54,21 @@ class NearestQuery:
     place: PlaceMatch | None = None
     # Open now, but too few sites confirmed within their time: fill up with unconfirmed ones.
     fallback: bool = True
+
+
+@dataclass(frozen=True, eq=False)
+class NearestHits:
+    """The answer as catalog positions, nearest first, with the snapshot they index."""
+
+    query: NearestQuery
+    snapshot: CatalogSnapshot
+    positions: list[int]
+    distance_m: list[float]
+    bearing_deg: list[float]
+    # Each site's status as residents see it (presentation.resident_status).
+    statuses: list[str]
+    widened: bool
+    unconfirmed_included: bool
 
 
 @dataclass(frozen=True)
@@ -98,8 +119,13 @@ def parse_flag(args: Mapping[str, str], name: str, default: bool | None) -> bool
     raise ValidationError(f"parameter '{name}': {raw!r} is not true or false", field=name)
 
 
-def parse_query(session: Session, args: Mapping[str, str]) -> NearestQuery:
-    """Check every parameter and resolve a place name to its point. 400s name the parameter."""
+def parse_query(session: Session | None, args: Mapping[str, str]) -> NearestQuery:
+    """Check every parameter and resolve a place name to its point. 400s name the parameter.
+
+    The session is used only to look up a ``place``; without one, a place is not accepted.
+    """
+    # One plain dict (first value of each name): a dozen look-ups follow.
+    args = args.to_dict() if hasattr(args, "to_dict") else dict(args)
     place = None
     if args.get("lat") or args.get("lon"):
         for name in ("lat", "lon"):
@@ -108,6 +134,8 @@ def parse_query(session: Session, args: Mapping[str, str]) -> NearestQuery:
         lat = _number(args, "lat", -90, 90, "a latitude")
         lon = _number(args, "lon", -180, 180, "a longitude")
     elif (args.get("place") or "").strip():
+        if session is None:
+            raise ValidationError("parameter 'place': not accepted here", field="place")
         matches = search_places(session, args["place"], limit=1)
         if not matches:
             raise ValidationError(
@@ -148,8 +176,8 @@ def parse_query(session: Session, args: Mapping[str, str]) -> NearestQuery:
     )
 
 
-def answer(session: Session, query: NearestQuery) -> NearestAnswer:
-    """Run the query against the live catalog and load the facilities, nearest first.
+def find(source: Source, query: NearestQuery) -> NearestHits:
+    """Run the query against the live catalog: one data-version read, nothing else.
 
     Open now means confirmed open within the type's time. When fewer than k such sites match
     (within the distance, if one is given) and ``fallback`` is on, the answer is the k nearest
@@ -159,33 +187,56 @@ def answer(session: Session, query: NearestQuery) -> NearestAnswer:
     """
     config = current_app.config
     ttl_hours = config.get("FRESHNESS_TTL_HOURS")
+    now = utcnow()
+    snapshot = catalogs.get(source).snapshot(source)
     common = {
         "k": query.k,
         "site_filter": query.site_filter,
-        "now": utcnow(),
+        "now": now,
         "max_distance_m": query.max_distance_m,
         "hide_after_hours": hide_after_hours(config),
         "hide_never_confirmed": bool(config.get("FRESHNESS_HIDE_NEVER_CONFIRMED")),
     }
-    result: NearestResult | None = nearest_sites(
-        session, query.lon, query.lat, ttl_hours=ttl_hours, **common
+    result: NearestList | None = nearest_in(
+        snapshot, query.lon, query.lat, ttl_hours=ttl_hours, **common
     )
     unconfirmed = False
     too_few = result is None or len(result) < query.k or bool(result.widened)
     if query.fallback and query.site_filter.open_now and ttl_hours and too_few:
-        wider = nearest_sites(session, query.lon, query.lat, ttl_hours=None, **common)
-        fresh = set() if result is None else {int(i) for i in result.ids}
-        if wider is not None and any(int(i) not in fresh for i in wider.ids):
+        wider = nearest_in(snapshot, query.lon, query.lat, ttl_hours=None, **common)
+        fresh = set() if result is None else set(result.ids)
+        if wider is not None and any(i not in fresh for i in wider.ids):
             result, unconfirmed = wider, True
     if result is None or len(result) == 0:
-        return NearestAnswer(query, [], [], [], False)
-    ids = [int(i) for i in result.ids]
+        return NearestHits(query, snapshot, [], [], [], [], False, False)
+    positions = result.positions
+    if query.site_filter.open_now and ttl_hours and not unconfirmed:
+        # Open and confirmed within its time at `now`: the filter admitted nothing else.
+        statuses = ["open"] * len(positions)
+    else:
+        statuses = snapshot.resident_statuses(positions, now, ttl_hours)
+    return NearestHits(
+        query,
+        snapshot,
+        positions,
+        result.distance_m,
+        result.bearing_deg,
+        statuses,
+        bool(result.widened),
+        unconfirmed,
+    )
+
+
+def answer(session: Session, query: NearestQuery) -> NearestAnswer:
+    """``find``, with the facilities loaded, nearest first (for pages that show them)."""
+    hits = find(session, query)
+    ids = [int(hits.snapshot.ids[p]) for p in hits.positions]
     rows = {f.id: f for f in session.scalars(select(Facility).where(Facility.id.in_(ids)))}
     return NearestAnswer(
         query,
         [rows[i] for i in ids],
-        [float(d) for d in result.distance_m],
-        [float(b) for b in result.bearing_deg],
-        bool(result.widened),
-        unconfirmed,
+        hits.distance_m,
+        hits.bearing_deg,
+        hits.widened,
+        hits.unconfirmed_included,
     )

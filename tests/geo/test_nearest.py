@@ -18,7 +18,7 @@ from pyproj import Geod, Transformer
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
-from geo.nearest import NearestIndex, NearestResult
+from geo.nearest import NearestIndex, NearestList, NearestResult, merge_nearest
 
 GEOD = Geod(ellps="WGS84")
 # Geocentric coordinates from PROJ, independent of the index's own ECEF formula.
@@ -467,14 +467,53 @@ def test_random_layouts_match_brute_force(seed):
     eligible = np.arange(n) if mask is None else np.flatnonzero(mask)
     ref_pos, ref_dist = brute_force(qlon, qlat, ids[eligible], lon[eligible], lat[eligible], k)
 
+    restricted = index.restrict(np.ones(n, dtype=bool) if mask is None else mask)
+    assert len(restricted) == eligible.size
     for i in range(qlon.size):
         result = index.query(qlon[i], qlat[i], k=k, mask=mask)
         assert result.positions.tolist() == eligible[ref_pos[i]].tolist()
         np.testing.assert_array_equal(result.distance_m, ref_dist[i])
+        again = restricted.query(qlon[i], qlat[i], k=k)
+        assert again.positions.tolist() == result.positions.tolist()
+        np.testing.assert_array_equal(again.bearing_deg, result.bearing_deg)
+        as_lists = restricted.query_list(float(qlon[i]), float(qlat[i]), k=k)
+        assert as_lists == NearestList.of(result)
     if eligible.size:
         positions, distance = index.nearest_distances(qlon, qlat, mask=mask)
         np.testing.assert_array_equal(positions, eligible[ref_pos[:, 0]])
         np.testing.assert_array_equal(distance, ref_dist[:, 0])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_merged_answers_of_disjoint_sets_match_brute_force_over_their_union(seed):
+    rng = np.random.default_rng(100 + seed)
+    n = int(rng.integers(2, 300))
+    lon = rng.uniform(100.0, 100.05, n)
+    lat = rng.uniform(13.0, 13.05, n)
+    copies = np.flatnonzero(rng.random(n) < 0.2)  # shared locations, often across the sets
+    lon[copies], lat[copies] = lon[0], lat[0]
+    ids = rng.choice(10_000, n, replace=False)
+    part = rng.random(n) < rng.uniform(0.05, 0.5)
+    k = int(rng.integers(1, 12))
+    radius = float(rng.uniform(50, 3_000))
+    big = NearestIndex(ids[~part], lon[~part], lat[~part])
+    small = NearestIndex(ids[part], lon[part], lat[part])
+    qlon, qlat = rng.uniform(99.99, 100.06, 20), rng.uniform(12.99, 13.06, 20)
+    qlon[0], qlat[0] = lon[0], lat[0]
+    ref_pos, ref_dist = brute_force(qlon, qlat, ids, lon, lat, k)
+
+    for i in range(qlon.size):
+        answers = [
+            index.query(qlon[i], qlat[i], k=k, max_distance_m=radius)
+            for index in (big, small)
+            if len(index)
+        ]
+        merged = merge_nearest(answers, k, max_distance_m=radius)
+        assert merged.ids.tolist() == ids[ref_pos[i]].tolist()
+        np.testing.assert_array_equal(merged.distance_m, ref_dist[i])
+        assert merged.widened == bool(ref_dist[i][-1] > radius)
+        listed = NearestList.merge([NearestList.of(a) for a in answers], k, radius)
+        assert listed == NearestList.of(merged)
 
 
 def test_clustered_mask_far_from_the_query():
@@ -564,7 +603,9 @@ def random_points(seed, count):
 
 
 def query_all(index, qlon, qlat, k, mask=None):
-    results = [index.query(qlon[i], qlat[i], k=k, mask=mask) for i in range(qlon.size)]
+    """Every query through NearestIndex.query, or RestrictedIndex.query when given a view."""
+    extra = {} if mask is None else {"mask": mask}
+    results = [index.query(qlon[i], qlat[i], k=k, **extra) for i in range(qlon.size)]
     return (
         np.array([r.positions for r in results]),
         np.array([r.distance_m for r in results]),
@@ -633,6 +674,7 @@ def test_real_data_with_a_sparse_mask(facilities):
 
     positions, distance = index.nearest_distances(qlon, qlat, mask=mask)
     got_pos, got_dist = query_all(index, qlon[:2_000], qlat[:2_000], k=5, mask=mask)
+    view_pos, view_dist = query_all(index.restrict(mask), qlon[:2_000], qlat[:2_000], k=5)
 
     assert 0.01 < eligible.size / lon.size < 0.03
     ref_pos, ref_dist = brute_force(qlon, qlat, ids[eligible], lon[eligible], lat[eligible], k=5)
@@ -640,3 +682,31 @@ def test_real_data_with_a_sparse_mask(facilities):
         positions[:, None], distance[:, None], eligible[ref_pos[:, :1]], ref_dist[:, :1]
     )
     assert_same_ranking(got_pos, got_dist, eligible[ref_pos[:2_000]], ref_dist[:2_000])
+    assert_same_ranking(view_pos, view_dist, eligible[ref_pos[:2_000]], ref_dist[:2_000])
+
+
+@pytest.mark.slow
+def test_real_data_with_a_dense_mask_through_a_restricted_view(facilities):
+    # The resident's usual question: most sites open, answered by the view's first fetch.
+    ids, lon, lat, index = facilities
+    mask = np.random.default_rng(5).random(lon.size) < 0.85
+    eligible = np.flatnonzero(mask)
+    qlon, qlat = random_points(6, 3_000)
+
+    view = index.restrict(mask)
+    got_pos, got_dist = query_all(view, qlon, qlat, k=10)
+    as_lists = [view.query_list(float(x), float(y), k=10) for x, y in zip(qlon, qlat, strict=True)]
+
+    ref_pos, ref_dist = screened_brute_force(
+        qlon, qlat, ids[eligible], lon[eligible], lat[eligible], k=10
+    )
+    assert_same_ranking(got_pos, got_dist, eligible[ref_pos], ref_dist)
+    # The list answers are the same answers, bit for bit, bearings included.
+    for i, listed in enumerate(as_lists):
+        assert listed == NearestList.of(view.query(qlon[i], qlat[i], k=10))
+    assert_same_ranking(
+        np.array([a.positions for a in as_lists]),
+        np.array([a.distance_m for a in as_lists]),
+        eligible[ref_pos],
+        ref_dist,
+    )

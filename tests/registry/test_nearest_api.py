@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import time
+from datetime import timedelta
 
 import numpy as np
 import pytest
@@ -11,12 +14,19 @@ from sqlalchemy.orm import Session
 
 from registry import create_app
 from registry.db import db
+from registry.models import utcnow
+from registry.serialize import facility_feature
 from registry.services.facilities import update_facility
 
 from .helpers import OFFICIAL, make_facility
 
 GEOD = Geod(ellps="WGS84")
 ORIGIN = {"lat": 18.7877, "lon": 98.9934}
+
+
+def _north(km: float) -> dict[str, float]:
+    lon, lat, _ = GEOD.fwd(ORIGIN["lon"], ORIGIN["lat"], 0, km * 1000)
+    return {"lon": lon, "lat": lat}
 
 
 @pytest.fixture
@@ -186,3 +196,53 @@ def test_a_closed_site_leaves_the_next_answer_of_another_process(engine):
             cleanup.query(FacilityChange).filter_by(facility_id=site.id).delete()
             cleanup.query(Facility).filter_by(id=site.id).delete()
             cleanup.commit()
+
+
+def test_features_are_the_facilities_as_the_registry_serialises_them(client, session, sites):
+    body = client.get("/api/v1/nearest", query_string={**ORIGIN, "k": 6, "open_now": "false"})
+    assert body.mimetype == "application/geo+json"
+    features = body.get_json()["features"]
+    by_id = {s.id: s for s in sites.values()}
+    for feature in features:
+        expected = json.loads(json.dumps(facility_feature(by_id[feature["id"]])))
+        extra = {
+            name: feature["properties"].pop(name)
+            for name in ("distance_m", "bearing_deg", "resident_status")
+        }
+        assert feature == expected
+        assert extra["resident_status"] == by_id[feature["id"]].status
+
+
+def test_a_change_is_in_the_very_next_answer(client, session, sites):
+    first = _ids(client.get("/api/v1/nearest", query_string={**ORIGIN, "k": 2}))
+    assert first == [sites["hospital_1km"].id, sites["vaccine_2km"].id]
+    # A new site, a moved one and a renamed one, each committed before the next request.
+    new = make_facility(session, name_th="ใหม่ 0.5 กม.", **_north(0.5))
+    session.commit()
+    assert _ids(client.get("/api/v1/nearest", query_string={**ORIGIN, "k": 1})) == [new.id]
+    far = sites["hospital_6km"]
+    update_facility(session, far.id, _north(0.2), OFFICIAL, expected_version=far.version)
+    session.commit()
+    got = _ids(client.get("/api/v1/nearest", query_string={**ORIGIN, "k": 2}))
+    assert got == [far.id, new.id]
+    update_facility(session, new.id, {"name_en": "Renamed"}, OFFICIAL, expected_version=1)
+    session.commit()
+    body = client.get("/api/v1/nearest", query_string={**ORIGIN, "k": 2}).get_json()
+    assert body["features"][1]["properties"]["name_en"] == "Renamed"
+    assert body["features"][1]["properties"]["version"] == 2
+
+
+def test_a_confirmation_running_out_between_two_requests_counts_at_once(client, session, app):
+    site = make_facility(session, name_th="กำลังหมดเวลา", **_north(1))
+    hours = app.config["FRESHNESS_TTL_HOURS"]["hospital"]
+    confirmed = utcnow() - timedelta(hours=hours) + timedelta(seconds=2)
+    update_facility(
+        session, site.id, {"status_confirmed_at": confirmed}, OFFICIAL, expected_version=1
+    )
+    session.commit()
+    query = {**ORIGIN, "k": 1, "fallback": "false"}
+    assert _ids(client.get("/api/v1/nearest", query_string=query)) == [site.id]
+    time.sleep(max(0.0, (confirmed + timedelta(hours=hours) - utcnow()).total_seconds()) + 0.2)
+    assert _ids(client.get("/api/v1/nearest", query_string=query)) == []
+    body = client.get("/api/v1/nearest", query_string={**query, "fallback": "true"}).get_json()
+    assert body["features"][0]["properties"]["resident_status"] == "unconfirmed"
