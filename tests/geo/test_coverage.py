@@ -134,6 +134,25 @@ def random_units(rng, n, codes, box=(99.0, 13.0, 101.0, 15.0), groups=("kids",))
 CODES = [f"TH{p}{d:02d}{s:02d}" for p in (10, 11) for d in (1, 2) for s in (1, 2, 3)]
 
 
+# -- the two ways of finding distances --------------------------------------------------------
+
+
+def force_bounds(monkeypatch) -> None:
+    """Make coverage_by_area use the chord bounds whatever the size of the layer."""
+    monkeypatch.setattr(coverage, "_BOUNDED_MIN_UNITS", 1)
+    monkeypatch.setattr(coverage, "_BOUNDED_MIN_UNITS_PER_AREA", 0)
+
+
+@pytest.fixture(params=["every geodesic", "chord bounds"])
+def way(request, monkeypatch) -> str:
+    """Run a test through both ways coverage_by_area has of finding the distances."""
+    if request.param == "chord bounds":
+        force_bounds(monkeypatch)
+    else:
+        monkeypatch.setattr(coverage, "_BOUNDED_MIN_UNITS", 10**18)
+    return request.param
+
+
 # -- three towns on a meridian ----------------------------------------------------------------
 
 
@@ -150,7 +169,7 @@ def towns() -> pd.DataFrame:
     )
 
 
-def test_meridian_towns_hand_checked(towns):
+def test_meridian_towns_hand_checked(towns, way):
     one_degree = geodesic(100.0, 15.0, 100.0, 14.0)
     two_degrees = geodesic(100.0, 16.0, 100.0, 14.0)
     # The meridian arc between 14 and 15 °N on WGS 84 is 110.644 km (the length of a degree
@@ -168,7 +187,7 @@ def test_meridian_towns_hand_checked(towns):
     assert table["p90_m"].tolist() == [0.0, one_degree, two_degrees]
 
 
-def test_a_unit_exactly_at_the_threshold_is_covered(towns):
+def test_a_unit_exactly_at_the_threshold_is_covered(towns, way):
     exactly = float(geodesic(100.0, 15.0, 100.0, 14.0))
 
     at = coverage_by_area(towns, [100.0], [14.0], threshold_m=exactly, level=1)
@@ -178,7 +197,7 @@ def test_a_unit_exactly_at_the_threshold_is_covered(towns):
     assert below["covered"].tolist() == [100, 0]
 
 
-def test_levels_cut_the_codes(towns):
+def test_levels_cut_the_codes(towns, way):
     by_district = coverage_by_area(towns, [100.0], [14.0], threshold_m=150_000, level=2)
     by_province = coverage_by_area(towns, [100.0], [14.0], threshold_m=150_000, level=1)
 
@@ -197,7 +216,7 @@ def test_levels_cut_the_codes(towns):
         ([0, 0, 5], 2, 2),  # empty units count for nothing
     ],
 )
-def test_weighted_quantiles_pick_a_units_own_distance(towns, weights, median_index, p90_index):
+def test_weighted_quantiles_pick_a_units_own_distance(towns, way, weights, median_index, p90_index):
     towns["population"] = weights
     towns["area_code"] = "TH100101"
     distance = geodesic(towns["lon"], towns["lat"], 100.0, 14.0)
@@ -217,7 +236,7 @@ def test_no_facilities_leaves_everyone_uncovered_at_infinite_distance(towns):
     assert np.isinf(table["median_m"]).all() and np.isinf(table["p90_m"]).all()
 
 
-def test_areas_without_people_appear_with_nan_share(towns):
+def test_areas_without_people_appear_with_nan_share(towns, way):
     towns["population"] = [0, 0, 300]
 
     table = coverage_by_area(towns, [100.0], [14.0], threshold_m=150_000, level=1)
@@ -229,7 +248,7 @@ def test_areas_without_people_appear_with_nan_share(towns):
     assert table.loc[1, "share_covered"] == 0.0
 
 
-def test_groups_are_counted_like_the_population(towns):
+def test_groups_are_counted_like_the_population(towns, way):
     towns["kids"] = [10, 20, 30]
     towns["elders"] = [0, 5, 0]
 
@@ -254,7 +273,7 @@ def test_empty_layer_gives_an_empty_table_with_all_columns(towns):
     assert "population_share_covered" in table.columns
 
 
-def test_a_prebuilt_index_gives_the_same_answer(towns):
+def test_a_prebuilt_index_gives_the_same_answer(towns, way):
     index = NearestIndex([0, 1], [100.0, 100.0], [14.0, 16.0])
     direct = coverage_by_area(towns, [100.0, 100.0], [14.0, 16.0], threshold_m=60_000, level=3)
 
@@ -267,7 +286,7 @@ def test_a_prebuilt_index_gives_the_same_answer(towns):
         )
 
 
-def test_point_geometry_can_stand_in_for_lon_lat(towns):
+def test_point_geometry_can_stand_in_for_lon_lat(towns, way):
     frame = gpd.GeoDataFrame(
         towns.drop(columns=["lon", "lat"]),
         geometry=gpd.points_from_xy(towns["lon"], towns["lat"]),
@@ -287,7 +306,7 @@ def test_point_geometry_can_stand_in_for_lon_lat(towns):
 
 
 @pytest.mark.parametrize("level", [1, 2, 3])
-def test_matches_brute_force_on_random_layouts(level):
+def test_matches_brute_force_on_random_layouts(level, way):
     rng = np.random.default_rng(level)
     units = random_units(rng, 3_000, CODES)
     flon = rng.uniform(99.0, 101.0, 30)
@@ -301,7 +320,7 @@ def test_matches_brute_force_on_random_layouts(level):
     assert table["population"].sum() == units["population"].sum()
 
 
-def test_matches_brute_force_on_a_large_unsorted_layer():
+def test_matches_brute_force_on_a_large_unsorted_layer(way):
     # Large enough for the nearest search to reorder the units along a space-filling curve.
     rng = np.random.default_rng(11)
     units = random_units(rng, 60_000, CODES, box=(98.0, 8.0, 104.0, 20.0), groups=())
@@ -341,6 +360,7 @@ def test_chord_bounds_enclose_the_geodesic_and_are_tight():
 
 
 def test_few_geodesics_are_computed(monkeypatch):
+    force_bounds(monkeypatch)
     rng = np.random.default_rng(8)
     units = random_units(rng, 20_000, CODES, groups=())
     flon = rng.uniform(99.0, 101.0, 50)
@@ -367,6 +387,7 @@ def test_loose_bounds_small_tasks_and_hard_layouts_change_nothing(monkeypatch, s
     # several buckets, many candidates per quantile. Tiny tasks split the work in many
     # pieces. The layout has facilities sharing a location, units on facilities, units
     # sharing a location, people-less units and a threshold equal to some unit's distance.
+    force_bounds(monkeypatch)
     monkeypatch.setattr(coverage, "_BOUND_SLACK_M", 300.0)
     monkeypatch.setattr(coverage, "_CUBIC", coverage._CUBIC * 1e5)
     monkeypatch.setattr(coverage, "_TASK_UNITS", 700)
@@ -389,7 +410,8 @@ def test_loose_bounds_small_tasks_and_hard_layouts_change_nothing(monkeypatch, s
     assert_same_table(table, reference_table(units, flon, flat, threshold, 3, ["kids"]))
 
 
-def test_facilities_beyond_the_bounded_chord_are_measured_exactly():
+def test_facilities_beyond_the_bounded_chord_are_measured_exactly(monkeypatch):
+    force_bounds(monkeypatch)
     # Facilities in Europe: every chord is over 1,000 km, so every unit gets its geodesic.
     rng = np.random.default_rng(4)
     units = random_units(rng, 500, CODES, groups=())
@@ -404,7 +426,8 @@ def test_facilities_beyond_the_bounded_chord_are_measured_exactly():
     assert 0 < table["covered"].sum() < table["population"].sum()
 
 
-def test_counts_too_large_for_float_sums_are_still_exact(towns):
+def test_counts_too_large_for_float_sums_are_still_exact(towns, monkeypatch):
+    force_bounds(monkeypatch)
     towns = towns.assign(population=np.array([2**52, 2**52 + 1, 3], dtype=np.int64))
 
     table = coverage_by_area(towns, [100.0], [14.0], threshold_m=150_000, level=1)
