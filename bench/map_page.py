@@ -426,8 +426,8 @@ def main(argv=None) -> None:
             cold = nearest_load.first_answer_per_worker(server.port, [features], args.workers)
             firsts = ", ".join(f"{t * 1e3:,.0f} ms" for t in cold["first"].values())
             print(
-                f"gunicorn on 127.0.0.1:{server.port}; first map/features per worker (cold "
-                f"catalog): {firsts}; warm median {cold['later median'] * 1e3:,.1f} ms"
+                f"gunicorn on 127.0.0.1:{server.port}; first map/features per worker (catalog "
+                f"loaded by the master): {firsts}; warm median {cold['later median'] * 1e3:,.1f} ms"
             )
             page_url = f"http://127.0.0.1:{server.port}/map"
             with sync_playwright() as playwright:

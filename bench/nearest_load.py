@@ -12,11 +12,12 @@ Steps, all against 127.0.0.1 only:
    They are the real MOPH hospital and clinic points drawn with replacement and moved by up
    to ``--jitter-km``, kept only where they fall inside a Thai subdistrict; types, statuses
    (mostly open) and vaccination / test / bed attributes are drawn at random.
-2. The catalog in this process: first load (a worker's cold start) and one incremental
-   catch-up after a single status change made with ``update_facility`` (and after a new
-   facility made with ``create_facility``, which takes the slower rebuild path).
-3. gunicorn serving ``bench/nearest_wsgi.py``; each worker's first nearest answer (its cold
-   start); a warm-up; then ``wrk`` drives, one after another with the same duration,
+2. The catalog in this process: first load (what the gunicorn master pays once, see
+   ``registry/gunicorn_conf.py``) and the catch-ups after a status change made with
+   ``update_facility``, a new facility made with ``create_facility`` and a deactivation.
+3. gunicorn serving ``bench/nearest_wsgi.py`` with ``registry/gunicorn_conf.py`` (the master
+   loads the catalog before forking); each worker's first nearest answer; a warm-up; then
+   ``--rounds`` times ``wrk`` drives, one after another with the same duration,
    connections and threads: ``/bench/trivial``, ``/api/v1/nearest``, ``/bench/postgis-knn``
    (plain ``<->``) and ``/bench/postgis-knn?oversample=N`` (``<->`` LIMIT N re-ranked by
    geography distance). Nearest and KNN rotate through ``--query-points`` random points inside

@@ -772,11 +772,13 @@ class RestrictedIndex:
             return None
         bound = float(chord[found.index(taken[k])])
         lons, lats, ids = index._lists()
-        items = []
-        for position in taken[:k]:
-            azimuth, _, distance = _GEOD.inv(lon, lat, lons[position], lats[position])
-            items.append((distance, ids[position], position, azimuth))
-        items.sort()
+        taken = taken[:k]
+        # One call for all k: Geod releases the GIL on every call, and in a threaded server
+        # each release may hand the interpreter to another request.
+        azimuths, _, distances = _GEOD.inv(
+            [lon] * k, [lat] * k, [lons[p] for p in taken], [lats[p] for p in taken]
+        )
+        items = sorted(zip(distances, [ids[p] for p in taken], taken, azimuths, strict=True))
         if not items[-1][0] < _proved_below(bound):
             return None
         bearings = []

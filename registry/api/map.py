@@ -12,7 +12,7 @@ from flask import current_app, jsonify
 from ..db import db
 from ..errors import ValidationError
 from ..models import utcnow
-from ..services.catalog import SiteFilter, catalogs, filter_mask, open_now_mask
+from ..services.catalog import SiteFilter, catalogs
 from ..services.freshness import hide_after_hours
 from ..vocabulary import FACILITY_TYPES, STATUSES
 from . import bp, params
@@ -33,20 +33,24 @@ def map_features():
         raise ValidationError("parameter 'bbox': give west,south,east,north", field="bbox")
     zoom = params.integer("zoom", 6, 0, 22)
     types = params.choices("type", FACILITY_TYPES) or []
-    snapshot = catalogs.get(db.session).snapshot(db.session)
-    mask = filter_mask(
-        snapshot,
+    # The catalog's cached masks: what residents see, and which open sites are confirmed.
+    snapshot = catalogs.get(db.bind).snapshot(db.bind)
+    config = current_app.config
+    now = utcnow()
+    shown = snapshot.eligible(
         SiteFilter(types=tuple(types)),
-        now=utcnow(),
-        hide_after_hours=hide_after_hours(current_app.config),
-        hide_never_confirmed=bool(current_app.config.get("FRESHNESS_HIDE_NEVER_CONFIRMED")),
-    )
+        now=now,
+        hide_after_hours=hide_after_hours(config),
+        hide_never_confirmed=bool(config.get("FRESHNESS_HIDE_NEVER_CONFIRMED")),
+    ).mask
+    fresh_open = snapshot.eligible(
+        SiteFilter(open_now=True), now=now, ttl_hours=config.get("FRESHNESS_TTL_HOURS")
+    ).mask
     west, south, east, north = box
-    mask &= (snapshot.lon >= west) & (snapshot.lon <= east)
+    mask = shown & (snapshot.lon >= west) & (snapshot.lon <= east)
     mask &= (snapshot.lat >= south) & (snapshot.lat <= north)
     positions = np.flatnonzero(mask)
     status = snapshot.status_code[positions].astype(np.int16)
-    fresh_open = open_now_mask(snapshot, utcnow(), current_app.config.get("FRESHNESS_TTL_HOURS"))
     stale = (status == STATUSES.index("open")) & ~fresh_open[positions]
     status[stale] = len(STATUSES)
     body = {"statuses": STATUS_NAMES, "types": FACILITY_TYPES, "total": len(positions)}

@@ -108,16 +108,23 @@ class _Rules:
 _RULES: dict[tuple, _Rules] = {}
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class Eligible:
     """The sites one filter admits in one snapshot, ready to search."""
 
     mask: np.ndarray  # read-only, one value per snapshot position
-    main: RestrictedIndex | None
-    extra: RestrictedIndex | None
     # The mask holds for times t with valid_after < t <= valid_until (seconds since epoch).
     valid_after: float
     valid_until: float
+    snapshot: CatalogSnapshot = field(repr=False)
+    _indexes: tuple | None = field(default=None, repr=False)
+
+    def indexes(self) -> tuple[RestrictedIndex | None, RestrictedIndex | None]:
+        """The main and the small index restricted to these sites, made on first search."""
+        if self._indexes is None:
+            # Racing threads make equal views; one is kept.
+            self._indexes = self.snapshot.restricted_indexes(self.mask)
+        return self._indexes
 
 
 @dataclass(frozen=True, eq=False)
@@ -201,6 +208,12 @@ class CatalogSnapshot:
             earlier = deadlines[deadlines < moment]
             until = float(later.min()) if later.size else np.inf
             after = float(earlier.max()) if earlier.size else -np.inf
+        return Eligible(mask, after, until, self)
+
+    def restricted_indexes(
+        self, mask: np.ndarray
+    ) -> tuple[RestrictedIndex | None, RestrictedIndex | None]:
+        """The main and the small index answering only over the positions of a mask."""
         main = extra = None
         if self.index is not None:
             size = len(self.index)
@@ -209,7 +222,7 @@ class CatalogSnapshot:
         if self.extra_index is not None:
             extra_mask = mask[self.extra_positions]
             extra = self.extra_index.restrict(extra_mask) if extra_mask.any() else None
-        return Eligible(mask, main, extra, after, until)
+        return main, extra
 
 
 def _mask_and_deadlines(
@@ -541,10 +554,11 @@ def nearest_in(
         hide_never_confirmed=hide_never_confirmed,
     )
     answers = []
-    if eligible.main is not None:
-        answers.append(eligible.main.query_list(lon, lat, k, max_distance_m=max_distance_m))
-    if eligible.extra is not None:
-        extra = eligible.extra.query_list(lon, lat, k, max_distance_m=max_distance_m)
+    main, extra_index = eligible.indexes()
+    if main is not None:
+        answers.append(main.query_list(lon, lat, k, max_distance_m=max_distance_m))
+    if extra_index is not None:
+        extra = extra_index.query_list(lon, lat, k, max_distance_m=max_distance_m)
         positions = snapshot.extra_positions[extra.positions].tolist()
         answers.append(replace(extra, positions=positions))
     if not answers:
