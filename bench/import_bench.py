@@ -23,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registry import DATA_DIR, migrate
-from registry.db import make_engine
+from registry.db import make_engine, recreate_postgis_database
 from registry.models import Area, Facility
 from registry.services.areas import load_boundaries, locators
 from registry.services.imports import commit_import
@@ -68,19 +68,6 @@ def generate_csv(path: Path, rows: int, seed: int = 1) -> None:
                     f"{rng.integers(1, 28)}/06/2564",
                 ]
             )
-
-
-def fresh_postgis(server: str, name: str) -> str:
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    engine = create_engine(f"{server}/{name}")
-    with engine.begin() as conn:
-        conn.execute(text("CREATE EXTENSION postgis"))
-    engine.dispose()
-    return f"{server}/{name}"
 
 
 def run_ogr2ogr(csv_path: Path, database: str) -> float:
@@ -155,12 +142,12 @@ def main() -> None:
         # median of a few runs is the yardstick.
         times = []
         for _ in range(args.ogr_runs):
-            fresh_postgis(args.postgis_server, "registry_bench_ogr")
+            recreate_postgis_database(args.postgis_server, "registry_bench_ogr")
             times.append(run_ogr2ogr(csv_path, "registry_bench_ogr"))
         ogr = statistics.median(times)
         each = ", ".join(f"{t:.2f}" for t in times)
         results = {"ogr2ogr raw into PostGIS": (ogr, {"stored": args.rows, "runs (s)": each})}
-        url = fresh_postgis(args.postgis_server, "registry_bench_import")
+        url = recreate_postgis_database(args.postgis_server, "registry_bench_import")
         first, again = run_registry(url, csv_path)
         results["registry import, PostGIS"] = first
         results["  same file again, PostGIS"] = again

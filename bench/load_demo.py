@@ -12,28 +12,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from registry import DATA_DIR, migrate
-from registry.db import make_engine
+from registry.db import make_engine, recreate_postgis_database
 from registry.demo import DEMO_FACILITY_FILES
 from registry.services.areas import load_boundaries, locators
 from registry.services.bulk import upsert_facilities
 from registry.services.facilities import Actor
-
-
-def fresh_postgis(server: str, name: str) -> str:
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    engine = create_engine(f"{server}/{name}")
-    with engine.begin() as conn:
-        conn.execute(text("CREATE EXTENSION postgis"))
-    engine.dispose()
-    return f"{server}/{name}"
 
 
 def load(url: str) -> dict[str, float]:
@@ -77,7 +63,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         results = {
             "SpatiaLite": load(f"sqlite:///{Path(tmp) / 'bench.sqlite'}"),
-            "PostGIS": load(fresh_postgis(args.postgis_server, "registry_bench")),
+            "PostGIS": load(recreate_postgis_database(args.postgis_server, "registry_bench")),
         }
     steps = list(results["SpatiaLite"])
     print(f"{'step':<26}{'SpatiaLite':>12}{'PostGIS':>12}{'ratio':>8}")

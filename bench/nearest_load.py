@@ -66,7 +66,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from geo.nearest import NearestIndex  # noqa: E402
 from registry import DATA_DIR, create_app, migrate  # noqa: E402
-from registry.db import db, make_engine  # noqa: E402
+from registry.db import db, make_engine, recreate_postgis_database  # noqa: E402
 from registry.models import Facility, utcnow  # noqa: E402
 from registry.services import catalog_rows, search  # noqa: E402
 from registry.services.areas import load_boundaries, locators  # noqa: E402
@@ -160,18 +160,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def database_url(args) -> str:
     return f"{args.postgis_server}/{args.database}"
-
-
-def recreate_database(args) -> None:
-    admin = create_engine(f"{args.postgis_server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{args.database}"'))
-    admin.dispose()
-    engine = create_engine(database_url(args))
-    with engine.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    engine.dispose()
 
 
 def existing_count(args) -> int | None:
@@ -324,7 +312,7 @@ def load_database(args) -> dict:
     locators.clear()
     catalogs.clear()
     start = time.perf_counter()
-    recreate_database(args)
+    recreate_postgis_database(args.postgis_server, args.database)
     engine = make_engine(database_url(args))
     migrate.upgrade(engine)
     timings["create + migrate"] = time.perf_counter() - start

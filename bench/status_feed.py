@@ -25,9 +25,8 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.load_demo import fresh_postgis
 from registry import DATA_DIR, create_app, migrate
-from registry.db import make_engine
+from registry.db import make_engine, recreate_postgis_database
 from registry.models import FacilityChange
 from registry.services.accounts import create_token, create_user
 from registry.services.areas import load_boundaries, locators
@@ -132,7 +131,7 @@ def main() -> None:
     )
     for backend in args.backends.split(","):
         if backend == "postgis":
-            url = fresh_postgis(args.postgis_server, "registry_bench_feed")
+            url = recreate_postgis_database(args.postgis_server, "registry_bench_feed")
         else:
             url = f"sqlite:///{tempfile.mkdtemp()}/feed.sqlite"
         for row in run(url, args.facilities, batches, args.rounds):

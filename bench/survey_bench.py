@@ -27,9 +27,8 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.load_demo import fresh_postgis
 from registry import DATA_DIR, migrate
-from registry.db import make_engine
+from registry.db import make_engine, recreate_postgis_database
 from registry.models import Area, SurveyRecord
 from registry.services import survey
 from registry.services.areas import load_boundaries, locators
@@ -138,7 +137,7 @@ def main() -> None:
             if backend == "spatialite":
                 url = f"sqlite:///{folder}/bench.sqlite"
             else:
-                url = fresh_postgis(args.postgis_server, "registry_bench_survey")
+                url = recreate_postgis_database(args.postgis_server, "registry_bench_survey")
             r = run(url, args.villages, args.writes)
         print(
             f"{backend:<11} {r['rows']:>7,.0f} {r['upload_s']:>9.1f} "

@@ -120,6 +120,39 @@ def autocommit_int(engine: Engine, sql: str) -> int | None:
     raise AssertionError("unreachable")  # the second attempt returns or raises
 
 
+def recreate_postgis_database(server: str, name: str) -> str:
+    """Create the database ``name`` empty, with PostGIS, dropping any old one; its URL.
+
+    For tests and benchmarks: connections to the old database are ended. ``server`` is a URL
+    without the database, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432``.
+    """
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    _on_server(server, drop, f'CREATE DATABASE "{name}"')
+    engine = create_engine(f"{server}/{name}")
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+    finally:
+        engine.dispose()
+    return f"{server}/{name}"
+
+
+def drop_postgis_database(server: str, name: str) -> None:
+    """Drop the database ``name`` if it exists, ending its connections."""
+    _on_server(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _on_server(server: str, *statements: str) -> None:
+    # Outside any transaction, as CREATE and DROP DATABASE must be.
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+    finally:
+        admin.dispose()
+
+
 @dataclass
 class DatabaseState:
     engine: Engine

@@ -14,11 +14,11 @@ import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry import DATA_DIR, create_app, migrate
-from registry.db import DatabaseState, make_engine
+from registry.db import DatabaseState, make_engine, recreate_postgis_database
+from registry.db import drop_postgis_database as drop_database
 from registry.services.areas import load_boundaries
 from registry.services.catalog import catalogs
 
@@ -35,31 +35,18 @@ def postgis_url(database: str = POSTGIS_DATABASE) -> str:
 
 def create_postgis_database(database: str) -> str:
     """A fresh, empty PostGIS database; returns its URL."""
-    admin = create_engine(postgis_url("postgres"), isolation_level="AUTOCOMMIT")
     try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{database}"'))
+        return recreate_postgis_database(POSTGIS_SERVER, database)
     except Exception as exc:
         pytest.fail(
             f"PostGIS is required for the test suite but {POSTGIS_SERVER} cannot be used: {exc}. "
             "Run .ci/run (it installs and starts PostgreSQL with PostGIS) or set "
             "REGISTRY_SKIP_POSTGIS=1 to leave the PostGIS half out on this machine."
         )
-    finally:
-        admin.dispose()
-    engine = create_engine(postgis_url(database))
-    with engine.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    engine.dispose()
-    return postgis_url(database)
 
 
 def drop_postgis_database(database: str) -> None:
-    admin = create_engine(postgis_url("postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-    admin.dispose()
+    drop_database(POSTGIS_SERVER, database)
 
 
 def scratch_name(kind: str) -> str:
