@@ -398,6 +398,8 @@ def test_official(walk, e2e_app, tmp_path, lang):
     assert counts.get("created") == 3 and counts.get("rejected") == 1, counts
     problems = w.page.locator("#import-problems")
     assert "1880.5" in problems.inner_text()
+    outside = "อยู่นอกประเทศไทย" if lang == "th" else "lies outside Thailand"
+    assert outside in problems.inner_text()  # the problem reads in the page's language
     w.shot(2, w.page.locator("main h2"), problems, max_height=520)
     w.page.check("#commit-form input[name=valid_rows_only]")
     w.page.click("#commit-form button[type=submit]")

@@ -225,7 +225,7 @@ def test_import_page_previews_then_commits(client, session, accounts):
     )
     html = preview.get_data(as_text=True)
     assert preview.status_code == 200
-    assert "outside your area" in html
+    assert "นอกพื้นที่ของคุณ" in html  # the page is in Thai, the problem too
     assert session.scalar(select(func.count()).select_from(Facility)) == 0  # a dry run
     token = re.search(r'name="token" value="([^"]+)"', html).group(1)
     refused = client.post("/official/import/commit", data={"csrf_token": csrf, "token": token})

@@ -1,0 +1,105 @@
+"""The import preview in Thai: every problem of the importers and the bulk write reads in Thai."""
+
+from __future__ import annotations
+
+import html as markup
+import io
+import re
+
+import pytest
+
+from importers import ImportFormatError, read_facilities
+from registry.views.import_text import THAI, thai_rule
+from tests.importers.corpus import BAD_CASES, GOOD_CASES, Case
+
+from .conftest import sign_in
+
+THAI_LETTER = re.compile(r"[\u0e01-\u0e5b]")
+
+
+def _rules(case: Case, folder) -> list[str]:
+    path = case.build(folder)
+    try:
+        result = read_facilities(path, **case.options)
+    except ImportFormatError as error:
+        return [error.message]
+    return [problem.rule for problem in result.report]
+
+
+@pytest.mark.parametrize("case", BAD_CASES + GOOD_CASES, ids=[c.id for c in BAD_CASES + GOOD_CASES])
+def test_every_problem_of_the_corpus_reads_in_thai(case: Case, tmp_path):
+    for rule in _rules(case, tmp_path):
+        thai = thai_rule(rule)
+        assert thai is not None, f"no Thai for the rule {rule!r}: add its template to THAI"
+        assert THAI_LETTER.search(thai), thai
+
+
+def test_nested_parts_are_translated_and_numbers_kept():
+    rule = (
+        "is not a latitude between 5.61 and 20.47: the point (latitude 1375.5, longitude 98.99) "
+        "lies outside Thailand"
+    )
+    assert thai_rule(rule) == (
+        "ไม่ใช่ละติจูดระหว่าง 5.61 ถึง 20.47: จุด (ละติจูด 1375.5, ลองจิจูด 98.99) อยู่นอกประเทศไทย"
+    )
+    assert thai_rule("stated district TH5002 differs from TH5001, where the location lies") == (
+        "อำเภอที่ระบุ TH5002 ไม่ตรงกับ TH5001 ซึ่งเป็นที่ตั้งตามพิกัด"
+    )
+
+
+def test_rules_it_does_not_know_are_left_alone():
+    assert thai_rule("is a rule nobody wrote yet") is None
+    # "{n} row" takes numbers only, not any text before " row".
+    assert thai_rule("skips the header row") is None
+    # A part that must translate (the clause after the colon) makes the template fail if not.
+    assert thai_rule("is not a latitude between 5 and 20: something else entirely") is None
+
+
+def test_every_thai_template_keeps_the_parts_of_its_english():
+    for english, thai in THAI.items():
+        assert set(re.findall(r"\{(\w+)\}", english)) == set(re.findall(r"\{(\w+)\}", thai)), (
+            english
+        )
+
+
+def _preview(client, csrf, text: str, lang: str):
+    return client.post(
+        f"/official/import/preview?lang={lang}",
+        data={"csrf_token": csrf, "source": "sheet", "file": (io.BytesIO(text.encode()), "s.csv")},
+        content_type="multipart/form-data",
+    )
+
+
+SHEET = (
+    "ประเภท,ชื่อ,ละติจูด,ลองจิจูด,จังหวัด\n"
+    "โรงพยาบาล,รพ.สลับพิกัด,98.99,18.79,เชียงใหม่\n"  # swapped
+    "โรงพยาบาล,รพ.นอกประเทศ,1880.5,98.95,เชียงใหม่\n"  # not a latitude
+    "โรงพยาบาล,รพ.สะกดผิด,18.80,98.98,เชียงใม่\n"  # misspelled province
+    "โรงพยาบาล,รพ.กรุงเทพ,13.7563,100.5018,กรุงเทพมหานคร\n"  # outside the official's area
+)
+
+
+def test_thai_preview_shows_every_problem_in_thai(client, session, accounts):
+    csrf = sign_in(client, accounts["official"])
+    page = _preview(client, csrf, SHEET, "th")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for thai in ("น่าจะสลับกัน", "อยู่นอกประเทศไทย", "ซึ่งสะกดใกล้เคียงที่สุด", "นอกพื้นที่ของคุณ"):
+        assert thai in html, thai
+    for english in ("look swapped", "lies outside Thailand", "closest spelling", "outside your"):
+        assert english not in html, english
+    # Counts and actions in Thai, file-level cells never "None".
+    assert "ใหม่: <strong>2</strong>" in html and "ปฏิเสธ: <strong>2</strong>" in html
+    assert "<td>None</td>" not in html
+
+    english = _preview(client, csrf, SHEET, "en").get_data(as_text=True)
+    assert "look swapped" in english and "outside your area" in english
+
+
+def test_a_file_that_cannot_be_read_stays_on_the_form_with_the_reason(client, session, accounts):
+    csrf = sign_in(client, accounts["official"])
+    page = _preview(client, csrf, "", "th")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert "'s.csv': ไฟล์ว่าง" in markup.unescape(html)
+    assert 'id="import-form"' in html  # the official can choose another file at once
