@@ -15,7 +15,7 @@ from ..db import db
 from ..errors import RegistryError, ValidationError
 from ..services.access import area_name, area_prefixes, require_writer
 from ..vocabulary import FACILITY_TYPES
-from . import import_text, uploads
+from . import problem_text, uploads
 
 bp = Blueprint("imports", __name__, url_prefix="/official/import")
 FOLDER = "uploads"  # in the instance folder
@@ -48,7 +48,7 @@ def _page(status: int = 200, **context):
         "official/import.html",
         area=area_name(db.session, user.area_code),
         facility_types=FACILITY_TYPES,
-        text=import_text,
+        text=problem_text,
         **context,
     ), status
 
@@ -84,7 +84,7 @@ def preview():
         )
     except RegistryError as error:  # a file that cannot be read, or a bad option
         db.session.rollback()
-        return _page(error.status_code, error=import_text.rule_text(error.message))
+        return _page(error.status_code, error=problem_text.rule_text(error.message))
     db.session.rollback()
     token = uploads.keep(FOLDER, user.id, data, upload.filename, options=options)
     return _page(outcome=outcome, token=token, file_name=upload.filename, preview=True)

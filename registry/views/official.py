@@ -19,7 +19,7 @@ from sqlalchemy import and_, case, func, or_, select
 
 from ..auth import begin_write, page_account
 from ..db import db
-from ..errors import ConflictError, ValidationError
+from ..errors import ConflictError, ForbiddenError, ValidationError
 from ..models import Facility, utcnow
 from ..presentation import facility_name, status_label, type_label
 from ..presentation import field_label as type_field_label
@@ -35,6 +35,7 @@ from ..services.scoped import (
 from ..vocabulary import FACILITY_TYPES, STATUSES
 from .assets import map_assets
 from .facility_form import changes_from_form, facility_texts, form_fields
+from .problem_text import rule_text
 
 bp = Blueprint("official", __name__, url_prefix="/official")
 PAGE_SIZE = 50
@@ -211,6 +212,11 @@ def _edit_page(facility, texts, orig, version, *, error=None, conflict=None, sta
     ), status
 
 
+def _problem(error: ValidationError | ForbiddenError) -> str:
+    """The service's message in the page's language, fields named as the form labels them."""
+    return rule_text(error.message, field_label)
+
+
 @bp.route("/facility/<int:facility_id>/edit", methods=["GET", "POST"])
 def edit(facility_id: int):
     """The full form: the type's fields and a map to place or drag the point."""
@@ -259,14 +265,16 @@ def edit(facility_id: int):
         }
         texts = {**now_texts, **mine}
         return _edit_page(current, texts, now_texts, current.version, conflict=error, status=409)
-    except ValidationError as error:
+    except (ValidationError, ForbiddenError) as error:  # a bad value, or a move out of the area
         db.session.rollback()
         edited = changes_from_form(request.form, facility.type, only_edited=False)[1]
         orig = {k: request.form.get(f"orig-{k}", "") for k in edited}
-        return _edit_page(facility, edited, orig, _version(), error=error.message, status=400)
+        return _edit_page(
+            facility, edited, orig, _version(), error=_problem(error), status=error.status_code
+        )
     db.session.commit()
     for warning in warnings:
-        flash(warning)
+        flash(rule_text(warning))
     flash(
         _(
             "Saved %(name)s: version %(version)s.",
@@ -294,13 +302,13 @@ def new():
         result = create_in_area(
             db.session, user, {**changes, "type": facility_type}, tolerance_m=_tolerance()
         )
-    except ValidationError as error:
+    except (ValidationError, ForbiddenError) as error:
         db.session.rollback()
         edited = changes_from_form(request.form, facility_type, only_edited=False)[1]
-        return _edit_page(None, edited, {}, 0, error=error.message, status=400)
+        return _edit_page(None, edited, {}, 0, error=_problem(error), status=error.status_code)
     db.session.commit()
     for warning in result.warnings:
-        flash(warning)
+        flash(rule_text(warning))
     flash(_("Added %(name)s.", name=facility_name(result.facility)))
     return redirect(url_for(".edit", facility_id=result.facility.id), 303)
 

@@ -1,19 +1,21 @@
-"""The importers' problem texts in Thai, for the import preview of Thai pages.
+"""Problem texts in Thai: what the importers and the registry's services say, for Thai pages.
 
-The importers (and the bulk write behind them) phrase every problem in English, one rule at a
-time, and that text stays what the CLI, the API and the stored batch reports carry. A Thai page
-shows it through ``THAI``: each English rule written as a template, ``{name}`` standing for
-the part that varies, next to its Thai wording. A varying part that is itself a rule of the
-table (the "lies outside Thailand" clause inside a latitude rule) is translated in turn.
+The importers, the bulk write and the facility service phrase every problem in English, one
+rule at a time, and that text stays what the CLI, the API and the stored batch reports carry.
+A Thai page shows it through ``THAI``: each English rule written as a template, ``{name}``
+standing for the part that varies, next to its Thai wording. A varying part that is itself a
+rule of the table (the "lies outside Thailand" clause inside a latitude rule) is translated in
+turn; a ``{field}`` part goes through the page's own field labels.
 
-A rule missing from the table is shown in English. ``tests/registry/test_import_text.py`` runs
-the bad-file corpus and the import service's own messages through it, so a new or reworded
-rule without its Thai fails there.
+A rule missing from the table is shown in English. ``tests/registry/test_problem_text.py``
+runs the bad-file corpus and the services' own messages through it, so a new or reworded rule
+without its Thai fails there.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 
 from flask_babel import gettext as _
@@ -184,6 +186,32 @@ THAI: dict[str, str] = {
     "location lies in {code}, outside your area ({areas})": (
         "ตำแหน่งอยู่ใน {code} นอกพื้นที่ของคุณ ({areas})"
     ),
+    # -- the facility form (registry/services/facilities.py, scoped.py)
+    "field '{field}': {value} is not a whole number": "ช่อง {field}: {value} ไม่ใช่จำนวนเต็ม",
+    "field '{field}': {value} is not a whole number of 0 or more": (
+        "ช่อง {field}: {value} ไม่ใช่จำนวนเต็มตั้งแต่ 0 ขึ้นไป"
+    ),
+    "field '{field}': {value} is not a number": "ช่อง {field}: {value} ไม่ใช่ตัวเลข",
+    "field '{field}': {value} is not one of {choices}": (
+        "ช่อง {field}: {value} ไม่อยู่ในตัวเลือก ({choices})"
+    ),
+    "field '{field}': {value} is not a {kind} between {low} and {high}": (
+        "ช่อง {field}: {value} ไม่ใช่{kind}ระหว่าง {low} ถึง {high}"
+    ),
+    "field '{field}': {length} characters is longer than {limit}": (
+        "ช่อง {field}: ยาว {length} ตัวอักษร เกิน {limit}"
+    ),
+    "field 'name_th': a facility needs a Thai name": "สถานบริการต้องมีชื่อภาษาไทย",
+    "field 'status': a facility needs a status": "สถานบริการต้องมีสถานะ",
+    "a facility needs a location: give 'lat' and 'lon'": (
+        "สถานบริการต้องมีตำแหน่ง: กรอกละติจูดและลองจิจูด"
+    ),
+    "place the site on the map or give 'lat' and 'lon'": ("ปักหมุดบนแผนที่ หรือกรอกละติจูดและลองจิจูด"),
+    "this location puts the facility in {area}, outside your area {yours}; ask an official of "
+    "that area": (
+        "ตำแหน่งนี้ทำให้สถานบริการอยู่ใน {area} ซึ่งอยู่นอกพื้นที่ของคุณ ({yours}); ให้เจ้าหน้าที่ของพื้นที่นั้นแก้ไข"
+    ),
+    "facility {id} is deactivated; it cannot be changed": ("สถานบริการ {id} ถูกยกเลิกแล้ว จึงแก้ไขไม่ได้"),
     # -- files that cannot be read at all (ImportFormatError: "'name': rule")
     "'{file}': {rule}": "'{file}': {rule}",
     "the file is empty": "ไฟล์ว่าง",
@@ -236,7 +264,21 @@ THAI: dict[str, str] = {
 # Parts that are numbers match only numbers, so that "{n} row" cannot take "repeats the
 # header row". Parts that are rules or words of the table must translate (or be empty), or
 # the template does not apply.
-_NUMBERS = {"n", "count", "row", "hits", "total", "metres", "km", "year", "low", "high"}
+_NUMBERS = {
+    "n",
+    "count",
+    "row",
+    "hits",
+    "total",
+    "metres",
+    "km",
+    "year",
+    "low",
+    "high",
+    "length",
+    "limit",
+    "id",
+}
 _NUMBER = r"[-+]?[\d.,]+(?:e[-+]?\d+)?"
 _TRANSLATED = {"rule", "point", "where", "missing", "what", "kind", "level", "because", "amount"}
 
@@ -262,8 +304,12 @@ def _patterns() -> list[tuple[re.Pattern[str], str]]:
     return patterns
 
 
-def thai_rule(rule: str) -> str | None:
-    """The Thai of an English rule text, or None when the table has no template for it."""
+def thai_rule(rule: str, field_label: Callable[[str], str] | None = None) -> str | None:
+    """The Thai of an English rule text, or None when the table has no template for it.
+
+    ``field_label`` names a ``{field}`` part (a registry field such as ``beds_total``) as the
+    page labels it; without it the name stays as written.
+    """
     if rule in THAI and not re.search(r"\{\w+\}", rule):
         return THAI[rule]
     for pattern, thai in _patterns():
@@ -272,7 +318,10 @@ def thai_rule(rule: str) -> str | None:
             continue
         parts = {}
         for name, value in found.groupdict().items():
-            translated = thai_rule(value) if value else value
+            if name == "field" and field_label is not None:
+                parts[name] = field_label(value)
+                continue
+            translated = thai_rule(value, field_label) if value else value
             if translated is None and name in _TRANSLATED:
                 break
             parts[name] = value if translated is None else translated
@@ -281,16 +330,16 @@ def thai_rule(rule: str) -> str | None:
     return None
 
 
-def rule_text(rule: str | None) -> str:
+def rule_text(rule: str | None, field_label: Callable[[str], str] | None = None) -> str:
     """A problem's rule in the page's language (English where the table has no Thai)."""
     if not rule:
         return ""
     if current_language() != "th":
         return rule
-    thai = thai_rule(rule)
+    thai = thai_rule(rule, field_label)
     if thai is None:
         # Several notes of one row, joined by the bulk write ("...; stated district ...").
-        pieces = [thai_rule(piece) for piece in rule.split("; ")]
+        pieces = [thai_rule(piece, field_label) for piece in rule.split("; ")]
         thai = "; ".join(pieces) if None not in pieces else None
     return thai or rule
 

@@ -9,10 +9,13 @@ import re
 import pytest
 
 from importers import ImportFormatError, read_facilities
-from registry.views.import_text import THAI, thai_rule
+from registry.models import Facility
+from registry.views.problem_text import THAI, thai_rule
 from tests.importers.corpus import BAD_CASES, GOOD_CASES, Case
 
 from .conftest import sign_in
+from .helpers import BANGKOK, make_facility
+from .test_official_pages import _edit_form
 
 THAI_LETTER = re.compile(r"[\u0e01-\u0e5b]")
 
@@ -103,3 +106,43 @@ def test_a_file_that_cannot_be_read_stays_on_the_form_with_the_reason(client, se
     assert page.status_code == 422
     assert "'s.csv': ไฟล์ว่าง" in markup.unescape(html)
     assert 'id="import-form"' in html  # the official can choose another file at once
+
+
+def _form_error(html: str) -> str:
+    found = re.search(r'<p class="error" role="alert" id="form-error">(.*?)</p>', html, re.S)
+    assert found, "no error on the form"
+    return markup.unescape(found.group(1))
+
+
+def test_facility_form_errors_read_in_thai_with_the_fields_label(client, session, accounts):
+    site = make_facility(session)
+    session.commit()
+    csrf = sign_in(client, accounts["official"])
+    url = f"/official/facility/{site.id}/edit"
+
+    negative = client.post(f"{url}?lang=th", data=_edit_form(site, csrf, beds_total="-3"))
+    error = _form_error(negative.get_data(as_text=True))
+    assert negative.status_code == 400
+    assert "ไม่ใช่จำนวนเต็มตั้งแต่ 0 ขึ้นไป" in error and "'-3'" in error
+    assert "beds_total" not in error and "is not" not in error  # the label, in Thai
+
+    english = client.post(f"{url}?lang=en", data=_edit_form(site, csrf, beds_total="-3"))
+    assert "is not a whole number of 0 or more" in _form_error(english.get_data(as_text=True))
+
+
+def test_a_move_out_of_the_area_keeps_the_form_and_says_why_in_thai(client, session, accounts):
+    site = make_facility(session)
+    session.commit()
+    csrf = sign_in(client, accounts["official"])
+    moved = client.post(
+        f"/official/facility/{site.id}/edit?lang=th",
+        data=_edit_form(site, csrf, lat=str(BANGKOK["lat"]), lon=str(BANGKOK["lon"])),
+    )
+    html = moved.get_data(as_text=True)
+    assert moved.status_code == 403
+    assert "นอกพื้นที่ของคุณ" in _form_error(html)
+    assert 'id="edit-form"' in html  # the official can put the pin back at once
+    version = site.version
+    session.expire_all()
+    saved = session.get(Facility, site.id)
+    assert (saved.version, saved.province_code) == (version, "TH50")  # nothing was written
