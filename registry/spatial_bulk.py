@@ -6,7 +6,8 @@ Shapely geometries (sent as hex EWKB to PostGIS: exact, and quicker to parse tha
 
 :class:`PostgisWrites` sends its COPYs from a thread, in order, so the caller's Python work
 overlaps the server's; an empty table that receives at least ``REBUILD_MIN_ROWS`` rows is
-loaded the way pg_restore loads one (see :func:`_load_plan`). Everything runs inside the
+loaded the way pg_restore loads one (see :func:`_load_plan`); on SpatiaLite its R*Tree
+index is built once after such a load instead of row by row. Everything runs inside the
 caller's transaction: a failure anywhere leaves nothing behind once the caller rolls back.
 """
 
@@ -304,6 +305,7 @@ def _spatialite_insert(connection: Connection, table, rows, return_ids: bool) ->
             values = _bound(values, process)
         converted.append(values * count if name in shared else values)
     names = [*columns, *shared]
+    rebuilt = _set_aside_spatial_indexes(connection, table.name, count)
     marks = []
     for name in names:
         expression = table.c[name].type.bind_expression(bindparam(name))
@@ -313,7 +315,36 @@ def _spatialite_insert(connection: Connection, table, rows, return_ids: bool) ->
         f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join(marks)})',
         list(zip(*converted, strict=True)),
     )
+    for column in rebuilt:
+        # Builds the R*Tree from every row at once and puts its triggers back.
+        connection.exec_driver_sql(f"SELECT CreateSpatialIndex('{table.name}', '{column}')")
     return ids
+
+
+def _set_aside_spatial_indexes(connection: Connection, name: str, count: int) -> list[str]:
+    """For a big load into an empty table: drop its R*Tree indexes, to be built after it.
+
+    SpatiaLite keeps each R*Tree current through triggers, one R*Tree update per row: 150,000
+    points took 12.5 s to insert that way, and 4.9 s with the index built once afterwards.
+    Returns the geometry columns whose index is to be built again. All of it is in the load's
+    transaction: a failure brings the index and its triggers back with the rollback.
+    """
+    if count < REBUILD_MIN_ROWS:
+        return []
+    columns = [
+        column
+        for (column,) in connection.exec_driver_sql(
+            "SELECT f_geometry_column FROM geometry_columns "
+            "WHERE lower(f_table_name) = lower(?) AND spatial_index_enabled = 1",
+            (name,),
+        )
+    ]
+    if not columns or connection.exec_driver_sql(f'SELECT 1 FROM "{name}" LIMIT 1').first():
+        return []
+    for column in columns:
+        connection.exec_driver_sql(f"SELECT DisableSpatialIndex('{name}', '{column}')")
+        connection.exec_driver_sql(f'DROP TABLE "idx_{name}_{column}"')
+    return columns
 
 
 class SpatialiteWrites:

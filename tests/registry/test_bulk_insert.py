@@ -74,14 +74,41 @@ def test_awkward_text_arrives_exactly(session):
     assert logged[stored["S99"].id]["walk_in"] is True
 
 
+def _found_through_the_spatial_index(session) -> int:
+    """Facilities a search over Thailand's box finds by the spatial index (R*Tree or GiST)."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        return connection.exec_driver_sql(
+            "SELECT count(*) FROM facility WHERE ROWID IN (SELECT ROWID FROM SpatialIndex "
+            "WHERE f_table_name = 'facility' AND search_frame = BuildMbr(97, 5, 106, 21))"
+        ).scalar()
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    return connection.exec_driver_sql(
+        "SELECT count(*) FROM facility WHERE geom && ST_MakeEnvelope(97, 5, 106, 21, 4326)"
+    ).scalar()
+
+
 def test_a_big_load_into_an_empty_table_keeps_every_index_and_key(session, monkeypatch):
     before = _schema(session)
     monkeypatch.setattr(spatial_bulk, "REBUILD_MIN_ROWS", 2)
+    set_aside = []
+    original = spatial_bulk._set_aside_spatial_indexes
+    monkeypatch.setattr(
+        spatial_bulk,
+        "_set_aside_spatial_indexes",
+        lambda *args: set_aside.append(original(*args)) or set_aside[-1],
+    )
     records = [_site(i, f"จุดตรวจ {i}") for i in range(5)]
     result = upsert_facilities(session, records, ACTOR, tolerance_m=5_000)
     assert result.counts["created"] == 5
     assert _schema(session) == before
     assert session.scalar(select(func.count()).select_from(FacilityChange)) == 5
+    if session.connection().dialect.name == "sqlite":
+        assert ["geom"] in set_aside  # the facility table's R*Tree was built after the rows
+    # The spatial index was built with every row, and keeps itself current again afterwards.
+    assert _found_through_the_spatial_index(session) == 5
+    upsert_facilities(session, [_site(9, "จุดตรวจ 9")], ACTOR, tolerance_m=5_000)
+    assert _found_through_the_spatial_index(session) == 6
 
 
 def test_a_failed_big_load_leaves_tables_and_schema_as_they_were(session, monkeypatch):
@@ -97,6 +124,9 @@ def test_a_failed_big_load_leaves_tables_and_schema_as_they_were(session, monkey
         upsert_facilities(session, records, ACTOR, tolerance_m=5_000)
     assert _schema(session) == before
     assert session.scalar(select(func.count()).select_from(Facility)) == 0
+    monkeypatch.undo()
+    upsert_facilities(session, [_site(9, "จุดตรวจ 9")], ACTOR, tolerance_m=5_000)
+    assert _found_through_the_spatial_index(session) == 1  # its index and triggers are back
 
 
 def test_a_foreign_key_broken_in_a_big_load_is_refused(session, monkeypatch):
