@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template_string, request
+from flask import (
+    Flask,
+    current_app,
+    jsonify,
+    render_template,
+    render_template_string,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from .errors import RegistryError
@@ -17,13 +26,39 @@ def _wants_json() -> bool:
 
 def _registry_error(error: RegistryError):
     from .db import db
+    from .views.problem_text import rule_text
 
     db.session.rollback()
     if _wants_json():
         return jsonify(error.to_dict()), error.status_code
-    return render_template_string(
-        _PAGE, status=error.status_code, message=error.message
-    ), error.status_code
+    message = rule_text(error.message)  # in Thai where the table knows the rule
+    try:
+        page = render_template(
+            "error.html", heading=_heading(error.status_code), message=message, back=_back()
+        )
+    except Exception:  # the layout itself failed (its database, say): still answer plainly
+        current_app.logger.exception("the error page could not be rendered")
+        page = render_template_string(_PAGE, status=error.status_code, message=message)
+    return page, error.status_code
+
+
+def _heading(status: int) -> str:
+    headings = {
+        403: _("Not allowed"),
+        404: _("Not found"),
+        409: _("Changed meanwhile"),
+        422: _("The file cannot be read"),
+        429: _("Too many requests"),
+    }
+    return headings.get(status, _("This cannot be done"))
+
+
+def _back() -> str:
+    """The page the person came from when it is one of ours, else the home page."""
+    referrer = request.referrer or ""
+    if referrer.startswith(request.host_url) and referrer != request.url:
+        return referrer
+    return url_for("public.index")
 
 
 def _http_error(error: HTTPException):

@@ -212,6 +212,7 @@ THAI: dict[str, str] = {
         "ตำแหน่งนี้ทำให้สถานบริการอยู่ใน {area} ซึ่งอยู่นอกพื้นที่ของคุณ ({yours}); ให้เจ้าหน้าที่ของพื้นที่นั้นแก้ไข"
     ),
     "facility {id} is deactivated; it cannot be changed": ("สถานบริการ {id} ถูกยกเลิกแล้ว จึงแก้ไขไม่ได้"),
+    "there is no facility with id {id}": "ไม่มีสถานบริการรหัส {id}",
     # -- files that cannot be read at all (ImportFormatError: "'name': rule")
     "'{file}': {rule}": "'{file}': {rule}",
     "the file is empty": "ไฟล์ว่าง",

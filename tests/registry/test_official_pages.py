@@ -149,7 +149,7 @@ def test_add_and_deactivate_a_facility(client, session, accounts):
         data={"csrf_token": csrf, "name_th": "", "status": "open", "lat": "18.79", "lon": "98.99"},
     )
     assert missing_reason.status_code == 400
-    assert "needs a Thai name" in missing_reason.get_data(as_text=True)
+    assert "ต้องมีชื่อภาษาไทย" in missing_reason.get_data(as_text=True)  # in the page's Thai
 
 
 def test_resident_report_reaches_the_right_queue_and_is_applied(app, client, session, accounts):

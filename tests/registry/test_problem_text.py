@@ -146,3 +146,24 @@ def test_a_move_out_of_the_area_keeps_the_form_and_says_why_in_thai(client, sess
     session.expire_all()
     saved = session.get(Facility, site.id)
     assert (saved.version, saved.province_code) == (version, "TH50")  # nothing was written
+
+
+def _back_link(html: str) -> str:
+    return markup.unescape(re.search(r'<a href="([^"]*)" id="error-back">', html).group(1))
+
+
+def test_an_error_on_a_page_keeps_the_layout_and_the_language(client, session):
+    page = client.get("/facility/999999?lang=th", headers={"Referer": "https://elsewhere.example/"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 404
+    assert 'class="top"' in html and "<h1>ไม่พบ</h1>" in html  # the site's header, in Thai
+    assert "ไม่มีสถานบริการรหัส 999999" in html
+    assert _back_link(html) == "/"  # never back to another site
+
+    ours = "http://registry.test/map"  # the test app's SERVER_NAME
+    english = client.get("/facility/999999?lang=en", headers={"Referer": ours})
+    html = english.get_data(as_text=True)
+    assert "<h1>Not found</h1>" in html and "there is no facility with id 999999" in html
+    assert _back_link(html) == ours
+    # The API keeps answering JSON.
+    assert client.get("/api/v1/facilities/999999").get_json()["error"] == "not_found"
