@@ -12,6 +12,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .errors import RegistryError
@@ -47,6 +48,7 @@ def _heading(status: int) -> str:
         403: _("Not allowed"),
         404: _("Not found"),
         409: _("Changed meanwhile"),
+        413: _("The file is too large"),
         422: _("The file cannot be read"),
         429: _("Too many requests"),
     }
@@ -65,7 +67,29 @@ def _http_error(error: HTTPException):
     if _wants_json():
         body = {"error": error.name.lower().replace(" ", "_"), "message": error.description}
         return jsonify(body), error.code
-    return error
+    message = _http_message(error)
+    if message is None:
+        return error
+    heading = _("The form cannot be sent") if isinstance(error, CSRFError) else _heading(error.code)
+    page = render_template("error.html", heading=heading, message=message, back=_back())
+    return page, error.code
+
+
+def _http_message(error: HTTPException) -> str | None:
+    """What a person reads for the errors pages meet; None leaves werkzeug's own page."""
+    if isinstance(error, CSRFError):
+        return _(
+            "The form was open too long or came from elsewhere. Reload the page and send it again."
+        )
+    messages = {
+        404: _("There is no page at this address."),
+        413: _("The file is too large: send at most %(mb)s MB.", mb=_max_mb()),
+    }
+    return messages.get(error.code)
+
+
+def _max_mb() -> int:
+    return int((current_app.config.get("MAX_CONTENT_LENGTH") or 0) / 1024 / 1024)
 
 
 def init_app(app: Flask) -> None:

@@ -167,3 +167,15 @@ def test_an_error_on_a_page_keeps_the_layout_and_the_language(client, session):
     assert _back_link(html) == ours
     # The API keeps answering JSON.
     assert client.get("/api/v1/facilities/999999").get_json()["error"] == "not_found"
+
+
+def test_unknown_addresses_and_expired_forms_answer_in_thai(client, session, accounts):
+    missing = client.get("/no/such/page?lang=th")
+    assert missing.status_code == 404 and "ไม่มีหน้านี้ในระบบ" in missing.get_data(as_text=True)
+    sign_in(client, accounts["official"])
+    expired = client.post("/official/import/preview?lang=th", data={"csrf_token": "old"})
+    html = expired.get_data(as_text=True)
+    assert expired.status_code == 400
+    assert "ส่งแบบฟอร์มไม่ได้" in html and "โหลดหน้าใหม่แล้วส่งอีกครั้ง" in html
+    # The API's own answers stay JSON.
+    assert client.get("/api/v1/no-such-thing").get_json()["error"] == "not_found"
