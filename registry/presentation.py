@@ -8,7 +8,14 @@ from flask import current_app
 
 from .i18n import current_language
 from .models import Facility, utcnow
-from .vocabulary import FIELD_LABELS, STATUS_LABELS, TYPE_LABELS
+from .vocabulary import (
+    CHOICE_LABELS,
+    COMMON_FIELD_LABELS,
+    FIELD_LABELS,
+    SOURCE_LABELS,
+    STATUS_LABELS,
+    TYPE_LABELS,
+)
 
 UNCONFIRMED_LABELS = ("ยังไม่ยืนยัน", "Unconfirmed")
 
@@ -22,7 +29,18 @@ def type_label(facility_type: str) -> str:
 
 
 def field_label(name: str) -> str:
-    return _pick(FIELD_LABELS[name]) if name in FIELD_LABELS else name
+    labels = FIELD_LABELS.get(name) or COMMON_FIELD_LABELS.get(name)
+    return _pick(labels) if labels else name
+
+
+def source_label(source: str) -> str:
+    """Where a change came from (web, import, ...), in the page's language."""
+    return _pick(SOURCE_LABELS[source]) if source in SOURCE_LABELS else source
+
+
+def choice_label(value: str) -> str:
+    """A vaccine brand, dose, age group or test method as people call it."""
+    return _pick(CHOICE_LABELS[value]) if value in CHOICE_LABELS else value
 
 
 def status_label(status: str) -> str:

@@ -147,6 +147,55 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "admission_rules": ("เงื่อนไขการรับ", "Admission rules"),
 }
 
+# The common fields and the change log's pseudo-fields, for history tables.
+COMMON_FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "name_th": ("ชื่อภาษาไทย", "Thai name"),
+    "name_en": ("ชื่อภาษาอังกฤษ", "English name"),
+    "address": ("ที่อยู่", "Address"),
+    "phone": ("โทรศัพท์", "Phone"),
+    "opening_hours": ("เวลาทำการ", "Opening hours"),
+    "status": ("สถานะ", "Status"),
+    "status_confirmed_at": ("ยืนยันเมื่อ", "Confirmed at"),
+    "status_confirmed_by": ("ยืนยันโดย", "Confirmed by"),
+    "hcode": ("รหัส สธ.", "MOPH code"),
+    "source": ("แหล่งข้อมูล", "Source"),
+    "source_id": ("รหัสในแหล่งข้อมูล", "Source id"),
+    "location": ("ตำแหน่ง", "Location"),
+    "lat": ("ละติจูด", "Latitude"),
+    "lon": ("ลองจิจูด", "Longitude"),
+    "created": ("(สร้างใหม่)", "(created)"),
+    "deleted_at": ("ยกเลิก", "Deactivated"),
+    "deleted_reason": ("เหตุผล", "Reason"),
+}
+# Where a change came from (CHANGE_SOURCES), as the history tables say it.
+SOURCE_LABELS: dict[str, tuple[str, str]] = {
+    "web": ("หน้าเว็บ", "web"),
+    "api": ("API", "API"),
+    "import": ("นำเข้าไฟล์", "import"),
+    "cli": ("คำสั่งของระบบ", "command line"),
+    "demo": ("ข้อมูลตัวอย่าง", "demo"),
+    "revert": ("ย้อนการแก้ไข", "revert"),
+}
+
+# The values of the list fields and search filters (vaccine brands keep their trade names).
+CHOICE_LABELS: dict[str, tuple[str, str]] = {
+    "sinovac": ("ซิโนแวค", "Sinovac"),
+    "sinopharm": ("ซิโนฟาร์ม", "Sinopharm"),
+    "astrazeneca": ("แอสตร้าเซนเนก้า", "AstraZeneca"),
+    "pfizer": ("ไฟเซอร์", "Pfizer"),
+    "moderna": ("โมเดอร์นา", "Moderna"),
+    "johnson": ("จอห์นสันแอนด์จอห์นสัน", "Johnson & Johnson"),
+    "1": ("เข็ม 1", "Dose 1"),
+    "2": ("เข็ม 2", "Dose 2"),
+    "booster": ("เข็มกระตุ้น", "Booster"),
+    "5-11": ("เด็ก 5-11 ปี", "Children 5-11"),
+    "12-18": ("อายุ 12-18 ปี", "Ages 12-18"),
+    "adult": ("ผู้ใหญ่", "Adults"),
+    "elderly": ("ผู้สูงอายุ", "Elderly"),
+    "rt_pcr": ("RT-PCR", "RT-PCR"),
+    "atk": ("ATK (ชุดตรวจเร็ว)", "ATK (rapid test)"),
+}
+
 # Target groups of the unvaccinated-residents survey (issue 7). Each resident is counted in
 # exactly one group, so the groups add up to the residents counted: a bedridden elderly person
 # is "bedridden" (they need a home visit), a migrant worker's child is "migrant".

@@ -46,6 +46,12 @@ ROLES: dict[str, RoleSpec] = {
 LEVEL_NAMES = {0: "the whole country", 1: "a province", 2: "a district", 3: "a subdistrict"}
 
 
+def role_phrase(role: str) -> str:
+    """'a data volunteer', 'an official': a role's name with its article, for messages."""
+    label = ROLES[role].label_en.lower()
+    return f"{'an' if label[0] in 'aeiou' else 'a'} {label}"
+
+
 def area_level(code: str | None) -> int:
     return 0 if not code else (len(code) - 2) // 2
 
@@ -59,7 +65,7 @@ def check_role_area(role: str, area_code: str | None) -> None:
     if level not in spec.area_levels:
         allowed = " or ".join(LEVEL_NAMES[lv] for lv in spec.area_levels)
         raise ValidationError(
-            f"a {spec.label_en.lower()} is scoped to {allowed}; {area_code or 'no area'!r} is "
+            f"{role_phrase(role)} is scoped to {allowed}; {area_code or 'no area'!r} is "
             f"{LEVEL_NAMES[level]}",
             field="area_code",
         )
@@ -76,16 +82,19 @@ def facility_area(facility: Facility) -> str | None:
     return facility.subdistrict_code or facility.district_code or facility.province_code
 
 
-def area_name(session, code: str | None) -> str:
-    """'Si Phum, Mueang Chiang Mai, Chiang Mai (TH500102)' for messages; None: the country."""
+def area_name(session, code: str | None, language: str = "en") -> str:
+    """'Si Phum, Mueang Chiang Mai, Chiang Mai (TH500102)' for messages; None: the country.
+
+    ``language="th"`` gives the Thai names: 'ศรีภูมิ, เมืองเชียงใหม่, เชียงใหม่ (TH500102)'.
+    """
     if code is None:
-        return "the whole country"
+        return "ทั้งประเทศ" if language == "th" else "the whole country"
     names, current = [], code
     while current:
         area = session.get(Area, current)
         if area is None:
             break
-        names.append(area.name_en)
+        names.append(area.name_th if language == "th" else area.name_en)
         current = area.parent_code
     return f"{', '.join(names)} ({code})" if names else code
 
@@ -94,7 +103,7 @@ def require_writer(user: User) -> None:
     spec = ROLES[user.role]
     if not spec.writes_facilities:
         raise ForbiddenError(
-            f"a {spec.label_en.lower()} account cannot change facilities; ask an official of "
+            f"{role_phrase(user.role)} account cannot change facilities; ask an official of "
             "the area"
         )
 
@@ -117,10 +126,12 @@ def require_user_manager(session, admin: User, role: str, area_code: str | None)
     """An administrator manages accounts of its rank or lower inside its own area."""
     spec = ROLES[admin.role]
     if not spec.manages_users:
-        raise ForbiddenError(f"a {spec.label_en.lower()} account cannot manage accounts")
+        raise ForbiddenError(f"{role_phrase(admin.role)} account cannot manage accounts")
     target = ROLES.get(role)
     if target is not None and target.rank > spec.rank:
-        raise ForbiddenError(f"a {spec.label_en.lower()} cannot manage {target.label_en} accounts")
+        raise ForbiddenError(
+            f"{role_phrase(admin.role)} cannot manage {target.label_en.lower()} accounts"
+        )
     if not covers(admin, area_code):
         raise ForbiddenError(
             f"{area_name(session, area_code)} is outside your area "

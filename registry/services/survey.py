@@ -51,7 +51,15 @@ from ..errors import ConflictError, ForbiddenError, NotFoundError, ValidationErr
 from ..models import Area, SurveyChange, SurveyRecord, User, utcnow
 from ..vocabulary import SURVEY_COUNT_FIELDS, SURVEY_GROUPS
 from . import survey_layer
-from .access import NATIONAL_ADMIN, OFFICIAL, PROVINCIAL_ADMIN, ROLES, VOLUNTEER, area_name
+from .access import (
+    NATIONAL_ADMIN,
+    OFFICIAL,
+    PROVINCIAL_ADMIN,
+    ROLES,
+    VOLUNTEER,
+    area_name,
+    role_phrase,
+)
 from .scoped import write_lock
 from .survey_layer import location_of
 from .survey_rules import STORED_FIELDS, SurveyRules, area_label, thai_date
@@ -95,9 +103,9 @@ class Surveyor:
 def require_surveyor(surveyor: Surveyor) -> None:
     if surveyor.is_system or surveyor.role in SURVEY_ROLES:
         return
-    label = ROLES[surveyor.role].label_en.lower() if surveyor.role in ROLES else surveyor.role
+    label = role_phrase(surveyor.role) if surveyor.role in ROLES else f"a {surveyor.role}"
     raise ForbiddenError(
-        f"a {label} account cannot enter or correct survey records; volunteers, officials and "
+        f"{label} account cannot enter or correct survey records; volunteers, officials and "
         "administrators of the area can"
     )
 

@@ -44,6 +44,7 @@ from importers.values import BANGKOK, clean_text, is_empty, parse_datetime, pars
 from ..errors import ValidationError
 from ..models import Area
 from ..vocabulary import SURVEY_COUNT_FIELDS, SURVEY_GROUP_LABELS, SURVEY_GROUPS
+from .access import area_name
 from .areas import locators
 from .cache import PerDatabase
 
@@ -393,12 +394,4 @@ class SurveyRules:
 
 def area_label(session: Session, code: str) -> str:
     """``ศรีภูมิ, เมืองเชียงใหม่, เชียงใหม่ (TH500101)``: Thai names, smallest first."""
-    names = []
-    current: str | None = code
-    while current:
-        area = session.get(Area, current)
-        if area is None:
-            break
-        names.append(area.name_th)
-        current = area.parent_code
-    return f"{', '.join(names)} ({code})" if names else code
+    return area_name(session, code, "th")

@@ -10,9 +10,11 @@ from sqlalchemy import select
 from ..auth import page_account
 from ..db import db
 from ..errors import ForbiddenError, NotFoundError, ValidationError
+from ..i18n import current_language
 from ..models import User
 from ..services.access import ROLES, area_name, require_user_manager
 from ..services.accounts import create_user, set_active
+from .problem_text import rule_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -40,7 +42,7 @@ def _page(error: str | None = None, status: int = 200):
         roles=ROLES,
         assignable=assignable,
         admin=admin,
-        area=area_name(db.session, admin.area_code),
+        area=area_name(db.session, admin.area_code, current_language()),
         error=error,
         form=request.form,
     ), status
@@ -73,7 +75,7 @@ def add_user():
         )
     except ValidationError as error:
         db.session.rollback()
-        return _page(error.message, 400)
+        return _page(rule_text(error.message), 400)
     db.session.commit()
     flash(_("Account %(name)s created.", name=user.username))
     return redirect(url_for(".users"), 303)

@@ -13,6 +13,8 @@ from flask_login import login_required
 from ..auth import page_account
 from ..db import db
 from ..errors import RegistryError, ValidationError
+from ..i18n import current_language
+from ..presentation import type_label
 from ..services.access import area_name, area_prefixes, require_writer
 from ..vocabulary import FACILITY_TYPES
 from . import problem_text, uploads
@@ -46,8 +48,9 @@ def _page(status: int = 200, **context):
     user = page_account()
     return render_template(
         "official/import.html",
-        area=area_name(db.session, user.area_code),
+        area=area_name(db.session, user.area_code, current_language()),
         facility_types=FACILITY_TYPES,
+        type_label=type_label,
         text=problem_text,
         **context,
     ), status
@@ -72,7 +75,7 @@ def preview():
     try:
         options = _options(request.form)
     except ValidationError as error:
-        return _page(400, error=error.message)
+        return _page(400, error=problem_text.rule_text(error.message))
     try:
         outcome = preview_import(
             db.session,
@@ -118,7 +121,7 @@ def commit():
             token=token,
             file_name=meta["file_name"],
             preview=True,
-            error=error.message,
+            error=problem_text.rule_text(error.message),
         )
     db.session.commit()
     uploads.drop(FOLDER, token)

@@ -20,6 +20,7 @@ from sqlalchemy import and_, case, func, or_, select
 from ..auth import begin_write, page_account
 from ..db import db
 from ..errors import ConflictError, ForbiddenError, ValidationError
+from ..i18n import current_language
 from ..models import Facility, utcnow
 from ..presentation import facility_name, status_label, type_label
 from ..presentation import field_label as type_field_label
@@ -124,7 +125,7 @@ def my_area():
         "official/area.html",
         user=user,
         role=ROLES[user.role],
-        area=area_name(db.session, user.area_code),
+        area=area_name(db.session, user.area_code, current_language()),
         rows=rows,
         stale_status={f.id: freshness.status_is_stale(config, f, now) for f in rows},
         stale_fields=stale_fields,
@@ -357,7 +358,7 @@ def revert(change_id: int):
         result = revert_in_area(db.session, user, change_id, tolerance_m=_tolerance())
     except ConflictError as error:
         db.session.rollback()
-        flash(error.message)
+        flash(rule_text(error.message))
         return redirect(request.referrer or url_for(".my_area"), 303)
     db.session.commit()
     flash(_("Reverted: version %(version)s.", version=result.facility.version))

@@ -37,6 +37,7 @@ from ..services.cache import PerDatabase
 from ..services.population import check_layer_access, visible_layers
 from ..vocabulary import AGE_GROUPS, DOSES, FACILITY_TYPES, TEST_METHODS, VACCINE_BRANDS
 from .assets import map_assets
+from .problem_text import rule_text
 from .public import THAILAND_BOUNDS, THAILAND_CENTRE, _basemap
 
 bp = Blueprint("planner", __name__)
@@ -120,7 +121,7 @@ def coverage_page():
         uncovered = service.uncovered_units(session, query, config)
         picks = service.suggestions(session, query, config, k=k, candidates=candidates)
     except RegistryError as error:
-        context["error"] = error.message
+        context["error"] = rule_text(error.message)
         fmap.fit_bounds(THAILAND_BOUNDS)
         context["map"] = render_parts(fmap)
         return render_template("coverage.html", **context), error.status_code

@@ -21,6 +21,7 @@ from functools import cache
 from flask_babel import gettext as _
 
 from ..i18n import current_language
+from ..services.access import ROLES, role_phrase
 
 THAI: dict[str, str] = {
     # -- coordinates (importers/coords.py)
@@ -213,6 +214,38 @@ THAI: dict[str, str] = {
     ),
     "facility {id} is deactivated; it cannot be changed": ("สถานบริการ {id} ถูกยกเลิกแล้ว จึงแก้ไขไม่ได้"),
     "there is no facility with id {id}": "ไม่มีสถานบริการรหัส {id}",
+    # -- accounts and roles (registry/services/access.py, accounts.py, survey.py)
+    "{role} account cannot change facilities; ask an official of the area": (
+        "บัญชี{role}แก้ไขสถานบริการไม่ได้; ติดต่อเจ้าหน้าที่ของพื้นที่"
+    ),
+    "{role} account cannot manage accounts": "บัญชี{role}จัดการบัญชีผู้ใช้ไม่ได้",
+    "{role} account cannot enter or correct survey records; volunteers, officials and "
+    "administrators of the area can": (
+        "บัญชี{role}บันทึกหรือแก้ไขแบบสำรวจไม่ได้; อาสาสมัคร เจ้าหน้าที่ และผู้ดูแลของพื้นที่ทำได้"
+    ),
+    "{role} is scoped to {allowed}; {code} is {level}": (
+        "{role}ต้องมีพื้นที่เป็น{allowed}; {code} เป็น{level}"
+    ),
+    "{area} is outside your area {yours}": "{area} อยู่นอกพื้นที่ของคุณ {yours}",
+    "{role} cannot manage {target} accounts": "{role}จัดการบัญชี{target}ไม่ได้",
+    "user name {name} is taken": "ชื่อผู้ใช้ {name} มีผู้ใช้แล้ว",
+    "user name {name} must be 3-100 letters, digits or . _ @ -": (
+        "ชื่อผู้ใช้ {name} ต้องเป็นตัวอักษร ตัวเลข หรือ . _ @ - ยาว 3-100 ตัว"
+    ),
+    "area code {code} is not a known area": "รหัสพื้นที่ {code} ไม่มีในระบบ",
+    "a password needs at least {count} characters": "รหัสผ่านต้องยาวอย่างน้อย {count} ตัวอักษร",
+    "{place} already has a survey on {date} (record {id}, entered by {who}); correct that "
+    "record instead of entering it again": (
+        "{place} มีแบบสำรวจของวันที่ {date} แล้ว (รายการ {id} บันทึกโดย {who}); ให้แก้ไขรายการนั้นแทนการบันทึกซ้ำ"
+    ),
+    "the whole country": "ทั้งประเทศ",
+    "a province": "จังหวัด",
+    "a district": "อำเภอ",
+    "a subdistrict": "ตำบล",
+    "no area": "ไม่มีพื้นที่",
+    "{either} or {orelse}": "{either}หรือ{orelse}",
+    "the longitude is empty (latitude {value})": "ลองจิจูดว่าง (ละติจูด {value})",
+    "the latitude is empty (longitude {value})": "ละติจูดว่าง (ลองจิจูด {value})",
     # -- files that cannot be read at all (ImportFormatError: "'name': rule")
     "'{file}': {rule}": "'{file}': {rule}",
     "the file is empty": "ไฟล์ว่าง",
@@ -262,6 +295,10 @@ THAI: dict[str, str] = {
 }
 
 
+# Role names, as the refusals say them ("a data volunteer account cannot ...").
+THAI.update({role_phrase(name): spec.label_th for name, spec in ROLES.items()})
+THAI.update({spec.label_en.lower(): spec.label_th for spec in ROLES.values()})
+
 # Parts that are numbers match only numbers, so that "{n} row" cannot take "repeats the
 # header row". Parts that are rules or words of the table must translate (or be empty), or
 # the template does not apply.
@@ -281,7 +318,22 @@ _NUMBERS = {
     "id",
 }
 _NUMBER = r"[-+]?[\d.,]+(?:e[-+]?\d+)?"
-_TRANSLATED = {"rule", "point", "where", "missing", "what", "kind", "level", "because", "amount"}
+_TRANSLATED = {
+    "rule",
+    "point",
+    "where",
+    "missing",
+    "what",
+    "kind",
+    "level",
+    "because",
+    "amount",
+    "role",
+    "allowed",
+    "either",
+    "orelse",
+    "target",
+}
 
 
 @cache

@@ -12,6 +12,7 @@ from ..errors import ConflictError
 from ..models import Facility
 from ..presentation import facility_name, status_label, type_label
 from ..services.reports import accept_report, dismiss_report, open_reports, submit_report
+from .problem_text import rule_text
 
 bp = Blueprint("reports", __name__)
 
@@ -74,7 +75,7 @@ def accept(report_id: int):
         )
     except ConflictError as error:
         db.session.rollback()
-        flash(error.message)
+        flash(rule_text(error.message))
         return redirect(url_for(".queue"), 303)
     db.session.commit()
     flash(_("Report accepted and applied."))

@@ -29,6 +29,7 @@ from ..services import survey as service
 from ..services.survey_rules import INPUT_FIELDS, SurveyValidationError, bangkok_today
 from ..vocabulary import SURVEY_GROUPS
 from . import survey_text as text
+from .problem_text import rule_text
 from .survey_upload import bp as upload_bp
 
 bp = Blueprint("survey", __name__, url_prefix="/survey")
@@ -183,10 +184,10 @@ def new():
     except ConflictError as error:
         db.session.rollback()
         twin = error.details.get("record_id")
-        return _form_page(texts, error=error.message, twin=twin, status=409)
+        return _form_page(texts, error=rule_text(error.message), twin=twin, status=409)
     except ForbiddenError as error:
         db.session.rollback()
-        return _form_page(texts, error=error.message, status=403)
+        return _form_page(texts, error=rule_text(error.message), status=403)
     db.session.commit()
     flash(
         _(
@@ -229,7 +230,9 @@ def edit(record_id: int):
     except (ConflictError, ForbiddenError, ValidationError) as error:
         db.session.rollback()
         db.session.refresh(record)
-        return _form_page(texts, record=record, error=error.message, status=error.status_code)
+        return _form_page(
+            texts, record=record, error=rule_text(error.message), status=error.status_code
+        )
     db.session.commit()
     if changes:
         flash(
@@ -260,7 +263,10 @@ def withdraw(record_id: int):
         db.session.rollback()
         record = service.get_record(db.session, record_id)
         return _form_page(
-            text.form_texts(record), record=record, error=error.message, status=error.status_code
+            text.form_texts(record),
+            record=record,
+            error=rule_text(error.message),
+            status=error.status_code,
         )
     db.session.commit()
     flash(_("Withdrawn."))

@@ -26,6 +26,7 @@ from ..services.survey_import import (
 )
 from . import survey_text as text
 from . import uploads
+from .problem_text import rule_text
 
 bp = Blueprint("upload", __name__, url_prefix="/upload")
 FOLDER = "survey-uploads"  # in the instance folder
@@ -96,7 +97,7 @@ def preview():
         )
     except RegistryError as error:  # the file cannot be read at all
         db.session.rollback()
-        return _page(400, error=error.message)
+        return _page(400, error=rule_text(error.message))
     db.session.rollback()
     token = None
     if not outcome.errors:
@@ -122,7 +123,9 @@ def commit():
         )
     except SurveyImportRejectedError as error:
         db.session.rollback()
-        return _page(400, outcome=error.outcome, file_name=meta["file_name"], error=error.message)
+        return _page(
+            400, outcome=error.outcome, file_name=meta["file_name"], error=rule_text(error.message)
+        )
     db.session.commit()
     uploads.drop(FOLDER, token)
     return _page(outcome=outcome, file_name=meta["file_name"], committed=True)

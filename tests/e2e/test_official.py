@@ -121,7 +121,7 @@ def test_official_confirms_edits_drags_sees_history_and_reverts(
     assert (round(reverted.x, 6), round(reverted.y, 6)) == (SITE["lon"], SITE["lat"])
     newest = desktop.page.locator("#history tr.change").first
     assert newest.get_attribute("data-field") == "location"
-    assert "(revert" in newest.inner_text()
+    assert "(ย้อนการแก้ไข" in newest.inner_text()  # the revert, as the Thai page says it
     desktop.screenshot(f"official-reverted-{backend}")
     _no_trouble(desktop)
 

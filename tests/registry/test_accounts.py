@@ -26,7 +26,7 @@ def test_sign_in_and_out(client, session, accounts):
     assert response.headers["Location"].endswith("/official/")
     page = client.get("/official/")
     assert page.status_code == 200
-    assert "Chiang Mai (TH50)" in page.get_data(as_text=True)
+    assert "เชียงใหม่ (TH50)" in page.get_data(as_text=True)  # the area, in Thai
     token = csrf_token(client, "/official/")
     out = client.post("/logout", data={"csrf_token": token})
     assert out.status_code == 302

@@ -179,3 +179,37 @@ def test_unknown_addresses_and_expired_forms_answer_in_thai(client, session, acc
     assert "ส่งแบบฟอร์มไม่ได้" in html and "โหลดหน้าใหม่แล้วส่งอีกครั้ง" in html
     # The API's own answers stay JSON.
     assert client.get("/api/v1/no-such-thing").get_json()["error"] == "not_found"
+
+
+def test_roles_areas_and_their_combinations_read_in_thai():
+    assert thai_rule(
+        "a data volunteer account cannot change facilities; ask an official of the area"
+    )
+    assert thai_rule("an official account cannot manage accounts") == ("บัญชีเจ้าหน้าที่จัดการบัญชีผู้ใช้ไม่ได้")
+    scoped = (
+        "an official is scoped to a province or a district or a subdistrict; None is the whole "
+        "country"
+    )
+    assert thai_rule(scoped) == ("เจ้าหน้าที่ต้องมีพื้นที่เป็นจังหวัดหรืออำเภอหรือตำบล; None เป็นทั้งประเทศ")
+
+
+def test_pages_name_areas_choices_fields_and_sources_in_thai(client, session, accounts):
+    site = make_facility(session, type="vaccination_site", doses=["booster"], walk_in=True)
+    session.commit()
+    sign_in(client, accounts["official"])
+    area = client.get("/official/?lang=th").get_data(as_text=True)
+    assert "เชียงใหม่ (TH50)" in area and "Chiang Mai" not in area
+    edit = client.get(f"/official/facility/{site.id}/edit?lang=th").get_data(as_text=True)
+    assert "> เข็มกระตุ้น</label>" in edit and "> booster</label>" not in edit
+    public = client.get(f"/facility/{site.id}?lang=th").get_data(as_text=True)
+    assert "เข็มกระตุ้น" in public and "<td>ใช่</td>" in public  # a list and a yes/no field
+    assert "(สร้างใหม่)" in public and "(หน้าเว็บ)" in public  # history: field and source
+    english = client.get(f"/facility/{site.id}?lang=en").get_data(as_text=True)
+    assert "Booster" in english and "(web)" in english
+
+
+def test_a_refusal_reads_in_thai(client, session, accounts):
+    sign_in(client, accounts["volunteer"])
+    refused = client.get("/official/import/?lang=th")
+    assert refused.status_code == 403
+    assert "บัญชีอาสาสมัครเก็บข้อมูลแก้ไขสถานบริการไม่ได้" in refused.get_data(as_text=True)

@@ -105,7 +105,7 @@ def test_volunteer_cannot_post_outside_their_area(client, session, accounts):
     csrf = sign_in(client, accounts["volunteer"])
     response = client.post("/survey/new", data=form(csrf, area_code=CHOENG_DOI))
     assert response.status_code == 403
-    assert "outside your area" in response.get_data(as_text=True)
+    assert "นอกพื้นที่ของคุณ" in response.get_data(as_text=True)  # the page is Thai
     assert count(session) == 0
 
 
