@@ -22,8 +22,7 @@ from ..db import db
 from ..errors import ConflictError, ForbiddenError, ValidationError
 from ..i18n import current_language
 from ..models import Facility, utcnow
-from ..presentation import facility_name, status_label, type_label
-from ..presentation import field_label as type_field_label
+from ..presentation import facility_name, field_label, status_label, type_label
 from ..services import freshness
 from ..services.access import ROLES, area_condition, area_name
 from ..services.facilities import facility_history, get_facility
@@ -40,26 +39,6 @@ from .problem_text import rule_text
 
 bp = Blueprint("official", __name__, url_prefix="/official")
 PAGE_SIZE = 50
-
-
-def field_label(name: str) -> str:
-    """Labels of the common fields and the location; type fields come from the vocabulary."""
-    common = {
-        "name_th": _("Thai name"),
-        "name_en": _("English name"),
-        "address": _("Address"),
-        "phone": _("Phone"),
-        "opening_hours": _("Opening hours"),
-        "status": _("Status"),
-        "hcode": _("MOPH code"),
-        "location": _("Location"),
-        "created": _("(created)"),
-        "status_confirmed_at": _("Confirmed at"),
-        "status_confirmed_by": _("Confirmed by"),
-        "deleted_at": _("Deactivated"),
-        "deleted_reason": _("Reason"),
-    }
-    return common.get(name) or type_field_label(name)
 
 
 @bp.before_request

@@ -11,15 +11,13 @@ from ..i18n import current_language
 from ..models import SurveyRecord
 from ..services.access import area_name
 from ..services.survey import record_values
-from ..services.survey_rules import SurveyProblem, area_label, thai_date
+from ..services.survey_rules import SurveyProblem, thai_date
 from ..vocabulary import SURVEY_GROUP_LABELS, SURVEY_GROUPS
 
 
 def place_name(session, code: str | None) -> str:
     """An area with its parents, in the page's language: ``ศรีภูมิ, เมืองเชียงใหม่, ...``."""
-    if code is None:
-        return _("the whole country")
-    return area_label(session, code) if current_language() == "th" else area_name(session, code)
+    return area_name(session, code, current_language())
 
 
 def group_label(group: str) -> str:
