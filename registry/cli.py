@@ -362,6 +362,9 @@ def init_app(app: Flask) -> None:
     from .cli_survey import survey_group  # issue 7: the volunteer survey
 
     app.cli.add_command(survey_group)
+    from .cli_roads import roads_group  # issue 17: road networks for travel time
+
+    app.cli.add_command(roads_group)
 
 
 @click.group(cls=FlaskGroup, create_app=create_app)

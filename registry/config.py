@@ -82,3 +82,12 @@ DASK_SCHEDULER = ""
 COVERAGE_DEFAULT_LAYER = "dopa-2020-modelled"
 # Layers counted from survey records: coverage on them is for signed-in accounts only.
 COVERAGE_PRIVATE_LAYERS = ("survey-unvaccinated",)
+
+# --- Travel time on roads (issue 17) ---------------------------------------------------------
+# Travel profiles: the Thai defaults of geo.routing.profiles, changed per profile and field,
+# e.g. {"motorcycle": {"speeds_kmh": {"residential": 20}}, "car": {"top_speed_kmh": 100}}.
+ROUTING_PROFILES: dict = {}
+ROUTING_DEFAULT_PROFILE = "motorcycle"
+# A point farther than this (straight line) from any usable road of a layer is outside it:
+# nearest-site answers there fall back to distance, coverage leaves the unit out and counts it.
+ROUTING_MAX_ACCESS_M = 1000.0

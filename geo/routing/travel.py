@@ -6,9 +6,12 @@ A trip from a point A (a home, a population unit) to a site B is::
 
     access(A) + network time(node(A) -> node(B)) + access(B)
 
-``node(P)`` is the node nearest to P among the nodes where the profile can both arrive and
-leave (nearest by the straight line through the Earth between their WGS 84 positions, which
-orders points as the geodesic does up to sub-millimetre ties); ``access(P)`` is the WGS 84
+``node(P)`` is the node nearest to P (by the straight line through the Earth between WGS 84
+positions, which orders points as the geodesic does up to sub-millimetre ties) among the
+nodes where the profile can both arrive and leave, in a strongly connected part of the
+network of at least ``MIN_COMPONENT_NODES`` nodes (smaller pieces are mostly artefacts that
+would trap a trip, such as a parking aisle cut off at the extract's edge; on a network with
+no part that large, the largest part counts). ``access(P)`` is the WGS 84
 geodesic from P to that node, covered at the profile's ``access_speed_kmh`` (walking, 5 km/h:
 off-road travel on foot, as AccessMod counts it). Networks are built with nodes at most 100 m
 apart along every road (:func:`geo.routing.network.split_long_edges`), so the nearest node is
@@ -38,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from pyproj import Geod
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from geo.nearest import ecef
@@ -47,6 +50,7 @@ from .network import ONEWAY_BACKWARD, ONEWAY_FORWARD, RoadNetwork
 from .profiles import Profile
 
 _GEOD = Geod(ellps="WGS84")
+MIN_COMPONENT_NODES = 50
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,10 +121,15 @@ class TravelGraph:
         self.lengths = sp.csr_matrix((length, head.astype(np.int32), indptr), shape=(n, n))
         self.reverse = self.forward.T.tocsr()
         self.edge_count = int(tail.size)
-        # Nodes where a trip can both start and end: an edge out and an edge in.
-        has_out = np.bincount(tail, minlength=n) > 0
-        has_in = np.bincount(head, minlength=n) > 0
-        self.snap_nodes = np.flatnonzero(has_out & has_in)
+        # Nodes where a trip can both start and end: those of strongly connected components
+        # of at least MIN_COMPONENT_NODES nodes (or the largest one, on a smaller network).
+        # Smaller islands are mostly artefacts (a parking aisle cut off at the extract's edge,
+        # a one-way spur) that would trap a trip; real islands hold more nodes than that.
+        count, label = connected_components(self.forward, directed=True, connection="strong")
+        sizes = np.bincount(label, minlength=count)
+        has_edge = (np.bincount(tail, minlength=n) > 0) & (np.bincount(head, minlength=n) > 0)
+        enough = min(MIN_COMPONENT_NODES, int(sizes[label[has_edge]].max(initial=0)))
+        self.snap_nodes = np.flatnonzero(has_edge & (sizes[label] >= max(enough, 2)))
         if self.snap_nodes.size == 0:
             raise ValueError(f"no road of the network can be used by profile {profile.name!r}")
         self._tree = cKDTree(ecef(network.lon[self.snap_nodes], network.lat[self.snap_nodes]))

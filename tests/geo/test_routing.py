@@ -209,18 +209,29 @@ def test_motorcycles_keep_off_motorways():
 
 
 def test_unreachable_sites_are_never_answers():
-    # Two separate streets (a river between them, no bridge).
+    # Two streets 6 km long, 1.1 km apart, with a river between them and no bridge.
     lines = [
-        np.array([[100.0, 14.0], [100.001, 14.0]]),
-        np.array([[100.0, 14.01], [100.001, 14.01]]),
+        np.array([[100.0, 14.0], [100.055, 14.0]]),
+        np.array([[100.0, 14.01], [100.055, 14.01]]),
     ]
-    network = network_from_polylines(lines, ["residential"] * 2, [1, 0], [np.nan] * 2)
+    network = network_from_polylines(lines, ["residential"] * 2, [0, 0], [np.nan] * 2)
     graph = TravelGraph(network, DEFAULT_PROFILES["motorcycle"])
-    # The one-way street has no node with an edge both in and out except inner ones.
-    hit = graph.nearest_sites(100.0, 14.01, [100.0005], [14.0], [1], 1)
+    hit = graph.nearest_sites(100.02, 14.0099, [100.02], [14.0001], [1], 1)
     assert hit.positions.size == 0
-    times = graph.times_to_nearest_site([100.0], [14.01], [100.0005], [14.0])
-    assert np.isinf(times[0])
+    times = graph.times_to_nearest_site([100.02, 100.03], [14.0099, 14.0002], [100.02], [14.0001])
+    assert np.isinf(times[0]) and np.isfinite(times[1])
+
+
+def test_small_cut_off_pieces_do_not_trap_trips():
+    # A long street and a two-node stub beside it (a parking aisle cut off by the extract).
+    lines = [
+        np.array([[100.0, 14.0], [100.055, 14.0]]),
+        np.array([[100.02, 14.0004], [100.0202, 14.0004]]),
+    ]
+    network = network_from_polylines(lines, ["residential", "service"], [0, 0], [np.nan] * 2)
+    graph = TravelGraph(network, DEFAULT_PROFILES["motorcycle"])
+    hit = graph.nearest_sites(100.0201, 14.0004, [100.05], [14.0], [1], 1)
+    assert hit.positions.size == 1 and hit.origin_access_m > 40
 
 
 def test_long_edges_are_split_so_snapping_stays_near_the_road():
