@@ -94,6 +94,9 @@ def demo_command(data_dir: Path) -> None:
     from .cli_coverage import load_demo_population  # issue 6: the modelled population layer
 
     load_demo_population(data_dir)
+    from .cli_roads import load_demo_roads  # issue 17: one city's roads, for travel time
+
+    load_demo_roads(data_dir)
     from .services.reference import load_demo_reference  # issue 7: DDC provincial report
 
     try:

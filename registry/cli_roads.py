@@ -82,3 +82,19 @@ def roads_delete(name: str) -> None:
         _fail(error)
     db.session.commit()
     click.echo(f"road layer {name!r} deleted")
+
+
+def load_demo_roads(data_dir: Path) -> None:
+    """The demo city's roads (Chiang Mai, OpenStreetMap), as `registry demo` loads them."""
+    from .demo import DEMO_ROADS, DEMO_ROADS_LAYER
+
+    try:
+        with tqdm(total=1, desc="roads (Chiang Mai)", unit="layer") as bar:
+            info, action = service.load_road_layer(
+                db.session, data_dir / DEMO_ROADS, DEMO_ROADS_LAYER, created_by="demo loader"
+            )
+            db.session.commit()
+            bar.update()
+    except RegistryError as error:
+        _fail(error)
+    click.echo(f"road layer {info.name!r}: {action}; {info.node_count:,} nodes; {info.attribution}")

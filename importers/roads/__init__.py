@@ -9,6 +9,8 @@ is an :class:`importers.errors.ImportFormatError` naming the file and the proble
 
 from __future__ import annotations
 
+import gzip
+import tempfile
 from pathlib import Path
 
 from importers.errors import ImportFormatError
@@ -43,6 +45,8 @@ coords and edges), road lines in GeoPackage (.gpkg), Shapefile (.shp or .zip) or
     """
     path = Path(path)
     name = path.name.lower()
+    if name.endswith(".gz"):
+        return _read_gzip(path)
     if name.endswith(".pbf"):
         return read_osm_pbf(path)
     if name.endswith((".gpkg", ".shp", ".zip", ".geojson")):
@@ -64,6 +68,35 @@ coords and edges), road lines in GeoPackage (.gpkg), Shapefile (.shp or .zip) or
         f"is not a road file this registry reads; give {', '.join(ROAD_FORMATS)}",
         file_name=path.name,
     )
+
+
+# A gzip member is inflated to at most this much (a hostile file can inflate a thousandfold).
+MAX_INFLATED_BYTES = 2 * 1024**3
+
+
+def _read_gzip(path: Path) -> RoadFile:
+    """A gzip-compressed road file (``roads.graph.json.gz``): inflated to a temporary file."""
+    inner = path.name[: -len(".gz")]
+    with tempfile.TemporaryDirectory(prefix="roads-") as folder:
+        target = Path(folder) / Path(inner).name
+        written = 0
+        try:
+            with gzip.open(path, "rb") as source, target.open("wb") as sink:
+                while chunk := source.read(1 << 20):
+                    written += len(chunk)
+                    if written > MAX_INFLATED_BYTES:
+                        raise ImportFormatError(
+                            f"inflates to more than {MAX_INFLATED_BYTES // 1024**3} GB; "
+                            "give the file uncompressed",
+                            file_name=path.name,
+                        )
+                    sink.write(chunk)
+        except (OSError, EOFError) as error:
+            raise ImportFormatError(
+                f"is not a readable gzip file ({error})", file_name=path.name
+            ) from None
+        road = read_road_file(target)
+    return road
 
 
 def _head(path: Path) -> bytes:
