@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request, url_for
+from flask_babel import gettext as _
 from geoalchemy2.shape import to_shape
 
 from geo.maps import (
@@ -29,7 +30,8 @@ from ..presentation import (
     type_label,
 )
 from ..services.facilities import facility_history, get_facility
-from ..services.search import answer, parse_query
+from ..services.nearest_roads import answer_by, parse_by
+from ..services.search import parse_query
 from ..vocabulary import (
     AGE_GROUPS,
     DOSES,
@@ -72,11 +74,16 @@ def _marker(facility, status: str, lines: tuple[str, ...]) -> SiteMarker:
 @bp.get("/")
 def index():
     """Find the nearest open site from a place name or the browser's location."""
-    error, result, rows = None, None, []
+    error, result, rows, road = None, None, [], None
     asked = any(request.args.get(name) for name in ("place", "lat", "lon"))
     if asked:
         try:
-            result = answer(db.session, parse_query(db.session, request.args))
+            # "By road": a travel profile ranks by minutes where a road layer reaches.
+            profile = (request.args.get("profile") or "").strip()
+            by, profile = parse_by(
+                {"by": "travel_time" if profile else "distance", "profile": profile}
+            )
+            result, road = answer_by(db.session, parse_query(db.session, request.args), by, profile)
         except ValidationError as exc:
             error = exc.message
     centre, zoom = THAILAND_CENTRE, 6
@@ -85,8 +92,15 @@ def index():
         query = result.query
         centre, zoom = (query.lat, query.lon), 12
         markers = []
-        for facility, distance, bearing in zip(
-            result.facilities, result.distance_m, result.bearing_deg, strict=True
+        minutes = [t / 60.0 for t in road.travel_time_s] or [None] * len(result.facilities)
+        route_km = [m / 1000.0 for m in road.route_m] or [None] * len(result.facilities)
+        for facility, distance, bearing, travel_min, travel_km in zip(
+            result.facilities,
+            result.distance_m,
+            result.bearing_deg,
+            minutes,
+            route_km,
+            strict=True,
         ):
             status = resident_status(facility)
             point = to_shape(facility.geom)
@@ -98,11 +112,16 @@ def index():
                     "status": status,
                     "status_label": status_label(status),
                     "distance_km": distance / 1000,
+                    "travel_min": travel_min,
+                    "route_km": travel_km,
                     "bearing": bearing,
                     "directions": directions_links(query.lat, query.lon, (point.y, point.x)),
                 }
             )
-            markers.append(_marker(facility, status, (f"{distance / 1000:.1f} km",)))
+            reach = f"{distance / 1000:.1f} km"
+            if travel_min is not None:
+                reach = f"{travel_min:.0f} min · {travel_km:.1f} km"
+            markers.append(_marker(facility, status, (reach,)))
         fmap = offline_map(centre, zoom, basemap=_basemap(), assets=map_assets())
         add_search_point(fmap, query.lat, query.lon, _search_label(query))
         add_sites(fmap, markers)
@@ -118,6 +137,13 @@ def index():
         args=request.args,
         error=error,
         result=result,
+        road=road,
+        measures=(
+            ("", _("Straight line")),
+            ("motorcycle", _("By road: motorcycle")),
+            ("car", _("By road: car")),
+            ("walking", _("By road: on foot")),
+        ),
         rows=rows,
         map=render_parts(fmap),
         facility_types=FACILITY_TYPES,
