@@ -14,15 +14,15 @@ from html import escape
 from branca.element import MacroElement
 from jinja2 import Template
 
-#: Colours of the bands, nearest first (viridis-like, readable on a light basemap).
-BAND_COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59")
+#: Colours of the bands, nearest first: blues, apart from the green sites and yellow-red areas.
+BAND_COLOURS = ("#08306b", "#2171b5", "#6baed6", "#9ecae1")
 
 
 def band_legend_items(minutes: Sequence[float], unit_label: str) -> list[tuple[str, str]]:
     """(colour, label) pairs for :class:`geo.maps.Legend`, e.g. ("#1a9850", "0-7.5 min").
 
     >>> band_legend_items([15, 30], "min")
-    [('#1a9850', '0–15 min'), ('#91cf60', '15–30 min')]
+    [('#08306b', '0–15 min'), ('#2171b5', '15–30 min')]
     """
     items, low = [], 0.0
     for index, high in enumerate(minutes):
@@ -33,7 +33,11 @@ def band_legend_items(minutes: Sequence[float], unit_label: str) -> list[tuple[s
 
 
 class TravelBands(MacroElement):
-    """Road segments by travel-time band, one layer per band, below the other layers."""
+    """Road segments by travel-time band, one layer per band.
+
+    Drawn in Leaflet's overlay pane: added after :class:`geo.coverage_map.CoverageLayers`,
+    the bands share the areas' SVG and lie above them, below the canvas of points.
+    """
 
     _template = Template(
         """
@@ -41,12 +45,9 @@ class TravelBands(MacroElement):
         (function () {
             var map = {{ this._parent.get_name() }};
             var data = {{ this.data|tojson }};
-            var pane = map.createPane("travel-bands");
-            pane.style.zIndex = 390;
             data.bands.forEach(function (band, index) {
                 if (!band.lines.length) { return; }
                 L.geoJSON({type: "MultiLineString", coordinates: band.lines}, {
-                    pane: "travel-bands",
                     style: {color: band.colour, weight: 2, opacity: 0.85,
                             className: "travel-band travel-band-" + index}
                 }).bindTooltip(band.label, {sticky: true}).addTo(map);

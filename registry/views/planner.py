@@ -255,8 +255,6 @@ def _add_layers(fmap, session, query, answer, uncovered, picks) -> None:
         )
     ]
     bounds = _bounds(session, query, answer)
-    if query.by_time:
-        _add_bands(fmap, session, query, answer)
     facilities = _facility_points(session, answer, bounds)
     suggested = [
         MapPoint(
@@ -277,6 +275,8 @@ def _add_layers(fmap, session, query, answer, uncovered, picks) -> None:
     CoverageLayers(
         areas, uncovered_points, facilities, suggested, names=names, bounds=bounds
     ).add_to(fmap)
+    if query.by_time:
+        _add_bands(fmap, session, query, answer)
     title = _("Share of people not covered")
     if answer.layer.modelled:
         title += " (" + _("modelled") + ")"
@@ -318,7 +318,8 @@ def _add_bands(fmap, session, query, answer) -> None:
 
 
 def _bounds(session, query, answer=None) -> list:
-    if query.by_time and not query.province and answer is not None and answer.roads:
+    # By travel time, the view is the roads' extent: that is where the answer lives.
+    if query.by_time and answer is not None and answer.roads:
         boxes = [road["bbox"] for road in answer.roads]
         west, south = min(b[0] for b in boxes), min(b[1] for b in boxes)
         east, north = max(b[2] for b in boxes), max(b[3] for b in boxes)
