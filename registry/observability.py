@@ -77,6 +77,7 @@ def _finish_request(response):
         request.path,
         response.status_code,
         extra={
+            "request_id": rid,
             "http": {
                 "method": request.method,
                 "path": request.path,
@@ -87,7 +88,7 @@ def _finish_request(response):
                 "duration_ms": round(elapsed * 1000, 2),
                 "remote_addr": request.remote_addr,
                 "user_agent": request.user_agent.string[:200],
-            }
+            },
         },
     )
     return response
