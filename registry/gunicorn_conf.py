@@ -120,3 +120,6 @@ def post_fork(server, worker) -> None:
     app = _flask_app(server)
     if app is not None:
         db.state(app).engine.dispose(close=False)
+        from registry.metrics import observe_pool
+
+        observe_pool(db.state(app).engine)

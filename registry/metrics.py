@@ -121,15 +121,21 @@ def observe_catalog(snapshot) -> None:
     metrics["catalog_loaded"].set(time.time())
 
 
+def observe_pool(engine: Engine) -> None:
+    """The pool's size and overflow now (also called by gunicorn_conf in each new worker)."""
+    pool = engine.pool
+    if hasattr(pool, "size") and hasattr(pool, "overflow"):
+        metrics = _metrics()
+        metrics["pool_size"].set(pool.size())
+        metrics["pool_overflow"].set(max(pool.overflow(), 0))
+
+
 def watch_pool(engine: Engine) -> None:
     """Keep the pool gauges current through the pool's own events (in each worker)."""
     metrics = _metrics()
-    pool = engine.pool
 
     def sizes() -> None:
-        if hasattr(pool, "size"):
-            metrics["pool_size"].set(pool.size())
-            metrics["pool_overflow"].set(max(pool.overflow(), 0))
+        observe_pool(engine)
 
     def checked_out(*_args) -> None:
         metrics["checked_out"].inc()
