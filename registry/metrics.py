@@ -145,9 +145,9 @@ def watch_pool(engine: Engine) -> None:
         metrics["checked_out"].dec()
         sizes()
 
-    event.listen(pool, "checkout", checked_out)
-    event.listen(pool, "checkin", given_back)
-    event.listen(pool, "detach", given_back)
+    event.listen(engine.pool, "checkout", checked_out)
+    event.listen(engine.pool, "checkin", given_back)
+    event.listen(engine.pool, "detach", given_back)
 
 
 def _database_families(engine: Engine):

@@ -87,7 +87,7 @@ class Server:
             except OSError as error:
                 last = error
             time.sleep(0.3)
-        raise AssertionError(f"{self.url}{path} not ready after {timeout} s ({last}):\n{self.log()}")
+        raise AssertionError(f"{self.url}{path} not ready in {timeout} s ({last}):\n{self.log()}")
 
     def signal(self, signum: int) -> None:
         os.kill(self.master_pid, signum)
