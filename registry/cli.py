@@ -15,7 +15,7 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 from tqdm import tqdm
 
-from . import DATA_DIR, create_app, migrate
+from . import DATA_DIR, __version__, create_app, migrate
 from .db import db
 from .errors import RegistryError
 from .models import Area, ImportBatch
@@ -364,6 +364,23 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(survey_group)
 
 
-@click.group(cls=FlaskGroup, create_app=create_app)
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
+@click.version_option(__version__, prog_name="registry", message="%(prog)s %(version)s")
 def main() -> None:
-    """Thai facility registry: run the service, load data, change facilities."""
+    """Thai facility registry: serve it, load data, change facilities.
+
+    `registry serve` is the production server (gunicorn); `registry dev` is Flask's
+    development server, for developers only.
+    """
+
+
+def _add_serving_commands() -> None:
+    """Production and development servers (issue 15): on the group, so `registry serve`
+    builds the app itself, after setting up what must come first (see registry.serve)."""
+    from .serve import dev_command, serve_command
+
+    main.add_command(serve_command)
+    main.add_command(dev_command)
+
+
+_add_serving_commands()

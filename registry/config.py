@@ -82,3 +82,20 @@ DASK_SCHEDULER = ""
 COVERAGE_DEFAULT_LAYER = "dopa-2020-modelled"
 # Layers counted from survey records: coverage on them is for signed-in accounts only.
 COVERAGE_PRIVATE_LAYERS = ("survey-unvaccinated",)
+
+# --- Serving and operations (issue 15) -------------------------------------------------------
+# `registry serve` (gunicorn, gthread workers; see registry/gunicorn_conf.py). Each setting is
+# also REGISTRY_SERVE_*, e.g. REGISTRY_SERVE_WORKERS=4; the command's options win over both.
+SERVE_BIND = "127.0.0.1:8000"  # host:port, or unix:/run/registry/registry.sock
+SERVE_WORKERS = 2  # processes; about one or two per CPU core
+SERVE_THREADS = 4  # threads per process
+SERVE_TIMEOUT = 120  # seconds a request may take before its worker is replaced
+SERVE_GRACEFUL_TIMEOUT = 30  # seconds requests in flight get to finish on HUP and TERM
+# Logs: "json" (one object per line, with the request id) or "text"; "-" is stderr, else a
+# file that logrotate may move (it is reopened).
+LOG_FORMAT = "json"
+LOG_LEVEL = "INFO"
+LOG_FILE = "-"
+# Clients allowed to read /metrics (CIDRs). Behind a proxy, set PROXY_COUNT so the client's
+# own address is the one checked.
+METRICS_ALLOWED_CLIENTS = ("127.0.0.0/8", "::1/128")
