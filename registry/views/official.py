@@ -24,7 +24,7 @@ from ..i18n import current_language
 from ..models import Facility, utcnow
 from ..presentation import facility_name, field_label, status_label, type_label
 from ..services import freshness
-from ..services.access import ROLES, area_condition, area_name
+from ..services.access import ROLES, area_condition, area_name, require_facility_in_area
 from ..services.facilities import facility_history, get_facility
 from ..services.scoped import (
     create_in_area,
@@ -207,6 +207,8 @@ def edit(facility_id: int):
         return _edit_page(facility, texts, texts, facility.version)
     from ..services.reports import accept_report
 
+    # Access first: a refusal says so and shows nothing of what was sent or stored.
+    require_facility_in_area(db.session, user, facility, "change")
     begin_write()
     try:
         changes, edited = changes_from_form(request.form, facility.type, only_edited=True)
