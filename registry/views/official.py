@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -21,6 +22,7 @@ from ..auth import begin_write, page_account
 from ..db import db
 from ..errors import ConflictError, ForbiddenError, ValidationError
 from ..i18n import current_language
+from ..local_paths import local_path
 from ..models import Facility, utcnow
 from ..presentation import facility_name, field_label, status_label, type_label
 from ..services import freshness
@@ -166,8 +168,8 @@ def set_status(facility_id: int):
             status=status_label(status),
         )
     )
-    back = request.form.get("back", "")
-    return redirect(back if back.startswith("/official") else url_for(".my_area"), 303)
+    back = local_path(request.form.get("back")) or ""
+    return redirect(back if back.startswith("/official/") else url_for(".my_area"), 303)
 
 
 def _edit_page(facility, texts, orig, version, *, error=None, conflict=None, status=200):
@@ -340,7 +342,8 @@ def revert(change_id: int):
     except ConflictError as error:
         db.session.rollback()
         flash(rule_text(error.message))
-        return redirect(request.referrer or url_for(".my_area"), 303)
+        back = local_path(urlsplit(request.referrer or "")._replace(scheme="", netloc="").geturl())
+        return redirect(back or url_for(".my_area"), 303)
     db.session.commit()
     flash(_("Reverted: version %(version)s.", version=result.facility.version))
     return redirect(url_for(".history", facility_id=result.facility.id), 303)
