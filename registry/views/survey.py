@@ -3,9 +3,6 @@ and the bedridden outreach list. The upload lives in survey_upload (a nested blu
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import (
     Blueprint,
     Response,
@@ -27,6 +24,7 @@ from ..i18n import current_language
 from ..models import Area
 from ..services import survey as service
 from ..services.survey_rules import INPUT_FIELDS, SurveyValidationError, bangkok_today
+from ..spreadsheets import csv_bytes
 from ..vocabulary import SURVEY_GROUPS
 from . import survey_text as text
 from .problem_text import rule_text
@@ -347,15 +345,12 @@ def outreach_csv():
         "survey_date",
         "entered_by",
     )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    for row in _outreach_rows():
-        writer.writerow(
-            [row["survey_date"].isoformat() if c == "survey_date" else row[c] for c in columns]
-        )
+    rows = (
+        [row["survey_date"].isoformat() if c == "survey_date" else row[c] for c in columns]
+        for row in _outreach_rows()
+    )
     return Response(
-        "\ufeff" + buffer.getvalue(),
+        csv_bytes(columns, rows),
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=survey-outreach-bedridden.csv"},
     )
