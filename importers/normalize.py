@@ -582,7 +582,8 @@ class _Normaliser:
         self.out["source_id"] = ids if ids is not None else np.full(self.n, None, dtype=object)
 
         sources = _clean_text(self.cells("source"))
-        fallback = self.source or self.file_name
+        # A source named after the file: at most the 100 characters a source may hold.
+        fallback = self.source or self.file_name[:100]
         if sources is None:
             sources = np.full(self.n, fallback, dtype=object)
         else:

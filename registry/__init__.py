@@ -59,7 +59,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         hops = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    from . import cli, errors_http, i18n
+    from . import cli, errors_http, i18n, request_guard
+
+    request_guard.install_converters(app)
     from .api import bp as api_bp
     from .db import db
     from .views import assets, public
@@ -69,6 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     errors_http.init_app(app)
     _init_operations(app)
+    request_guard.init_app(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(public.bp)

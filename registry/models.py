@@ -29,6 +29,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 SRID = 4326
 
 
+# PostgreSQL's integer: the type of every id and version column (SQLite's is wider).
+DB_INT_MAX = 2**31 - 1
+
+
 class UTCDateTime(TypeDecorator):
     """A datetime stored as UTC; naive values are refused so no local time slips in."""
 

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import AuthenticationError, TooManyRequestsError, ValidationError
+from ..errors import AuthenticationError, NotFoundError, TooManyRequestsError, ValidationError
 from ..models import ApiToken, Area, LoginFailure, User, utcnow
 from .access import check_role_area
 
@@ -167,7 +167,7 @@ def user_for_token(session: Session, secret: str) -> User:
 def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise ValidationError(f"you have no token with id {token_id}", field="id")
+        raise NotFoundError(f"you have no token with id {token_id}", field="id")
     token.revoked_at = token.revoked_at or utcnow()
     session.flush()
     return token

@@ -7,8 +7,6 @@ into a GIS keeps the label with the numbers), XLSX also on an "about" sheet.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from typing import Any
 
@@ -16,6 +14,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import mapping
 
+from ..spreadsheets import Workbook, csv_bytes
 from .coverage import LEVEL_NAMES, CoverageAnswer, SuggestionAnswer
 
 FORMATS = ("json", "geojson", "csv", "xlsx")
@@ -151,29 +150,18 @@ def _table_rows(answer: CoverageAnswer) -> tuple[list[str], list[list[Any]]]:
     return header, rows
 
 
-def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(["" if value is None else value for value in row] for row in rows)
-    # A byte-order mark, so that Excel reads the Thai names as UTF-8.
-    return text.getvalue().encode("utf-8-sig")
-
-
 def coverage_csv(answer: CoverageAnswer) -> bytes:
-    return _csv(*_table_rows(answer))
+    return csv_bytes(*_table_rows(answer))
 
 
 def coverage_xlsx(answer: CoverageAnswer) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("coverage")
+    book = Workbook()
+    sheet = book.sheet("coverage")
     header, rows = _table_rows(answer)
     sheet.append(header)
     for row in rows:
         sheet.append(row)
-    about = book.create_sheet("about")
+    about = book.sheet("about")
     info = _header(answer)
     layer = info.pop("layer")
     query = info.pop("query")
@@ -186,9 +174,7 @@ def coverage_xlsx(answer: CoverageAnswer) -> bytes:
         about.append([name, _cell(value)])
     for name, value in answer.totals.items():
         about.append([f"total {name}", _cell(_plain(name, value))])
-    output = io.BytesIO()
-    book.save(output)
-    return output.getvalue()
+    return book.to_bytes()
 
 
 def _cell(value: Any) -> Any:
@@ -266,7 +252,7 @@ def suggestions_csv(answer: SuggestionAnswer) -> bytes:
         [*(record[c] for c in _PICK_COLUMNS), answer.layer.name, answer.layer.kind]
         for record in pick_records(answer)
     ]
-    return _csv(header, rows)
+    return csv_bytes(header, rows)
 
 
 def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:

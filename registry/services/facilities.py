@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..errors import ConflictError, NotFoundError, ValidationError
-from ..models import Area, Facility, FacilityChange, RegistryState, utcnow
+from ..models import DB_INT_MAX, Area, Facility, FacilityChange, RegistryState, utcnow
 from ..vocabulary import CHANGE_SOURCES, FACILITY_TYPES, FieldSpec, fields_for
 from .areas import LEVELS, assign_areas, level_of
 
@@ -378,7 +378,11 @@ def changes_since(session: Session, facility_id: int, version: int) -> list[Faci
 
 
 def _check_version(session: Session, facility: Facility, expected_version: Any) -> None:
-    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+    if (
+        isinstance(expected_version, bool)
+        or not isinstance(expected_version, int)
+        or not 0 <= expected_version <= DB_INT_MAX
+    ):
         raise ValidationError(
             f"field 'version': {expected_version!r} is not a version number; send the version "
             "you read",

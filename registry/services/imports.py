@@ -221,7 +221,7 @@ def _run(
             batch = ImportBatch(
                 created_by=actor_name,
                 created_at=utcnow(),
-                file_name=normalised.file_name,
+                file_name=normalised.file_name[:300],  # the column holds 300
                 file_sha256=normalised.file_sha256,
                 format=normalised.format,
                 source=source or "",

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..auth import client, page_account, throttle
 from ..db import db
 from ..errors import AuthenticationError, TooManyRequestsError, ValidationError
+from ..local_paths import local_path
 from ..services.access import VOLUNTEER
 from ..services.accounts import authenticate, create_token, revoke_token, tokens_of
 
@@ -16,8 +17,10 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    """Where to go after signing in: the requested page when it is one of ours, else home."""
+    path = local_path(target)
+    if path is not None:
+        return path
     if current_user.is_authenticated and current_user.role == VOLUNTEER:
         return url_for("survey.entries")  # volunteers keep no sites: their work is the survey
     return url_for("official.my_area")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -21,10 +22,11 @@ from ..auth import begin_write, page_account
 from ..db import db
 from ..errors import ConflictError, ForbiddenError, ValidationError
 from ..i18n import current_language
+from ..local_paths import local_path
 from ..models import Facility, utcnow
 from ..presentation import facility_name, field_label, status_label, type_label
 from ..services import freshness
-from ..services.access import ROLES, area_condition, area_name
+from ..services.access import ROLES, area_condition, area_name, require_facility_in_area
 from ..services.facilities import facility_history, get_facility
 from ..services.scoped import (
     create_in_area,
@@ -166,8 +168,8 @@ def set_status(facility_id: int):
             status=status_label(status),
         )
     )
-    back = request.form.get("back", "")
-    return redirect(back if back.startswith("/official") else url_for(".my_area"), 303)
+    back = local_path(request.form.get("back")) or ""
+    return redirect(back if back.startswith("/official/") else url_for(".my_area"), 303)
 
 
 def _edit_page(facility, texts, orig, version, *, error=None, conflict=None, status=200):
@@ -207,6 +209,8 @@ def edit(facility_id: int):
         return _edit_page(facility, texts, texts, facility.version)
     from ..services.reports import accept_report
 
+    # Access first: a refusal says so and shows nothing of what was sent or stored.
+    require_facility_in_area(db.session, user, facility, "change")
     begin_write()
     try:
         changes, edited = changes_from_form(request.form, facility.type, only_edited=True)
@@ -338,7 +342,8 @@ def revert(change_id: int):
     except ConflictError as error:
         db.session.rollback()
         flash(rule_text(error.message))
-        return redirect(request.referrer or url_for(".my_area"), 303)
+        back = local_path(urlsplit(request.referrer or "")._replace(scheme="", netloc="").geturl())
+        return redirect(back or url_for(".my_area"), 303)
     db.session.commit()
     flash(_("Reverted: version %(version)s.", version=result.facility.version))
     return redirect(url_for(".history", facility_id=result.facility.id), 303)
