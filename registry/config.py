@@ -39,6 +39,28 @@ REPORTS_PER_CLIENT_PER_HOUR = 5
 PROXY_COUNT = 0
 # Uploads for the import page (bytes).
 MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+# What one import may read, checked while the file is read (see importers/limits.py): data
+# in MB after unzipping, data rows, lines or sheet rows read (blank included), cells/values/
+# elements read, files in a zip, likely-duplicate pairs flagged, name comparisons made.
+IMPORT_LIMITS = {
+    "expanded_mb": 64,
+    "rows": 100_000,
+    "rows_read": 150_000,
+    "cells": 5_000_000,
+    "members": 1_000,
+    "duplicate_pairs": 2_000,
+    "name_comparisons": 2_000_000,
+}
+# The same for `registry import` on the command line: national lists, run by an administrator.
+CLI_IMPORT_LIMITS = {
+    "expanded_mb": 2_048,
+    "rows": 2_000_000,
+    "rows_read": 3_000_000,
+    "cells": 100_000_000,
+    "members": 10_000,
+    "duplicate_pairs": 50_000,
+    "name_comparisons": 50_000_000,
+}
 
 # --- Freshness -------------------------------------------------------------------------------
 # Hours an 'open' status stays trusted after someone confirmed it, per facility type. Past it,
