@@ -95,9 +95,14 @@ WEB_LIMITS = ImportLimits()
 
 
 def megabytes(size: int) -> str:
-    """A byte count as people read it: '64 MB', '0.5 MB'."""
+    """A byte count as people read it: '64 MB', '1.5 MB', '20 KB', '100 bytes'."""
+    if size < 1024:
+        return f"{size:,} bytes"
+    if size < _MB:
+        return f"{size / 1024:,.0f} KB"
     value = size / _MB
-    return f"{value:,.0f} MB" if value >= 10 else f"{value:,.1f} MB".replace(".0 MB", " MB")
+    text = f"{value:,.0f}" if value >= 10 or value.is_integer() else f"{value:,.1f}"
+    return f"{text} MB"
 
 
 class Budget:
