@@ -14,7 +14,6 @@ import re
 from sqlalchemy import func, select
 
 from importers.limits import ImportLimits
-
 from registry.models import DuplicateCandidate, Facility, FacilityChange, ImportBatch
 from registry.services.facilities import current_data_version
 from registry.services.imports import commit_import, preview_import
