@@ -335,6 +335,11 @@ THAI: dict[str, str] = {
         "ไม่ได้เทียบชื่อ{between}: มี {count} คู่ที่อยู่ห่างกันไม่เกิน {metres} เมตร "
         "เกินขีดจำกัด {limit} การเทียบต่อการนำเข้าหนึ่งครั้ง"
     ),
+    "the registry is busy with another change (an import, say) and this request waited "
+    "{seconds}; nothing was written: send it again in a few seconds": (
+        "ทะเบียนกำลังบันทึกการเปลี่ยนแปลงอื่นอยู่ (เช่น การนำเข้าไฟล์) และคำขอนี้รอแล้ว {seconds}; "
+        "ยังไม่ได้บันทึกสิ่งใด: ส่งอีกครั้งในอีกไม่กี่วินาที"
+    ),
     "among the new facilities": "ระหว่างสถานบริการใหม่",
     "between the new and the stored facilities": "ระหว่างสถานบริการใหม่กับที่มีอยู่แล้ว",
     "{count} likely duplicate pairs were found; only the first {limit} are flagged, the limit "
