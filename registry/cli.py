@@ -15,8 +15,10 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 from tqdm import tqdm
 
+from importers.limits import ImportLimits
+
 from . import DATA_DIR, __version__, create_app, migrate
-from .db import db
+from .db import db, waits_of
 from .errors import RegistryError
 from .models import Area, ImportBatch
 from .services import facilities as service
@@ -125,6 +127,7 @@ def _demo_vaccination_sites(path: Path) -> None:
         source="moph_vaccination_sites",
         tolerance_m=current_app.config["COAST_TOLERANCE_M"],
         valid_rows_only=True,
+        limits=ImportLimits.from_config(current_app.config["CLI_IMPORT_LIMITS"]),
     )
     db.session.commit()
     click.echo(outcome.summary())
@@ -289,7 +292,10 @@ def import_command(file, facility_type, source, crs, mapping, dry_run, valid_row
         "crs": crs,
         "mapping": mapping,
         "tolerance_m": current_app.config["COAST_TOLERANCE_M"],
+        "limits": ImportLimits.from_config(current_app.config["CLI_IMPORT_LIMITS"]),
     }
+    # An administrator's import of a national list may wait and run longer than a request.
+    db.state().spatial.set_waits(db.session.connection(), waits_of(current_app.config, "CLI_"))
     steps = ("reading and validating", "matching and writing", "flagging likely duplicates")
     with tqdm(total=len(steps), desc=file.name, unit="step") as bar:
 

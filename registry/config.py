@@ -37,8 +37,39 @@ REPORTS_PER_CLIENT_PER_HOUR = 5
 # -Proto. 0 trusts no header: throttling counts the proxy's address, and a client cannot spoof
 # its own. Set to the number of proxies in the chain (usually 1) when there are some.
 PROXY_COUNT = 0
+# --- Waiting for the database (issue 11) --------------------------------------------------------
+# A request waits at most this long for another's write lock (SQLite busy timeout, PostgreSQL
+# lock_timeout), then is answered 503 with Retry-After; a statement is cancelled after the
+# statement timeout (PostgreSQL; 0: none). Imports hold the lock only for their final write.
+DATABASE_LOCK_TIMEOUT_S = 5
+DATABASE_STATEMENT_TIMEOUT_S = 120
+# The command line (`registry import` of a national list) waits and runs longer.
+CLI_DATABASE_LOCK_TIMEOUT_S = 120
+CLI_DATABASE_STATEMENT_TIMEOUT_S = 0
 # Uploads for the import page (bytes).
 MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+# What one import may read, checked while the file is read (see importers/limits.py): data
+# in MB after unzipping, data rows, lines or sheet rows read (blank included), cells/values/
+# elements read, files in a zip, likely-duplicate pairs flagged, name comparisons made.
+IMPORT_LIMITS = {
+    "expanded_mb": 64,
+    "rows": 100_000,
+    "rows_read": 150_000,
+    "cells": 5_000_000,
+    "members": 1_000,
+    "duplicate_pairs": 2_000,
+    "name_comparisons": 2_000_000,
+}
+# The same for `registry import` on the command line: national lists, run by an administrator.
+CLI_IMPORT_LIMITS = {
+    "expanded_mb": 2_048,
+    "rows": 2_000_000,
+    "rows_read": 3_000_000,
+    "cells": 100_000_000,
+    "members": 10_000,
+    "duplicate_pairs": 50_000,
+    "name_comparisons": 50_000_000,
+}
 
 # --- Freshness -------------------------------------------------------------------------------
 # Hours an 'open' status stays trusted after someone confirmed it, per facility type. Past it,

@@ -32,8 +32,11 @@ def _registry_error(error: RegistryError):
     from .views.problem_text import rule_text
 
     db.session.rollback()
+    # A busy database: the same request may be sent again (DatabaseBusyError).
+    retry = getattr(error, "retry_after", None)
+    headers = {"Retry-After": str(retry)} if retry else {}
     if _wants_json():
-        return jsonify(error.to_dict()), error.status_code
+        return jsonify(error.to_dict()), error.status_code, headers
     message = rule_text(error.message)  # in Thai where the table knows the rule
     try:
         page = render_template(
@@ -42,7 +45,7 @@ def _registry_error(error: RegistryError):
     except Exception:  # the layout itself failed (its database, say): still answer plainly
         current_app.logger.exception("the error page could not be rendered")
         page = render_template_string(_PAGE, status=error.status_code, message=message)
-    return page, error.status_code
+    return page, error.status_code, headers
 
 
 def _heading(status: int) -> str:
@@ -53,6 +56,7 @@ def _heading(status: int) -> str:
         413: _("The file is too large"),
         422: _("The file cannot be read"),
         429: _("Too many requests"),
+        503: _("Busy: try again in a few seconds"),
     }
     return headings.get(status, _("This cannot be done"))
 

@@ -120,7 +120,10 @@ def authenticate(
         session.add(LoginFailure(username=username, client=client, failed_at=utcnow()))
         session.flush()
         raise AuthenticationError("wrong user name or password, or the account is disabled")
-    session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    if by_account:
+        # Only when there is something to forget: a sign-in that writes nothing never waits
+        # for another's write lock (an import's, on SpatiaLite).
+        session.execute(delete(LoginFailure).where(LoginFailure.username == username))
     return user
 
 
