@@ -39,6 +39,7 @@ class ImportRejectedError(ValidationError):
     def __init__(self, message: str, outcome: ImportOutcome) -> None:
         super().__init__(message)
         self.outcome = outcome
+        self.rejected_rows = sorted({p["row"] for p in outcome.errors if p["row"] is not None})
 
 
 @dataclass
@@ -63,6 +64,11 @@ class ImportOutcome:
             f"{self.file_name}: {counts}; {len(self.errors)} errors, {warnings} warnings, "
             f"{len(self.duplicates)} likely duplicates flagged"
         )
+
+
+def row_list(rows: list[int], at_most: int = 10) -> str:
+    """``3, 7, 12 ...``: the first rows of a list, for a message."""
+    return ", ".join(map(str, rows[:at_most])) + (" ..." if len(rows) > at_most else "")
 
 
 def _problem(row: int | None, column, value, rule: str, severity: str) -> dict[str, Any]:
@@ -99,8 +105,13 @@ def _outcome(normalised, result: UpsertResult | None) -> ImportOutcome:
             )
             if outcome.action == "rejected":
                 problems.append(_problem(outcome.row, None, None, outcome.message, "error"))
+    first_error: dict[int, str] = {}
+    for problem in problems:
+        if problem["severity"] == "error" and problem["row"] is not None:
+            first_error.setdefault(problem["row"], problem["rule"])
     rows += [
-        {"row": r, "action": "rejected", "facility_id": None} for r in normalised.rejected_rows
+        {"row": r, "action": "rejected", "facility_id": None, "message": first_error.get(r)}
+        for r in normalised.rejected_rows
     ]
     rows.sort(key=lambda r: r["row"])
     problems.sort(key=lambda p: (p["row"] is not None, p["row"] or 0))
@@ -252,7 +263,7 @@ def _run(
         if refused:
             savepoint.rollback()
             rows = sorted({p["row"] for p in outcome.errors if p["row"] is not None})
-            shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
+            shown = row_list(rows)
             raise ImportRejectedError(
                 f"{normalised.file_name}: nothing was imported: {len(outcome.errors)} errors "
                 f"in {len(rows)} rows ({shown}); fix them or import the valid rows only",

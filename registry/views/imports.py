@@ -96,7 +96,7 @@ def preview():
 @bp.post("/commit")
 def commit():
     """Import the previewed file as one batch: all or nothing unless valid rows only."""
-    from ..services.imports import ImportRejectedError, commit_import
+    from ..services.imports import ImportRejectedError, commit_import, row_list
 
     user = page_account()
     token = request.form.get("token", "")
@@ -114,14 +114,21 @@ def commit():
     except ImportRejectedError as error:
         db.session.rollback()
         rejected = [r for r in error.outcome.rows if r["action"] == "rejected"]
-        scope_only = rejected and all(OUT_OF_AREA in (r["message"] or "") for r in rejected)
+        scope_only = rejected and all(OUT_OF_AREA in (r.get("message") or "") for r in rejected)
         return _page(
             403 if scope_only else 400,
             outcome=error.outcome,
             token=token,
             file_name=meta["file_name"],
             preview=True,
-            error=problem_text.rule_text(error.message),
+            error=_(
+                "Nothing was imported: %(errors)s errors in %(count)s rows (rows %(rows)s). "
+                "Fix them in the file and upload it again, or tick “Import the valid rows "
+                "only” and commit again.",
+                errors=len(error.outcome.errors),
+                count=len(error.rejected_rows),
+                rows=row_list(error.rejected_rows),
+            ),
         )
     db.session.commit()
     uploads.drop(FOLDER, token)

@@ -1,0 +1,136 @@
+"""Officials and administrators as new users found them (issue 12): the import commit with a
+rejected row, the deliberate status confirmation, where each role lands after sign-in, and the
+accounts page."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from registry.models import Facility, User, utcnow
+
+from .conftest import PASSWORD, csrf_token, sign_in
+from .helpers import make_facility
+
+BAD_ROW_CSV = "type,name_th,lat,lon\nhospital,รพ.ดี,18.79,98.99\nhospital,รพ.พิกัดเสีย,1375.5,98.98\n"
+
+
+def _preview(client, csrf, csv: str, name: str = "sheet.csv"):
+    return client.post(
+        "/official/import/preview",
+        data={"csrf_token": csrf, "file": (io.BytesIO(csv.encode()), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_commit_with_a_rejected_row_answers_the_form_in_thai(client, session, accounts):
+    csrf = sign_in(client, accounts["official"])
+    html = _preview(client, csrf, BAD_ROW_CSV).get_data(as_text=True)
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    refused = client.post("/official/import/commit", data={"csrf_token": csrf, "token": token})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "ยังไม่ได้นำเข้าข้อมูลใดเลย" in page and "(แถว 3)" in page
+    assert 'name="valid_rows_only"' in page and 'id="commit-form"' in page
+    assert session.scalar(select(func.count()).select_from(Facility)) == 0
+    english = client.post(
+        "/official/import/commit?lang=en", data={"csrf_token": csrf, "token": token}
+    )
+    assert "Nothing was imported: 1 errors in 1 rows (rows 3)" in english.get_data(as_text=True)
+    done = client.post(
+        "/official/import/commit", data={"csrf_token": csrf, "token": token, "valid_rows_only": "1"}
+    )
+    assert done.status_code == 200
+    assert session.scalar(select(func.count()).select_from(Facility)) == 1
+
+
+def test_the_status_is_not_confirmed_unless_the_official_ticks_it(client, session, accounts):
+    site = make_facility(session, beds_total=10)
+    long_ago = utcnow() - timedelta(hours=100)
+    site.status_confirmed_at = long_ago
+    session.commit()
+    csrf = sign_in(client, accounts["official"])
+    html = client.get(f"/official/facility/{site.id}/edit").get_data(as_text=True)
+    box = re.search(r'<input type="checkbox" name="confirm_status"[^>]*>', html).group(0)
+    assert "checked" not in box
+    # What the browser sends: every field as shown, beds changed, the box left unticked.
+    form = dict(re.findall(r'name="([^"]+)"[^>]*value="([^"]*)"', html))
+    form.pop("confirm_status")
+    form.update(csrf_token=csrf, beds_total="12", status="open")
+    form.pop("reason", None)
+    assert client.post(f"/official/facility/{site.id}/edit", data=form).status_code == 303
+    session.expire_all()
+    saved = session.get(Facility, site.id)
+    assert saved.beds_total == 12
+    assert abs((saved.status_confirmed_at - long_ago).total_seconds()) < 1
+    form.update(version=str(saved.version), confirm_status="1")
+    assert client.post(f"/official/facility/{site.id}/edit", data=form).status_code == 303
+    session.expire_all()
+    assert (utcnow() - session.get(Facility, site.id).status_confirmed_at).total_seconds() < 60
+
+
+@pytest.mark.parametrize(
+    ("account", "landing"),
+    [
+        ("planner", "/coverage"),
+        ("volunteer", "/survey"),
+        ("official", "/official/"),
+        ("district_official", "/official/"),
+        ("provincial_admin", "/official/"),
+        ("national_admin", "/official/"),
+    ],
+)
+def test_each_role_lands_where_its_work_is(client, accounts, account, landing):
+    csrf = csrf_token(client)
+    response = client.post(
+        "/login", data={"csrf_token": csrf, "username": account, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == landing
+
+
+def test_a_safe_next_wins_over_the_landing_page(client, accounts):
+    csrf = csrf_token(client)
+    response = client.post(
+        "/login",
+        data={"csrf_token": csrf, "username": "planner", "password": PASSWORD, "next": "/stats"},
+    )
+    assert response.headers["Location"] == "/stats"
+
+
+def test_add_account_form_starts_on_the_least_powerful_role(client, accounts):
+    sign_in(client, accounts["national_admin"])
+    html = client.get("/admin/users").get_data(as_text=True)
+    select_html = re.search(r'<select name="role".*?</select>', html, re.DOTALL).group(0)
+    options = re.findall(r'<option value="(\w+)"\s*(selected)?', select_html)
+    assert options[0] == ("planner", "selected")
+    assert [name for name, chosen in options if chosen] == ["planner"]
+    assert [name for name, _chosen in options][-1] == "national_admin"
+
+
+def test_disabling_an_account_asks_first_and_the_list_shows_it(client, session, accounts):
+    csrf = sign_in(client, accounts["provincial_admin"])
+    target = accounts["district_official"]
+    url = f"/admin/users/{target.id}/active"
+    asked = client.post(url, data={"csrf_token": csrf, "active": "0"})
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and 'id="confirm-disable"' in html
+    assert "ปิดบัญชี district_official" in html
+    session.expire_all()
+    assert session.get(User, target.id).active is True  # nothing changed yet
+    done = client.post(url, data={"csrf_token": csrf, "active": "0", "confirmed": "1"})
+    assert done.status_code == 303
+    session.expire_all()
+    assert session.get(User, target.id).active is False
+    listing = client.get("/admin/users").get_data(as_text=True)
+    row = re.search(rf'<tr class="(\S+)" id="user-{target.id}">.*?</tr>', listing, re.DOTALL)
+    assert row.group(1) == "account-disabled" and "badge-disabled" in row.group(0)
+    assert "ปิดแล้ว" in row.group(0)
+    # Enabling again needs no confirmation.
+    assert client.post(url, data={"csrf_token": csrf, "active": "1"}).status_code == 303
+    session.expire_all()
+    assert session.get(User, target.id).active is True
