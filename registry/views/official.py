@@ -24,7 +24,7 @@ from ..i18n import current_language
 from ..models import Facility, utcnow
 from ..presentation import facility_name, field_label, status_label, type_label
 from ..services import freshness
-from ..services.access import ROLES, area_condition, area_name
+from ..services.access import ROLES, area_condition, area_name, require_facility_in_area
 from ..services.facilities import facility_history, get_facility
 from ..services.scoped import (
     create_in_area,
@@ -35,6 +35,7 @@ from ..services.scoped import (
 from ..vocabulary import FACILITY_TYPES, STATUSES
 from .assets import map_assets
 from .facility_form import changes_from_form, facility_texts, form_fields
+from .message_text import error_text
 from .problem_text import rule_text
 
 bp = Blueprint("official", __name__, url_prefix="/official")
@@ -170,7 +171,19 @@ def set_status(facility_id: int):
     return redirect(back if back.startswith("/official") else url_for(".my_area"), 303)
 
 
+def _read_only_reason(user, facility) -> str | None:
+    """Why this account cannot save this site (its role, its area, or the site is gone)."""
+    try:
+        require_facility_in_area(db.session, user, facility, "change")
+    except ForbiddenError as refusal:
+        return error_text(refusal)
+    if facility.deleted_at is not None:
+        return _("This site is no longer active.")
+    return None
+
+
 def _edit_page(facility, texts, orig, version, *, error=None, conflict=None, status=200):
+    user = page_account()
     return render_template(
         "official/edit.html",
         facility=facility,
@@ -182,6 +195,7 @@ def _edit_page(facility, texts, orig, version, *, error=None, conflict=None, sta
         version=version,
         error=error,
         conflict=conflict,
+        read_only=_read_only_reason(user, facility) if facility is not None else None,
         report_id=request.values.get("report", ""),
         field_label=field_label,
         status_label=status_label,

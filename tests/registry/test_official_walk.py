@@ -134,3 +134,38 @@ def test_disabling_an_account_asks_first_and_the_list_shows_it(client, session, 
     assert client.post(url, data={"csrf_token": csrf, "active": "1"}).status_code == 303
     session.expire_all()
     assert session.get(User, target.id).active is True
+
+
+@pytest.mark.parametrize(
+    ("account", "reason"),
+    [
+        # A Bangkok official on a Chiang Mai site: the reason names both areas in Thai.
+        ("bangkok_official", "เชียงใหม่"),
+        # Roles that cannot save any site.
+        ("planner", "บัญชีนักวางแผนแก้ไขสถานบริการไม่ได้"),
+    ],
+)
+def test_edit_form_of_a_site_one_cannot_save_opens_read_only(
+    client, session, accounts, account, reason
+):
+    site = make_facility(session)
+    session.commit()
+    sign_in(client, accounts[account])
+    html = client.get(f"/official/facility/{site.id}/edit").get_data(as_text=True)
+    note = re.search(r'<p class="readonly-note"[^>]*id="read-only">(.*?)</p>', html, re.DOTALL)
+    assert note, "no read-only note when the form opens"
+    assert reason in note.group(1)
+    assert "กรุงเทพมหานคร" in note.group(1) or account == "planner"
+    assert "outside your area" not in note.group(1) and "Bangkok" not in note.group(1)
+    assert '<fieldset class="form-body" disabled>' in html
+    assert 'id="save"' not in html and "danger-zone" not in html
+    assert 'data-read-only="1"' in html
+
+
+def test_edit_form_of_ones_own_site_is_editable(client, session, accounts):
+    site = make_facility(session)
+    session.commit()
+    sign_in(client, accounts["official"])
+    html = client.get(f"/official/facility/{site.id}/edit").get_data(as_text=True)
+    assert 'id="read-only"' not in html and 'id="save"' in html
+    assert '<fieldset class="form-body" >' in html
