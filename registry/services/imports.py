@@ -125,7 +125,8 @@ def _outcome(normalised, result: UpsertResult | None) -> ImportOutcome:
     )
 
 
-def _stored_facilities(session: Session, *conditions) -> pd.DataFrame:
+def stored_facilities(session: Session, *conditions) -> pd.DataFrame:
+    """Active facilities meeting ``conditions``, with what the duplicate checks need."""
     columns = (Facility.id, Facility.type, Facility.name_th, Facility.hcode)
     rows = session.execute(
         select(*columns, func.ST_X(Facility.geom), func.ST_Y(Facility.geom)).where(
@@ -141,11 +142,11 @@ def _stored_others(session: Session, result: UpsertResult) -> pd.DataFrame:
     not touch (those keep an older data version)."""
     members = MEMBERS[session.get_bind().dialect.name]
     changed = sorted(o.facility_id for o in result.outcomes if o.action == "updated")
-    parts = [_stored_facilities(session, Facility.data_version != result.data_version)]
-    parts += [_stored_facilities(session, condition) for condition in members(Facility.id, changed)]
+    parts = [stored_facilities(session, Facility.data_version != result.data_version)]
+    parts += [stored_facilities(session, condition) for condition in members(Facility.id, changed)]
     parts = [part for part in parts if len(part)]
     if not parts:
-        return _stored_facilities(session, false())
+        return stored_facilities(session, false())
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 

@@ -26,6 +26,7 @@ from ..presentation import facility_name, field_label, status_label, type_label
 from ..services import freshness
 from ..services.access import ROLES, area_condition, area_name, require_facility_in_area
 from ..services.facilities import facility_history, get_facility
+from ..services.site_duplicates import likely_duplicates
 from ..services.scoped import (
     create_in_area,
     deactivate_in_area,
@@ -34,7 +35,12 @@ from ..services.scoped import (
 )
 from ..vocabulary import FACILITY_TYPES, STATUSES
 from .assets import map_assets
-from .facility_form import changes_from_form, facility_texts, form_fields
+from .facility_form import (
+    changes_from_form,
+    changes_from_form_quietly,
+    facility_texts,
+    form_fields,
+)
 from .message_text import error_text
 from .problem_text import rule_text
 
@@ -182,7 +188,9 @@ def _read_only_reason(user, facility) -> str | None:
     return None
 
 
-def _edit_page(facility, texts, orig, version, *, error=None, conflict=None, status=200):
+def _edit_page(
+    facility, texts, orig, version, *, error=None, conflict=None, duplicates=(), status=200
+):
     user = page_account()
     return render_template(
         "official/edit.html",
@@ -196,6 +204,7 @@ def _edit_page(facility, texts, orig, version, *, error=None, conflict=None, sta
         error=error,
         conflict=conflict,
         read_only=_read_only_reason(user, facility) if facility is not None else None,
+        duplicates=duplicates,
         report_id=request.values.get("report", ""),
         field_label=field_label,
         status_label=status_label,
@@ -290,6 +299,11 @@ def new():
         )
     if request.method == "GET":
         return _edit_page(None, {"status": "open"}, {}, 0)
+    if request.form.get("duplicate_ok") != "1":
+        edited = changes_from_form_quietly(request.form, facility_type)
+        duplicates = likely_duplicates(db.session, {**edited, "type": facility_type})
+        if duplicates:  # say so before adding; saving again adds it all the same
+            return _edit_page(None, edited, {}, 0, duplicates=duplicates)
     begin_write()
     try:
         changes, edited = changes_from_form(request.form, facility_type, only_edited=False)

@@ -169,3 +169,67 @@ def test_edit_form_of_ones_own_site_is_editable(client, session, accounts):
     html = client.get(f"/official/facility/{site.id}/edit").get_data(as_text=True)
     assert 'id="read-only"' not in html and 'id="save"' in html
     assert '<fieldset class="form-body" >' in html
+
+
+def _new_site_form(csrf, **values):
+    form = {"csrf_token": csrf, "status": "open", "lat": "18.7877", "lon": "98.9934"}
+    form.update(values)
+    return form
+
+
+@pytest.mark.parametrize(
+    ("name", "lat", "lon"),
+    [
+        ("โรงพยาบาลทดสอบ", "18.7877", "98.9934"),  # same name, same point
+        ("โรงพยาบาล ทดสอบ.", "18.7880", "98.9936"),  # similar name, about 40 m away
+    ],
+)
+def test_adding_a_likely_duplicate_warns_with_a_link(client, session, accounts, name, lat, lon):
+    existing = make_facility(session)
+    session.commit()
+    csrf = sign_in(client, accounts["official"])
+    url = "/official/facility/new?type=hospital"
+    warned = client.post(url, data=_new_site_form(csrf, name_th=name, lat=lat, lon=lon))
+    html = warned.get_data(as_text=True)
+    assert warned.status_code == 200 and 'id="duplicates"' in html
+    assert f'href="/official/facility/{existing.id}/edit"' in html
+    assert "ดูเหมือนจะเป็นจุดบริการที่มีอยู่ในทะเบียนแล้ว" in html
+    assert session.scalar(select(func.count()).select_from(Facility)) == 1  # nothing added
+    form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+    assert form["duplicate_ok"] == "1"
+    again = client.post(url, data=_new_site_form(csrf, name_th=name, lat=lat, lon=lon, **form))
+    assert again.status_code == 303
+    assert session.scalar(select(func.count()).select_from(Facility)) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "lat", "lon", "facility_type"),
+    [
+        ("โรงพยาบาลทดสอบ", "18.7877", "98.9934", "vaccination_site"),  # another type
+        ("โรงพยาบาลทดสอบ", "18.7900", "98.9934", "hospital"),  # 250 m away
+        ("ศูนย์ฉีดวัคซีนกลางเวียง", "18.7877", "98.9934", "hospital"),  # another name
+    ],
+)
+def test_a_different_site_nearby_is_added_without_a_warning(
+    client, session, accounts, name, lat, lon, facility_type
+):
+    make_facility(session)
+    session.commit()
+    csrf = sign_in(client, accounts["official"])
+    response = client.post(
+        f"/official/facility/new?type={facility_type}",
+        data=_new_site_form(csrf, name_th=name, lat=lat, lon=lon),
+    )
+    assert response.status_code == 303
+    assert session.scalar(select(func.count()).select_from(Facility)) == 2
+
+
+def test_the_same_hcode_warns_wherever_the_site_is(client, session, accounts):
+    existing = make_facility(session, hcode="10697")
+    session.commit()
+    csrf = sign_in(client, accounts["official"])
+    html = client.post(
+        "/official/facility/new?type=hospital",
+        data=_new_site_form(csrf, name_th="ชื่ออื่น", hcode="10697", lat="19.36", lon="98.95"),
+    ).get_data(as_text=True)
+    assert f'data-facility="{existing.id}"' in html and "รหัสสถานพยาบาลเดียวกัน" in html
