@@ -36,7 +36,9 @@ def _box(lon: float, lat: float):
     margin = 1.5 * DUPLICATE_DISTANCE_M / _METRES_PER_DEGREE
     lon_margin = margin / max(math.cos(math.radians(lat)), 0.01)
     x, y = func.ST_X(Facility.geom), func.ST_Y(Facility.geom)
-    return and_(x.between(lon - lon_margin, lon + lon_margin), y.between(lat - margin, lat + margin))
+    return and_(
+        x.between(lon - lon_margin, lon + lon_margin), y.between(lat - margin, lat + margin)
+    )
 
 
 def likely_duplicates(session: Session, values: dict[str, Any]) -> list[LikelyDuplicate]:
@@ -59,7 +61,7 @@ def likely_duplicates(session: Session, values: dict[str, Any]) -> list[LikelyDu
     if not len(stored):
         return []
     new = pd.DataFrame(
-        [dict(zip(CANDIDATE_COLUMNS, (_NEW_ID, facility_type, name, hcode, lon, lat)))]
+        [dict(zip(CANDIDATE_COLUMNS, (_NEW_ID, facility_type, name, hcode, lon, lat), strict=True))]
     ).astype({"id": np.int64, "lon": float, "lat": float})
     flags = similar_across(new, stored)
     active = pd.concat([stored, new], ignore_index=True)

@@ -26,13 +26,13 @@ from ..presentation import facility_name, field_label, status_label, type_label
 from ..services import freshness
 from ..services.access import ROLES, area_condition, area_name, require_facility_in_area
 from ..services.facilities import facility_history, get_facility
-from ..services.site_duplicates import likely_duplicates
 from ..services.scoped import (
     create_in_area,
     deactivate_in_area,
     revert_in_area,
     update_in_area,
 )
+from ..services.site_duplicates import likely_duplicates
 from ..vocabulary import FACILITY_TYPES, STATUSES
 from .assets import map_assets
 from .facility_form import (
