@@ -18,6 +18,7 @@ from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
 from importers import read_facilities
+from importers.messages import Rule
 
 from ..errors import ConflictError, NotFoundError, ValidationError
 from ..models import DuplicateCandidate, Facility, FacilityChange, ImportBatch, utcnow
@@ -28,6 +29,7 @@ from .bulk_duplicates import CANDIDATE_COLUMNS, Flags, same_codes, similar_acros
 from .facilities import AREA_FIELDS, CREATED, Actor, deactivate_facility, revert_change
 
 MAX_PROBLEMS_KEPT = 5_000
+CANNOT_UNDO = Rule("import.cannot_undo", "import batch %(batch)s cannot be undone: %(why)s")
 DERIVED_FROM_LOCATION = frozenset({*AREA_FIELDS, "area_note"})
 
 
@@ -398,7 +400,8 @@ def undo_import(session: Session, batch_id: int, *, actor_name: str) -> dict[str
                 revert_change(session, change.id, actor)
             except ConflictError as error:
                 raise ConflictError(
-                    f"import batch {batch_id} cannot be undone: {error.message}"
+                    CANNOT_UNDO(batch=batch_id, why=error.text or error.message),
+                    facility_id=change.facility_id,
                 ) from None
             counts["reverted"] += 1
         batch.status = "undone"

@@ -16,6 +16,7 @@ from flask_babel import gettext
 
 from importers.messages import RULES, Text, text_of
 
+from .. import presentation
 from ..db import db
 from ..i18n import current_language
 from ..services.access import area_name
@@ -29,8 +30,8 @@ def _value(name: str, value: Any, field_label: FieldLabel | None) -> Any:
         return shown(nested, field_label)
     if isinstance(value, Mapping) and "area" in value:
         return area_name(db.session, value["area"], current_language())
-    if name == "field" and field_label is not None and isinstance(value, str):
-        return field_label(value)
+    if name == "field" and isinstance(value, str):
+        return (field_label or presentation.field_label)(value)
     return value
 
 

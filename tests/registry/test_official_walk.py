@@ -11,10 +11,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from registry.models import Facility, User, utcnow
+from registry.models import Facility, ImportBatch, User, utcnow
+from registry.services.facilities import update_facility
 
 from .conftest import PASSWORD, csrf_token, sign_in
-from .helpers import make_facility
+from .helpers import OFFICIAL, make_facility
 
 BAD_ROW_CSV = "type,name_th,lat,lon\nhospital,รพ.ดี,18.79,98.99\nhospital,รพ.พิกัดเสีย,1375.5,98.98\n"
 
@@ -233,3 +234,61 @@ def test_the_same_hcode_warns_wherever_the_site_is(client, session, accounts):
         data=_new_site_form(csrf, name_th="ชื่ออื่น", hcode="10697", lat="19.36", lon="98.95"),
     ).get_data(as_text=True)
     assert f'data-facility="{existing.id}"' in html and "รหัสสถานพยาบาลเดียวกัน" in html
+
+
+def _commit(client, csrf, csv: str, name: str):
+    html = _preview(client, csrf, csv, name).get_data(as_text=True)
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    return client.post("/official/import/commit", data={"csrf_token": csrf, "token": token})
+
+
+def test_undo_an_import_from_the_page_after_commit_and_from_the_list(client, session, accounts):
+    csrf = sign_in(client, accounts["official"])
+    done = _commit(client, csrf, "type,name_th,lat,lon\nhospital,รพ.นำเข้า,18.79,98.99\n", "a.csv")
+    html = done.get_data(as_text=True)
+    batch = session.scalar(select(ImportBatch))
+    assert f'action="/official/import/batch/{batch.id}/undo"' in html  # after the commit
+    listing = client.get("/official/import/").get_data(as_text=True)
+    assert f'id="batch-{batch.id}"' in listing and "a.csv" in listing
+    undone = client.post(
+        f"/official/import/batch/{batch.id}/undo", data={"csrf_token": csrf}, follow_redirects=True
+    )
+    assert undone.status_code == 200
+    assert f"ยกเลิกการนำเข้าชุดที่ {batch.id} แล้ว" in undone.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(ImportBatch, batch.id).status == "undone"
+    assert session.scalar(select(Facility.deleted_at)) is not None
+
+
+def test_undo_is_refused_in_thai_when_someone_changed_the_fields_since(client, session, accounts):
+    csrf = sign_in(client, accounts["official"])
+    header = "type,name_th,hcode,phone,lat,lon\n"
+    _commit(client, csrf, header + "hospital,รพ.นำเข้า,10697,053-111111,18.79,98.99\n", "a.csv")
+    _commit(client, csrf, header + "hospital,รพ.นำเข้า,10697,053-222222,18.79,98.99\n", "b.csv")
+    second = session.scalars(select(ImportBatch).order_by(ImportBatch.id)).all()[-1]
+    site = session.scalar(select(Facility))
+    assert site.phone.endswith("222222")
+    changes = {"phone": "053-333333"}
+    update_facility(session, site.id, changes, OFFICIAL, expected_version=site.version)
+    session.commit()
+    refused = client.post(f"/official/import/batch/{second.id}/undo", data={"csrf_token": csrf})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert f"ยกเลิกการนำเข้าชุดที่ {second.id} ไม่ได้" in html and "โทรศัพท์" in html
+    assert "cannot be undone" not in html
+    session.expire_all()
+    assert session.get(ImportBatch, second.id).status == "committed"
+    assert session.get(Facility, site.id).phone.endswith("333333")
+
+
+def test_only_ones_own_batches_can_be_undone(app, client, session, accounts):
+    csrf = sign_in(client, accounts["official"])
+    _commit(client, csrf, "type,name_th,lat,lon\nhospital,รพ.นำเข้า,18.79,98.99\n", "a.csv")
+    batch = session.scalar(select(ImportBatch))
+    other = app.test_client()
+    other_csrf = sign_in(other, accounts["provincial_admin"])
+    assert f'id="batch-{batch.id}"' not in other.get("/official/import/").get_data(as_text=True)
+    refused = other.post(f"/official/import/batch/{batch.id}/undo", data={"csrf_token": other_csrf})
+    assert refused.status_code == 403
+    session.expire_all()
+    assert session.get(ImportBatch, batch.id).status == "committed"
