@@ -34,9 +34,16 @@ from ..services.scoped import (
     revert_in_area,
     update_in_area,
 )
+from ..services.site_duplicates import likely_duplicates
 from ..vocabulary import FACILITY_TYPES, STATUSES
 from .assets import map_assets
-from .facility_form import changes_from_form, facility_texts, form_fields
+from .facility_form import (
+    changes_from_form,
+    changes_from_form_quietly,
+    facility_texts,
+    form_fields,
+)
+from .message_text import error_text
 from .problem_text import rule_text
 
 bp = Blueprint("official", __name__, url_prefix="/official")
@@ -172,7 +179,21 @@ def set_status(facility_id: int):
     return redirect(back if back.startswith("/official/") else url_for(".my_area"), 303)
 
 
-def _edit_page(facility, texts, orig, version, *, error=None, conflict=None, status=200):
+def _read_only_reason(user, facility) -> str | None:
+    """Why this account cannot save this site (its role, its area, or the site is gone)."""
+    try:
+        require_facility_in_area(db.session, user, facility, "change")
+    except ForbiddenError as refusal:
+        return error_text(refusal)
+    if facility.deleted_at is not None:
+        return _("This site is no longer active.")
+    return None
+
+
+def _edit_page(
+    facility, texts, orig, version, *, error=None, conflict=None, duplicates=(), status=200
+):
+    user = page_account()
     return render_template(
         "official/edit.html",
         facility=facility,
@@ -184,6 +205,8 @@ def _edit_page(facility, texts, orig, version, *, error=None, conflict=None, sta
         version=version,
         error=error,
         conflict=conflict,
+        read_only=_read_only_reason(user, facility) if facility is not None else None,
+        duplicates=duplicates,
         report_id=request.values.get("report", ""),
         field_label=field_label,
         status_label=status_label,
@@ -280,6 +303,11 @@ def new():
         )
     if request.method == "GET":
         return _edit_page(None, {"status": "open"}, {}, 0)
+    if request.form.get("duplicate_ok") != "1":
+        edited = changes_from_form_quietly(request.form, facility_type)
+        duplicates = likely_duplicates(db.session, {**edited, "type": facility_type})
+        if duplicates:  # say so before adding; saving again adds it all the same
+            return _edit_page(None, edited, {}, 0, duplicates=duplicates)
     begin_write()
     try:
         changes, edited = changes_from_form(request.form, facility_type, only_edited=False)
