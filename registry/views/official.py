@@ -34,6 +34,7 @@ from ..services.scoped import (
 )
 from ..vocabulary import FACILITY_TYPES, STATUSES
 from .assets import map_assets
+from .change_values import change_value
 from .facility_form import changes_from_form, facility_texts, form_fields
 from .problem_text import rule_text
 
@@ -325,6 +326,7 @@ def history(facility_id: int):
         name=facility_name(facility),
         changes=facility_history(db.session, facility_id),
         field_label=field_label,
+        change_value=change_value,
     )
 
 
