@@ -21,10 +21,11 @@ from .place_labels import area_label
 
 AREA_FIELDS = frozenset(("province_code", "district_code", "subdistrict_code"))
 TIME_FIELDS = frozenset(("status_confirmed_at", "deleted_at", "created_at", "updated_at"))
-# Where the demo's records come from (Facility.source); a file an official imported keeps the
-# source name they gave.
+# The bundled lists the demo loads (Facility.source, see registry/demo.py and `registry demo`);
+# a file an official imported keeps the source name they gave.
 DATASET_LABELS: dict[str, tuple[str, str]] = {
     "moph_hospitals": ("รายชื่อโรงพยาบาล กระทรวงสาธารณสุข", "MOPH hospital list"),
+    "moph_vaccination_sites": ("รายชื่อจุดฉีดวัคซีน กระทรวงสาธารณสุข", "MOPH vaccination site list"),
     "covid_checkpoints_th": ("จุดคัดกรองโควิด-19 ทั่วประเทศ", "national COVID-19 checkpoint list"),
     "covid_checkpoints_phitsanulok": (
         "จุดคัดกรองโควิด-19 จังหวัดพิษณุโลก",
