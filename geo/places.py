@@ -247,6 +247,17 @@ def _normalise(text: str) -> str:
     return _NOT_NAME_CHAR.sub("", _fold(text))
 
 
+def name_key(text: str) -> str:
+    """A name as place search compares it: folded, Thai digits as Arabic, no spaces or marks.
+
+    >>> name_key("บ้าน คลองนา") == name_key("บ้านคลองนา")
+    True
+    >>> name_key("Ban Khlong-Na")
+    'bankhlongna'
+    """
+    return _normalise(text)
+
+
 def _skeleton(normalised: str) -> str:
     text = normalised
     if "\u0e4c" in text:

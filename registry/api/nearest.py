@@ -10,6 +10,7 @@ from ..db import db
 from ..services.catalog_rows import features_json
 from ..services.places import place_record, search_places
 from ..services.search import PARAMETERS, find, parse_query
+from ..services.villages import village_record
 from . import bp, params
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -20,7 +21,7 @@ def nearest():
     """The k nearest matching sites, exact by geodesic distance, as GeoJSON nearest first."""
     params.reject_unknown(PARAMETERS)
     # A session only to look up a place name: the catalog answers without one.
-    session = db.session if "place" in request.args or "area" in request.args else None
+    session = db.session if {"place", "area", "village"} & set(request.args) else None
     hits = find(db.bind, parse_query(session, request.args))
     query, snapshot = hits.query, hits.snapshot
     # Each feature is the catalog's stored GeoJSON of the site (serialize.facility_feature),
@@ -43,6 +44,10 @@ def nearest():
         search["alternatives"] = [
             place_record(m) for m in query.resolution.alternatives if m != query.place
         ]
+        if query.resolution.village:
+            search["village"] = village_record(query.resolution.village)
+        if query.resolution.villages:
+            search["villages"] = [village_record(v) for v in query.resolution.villages]
     body = b'{"type":"FeatureCollection","features":[%s],"search":%s}' % (
         features,
         _ENCODE(search).encode(),

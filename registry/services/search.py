@@ -22,7 +22,9 @@ from ..models import Facility, utcnow
 from ..vocabulary import AGE_GROUPS, DOSES, FACILITY_TYPES, TEST_METHODS, VACCINE_BRANDS
 from .catalog import CatalogSnapshot, SiteFilter, Source, catalogs, nearest_in
 from .freshness import hide_after_hours
-from .places import PlaceResolution, place_at, place_record, resolve_place
+from .place_choice import PlaceResolution, resolve_place
+from .places import place_at, place_record
+from .villages import village_at
 
 PARAMETERS = frozenset(
     (
@@ -30,6 +32,7 @@ PARAMETERS = frozenset(
         "lon",
         "place",
         "area",
+        "village",
         "type",
         "k",
         "open_now",
@@ -123,7 +126,18 @@ def parse_flag(args: Mapping[str, str], name: str, default: bool | None) -> bool
 
 
 def _resolve(session: Session, args: dict, home_province: str | None) -> PlaceResolution:
-    """The area of ``area`` (a code, as picked from candidates), else of the typed ``place``."""
+    """The area of ``area`` or ``village`` (codes picked from candidates), else of ``place``."""
+    village_code = (args.get("village") or "").strip()
+    if village_code:
+        village = village_at(session, village_code)
+        if village is None:
+            raise ValidationError(
+                f"parameter 'village': {village_code!r} is not the DOPA code of a village "
+                "(8 digits, e.g. 50010101)",
+                field="village",
+            )
+        typed = args.get("place") or village_code
+        return PlaceResolution(typed, "code", village.place, (), village=village)
     code = (args.get("area") or "").strip()
     if code:
         place = place_at(session, code)
@@ -161,7 +175,7 @@ def parse_query(
                 raise ValidationError(f"give both 'lat' and 'lon'; '{name}' is missing", field=name)
         lat = _number(args, "lat", -90, 90, "a latitude")
         lon = _number(args, "lon", -180, 180, "a longitude")
-    elif (args.get("area") or args.get("place") or "").strip():
+    elif (args.get("area") or args.get("village") or args.get("place") or "").strip():
         if session is None:
             raise ValidationError("parameter 'place': not accepted here", field="place")
         resolution = _resolve(session, args, home_province)

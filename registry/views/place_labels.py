@@ -45,3 +45,13 @@ def area_label(match: PlaceMatch) -> str:
     if current_language() == "th":
         return (_BANGKOK_THAI_WORDS if bangkok else _THAI_WORDS)[level] + name
     return name if bangkok and level == 1 else f"{name} {_ENGLISH_WORDS[level]}"
+
+
+def village_label(match) -> str:
+    """'บ้านคลองนา ตำบล... อำเภอ... จังหวัด...' or 'Ban Khlong Na village, in ... subdistrict, ...'."""
+    village, place = match.village, match.place
+    if current_language() == "th":
+        name = village.name_th
+        word = "" if name.startswith("บ้าน") else "หมู่บ้าน"
+        return f"{word}{name} {place_label(place)}"
+    return f"{village.name_en or village.name_th} village, in {place_label(place)}"

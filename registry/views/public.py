@@ -35,8 +35,10 @@ from ..presentation import (
 from ..services.access import ROLES
 from ..services.areas import locators
 from ..services.facilities import facility_history, get_facility
-from ..services.places import PlaceResolution, place_at, province_of, resolve_place
+from ..services.place_choice import PlaceResolution, province_of, resolve_place
+from ..services.places import place_at
 from ..services.search import answer, parse_query
+from ..services.villages import VillageMatch
 from ..vocabulary import (
     AGE_GROUPS,
     DOSES,
@@ -47,7 +49,7 @@ from ..vocabulary import (
 )
 from .assets import map_assets
 from .change_values import change_value, dataset_label
-from .place_labels import place_label
+from .place_labels import place_label, village_label
 
 bp = Blueprint("public", __name__)
 
@@ -98,9 +100,11 @@ def _located(query) -> PlaceMatch | None:
     return place_at(db.session, code) if code else None
 
 
-def _choice_url(match: PlaceMatch) -> str:
-    """This search again, from one candidate area."""
-    args = {k: v for k, v in request.args.items() if k not in ("lat", "lon", "area")}
+def _choice_url(match) -> str:
+    """This search again, from one candidate area (a PlaceMatch) or village (VillageMatch)."""
+    args = {k: v for k, v in request.args.items() if k not in ("lat", "lon", "area", "village")}
+    if isinstance(match, VillageMatch):
+        return url_for("public.index", **args, village=match.village.code)
     return url_for("public.index", **args, area=match.code)
 
 
@@ -109,7 +113,7 @@ def index():
     """Find the nearest open site from a place name or the browser's location."""
     error, result, rows = None, None, []
     choice = unknown = searched = None
-    asked = any(request.args.get(name) for name in ("place", "lat", "lon", "area"))
+    asked = any(request.args.get(name) for name in ("place", "lat", "lon", "area", "village"))
     if asked:
         try:
             query = parse_query(db.session, request.args, home_province=_home_province())
@@ -172,6 +176,7 @@ def index():
             choice=choice,
             unknown=unknown,
             place_label=place_label,
+            village_label=village_label,
             choice_url=_choice_url,
             map=render_parts(fmap) if fmap is not None else None,
             facility_types=FACILITY_TYPES,

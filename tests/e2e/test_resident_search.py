@@ -120,7 +120,7 @@ def test_unknown_name_answers_in_thai_with_the_location_button(phone, backend):
     phone.goto("/")
     _search(phone, "นิมมาน")
     unknown = phone.page.locator("#place-unknown")
-    assert "ไม่พบตำบล อำเภอ หรือจังหวัดชื่อ “นิมมาน”" in unknown.inner_text()
+    assert "ไม่พบจังหวัด อำเภอ ตำบล หรือหมู่บ้านชื่อ “นิมมาน”" in unknown.inner_text()
     assert "parameter" not in phone.page.inner_text("body")
     unknown.locator("button.use-location").click()
     phone.page.wait_for_url(re.compile(r"lat=18\.78"))

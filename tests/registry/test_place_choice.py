@@ -152,9 +152,9 @@ def test_same_name_elsewhere_is_offered_beside_an_exact_answer(client, site):
 @pytest.mark.parametrize(
     ("place", "lang", "sentence"),
     [
-        ("นิมมาน", "th", "ไม่พบตำบล อำเภอ หรือจังหวัดชื่อ"),
-        ("Nimman", "en", "We found no province, district or subdistrict called"),
-        ("!!!", "th", "ไม่พบตำบล อำเภอ หรือจังหวัดชื่อ"),
+        ("นิมมาน", "th", "ไม่พบจังหวัด อำเภอ ตำบล หรือหมู่บ้านชื่อ"),
+        ("Nimman", "en", "We found no province, district, subdistrict or village called"),
+        ("!!!", "th", "ไม่พบจังหวัด อำเภอ ตำบล หรือหมู่บ้านชื่อ"),
     ],
 )
 def test_unknown_name_gets_a_sentence_suggestions_and_location(client, place, lang, sentence):
@@ -197,3 +197,44 @@ def test_directions_from_a_place_name_leave_the_origin_to_the_phone(client, site
 def test_directions_from_a_location_search_start_there(client, site):
     links = _directions(client.get("/", query_string=CHIANG_MAI))
     assert links and all(f"origin={CHIANG_MAI['lat']}" in link for link in links)
+
+
+# -- villages (DOPA's list, bundled; no coordinates) ------------------------------------------
+
+
+def _village_codes(response) -> list[str]:
+    return re.findall(r'data-village="(\d+)"', response.get_data(as_text=True))
+
+
+def test_a_village_name_searches_from_its_subdistrict_and_says_so(client, site):
+    body = client.get("/api/v1/nearest", query_string={"place": "บ้านต้นเปา", "k": 1}).get_json()
+    assert body["search"]["place"]["code"] == "TH501312"
+    assert body["search"]["place"]["match"] == "village"
+    assert body["search"]["village"]["name_th"] == "บ้านต้นเปา"
+    response = client.get("/", query_string={"place": "บ้านต้นเปา", "lang": "th"})
+    searched = _section(response, "searched-from")
+    assert "บ้านต้นเปา ตำบลต้นเปา อำเภอสันกำแพง จังหวัดเชียงใหม่" in searched
+    assert "กลางตำบล" in searched  # villages have no position: it says where it searched from
+
+
+def test_a_village_name_shared_across_provinces_offers_each(client, site):
+    response = client.get("/", query_string={"place": "บ้านสันติธรรม", "lang": "th"})
+    codes = _village_codes(response)
+    assert len(codes) == 6
+    assert 'id="results"' not in response.get_data(as_text=True)
+    client.set_cookie("home_province", "TH50", domain="registry.test")
+    response = client.get("/", query_string={"place": "บ้านสันติธรรม", "lang": "th"})
+    first = re.search(r'data-village="\d+">([^<]+)<', response.get_data(as_text=True)).group(1)
+    assert "จังหวัดเชียงใหม่" in first
+    assert sorted(_village_codes(response)) == sorted(codes)  # ranked, none hidden
+    picked = client.get("/", query_string={"place": "บ้านสันติธรรม", "village": codes[0]})
+    assert 'id="results"' in picked.get_data(as_text=True)
+    # The province after the name goes straight to the one village.
+    straight = client.get("/", query_string={"place": "บ้านสันติธรรม เชียงใหม่"})
+    assert "ตำบลช้างเผือก" in _section(straight, "searched-from")
+
+
+def test_unknown_village_code_is_a_named_error(client):
+    response = client.get("/api/v1/nearest", query_string={"village": "99999999"})
+    assert response.status_code == 400
+    assert response.get_json()["field"] == "village"
