@@ -49,6 +49,12 @@ class OutsideThailandError(ValidationError):
     code = "outside_thailand"
 
 
+class PlaceNotFoundError(ValidationError):
+    """A typed place names no province, district or subdistrict; details carry suggestions."""
+
+    code = "place_not_found"
+
+
 class NotFoundError(RegistryError):
     status_code = 404
     code = "not_found"

@@ -8,8 +8,9 @@ from flask import Response, jsonify, request
 
 from ..db import db
 from ..services.catalog_rows import features_json
-from ..services.places import search_places
+from ..services.places import place_record, search_places
 from ..services.search import PARAMETERS, find, parse_query
+from ..services.villages import village_record
 from . import bp, params
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -20,7 +21,7 @@ def nearest():
     """The k nearest matching sites, exact by geodesic distance, as GeoJSON nearest first."""
     params.reject_unknown(PARAMETERS)
     # A session only to look up a place name: the catalog answers without one.
-    session = db.session if "place" in request.args else None
+    session = db.session if {"place", "area", "village"} & set(request.args) else None
     hits = find(db.bind, parse_query(session, request.args))
     query, snapshot = hits.query, hits.snapshot
     # Each feature is the catalog's stored GeoJSON of the site (serialize.facility_feature),
@@ -39,11 +40,14 @@ def nearest():
         "farthest_m": round(hits.distance_m[-1], 1) if hits.distance_m else None,
     }
     if query.place:
-        search["place"] = {
-            "code": query.place.code,
-            "name_th": query.place.name_th,
-            "name_en": query.place.name_en,
-        }
+        search["place"] = {**place_record(query.place), "match": query.resolution.match}
+        search["alternatives"] = [
+            place_record(m) for m in query.resolution.alternatives if m != query.place
+        ]
+        if query.resolution.village:
+            search["village"] = village_record(query.resolution.village)
+        if query.resolution.villages:
+            search["villages"] = [village_record(v) for v in query.resolution.villages]
     body = b'{"type":"FeatureCollection","features":[%s],"search":%s}' % (
         features,
         _ENCODE(search).encode(),
@@ -57,21 +61,4 @@ def places():
     params.reject_unknown(("q", "limit"))
     limit = params.integer("limit", 10, 1, 50)
     matches = search_places(db.session, request.args.get("q", ""), limit=limit)
-    return jsonify(
-        {
-            "places": [
-                {
-                    "code": m.code,
-                    "level": m.level,
-                    "name_th": m.name_th,
-                    "name_en": m.name_en,
-                    "parents_th": list(m.parent_names_th),
-                    "parents_en": list(m.parent_names_en),
-                    "lon": m.lon,
-                    "lat": m.lat,
-                    "score": round(m.score, 3),
-                }
-                for m in matches
-            ]
-        }
-    )
+    return jsonify({"places": [place_record(m) for m in matches]})

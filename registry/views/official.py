@@ -37,6 +37,7 @@ from ..services.scoped import (
 from ..services.site_duplicates import likely_duplicates
 from ..vocabulary import FACILITY_TYPES, STATUSES
 from .assets import map_assets
+from .change_values import change_value
 from .facility_form import (
     changes_from_form,
     changes_from_form_quietly,
@@ -357,6 +358,7 @@ def history(facility_id: int):
         name=facility_name(facility),
         changes=facility_history(db.session, facility_id),
         field_label=field_label,
+        change_value=change_value,
     )
 
 
