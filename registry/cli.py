@@ -95,6 +95,13 @@ def demo_command(data_dir: Path) -> None:
     from .cli_coverage import load_demo_population  # issue 6: the modelled population layer
 
     load_demo_population(data_dir)
+    from .services.villages import load_villages  # issue 16: DOPA's village list
+
+    with tqdm(total=1, desc="villages", unit="list") as bar:
+        action, count = load_villages(db.session, data_dir)
+        db.session.commit()
+        bar.update()
+    click.echo(f"villages (DOPA): {action}; {count:,} villages")
     from .services.reference import load_demo_reference  # issue 7: DDC provincial report
 
     try:
