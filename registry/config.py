@@ -110,7 +110,7 @@ FRESHNESS_HIDE_NEVER_CONFIRMED = False
 # empty: in-process. REGISTRY_DASK_SCHEDULER sets it from the environment.
 DASK_SCHEDULER = ""
 # The population layer coverage uses when a request names none (else the newest layer).
-COVERAGE_DEFAULT_LAYER = "dopa-2020-modelled"
+COVERAGE_DEFAULT_LAYER = "dopa-2021-subdistrict"
 # Layers counted from survey records: coverage on them is for signed-in accounts only.
 COVERAGE_PRIVATE_LAYERS = ("survey-unvaccinated",)
 

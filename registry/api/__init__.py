@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import areas, facilities, map, nearest, writes  # noqa: E402,F401  (routes register on bp)
+from . import areas, facilities, map, nearest, villages, writes  # noqa: E402,F401  (routes register on bp)

@@ -10,7 +10,7 @@ from ..db import db
 from ..services.catalog_rows import features_json
 from ..services.places import place_record, search_places
 from ..services.search import PARAMETERS, find, parse_query
-from ..services.villages import village_record
+from ..services.village_search import village_record
 from . import bp, params
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode

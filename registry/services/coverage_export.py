@@ -127,7 +127,7 @@ def coverage_geojson(answer: CoverageAnswer, geometry: dict[str, Any]) -> dict[s
     features = []
     for record in area_records(answer):
         shape = geometry.get(record["code"])
-        properties = {**record, "population_kind": answer.layer.kind}
+        properties = {**record, **_layer_columns(answer.layer)}
         features.append(
             {
                 "type": "Feature",
@@ -142,12 +142,24 @@ def coverage_geojson(answer: CoverageAnswer, geometry: dict[str, Any]) -> dict[s
 
 def _table_rows(answer: CoverageAnswer) -> tuple[list[str], list[list[Any]]]:
     columns = area_columns(answer)
-    header = [*columns, "layer", "population_kind"]
+    about = _layer_columns(answer.layer)
+    header = [*columns, "layer", *about]
     rows = [
-        [*(record[c] for c in columns), answer.layer.name, answer.layer.kind]
+        [*(record[c] for c in columns), answer.layer.name, *about.values()]
         for record in area_records(answer)
     ]
     return header, rows
+
+
+def _layer_columns(layer) -> dict[str, Any]:
+    """What every row of a file says about its people: kind, what is measured and placed,
+    the year and the source (a row copied out of the file still carries them)."""
+    return {
+        "population_kind": layer.kind,
+        "population_measure": layer.measure,
+        "population_year": layer.year,
+        "population_source": layer.source,
+    }
 
 
 def coverage_csv(answer: CoverageAnswer) -> bytes:
@@ -165,7 +177,7 @@ def coverage_xlsx(answer: CoverageAnswer) -> bytes:
     info = _header(answer)
     layer = info.pop("layer")
     query = info.pop("query")
-    about.append(["population", f"{layer['title']} ({layer['kind']})"])
+    about.append(["population", f"{layer['title']} ({layer['measure']})"])
     for name, value in layer.items():
         about.append([f"layer {name}", _cell(value)])
     for name, value in query.items():
@@ -239,7 +251,7 @@ def suggestions_geojson(answer: SuggestionAnswer) -> dict[str, Any]:
             "type": "Feature",
             "id": pick["candidate_id"],
             "geometry": {"type": "Point", "coordinates": [pick["lon"], pick["lat"]]},
-            "properties": {**pick, "population_kind": answer.layer.kind},
+            "properties": {**pick, **_layer_columns(answer.layer)},
         }
         for pick in picks
     ]
@@ -247,9 +259,10 @@ def suggestions_geojson(answer: SuggestionAnswer) -> dict[str, Any]:
 
 
 def suggestions_csv(answer: SuggestionAnswer) -> bytes:
-    header = [*_PICK_COLUMNS, "layer", "population_kind"]
+    about = _layer_columns(answer.layer)
+    header = [*_PICK_COLUMNS, "layer", *about]
     rows = [
-        [*(record[c] for c in _PICK_COLUMNS), answer.layer.name, answer.layer.kind]
+        [*(record[c] for c in _PICK_COLUMNS), answer.layer.name, *about.values()]
         for record in pick_records(answer)
     ]
     return csv_bytes(header, rows)

@@ -194,6 +194,7 @@ def record_values(record: SurveyRecord) -> dict[str, Any]:
     """The record as input values (what a correction starts from)."""
     values: dict[str, Any] = {
         "area_code": record.area_code,
+        "village_code": record.village_code,
         "village_no": record.village_no,
         "village_name": record.village_name,
         "survey_date": record.survey_date,
