@@ -104,6 +104,9 @@ def demo_command(data_dir: Path) -> None:
         db.session.commit()
         bar.update()
     click.echo(f"villages (DOPA): {action}; {count:,} villages")
+    from .cli_roads import load_demo_roads  # issue 17: one city's roads, for travel time
+
+    load_demo_roads(data_dir)
     from .services.reference import load_demo_reference  # issue 7: DDC provincial report
 
     try:
@@ -377,6 +380,9 @@ def init_app(app: Flask) -> None:
     from .cli_survey import survey_group  # issue 7: the volunteer survey
 
     app.cli.add_command(survey_group)
+    from .cli_roads import roads_group  # issue 17: road networks for travel time
+
+    app.cli.add_command(roads_group)
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)

@@ -130,3 +130,12 @@ LOG_FILE = "-"
 # Clients allowed to read /metrics (CIDRs). Behind a proxy, set PROXY_COUNT so the client's
 # own address is the one checked.
 METRICS_ALLOWED_CLIENTS = ("127.0.0.0/8", "::1/128")
+
+# --- Travel time on roads (issue 17) ---------------------------------------------------------
+# Travel profiles: the Thai defaults of geo.routing.profiles, changed per profile and field,
+# e.g. {"motorcycle": {"speeds_kmh": {"residential": 20}}, "car": {"top_speed_kmh": 100}}.
+ROUTING_PROFILES: dict = {}
+ROUTING_DEFAULT_PROFILE = "motorcycle"
+# A point farther than this (straight line) from any usable road of a layer is outside it:
+# nearest-site answers there fall back to distance, coverage leaves the unit out and counts it.
+ROUTING_MAX_ACCESS_M = 1000.0
