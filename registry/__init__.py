@@ -85,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(stats.bp)
     app.register_blueprint(survey.bp)
+    _init_open_data(app)
     return app
 
 
@@ -97,6 +98,13 @@ def _init_operations(app: Flask) -> None:
     observability.init_app(app)
     metrics.watch_pool(db.state(app).engine)
     app.register_blueprint(health.bp)
+
+
+def _init_open_data(app: Flask) -> None:
+    """OGC API Features, downloads and HTTP caching for GIS tools (issue 14)."""
+    from .ogcapi import views as ogcapi
+
+    app.register_blueprint(ogcapi.bp)
 
 
 def _init_accounts(app: Flask) -> None:
