@@ -31,6 +31,9 @@ def make_engine(url: URL | str) -> Engine:
     url = make_url(url)
     engine = create_engine(url, **engine_options(url))
     spatial_dialect(engine.dialect.name).configure_engine(engine)
+    from . import storage_errors  # disk full or read-only: a clear 503 (issue 15)
+
+    storage_errors.watch(engine)
     return engine
 
 
