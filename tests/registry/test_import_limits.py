@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 
 from importers.limits import ImportLimits
 from registry.models import DuplicateCandidate, Facility, FacilityChange, ImportBatch
-from registry.services.facilities import current_data_version
+from registry.services import bulk, imports
+from registry.services.facilities import Actor, create_facility, current_data_version
 from registry.services.imports import commit_import, preview_import
 from tests import hostile_files as hostile
 
@@ -106,3 +107,53 @@ def test_the_command_line_has_its_own_larger_limits(app, session, tmp_path):
     refused = runner.invoke(args=["import", str(path), "--dry-run", "--by", "cli-test"])
     assert refused.exit_code != 0
     assert "has more than 4 rows, the limit per import" in refused.output
+
+
+SITE = {"type": "hospital", "lon": 98.9853, "lat": 18.7883}
+LIST = "id,type,name_th,lat,lon\nK1,hospital,รพ.สต.รายการ,18.7883,98.9853\n"
+
+
+def _count_replans(monkeypatch) -> list[int]:
+    """Plans made again under the lock (the first is made by the import itself)."""
+    plans = []
+    original = bulk.plan_upsert
+
+    def counted(*args, **kwargs):
+        plans.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(bulk, "plan_upsert", counted)
+    return plans
+
+
+def _meanwhile(monkeypatch, values: dict) -> None:
+    """Another writer's facility, written after the import planned and before it writes."""
+    original = imports.preview_upsert
+
+    def then_someone_writes(session, plan):
+        create_facility(session, values, Actor("someone", "web"))
+        return original(session, plan)
+
+    monkeypatch.setattr(imports, "preview_upsert", then_someone_writes)
+
+
+def test_a_commit_keeps_its_plan_when_others_wrote_other_sites(session, monkeypatch):
+    _meanwhile(monkeypatch, {**SITE, "name_th": "รพ.อื่น", "lon": 99.0, "lat": 18.8})
+    replans = _count_replans(monkeypatch)
+    outcome = commit_import(session, LIST.encode(), "list.csv", **OPTIONS)
+    assert outcome.counts["created"] == 1
+    assert replans == []  # planned once, before the lock
+
+
+def test_a_commit_plans_again_under_the_lock_when_its_site_was_written_meanwhile(
+    session, monkeypatch
+):
+    _meanwhile(
+        monkeypatch, {**SITE, "name_th": "รพ.สต.รายการ", "source": "moph", "source_id": "K1"}
+    )
+    replans = _count_replans(monkeypatch)
+    outcome = commit_import(session, LIST.encode(), "list.csv", **OPTIONS)
+    assert len(replans) == 1
+    assert outcome.counts["created"] == 0  # matched to the site written meanwhile
+    sites = session.scalars(select(Facility).where(Facility.source_id == "K1")).all()
+    assert len(sites) == 1
