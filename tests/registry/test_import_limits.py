@@ -20,7 +20,7 @@ from registry.services.facilities import Actor, create_facility, current_data_ve
 from registry.services.imports import commit_import, preview_import
 from tests import hostile_files as hostile
 
-from .conftest import sign_in
+from .conftest import bearer, sign_in
 
 OPTIONS = {"actor_name": "importer@moph", "source": "moph"}
 FIVE_ROWS = "type,name_th,lat,lon\n" + "".join(
@@ -157,3 +157,42 @@ def test_a_commit_plans_again_under_the_lock_when_its_site_was_written_meanwhile
     assert outcome.counts["created"] == 0  # matched to the site written meanwhile
     sites = session.scalars(select(Facility).where(Facility.source_id == "K1")).all()
     assert len(sites) == 1
+
+
+def test_the_status_feed_drops_blank_rows_and_refuses_past_its_limit_in_json(
+    client, session, accounts
+):
+    headers = bearer(session, accounts["official"])
+    blank = b"id,status\n" + b",\n" * 4_000_000  # 8 MB of blank rows
+    measured = hostile.measure(
+        lambda: client.post(
+            "/api/v1/status", data=blank, headers={**headers, "Content-Type": "text/csv"}
+        )
+    )
+    assert measured.result.status_code == 400
+    assert measured.result.get_json()["message"] == (
+        "the feed has more than 20000 lines (blank ones included), the limit; split it"
+    )
+    assert measured.seconds < 5 and measured.peak_mb < 150, (measured.seconds, measured.peak_mb)
+
+    gaps = b"id,status\n" + b",\n" * 100 + b"1,open\n"
+    answer = client.post(
+        "/api/v1/status", data=gaps, headers={**headers, "Content-Type": "text/csv"}
+    )
+    assert answer.get_json()["counts"]["rejected"] == 1  # one item (not a 101-row feed)
+    many = b"[" + b",".join([b'{"id": 1, "status": "open"}'] * 5_001) + b"]"
+    refused = client.post(
+        "/api/v1/status", data=many, headers={**headers, "Content-Type": "application/json"}
+    )
+    assert refused.status_code == 400
+    assert refused.get_json()["message"] == (
+        "the feed has more than 5000 items, the limit; split it"
+    )
+    objects = b"[" + b",".join([b"{}"] * 2_000_000) + b"]"  # 6 MB, two million objects
+    measured = hostile.measure(
+        lambda: client.post(
+            "/api/v1/status", data=objects, headers={**headers, "Content-Type": "application/json"}
+        )
+    )
+    assert measured.result.status_code == 400
+    assert measured.seconds < 5 and measured.peak_mb < 100, (measured.seconds, measured.peak_mb)
