@@ -110,7 +110,7 @@ class Browser:
             self.base + path, data=body, method=method, headers=headers or {}
         )
         try:
-            with self.opener.open(request, timeout=300) as response:
+            with self.opener.open(request, timeout=1200) as response:
                 return response.status, response.read().decode(errors="replace"), response.headers
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode(errors="replace"), error.headers
