@@ -49,6 +49,7 @@ def test_first_result_is_on_the_first_screen_of_a_thai_phone(phone, e2e_app, bac
     _search(phone, "เชียงใหม่")
     assert phone.page.locator("html").get_attribute("lang") == "th"
     assert phone.page.evaluate("scrollY") == 0
+    assert phone.page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways
     first = _box(phone, "#results li")
     assert first["top"] >= 0
     assert first["bottom"] <= SCREEN_HEIGHT, f"the first result ends at {first['bottom']} px"
