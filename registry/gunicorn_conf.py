@@ -32,6 +32,7 @@ def when_ready(server) -> None:
     """In the master, before any worker exists: load the catalog, close the connections."""
     from registry.db import db
     from registry.services.catalog import catalogs
+    from registry.services.villages import village_index
 
     app = _flask_app(server)
     if app is None:
@@ -41,6 +42,8 @@ def when_ready(server) -> None:
     with app.app_context():
         session = db.session
         snapshot = catalogs.get(session).snapshot(session)
+    # The village list of place search (seconds to index, read from a file, no database).
+    village_index()
     db.state(app).engine.dispose()
     # The workers share the catalog's memory with the master until either writes to it; the
     # collector would write to every object it tracks, so it leaves these alone for good.
