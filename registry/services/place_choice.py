@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from geo.places import PlaceMatch
 
 from .places import search_places
-from .villages import VillageMatch, find_villages
+from .village_search import VillageMatch, find_villages
 
 # A part score at or above this is a name spelled as the area's (or a known variant of it).
 EXACT_SCORE = 0.97

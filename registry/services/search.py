@@ -24,7 +24,7 @@ from .catalog import CatalogSnapshot, SiteFilter, Source, catalogs, nearest_in
 from .freshness import hide_after_hours
 from .place_choice import PlaceResolution, resolve_place
 from .places import place_at, place_record
-from .villages import village_at
+from .village_search import village_at
 
 PARAMETERS = frozenset(
     (

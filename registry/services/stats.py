@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from ..errors import NotFoundError, RegistryError, ValidationError
 from ..models import Area, SurveyRecord, utcnow
 from . import coverage as coverage_service
-from . import reference, stats_facilities, stats_survey
+from . import reference, stats_facilities, stats_survey, stats_villages
 from .stats_tables import Column, Suppression, Table, sort_value
 
 COUNTRY = "TH"
@@ -179,10 +179,13 @@ def area_statistics(
     now: datetime | None = None,
     link: Callable[[int], str] | None = None,
     admin_tables: bool = True,
+    official_tables: bool = True,
 ) -> AreaStatistics:
     """The exact tables of an area (call ``.public()`` on the result for everyone else).
 
-    ``admin_tables=False`` leaves out the administrators' lists (the public view drops them).
+    ``admin_tables=False`` leaves out the administrators' lists (the public view drops them);
+    ``official_tables=False`` the officials' village lists (villages not yet surveyed, typed
+    villages not on DOPA's list), which name villages, not people, and stay in either view.
     """
     now = now or utcnow()
     facilities = stats_facilities.facility_frame(session, scope.code)
@@ -194,6 +197,7 @@ def area_statistics(
         "survey_summary": survey.summary,
         "survey_groups": survey.groups,
         "survey_trend": survey.trend,
+        "village_progress": survey.village_progress,
     }
     result = AreaStatistics(
         scope,
@@ -210,6 +214,9 @@ def area_statistics(
         _ranking(scope, facilities, survey.by_child, coverage_rows, config, now), ranking
     )
     tables["reference"] = _reference(session, scope, result)
+    if official_tables:
+        tables["villages_not_surveyed"] = survey.villages_not_surveyed
+        tables["unlisted_villages"] = survey.unlisted_villages
     if admin_tables:
         tables["stale_facilities"] = stats_facilities.stale_list(facilities, config, now, link=link)
         tables["survey_subdistricts"] = survey.subdistricts
@@ -228,6 +235,9 @@ class SurveyPart:
     trend: Table
     subdistricts: Table
     by_child: pd.DataFrame
+    village_progress: Table
+    villages_not_surveyed: Table
+    unlisted_villages: Table
 
 
 def _build_survey_part(session: Session, scope: Scope) -> SurveyPart:
@@ -240,6 +250,9 @@ def _build_survey_part(session: Session, scope: Scope) -> SurveyPart:
         stats_survey.trend(records, subdistricts),
         stats_survey.by_subdistrict(standing, scope.subdistricts),
         stats_survey.by_child(standing, 4 + 2 * scope.level),
+        *stats_villages.village_progress(
+            session, scope.code, scope.children, scope.subdistricts, scope.level
+        ),
     )
 
 
@@ -278,6 +291,7 @@ class SurveyCache:
             scope.code,
             len(scope.subdistricts),
             survey_stamp(session),
+            stats_villages.village_count(session),
         )
         with self._lock:
             part = self._entries.get(key)

@@ -1,111 +1,216 @@
-"""Village names in a resident's search, from DOPA's village list bundled in data/villages/.
+"""DOPA's village list (หมู่บ้าน): load it, find a village by name or number, match typed ones.
 
-The list has no coordinates: a village found here is searched from its subdistrict, and the
-page says so. See geo/villages.py for how names are compared.
+A village is known by DOPA's 8-digit code: its tambon's six digits and its number within the
+tambon (หมู่ที่), so ``50010203`` is Mu 3 of tambon 500102. The list (``th_muban_villages``,
+DOPA's administrative code list, about 2022) has Thai and English names and no coordinates;
+only current villages are loaded (67 flagged obsolete are left out).
+
+Volunteers pick their village from the list of their subdistrict (:func:`search_villages`:
+by number, Thai or English name, Thai digits and "หมู่ 3" / "Mu 3" / "ม.3" understood); a
+record then carries the code. A typed number or name is matched to the list the same way
+(:func:`match_village`); a name that matches no listed village is still accepted, since new
+villages exist, and the record is flagged for an official (its code stays empty).
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import gzip
+import io
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from geo.places import PlaceMatch, name_key
-from geo.villages import Village, VillageIndex
+from importers.coords import to_ascii_digits
 
-from .. import DATA_DIR
-from .places import place_at
+from ..errors import ValidationError
+from ..models import Village
 
-VILLAGES_FILE = DATA_DIR / "villages" / "th_muban_villages.csv.gz"
-# Administrative words before the district or province a resident adds after a village name.
-_ADMIN_WORD = re.compile(r"^(?:จังหวัด|อำเภอ|ตำบล|จ\.|อ\.|ต\.|เขต|แขวง)")
-_SEPARATORS = re.compile(r"[\s,;/|()]+")
+VILLAGE_FILE = Path("villages") / "th_muban_villages.csv.gz"
+VILLAGE_SOURCE = (
+    "กรมการปกครอง (DOPA), administrative code list of villages (about 2022), via "
+    "Ahoerstemeier/tambon @ b5dfcce"
+)
+_COLUMNS = ("muban_geocode", "tambon_geocode", "tambon_pcode", "name_th", "name_en", "obsolete")
+_CODE = re.compile(r"\d{8}")
+# "หมู่ 3", "หมู่ที่ 3", "ม.3", "Mu 3", "Moo 3", "#3" or a bare "3".
+_NUMBER = re.compile(r"^(?:หมู่ที่|หมู่|ม\.|mu|moo|m\.|#)?\s*0*(\d{1,2})$")
+_PREFIXES = ("บ้าน", "ban ")
+_INSERT_CHUNK = 5_000
 
 
 @dataclass(frozen=True)
-class VillageMatch:
-    """A village and the subdistrict it lies in (the point a search starts from)."""
+class VillageChoice:
+    code: str
+    number: int
+    name_th: str
+    name_en: str | None
 
-    village: Village
-    place: PlaceMatch
-
-
-@functools.cache
-def village_index(path: Path = VILLAGES_FILE) -> VillageIndex | None:
-    """Current villages of the bundled list (None if the file is not there)."""
-    if not path.exists():
-        return None
-    codes, names_th, names_en, subdistricts = [], [], [], []
-    with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            if row.get("obsolete") == "1" or row.get("tambon_obsolete") == "1":
-                continue
-            subdistrict = row.get("tambon_pcode") or "TH" + row["tambon_geocode"]
-            codes.append(row["muban_geocode"])
-            names_th.append(row["name_th"] or "")
-            names_en.append(row["name_en"] or "")
-            subdistricts.append(subdistrict)
-    return VillageIndex(codes, names_th, names_en, subdistricts)
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "number": self.number,
+            "name_th": self.name_th,
+            "name_en": self.name_en,
+        }
 
 
-def _with_place(session: Session, village: Village) -> VillageMatch | None:
-    place = place_at(session, village.subdistrict)
-    return None if place is None else VillageMatch(village, place)
+def load_villages(session: Session, data_dir: Path) -> tuple[str, int]:
+    """Load the bundled list once; a second run with the same list changes nothing.
 
-
-def village_at(session: Session, code: str) -> VillageMatch | None:
-    """The village with this DOPA code and its subdistrict, or None."""
-    index = village_index()
-    village = index.get(code) if index is not None else None
-    return None if village is None else _with_place(session, village)
-
-
-def find_villages(session: Session, query: str) -> list[VillageMatch]:
-    """Villages named by the query, optionally followed by their district or province.
-
-    The longest run of leading words that is a village name is the village; every word after
-    it must appear in the name of the village's subdistrict, district or province
-    ("บ้านหนองบัว ขอนแก่น", "Ban Nong Bua, Khon Kaen").
+    Returns the action (``loaded``, ``unchanged``) and the number of villages.
     """
-    index = village_index()
-    words = [w for w in _SEPARATORS.split(query.strip()) if w]
-    if index is None or not words:
-        return []
-    for cut in range(len(words), 0, -1):
-        villages = index.find(" ".join(words[:cut]))
-        if not villages:
-            continue
-        rest = [name_key(_ADMIN_WORD.sub("", w)) for w in words[cut:]]
-        rest = [w for w in rest if w]
-        found = []
-        for village in villages:
-            match = _with_place(session, village)
-            if match is None:
-                continue
-            place = match.place
-            names = name_key(
-                " ".join(
-                    (place.name_th, place.name_en, *place.parent_names_th, *place.parent_names_en)
-                )
+    rows = read_village_file(data_dir / VILLAGE_FILE)
+    stored = session.scalar(select(func.count()).select_from(Village))
+    if stored == len(rows):
+        return "unchanged", stored
+    session.execute(delete(Village))
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        session.execute(insert(Village), rows[start : start + _INSERT_CHUNK])
+    session.flush()
+    village_index.clear()
+    return "loaded", len(rows)
+
+
+def read_village_file(path: Path) -> list[dict]:
+    """Current villages of DOPA's list as rows for the ``village`` table."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as handle:
+        text = io.TextIOWrapper(handle, encoding="utf-8-sig")
+        reader = csv.DictReader(text)
+        missing = [name for name in _COLUMNS if name not in (reader.fieldnames or ())]
+        if missing:
+            raise ValidationError(
+                f"'{path.name}' lacks the column(s) {', '.join(missing)}; DOPA's village list "
+                f"has {', '.join(_COLUMNS)}",
+                field="file",
             )
-            if all(word in names for word in rest):
-                found.append(match)
-        return found
-    return []
+        rows = []
+        for number, record in enumerate(reader, start=2):
+            code = record["muban_geocode"].strip()
+            if not _CODE.fullmatch(code) or code[:6] != record["tambon_geocode"].strip():
+                raise ValidationError(
+                    f"'{path.name}' row {number}, column 'muban_geocode': {code!r} is not an "
+                    "8-digit village code starting with its tambon_geocode",
+                    field="muban_geocode",
+                )
+            if record["obsolete"].strip() == "1":
+                continue
+            rows.append(
+                {
+                    "code": code,
+                    "subdistrict_code": record["tambon_pcode"].strip(),
+                    "number": int(code[6:]),
+                    "name_th": record["name_th"].strip(),
+                    "name_en": record["name_en"].strip() or None,
+                    "source": "dopa_muban",
+                }
+            )
+    return rows
 
 
-def village_record(match: VillageMatch) -> dict:
-    """A village as plain data for JSON answers: its names, code and subdistrict."""
-    return {
-        "code": match.village.code,
-        "name_th": match.village.name_th,
-        "name_en": match.village.name_en,
-        "subdistrict_code": match.place.code,
-        "parents_th": [match.place.name_th, *match.place.parent_names_th],
-        "parents_en": [match.place.name_en, *match.place.parent_names_en],
-    }
+class _VillageIndex:
+    """Villages per subdistrict, read once per database and subdistrict (the list is fixed)."""
+
+    def __init__(self) -> None:
+        self._lists: dict[tuple[str, str], tuple[VillageChoice, ...]] = {}
+
+    def of(self, session: Session, subdistrict_code: str) -> tuple[VillageChoice, ...]:
+        key = (str(session.get_bind().engine.url), subdistrict_code)
+        cached = self._lists.get(key)
+        if cached is None:
+            rows = session.execute(
+                select(Village.code, Village.number, Village.name_th, Village.name_en)
+                .where(Village.subdistrict_code == subdistrict_code)
+                .order_by(Village.code)
+            ).all()
+            cached = tuple(VillageChoice(*row) for row in rows)
+            if len(self._lists) > 20_000:
+                self._lists.clear()
+            self._lists[key] = cached
+        return cached
+
+    def clear(self) -> None:
+        self._lists.clear()
+
+
+village_index = _VillageIndex()
+
+
+def villages_of(session: Session, subdistrict_code: str) -> tuple[VillageChoice, ...]:
+    return village_index.of(session, subdistrict_code)
+
+
+def name_key(text: str) -> str:
+    """A name reduced for comparison: NFC, lower case, no spaces, no leading บ้าน/Ban."""
+    key = unicodedata.normalize("NFC", str(text)).strip().lower()
+    for prefix in _PREFIXES:
+        if key.startswith(prefix):
+            key = key[len(prefix) :]
+    return re.sub(r"[\s\-.'’]+", "", key)
+
+
+def typed_number(text: str) -> int | None:
+    """The village number in "3", "๓", "หมู่ 3", "ม.3", "Mu 3"; None if it is not one."""
+    match = _NUMBER.match(to_ascii_digits(str(text)).strip().lower())
+    return int(match.group(1)) if match else None
+
+
+def search_villages(
+    session: Session, subdistrict_code: str, query: str = "", limit: int = 50
+) -> list[VillageChoice]:
+    """Villages of a subdistrict whose number or Thai or English name matches ``query``.
+
+    An empty query lists them all by number. A number matches that village; text matches
+    names containing it (ignoring case, spaces and a leading "บ้าน"/"Ban"), names starting
+    with it first.
+    """
+    villages = villages_of(session, subdistrict_code)
+    query = (query or "").strip()
+    if not query:
+        return list(villages[:limit])
+    number = typed_number(query)
+    if number is not None:
+        return [v for v in villages if v.number == number][:limit]
+    key = name_key(query)
+    if not key:
+        return list(villages[:limit])
+    scored = []
+    for village in villages:
+        names = (name_key(village.name_th), name_key(village.name_en or ""))
+        if any(name.startswith(key) for name in names):
+            scored.append((0, village.number, village))
+        elif any(key in name for name in names):
+            scored.append((1, village.number, village))
+    return [village for *_, village in sorted(scored, key=lambda s: s[:2])][:limit]
+
+
+def match_village(
+    session: Session, subdistrict_code: str, number: int | None, name: str | None
+) -> VillageChoice | None:
+    """The listed village a typed number or name stands for, or None (unlisted or ambiguous).
+
+    A number decides when given; else a name equal (as :func:`name_key` compares) to exactly
+    one listed Thai or English name.
+    """
+    villages = villages_of(session, subdistrict_code)
+    if number is not None:
+        return next((v for v in villages if v.number == number), None)
+    if not name:
+        return None
+    key = name_key(name)
+    found = [v for v in villages if key in (name_key(v.name_th), name_key(v.name_en or ""))]
+    return found[0] if len(found) == 1 else None
+
+
+def village_by_code(session: Session, code: str) -> VillageChoice | None:
+    row = session.execute(
+        select(Village.code, Village.number, Village.name_th, Village.name_en).where(
+            Village.code == code
+        )
+    ).first()
+    return VillageChoice(*row) if row else None

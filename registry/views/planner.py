@@ -31,7 +31,7 @@ from ..db import db
 from ..errors import RegistryError
 from ..i18n import current_language
 from ..models import Area, Facility
-from ..presentation import type_label
+from ..presentation import measure_label, type_label
 from ..services import coverage as service
 from ..services.cache import PerDatabase
 from ..services.population import check_layer_access, visible_layers
@@ -234,9 +234,7 @@ def _add_layers(fmap, session, query, answer, uncovered, picks) -> None:
     CoverageLayers(
         areas, uncovered_points, facilities, suggested, names=names, bounds=bounds
     ).add_to(fmap)
-    title = _("Share of people not covered")
-    if answer.layer.modelled:
-        title += " (" + _("modelled") + ")"
+    title = _("Share of people not covered") + " (" + measure_label(answer.layer.measure) + ")"
     Legend(title, legend_items(_("No people"))).add_to(fmap)
 
 

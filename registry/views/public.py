@@ -38,7 +38,7 @@ from ..services.facilities import facility_history, get_facility
 from ..services.place_choice import PlaceResolution, province_of, resolve_place
 from ..services.places import place_at
 from ..services.search import answer, parse_query
-from ..services.villages import VillageMatch
+from ..services.village_search import VillageMatch
 from ..vocabulary import (
     AGE_GROUPS,
     DOSES,
