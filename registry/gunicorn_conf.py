@@ -88,7 +88,7 @@ def when_ready(server) -> None:
     """In the master, before any worker exists: load the catalog, close the connections."""
     from registry.db import db
     from registry.services.catalog import catalogs
-    from registry.services.villages import village_index
+    from registry.services.village_search import village_index
 
     app = _flask_app(server)
     if app is None:
