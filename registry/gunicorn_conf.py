@@ -88,6 +88,7 @@ def when_ready(server) -> None:
     """In the master, before any worker exists: load the catalog, close the connections."""
     from registry.db import db
     from registry.services.catalog import catalogs
+    from registry.services.village_search import village_index
 
     app = _flask_app(server)
     if app is None:
@@ -105,6 +106,8 @@ def when_ready(server) -> None:
             error,
         )
         snapshot = None
+    # The village list of place search (seconds to index, read from a file, no database).
+    village_index()
     db.state(app).engine.dispose()
     # The master serves nothing: only its workers' live gauges count in /metrics.
     from registry.metrics import mark_process_dead

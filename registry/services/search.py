@@ -56,7 +56,7 @@ class NearestQuery:
     site_filter: SiteFilter
     max_distance_m: float | None
     place: PlaceMatch | None = None
-    # How a typed place was read: exact, ambiguous, weak (see places.PlaceResolution).
+    # How a typed place was read: exact, ambiguous, weak... (see place_choice.PlaceResolution).
     resolution: PlaceResolution | None = None
     # Open now, but too few sites confirmed within their time: fill up with unconfirmed ones.
     fallback: bool = True
@@ -148,7 +148,7 @@ def _resolve(session: Session, args: dict, home_province: str | None) -> PlaceRe
                 field="area",
             )
         return PlaceResolution(args.get("place") or code, "code", place, ())
-    resolution = resolve_place(session, args["place"], home_province=home_province)
+    resolution = resolve_place(session, args.get("place") or "", home_province=home_province)
     if resolution.chosen is None:
         raise PlaceNotFoundError(
             f"parameter 'place': no province, district or subdistrict matches {args['place']!r}",
@@ -163,8 +163,8 @@ def parse_query(
 ) -> NearestQuery:
     """Check every parameter and resolve a place name to its point. 400s name the parameter.
 
-    The session is used only to look up a ``place`` or ``area``; without one, neither is
-    accepted. ``home_province`` ranks equally good candidates of a place name.
+    The session is used only to look up a ``place``, ``area`` or ``village``; without one,
+    none is accepted. ``home_province`` ranks equally good candidates of a place name.
     """
     # One plain dict (first value of each name): a dozen look-ups follow.
     args = args.to_dict() if hasattr(args, "to_dict") else dict(args)
@@ -175,7 +175,7 @@ def parse_query(
                 raise ValidationError(f"give both 'lat' and 'lon'; '{name}' is missing", field=name)
         lat = _number(args, "lat", -90, 90, "a latitude")
         lon = _number(args, "lon", -180, 180, "a longitude")
-    elif (args.get("area") or args.get("village") or args.get("place") or "").strip():
+    elif any((args.get(name) or "").strip() for name in ("area", "village", "place")):
         if session is None:
             raise ValidationError("parameter 'place': not accepted here", field="place")
         resolution = _resolve(session, args, home_province)

@@ -93,7 +93,11 @@ def _home_province() -> str | None:
 
 def _located(query) -> PlaceMatch | None:
     """The subdistrict a searched point lies in (a location search), if any."""
-    found = locators.get(db.session).locate(
+    try:
+        locator = locators.get(db.session)
+    except ValidationError:  # no areas loaded: the page gives the coordinates instead
+        return None
+    found = locator.locate(
         [query.lon], [query.lat], tolerance_m=current_app.config["COAST_TOLERANCE_M"]
     )
     code = found.codes[0]
