@@ -177,7 +177,7 @@ def test_survey_progress_by_village_matches_an_independent_count(
         SYSTEM,
     )
     # A withdrawn one counts for nothing; an unlisted name counts apart.
-    withdrawn_row = [row for row in file_rows if row["tambon_pcode"] == "TH500501"][0]
+    withdrawn_row = next(row for row in file_rows if row["tambon_pcode"] == "TH500501")
     gone = survey.create_record(
         session,
         {
