@@ -162,7 +162,7 @@ def population_list() -> None:
     """The layers loaded, with what is measured and placed, and their totals."""
     for info in population.list_layers(db.session):
         click.echo(
-            f"{info.name}: {info.title} [{info.kind}; {info.measure}] {info.as_of or ''} "
+            f"{info.name}: {info.title} [{info.measure}] {info.as_of or ''} "
             f"{info.unit_count:,} units, {info.total_population:,} people, finest level "
             f"{population.LEVEL_NAMES[info.finest_level]}, groups: "
             f"{', '.join(info.group_columns) or 'none'}"
