@@ -251,6 +251,63 @@ def coverage_by_area(
     return table
 
 
+def coverage_by_area_of_costs(
+    population: pd.DataFrame,
+    cost,
+    *,
+    threshold: float,
+    level: int,
+    area_codes_column: str = "area_code",
+    group_columns: Sequence[str] = (),
+) -> pd.DataFrame:
+    """People within and beyond ``threshold`` per area, from each unit's given cost.
+
+    The cost is whatever the caller measured from the unit to its nearest facility, for
+    example the travel time in seconds on a road network (:mod:`geo.routing`); ``inf``
+    means no facility can be reached. A unit is covered when its cost is at most
+    ``threshold``. The table is :func:`coverage_by_area`'s, with the quantile columns named
+    ``median`` and ``p90`` (in the cost's unit) instead of ``median_m`` and ``p90_m``.
+
+    Examples
+    --------
+    >>> towns = pd.DataFrame(
+    ...     {"lon": [100.0, 100.0], "lat": [14.0, 15.0], "population": [10, 30],
+    ...      "area_code": ["TH100101", "TH100102"]}
+    ... )
+    >>> table = coverage_by_area_of_costs(towns, [600.0, 2400.0], threshold=1800, level=1)
+    >>> table[["code", "covered", "uncovered", "median"]].values.tolist()
+    [['TH10', 10, 30, 2400.0]]
+    """
+    level = _check_level(level)
+    _check_threshold(threshold, "threshold")
+    group_columns = _check_group_columns(group_columns)
+    units = _read_units(
+        population, area_codes_column=area_codes_column, level=level, group_columns=group_columns
+    )
+    cost = np.asarray(cost, dtype=np.float64)
+    if cost.shape != units.weight.shape or np.isnan(cost).any() or (cost < 0).any():
+        raise ValueError("cost must hold one non-negative number (or inf) per unit")
+    table = _area_table(
+        units.area_index, units.area_codes, units.weight, cost, float(threshold), units.groups
+    )
+    table = table.rename(columns={"median_m": "median", "p90_m": "p90"})
+    table.attrs["modelled"] = _modelled(population)
+    return table
+
+
+def greedy_cover(
+    pointer: np.ndarray, members: np.ndarray, open_weight: np.ndarray, k: int
+) -> tuple[list[int], list[int]]:
+    """Greedy maximal covering over candidates' reach given as CSR arrays.
+
+    Candidate ``c`` reaches units ``members[pointer[c]:pointer[c + 1]]``; ``open_weight``
+    holds the people of each unit not yet covered (it is zeroed where picks cover). Returns
+    the picked candidate positions and their gains, as :func:`suggest_sites` does (ties to
+    the lowest position; stops when no candidate adds anyone).
+    """
+    return _greedy_cover(pointer, members, open_weight, int(k))
+
+
 def coverage_curve(
     population: pd.DataFrame,
     facility_lon,

@@ -52,6 +52,7 @@ from importers.columns import load_mapping as _load_mapping
 from importers.errors import ImportFormatError, ImportOptionError
 from importers.formats import RawTable, reader_for
 from importers.formats.base import load_source
+from importers.limits import WEB_LIMITS, Budget, ImportLimits
 from importers.provinces import match_province, province_in_address
 from importers.report import ERROR, WARNING, ImportReport, Problem, quote
 from registry.vocabulary import COMMON_FIELDS, FACILITY_TYPES, TYPE_FIELDS, FieldSpec
@@ -141,6 +142,7 @@ def read_facilities(
     sheet: str | None = None,
     format: str | None = None,
     file_name: str | None = None,
+    limits: ImportLimits = WEB_LIMITS,
 ) -> NormalisedImport:
     """Read a facility list and return a validated, normalised frame and a problem report.
 
@@ -167,6 +169,9 @@ def read_facilities(
         extension; required for bytes without ``file_name``.
     file_name : str, optional
         Name for messages and format detection when ``path`` is bytes.
+    limits : ImportLimits
+        The most the file may expand to, hold and cost (see :mod:`importers.limits`); the
+        web's by default. Checked while the file is read.
 
     Returns
     -------
@@ -177,6 +182,8 @@ def read_facilities(
     ImportFormatError
         The file cannot be read at all: unknown format, damaged or cut off, undecodable text,
         no header, no data rows.
+    ImportLimitError
+        The file passes one of ``limits`` (an ImportFormatError, status 413).
     ImportOptionError
         ``facility_type``, ``crs`` or ``mapping`` is not valid.
 
@@ -194,11 +201,14 @@ def read_facilities(
     if isinstance(path, bytes | bytearray | memoryview) and file_name is None and format is None:
         raise ImportOptionError("bytes need file_name= or format= to tell their format")
 
-    data, name = load_source(path, file_name)
+    data, name = load_source(path, file_name, max_bytes=limits.expanded_bytes)
     if not data.strip():
         raise ImportFormatError("the file is empty", file_name=name)
     reader = reader_for(name, format)
-    raw = reader.read_bytes(data, name, sheet=sheet, extra_headers=tuple(explicit or ()))
+    budget = Budget(limits, name)
+    raw = reader.read_bytes(
+        data, name, sheet=sheet, extra_headers=tuple(explicit or ()), budget=budget
+    )
     if len(raw) == 0:
         raise ImportFormatError("has a header but no data rows", file_name=name)
     result = _Normaliser(raw, name, default_type, declared_crs, explicit, source).run()
@@ -582,7 +592,8 @@ class _Normaliser:
         self.out["source_id"] = ids if ids is not None else np.full(self.n, None, dtype=object)
 
         sources = _clean_text(self.cells("source"))
-        fallback = self.source or self.file_name
+        # A source named after the file: at most the 100 characters a source may hold.
+        fallback = self.source or self.file_name[:100]
         if sources is None:
             sources = np.full(self.n, fallback, dtype=object)
         else:

@@ -15,8 +15,10 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 from tqdm import tqdm
 
-from . import DATA_DIR, create_app, migrate
-from .db import db
+from importers.limits import ImportLimits
+
+from . import DATA_DIR, __version__, create_app, migrate
+from .db import db, waits_of
 from .errors import RegistryError
 from .models import Area, ImportBatch
 from .services import facilities as service
@@ -102,6 +104,9 @@ def demo_command(data_dir: Path) -> None:
         db.session.commit()
         bar.update()
     click.echo(f"villages (DOPA): {action}; {count:,} villages")
+    from .cli_roads import load_demo_roads  # issue 17: one city's roads, for travel time
+
+    load_demo_roads(data_dir)
     from .services.reference import load_demo_reference  # issue 7: DDC provincial report
 
     try:
@@ -134,6 +139,7 @@ def _demo_import(path: Path, facility_type: str, source: str, mapping=None) -> N
         mapping=mapping,
         tolerance_m=current_app.config["COAST_TOLERANCE_M"],
         valid_rows_only=True,
+        limits=ImportLimits.from_config(current_app.config["CLI_IMPORT_LIMITS"]),
     )
     db.session.commit()
     click.echo(outcome.summary())
@@ -298,7 +304,10 @@ def import_command(file, facility_type, source, crs, mapping, dry_run, valid_row
         "crs": crs,
         "mapping": mapping,
         "tolerance_m": current_app.config["COAST_TOLERANCE_M"],
+        "limits": ImportLimits.from_config(current_app.config["CLI_IMPORT_LIMITS"]),
     }
+    # An administrator's import of a national list may wait and run longer than a request.
+    db.state().spatial.set_waits(db.session.connection(), waits_of(current_app.config, "CLI_"))
     steps = ("reading and validating", "matching and writing", "flagging likely duplicates")
     with tqdm(total=len(steps), desc=file.name, unit="step") as bar:
 
@@ -371,8 +380,28 @@ def init_app(app: Flask) -> None:
     from .cli_survey import survey_group  # issue 7: the volunteer survey
 
     app.cli.add_command(survey_group)
+    from .cli_roads import roads_group  # issue 17: road networks for travel time
+
+    app.cli.add_command(roads_group)
 
 
-@click.group(cls=FlaskGroup, create_app=create_app)
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
+@click.version_option(__version__, prog_name="registry", message="%(prog)s %(version)s")
 def main() -> None:
-    """Thai facility registry: run the service, load data, change facilities."""
+    """Thai facility registry: serve it, load data, change facilities.
+
+    `registry serve` is the production server (gunicorn); `registry dev` is Flask's
+    development server, for developers only.
+    """
+
+
+def _add_serving_commands() -> None:
+    """Production and development servers (issue 15): on the group, so `registry serve`
+    builds the app itself, after setting up what must come first (see registry.serve)."""
+    from .serve import dev_command, serve_command
+
+    main.add_command(serve_command)
+    main.add_command(dev_command)
+
+
+_add_serving_commands()

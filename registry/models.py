@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -27,6 +28,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SRID = 4326
+
+
+# PostgreSQL's integer: the type of every id and version column (SQLite's is wider).
+DB_INT_MAX = 2**31 - 1
 
 
 class UTCDateTime(TypeDecorator):
@@ -440,3 +445,33 @@ class ReferenceVaccination(Base):
     as_of: Mapped[date] = mapped_column(Date)
     measure: Mapped[str] = mapped_column(String(100))  # e.g. "dose1_elderly"
     value: Mapped[int] = mapped_column(BigInteger)
+
+
+class RoadLayer(Base):
+    """A road network (issue 17): one file's roads, for travel-time answers where it reaches.
+
+    The network is stored whole as compressed NumPy arrays (``network_npz``, see
+    :mod:`registry.services.roads`), beside its source, licence, attribution and extent, so
+    it travels with the registry on either database. Every answer computed on it names it
+    and carries its attribution.
+    """
+
+    __tablename__ = "road_layer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    source: Mapped[str] = mapped_column(Text)  # the file it came from, or a URL
+    file_format: Mapped[str] = mapped_column(String(32))
+    licence: Mapped[str] = mapped_column(String(100))
+    attribution: Mapped[str] = mapped_column(Text)
+    west: Mapped[float] = mapped_column(Float)
+    south: Mapped[float] = mapped_column(Float)
+    east: Mapped[float] = mapped_column(Float)
+    north: Mapped[float] = mapped_column(Float)
+    node_count: Mapped[int] = mapped_column(Integer)
+    edge_count: Mapped[int] = mapped_column(Integer)
+    # SHA-256 of the stored arrays: the same network loaded twice is the same layer.
+    checksum: Mapped[str] = mapped_column(String(64))
+    network_npz: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))

@@ -6,7 +6,7 @@ from flask import current_app, jsonify, request, url_for
 from sqlalchemy import func, select
 
 from ..db import db
-from ..models import Facility
+from ..models import DB_INT_MAX, Facility
 from ..serialize import change_dict, facility_feature
 from ..services.facilities import facility_history, get_facility
 from ..vocabulary import FACILITY_TYPES, STATUSES
@@ -61,7 +61,7 @@ def list_facilities():
     limit = params.integer(
         "limit", current_app.config["API_DEFAULT_LIMIT"], 1, current_app.config["API_MAX_LIMIT"]
     )
-    after = params.integer("after", 0, 0, 2**62)
+    after = params.integer("after", 0, 0, DB_INT_MAX)
     conditions = _filters()
     session = db.session
     total = session.scalar(select(func.count()).select_from(Facility).where(*conditions))

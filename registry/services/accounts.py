@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import AuthenticationError, TooManyRequestsError, ValidationError
+from ..errors import AuthenticationError, NotFoundError, TooManyRequestsError, ValidationError
 from ..models import ApiToken, Area, LoginFailure, User, utcnow
 from .access import check_role_area
 
@@ -120,7 +120,10 @@ def authenticate(
         session.add(LoginFailure(username=username, client=client, failed_at=utcnow()))
         session.flush()
         raise AuthenticationError("wrong user name or password, or the account is disabled")
-    session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    if by_account:
+        # Only when there is something to forget: a sign-in that writes nothing never waits
+        # for another's write lock (an import's, on SpatiaLite).
+        session.execute(delete(LoginFailure).where(LoginFailure.username == username))
     return user
 
 
@@ -167,7 +170,7 @@ def user_for_token(session: Session, secret: str) -> User:
 def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise ValidationError(f"you have no token with id {token_id}", field="id")
+        raise NotFoundError(f"you have no token with id {token_id}", field="id")
     token.revoked_at = token.revoked_at or utcnow()
     session.flush()
     return token

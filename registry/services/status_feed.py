@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import NotFoundError, RegistryError, ValidationError
-from ..models import Facility, FacilityChange, User, utcnow
+from ..models import DB_INT_MAX, Facility, FacilityChange, User, utcnow
 from ..vocabulary import TYPE_FIELDS
 from . import facilities as service
 from .access import require_facility_in_area, require_writer
@@ -55,8 +55,12 @@ class _Planned:
     stated: set[str]
 
 
+def _is_id(value: Any) -> bool:
+    return type(value) is int and 0 < value <= DB_INT_MAX
+
+
 def _prefetch(session: Session, items: list[Any]) -> tuple[dict, dict]:
-    ids = sorted({i["id"] for i in items if isinstance(i, Mapping) and type(i.get("id")) is int})
+    ids = sorted({i["id"] for i in items if isinstance(i, Mapping) and _is_id(i.get("id"))})
     hcodes = sorted({str(i["hcode"]) for i in items if isinstance(i, Mapping) and i.get("hcode")})
     by_id: dict[int, Facility] = {}
     by_hcode: dict[str, list[Facility]] = {}
@@ -76,7 +80,7 @@ def _target(item: Any, by_id: dict, by_hcode: dict) -> Facility:
     if not isinstance(item, Mapping):
         raise ValidationError(f"{item!r} is not an object with 'id' or 'hcode' and fields")
     if item.get("id") is not None:
-        if type(item["id"]) is not int:
+        if not _is_id(item["id"]):
             raise ValidationError(f"field 'id': {item['id']!r} is not a facility id", field="id")
         facility = by_id.get(item["id"])
         if facility is None:

@@ -9,16 +9,28 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..auth import client, page_account, throttle
 from ..db import db
 from ..errors import AuthenticationError, TooManyRequestsError, ValidationError
-from ..services.access import VOLUNTEER
+from ..local_paths import local_path
+from ..services.access import PLANNER, VOLUNTEER
 from ..services.accounts import authenticate, create_token, revoke_token, tokens_of
 
 bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    if current_user.is_authenticated and current_user.role == VOLUNTEER:
+    """Where to go after signing in: the requested page when it is one of ours, else the
+    account's own work."""
+    path = local_path(target)
+    if path is not None:
+        return path
+    return landing_page(current_user.role if current_user.is_authenticated else None)
+
+
+def landing_page(role: str | None) -> str:
+    """Where each role's work is: planners on coverage, volunteers on their survey list,
+    officials and administrators on their area."""
+    if role == PLANNER:
+        return url_for("planner.coverage_page")
+    if role == VOLUNTEER:
         return url_for("survey.entries")  # volunteers keep no sites: their work is the survey
     return url_for("official.my_area")
 

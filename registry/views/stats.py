@@ -122,7 +122,11 @@ def area(code: str):
     if normalised is None or normalised != code:
         target = "stats.country" if normalised is None else "stats.area"
         values = {} if normalised is None else {"code": normalised}
-        return redirect(flask_url_for(target, **values, **request.args), code=301)
+        # The query string is kept as sent: its names are not url_for's arguments (code=,
+        # endpoint=, _method=, ...).
+        query = request.query_string.decode("latin-1")
+        location = flask_url_for(target, **values) + (f"?{query}" if query else "")
+        return redirect(location, code=301)
     return _page(normalised)
 
 
