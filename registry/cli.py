@@ -96,7 +96,7 @@ def demo_command(data_dir: Path) -> None:
         _demo_import(data_dir / file_name, facility_type, source, mapping)
     from .cli_coverage import load_demo_population  # issue 6: the modelled population layer
 
-    load_demo_population(data_dir)
+    load_demo_population(data_dir, with_2020=False)
     from .services.villages import load_villages  # issue 16: DOPA's village list
 
     with tqdm(total=1, desc="villages", unit="list") as bar:

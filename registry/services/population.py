@@ -68,7 +68,10 @@ _GROUP = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 _AS_OF = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 # Output columns of a coverage table; a group may not take these names.
 _RESERVED = {"population", "covered", "uncovered", "share_covered", "code", "median_m", "p90_m"}
-_INSERT_CHUNK = 20_000
+# Units written per statement. A layer of up to this many units goes in at once, so that on
+# SpatiaLite a first layer's R*Tree is built once after the rows, not per row by trigger
+# (registry.spatial_bulk); bigger layers are written in pieces to bound memory.
+_INSERT_CHUNK = 100_000
 # Layers kept in memory per process, least recently used dropped first.
 _CACHED_LAYERS = 4
 

@@ -209,7 +209,7 @@ def area_statistics(
         now,
     )
     coverage_rows = _coverage(session, scope, config, threshold_km, result)
-    tables["coverage"] = _coverage_table(scope, coverage_rows)
+    tables["coverage"] = _coverage_table(scope, coverage_rows, result.coverage_layer)
     tables["ranking"] = rank(
         _ranking(scope, facilities, survey.by_child, coverage_rows, config, now), ranking
     )
@@ -343,7 +343,15 @@ def _coverage(session, scope: Scope, config, threshold_km: float, result) -> pd.
     return areas[["population", "covered"]].astype("int64")
 
 
-def _coverage_table(scope: Scope, rows: pd.DataFrame) -> Table:
+# People of subdistricts newer than the boundaries, counted in their district (issue 16).
+NEWER_SUBDISTRICTS = (
+    "ตำบล/แขวงที่ตั้งใหม่หลังขอบเขตปี 2562",
+    "Subdistricts newer than the 2019 boundaries",
+)
+
+
+def _coverage_table(scope: Scope, rows: pd.DataFrame, layer: dict | None = None) -> Table:
+    """Coverage per child area and the total; every row names the layer it counts from."""
     columns = (
         Column("code", "code"),
         Column("name_th", "text"),
@@ -352,34 +360,48 @@ def _coverage_table(scope: Scope, rows: pd.DataFrame) -> Table:
         Column("covered", "people"),
         Column("uncovered", "people"),
         Column("share_covered", "share", share_of=("covered", "population")),
+        Column("population_layer", "text"),
+        Column("population_measure", "text"),
+        Column("population_year", "text"),
+        Column("population_source", "text"),
     )
-    out = []
-    for code, row in scope.children.iterrows():
-        if code not in rows.index:
-            continue
-        population, covered = int(rows.at[code, "population"]), int(rows.at[code, "covered"])
-        out.append(
-            {
-                "code": code,
-                "name_th": row["name_th"],
-                "name_en": row["name_en"],
-                "population": population,
-                "covered": covered,
-                "uncovered": population - covered,
-            }
-        )
+    about = (
+        {
+            "population_layer": layer.get("name"),
+            "population_measure": layer.get("measure"),
+            "population_year": str(layer["year"]) if layer.get("year") else None,
+            "population_source": layer.get("source"),
+        }
+        if layer
+        else {}
+    )
+
+    def row_of(code, name_th, name_en, population, covered) -> dict:
+        return {
+            "code": code,
+            "name_th": name_th,
+            "name_en": name_en,
+            "population": population,
+            "covered": covered,
+            "uncovered": population - covered,
+            **about,
+        }
+
+    out = [
+        row_of(code, row["name_th"], row["name_en"], *rows.loc[code, ["population", "covered"]])
+        for code, row in scope.children.iterrows()
+        if code in rows.index
+    ]
+    # People known only by a coarser area (a district's subdistricts newer than the
+    # boundaries) are shown in a row of their own rather than left out of the table.
+    for code in rows.index.difference(scope.children.index):
+        out.append(row_of(None, *NEWER_SUBDISTRICTS, *rows.loc[code, ["population", "covered"]]))
     if out:
-        population, covered = int(rows["population"].sum()), int(rows["covered"].sum())
-        out.append(
-            {
-                "code": scope.url_code,
-                "name_th": scope.name_th,
-                "name_en": scope.name_en,
-                "population": population,
-                "covered": covered,
-                "uncovered": population - covered,
-            }
-        )
+        total = rows[["population", "covered"]].sum()
+        out.append(row_of(scope.url_code, scope.name_th, scope.name_en, *total))
+    for row in out:
+        for name in ("population", "covered", "uncovered"):
+            row[name] = int(row[name])
     return Table.build("coverage", columns, out)
 
 

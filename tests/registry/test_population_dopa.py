@@ -92,6 +92,18 @@ def test_coverage_population_equals_the_dopa_table(app, client, session):
     assert bangkok["TH1047"] == file["TH104702"] + file["TH104703"]
     assert sum(bangkok.values()) == file["TH10"]
 
+    # Bang Na's statistics page has a row for them too, naming the layer (public view:
+    # people rounded to fives).
+    body = client.get("/stats/TH1047/coverage.json").get_json()
+    assert body["coverage_layer"]["measure"] == "measured by subdistrict, placed within it"
+    rows = body["tables"]["coverage"]["rows"]
+    newer = [row for row in rows if row["code"] is None]
+    assert len(newer) == 1 and newer[0]["name_en"].startswith("Subdistricts newer")
+    assert abs(newer[0]["population"] - bangkok["TH1047"]) <= 2
+    total = next(row for row in rows if row["code"] == "TH1047")
+    assert abs(total["population"] - file["TH1047"]) <= 2
+    assert {row["population_year"] for row in rows} == {"2021"}
+
 
 def test_loader_reads_mixed_levels_thai_names_and_reports_by_row(session):
     known = known_area_codes(session)
