@@ -110,11 +110,8 @@ class TravelGraph:
         weight = np.concatenate([time[ahead], time[back]])
         length = np.concatenate([network.length_m[ahead], network.length_m[back]])
         # Parallel edges: keep the fastest (a CSR matrix would add them up).
-        order = np.lexsort((weight, head, tail))
-        tail, head, weight, length = tail[order], head[order], weight[order], length[order]
-        first = np.ones(tail.size, dtype=bool)
-        first[1:] = (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])
-        tail, head, weight, length = tail[first], head[first], weight[first], length[first]
+        keep = _fastest_of_parallel(tail * np.int64(n) + head, weight)
+        tail, head, weight, length = tail[keep], head[keep], weight[keep], length[keep]
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
         self.forward = sp.csr_matrix((weight, head.astype(np.int32), indptr), shape=(n, n))
@@ -132,7 +129,13 @@ class TravelGraph:
         self.snap_nodes = np.flatnonzero(has_edge & (sizes[label] >= max(enough, 2)))
         if self.snap_nodes.size == 0:
             raise ValueError(f"no road of the network can be used by profile {profile.name!r}")
-        self._tree = cKDTree(ecef(network.lon[self.snap_nodes], network.lat[self.snap_nodes]))
+        # An unbalanced tree builds several times faster on millions of nodes; queries stay
+        # exact.
+        self._tree = cKDTree(
+            ecef(network.lon[self.snap_nodes], network.lat[self.snap_nodes]),
+            balanced_tree=False,
+            compact_nodes=False,
+        )
         self._access_speed = profile.access_speed_kmh / 3.6
 
     # -- joining points to the network ---------------------------------------------------
@@ -229,3 +232,26 @@ class TravelGraph:
             total += float(data[row][np.flatnonzero(indices[row] == node)[0]])
             node = previous
         return total
+
+
+def _fastest_of_parallel(pair: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Positions of one edge per (tail, head) pair, the fastest, sorted by pair.
+
+    One sort by pair; only the few pairs drawn twice (parallel ways) are sorted by time too,
+    which is many times faster than ``np.lexsort`` over millions of edges.
+    """
+    order = np.argsort(pair)
+    sorted_pair = pair[order]
+    first = np.ones(pair.size, dtype=bool)
+    first[1:] = sorted_pair[1:] != sorted_pair[:-1]
+    starts = np.flatnonzero(first)
+    sizes = np.diff(np.append(starts, pair.size))
+    repeated = np.flatnonzero(sizes > 1)
+    if repeated.size:
+        counts = sizes[repeated]
+        offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        members = np.repeat(starts[repeated], counts) + offsets
+        ranked = members[np.lexsort((weight[order[members]], sorted_pair[members]))]
+        group_first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        order[starts[repeated]] = order[ranked[group_first]]
+    return order[starts]

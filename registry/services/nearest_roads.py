@@ -165,3 +165,25 @@ def _by_time(session, query: NearestQuery, profile: str, layer, graph, config) -
         tuple(float(t) for t in result.travel_time_s),
         tuple(float(r) for r in result.route_m),
     )
+
+
+def answer_by(session: Session, query: NearestQuery, by: str, profile: str | None):
+    """:func:`find_by` with the facilities loaded, for the resident page: (answer, road hits)."""
+    from sqlalchemy import select
+
+    from ..models import Facility
+    from .search import NearestAnswer
+
+    road = find_by(session, query, by, profile)
+    hits = road.hits
+    ids = [int(hits.snapshot.ids[p]) for p in hits.positions]
+    rows = {f.id: f for f in session.scalars(select(Facility).where(Facility.id.in_(ids)))}
+    answer = NearestAnswer(
+        query,
+        [rows[i] for i in ids],
+        hits.distance_m,
+        hits.bearing_deg,
+        hits.widened,
+        hits.unconfirmed_included,
+    )
+    return answer, road

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, current_app, make_response, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from geoalchemy2.shape import to_shape
 
@@ -35,9 +36,10 @@ from ..presentation import (
 from ..services.access import ROLES
 from ..services.areas import locators
 from ..services.facilities import facility_history, get_facility
+from ..services.nearest_roads import answer_by, parse_by
 from ..services.place_choice import PlaceResolution, province_of, resolve_place
 from ..services.places import place_at
-from ..services.search import answer, parse_query
+from ..services.search import parse_query
 from ..services.village_search import VillageMatch
 from ..vocabulary import (
     AGE_GROUPS,
@@ -115,7 +117,7 @@ def _choice_url(match) -> str:
 @bp.get("/")
 def index():
     """Find the nearest open site from a place name or the browser's location."""
-    error, result, rows = None, None, []
+    error, result, rows, road = None, None, [], None
     choice = unknown = searched = None
     asked = any(request.args.get(name) for name in ("place", "lat", "lon", "area", "village"))
     if asked:
@@ -124,7 +126,12 @@ def index():
             if query.resolution is not None and not query.resolution.settled:
                 choice = query.resolution
             else:
-                result = answer(db.session, query)
+                # "By road": a travel profile ranks by minutes where a road layer reaches.
+                profile = (request.args.get("profile") or "").strip()
+                by, profile = parse_by(
+                    {"by": "travel_time" if profile else "distance", "profile": profile}
+                )
+                result, road = answer_by(db.session, query, by, profile)
         except PlaceNotFoundError:
             typed = request.args.get("place", "")
             unknown = resolve_place(db.session, typed, home_province=_home_province())
@@ -142,8 +149,15 @@ def index():
         origin = (None, None) if query.place else (query.lat, query.lon)
         fmap = offline_map((query.lat, query.lon), 12, basemap=_basemap(), assets=map_assets())
         markers = []
-        for facility, distance, bearing in zip(
-            result.facilities, result.distance_m, result.bearing_deg, strict=True
+        minutes = [t / 60.0 for t in road.travel_time_s] or [None] * len(result.facilities)
+        route_km = [m / 1000.0 for m in road.route_m] or [None] * len(result.facilities)
+        for facility, distance, bearing, travel_min, travel_km in zip(
+            result.facilities,
+            result.distance_m,
+            result.bearing_deg,
+            minutes,
+            route_km,
+            strict=True,
         ):
             status = resident_status(facility)
             point = to_shape(facility.geom)
@@ -155,11 +169,16 @@ def index():
                     "status": status,
                     "status_label": status_label(status),
                     "distance_km": distance / 1000,
+                    "travel_min": travel_min,
+                    "route_km": travel_km,
                     "bearing": bearing,
                     "directions": directions_links(*origin, (point.y, point.x)),
                 }
             )
-            markers.append(_marker(facility, status, (f"{distance / 1000:.1f} km",)))
+            reach = f"{distance / 1000:.1f} km"
+            if travel_min is not None:
+                reach = f"{travel_min:.0f} min · {travel_km:.1f} km"
+            markers.append(_marker(facility, status, (reach,)))
         add_search_point(fmap, query.lat, query.lon, _search_label(query))
         add_sites(fmap, markers)
         if markers:
@@ -175,6 +194,13 @@ def index():
             args=request.args,
             error=error,
             result=result,
+            road=road,
+            measures=(
+                ("", _("Straight line")),
+                ("motorcycle", _("By road: motorcycle")),
+                ("car", _("By road: car")),
+                ("walking", _("By road: on foot")),
+            ),
             rows=rows,
             searched=searched,
             choice=choice,
