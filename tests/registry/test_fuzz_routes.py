@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from registry import PROJECT_ROOT
 
-from .conftest import bearer
+from .conftest import bearer, session_for
 from .helpers import make_facility
 
 EXAMPLES = int(os.environ.get("REGISTRY_FUZZ_EXAMPLES", "10"))
@@ -228,9 +228,7 @@ def test_no_request_makes_a_5xx(fuzz_client, accounts, rule, methods, names):
         if request["role"] and request["path"].startswith("/api/"):
             headers = tokens[request["role"]]
         elif request["role"]:
-            with client.session_transaction() as flask_session:
-                flask_session["_user_id"] = str(accounts[request["role"]].id)
-                flask_session["_fresh"] = True
+            session_for(client, accounts[request["role"]])
         kind = request["body_kind"]
         options = {"query_string": request["query"], "headers": headers}
         if kind == "form":
