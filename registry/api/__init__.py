@@ -8,4 +8,4 @@ from . import http  # noqa: E402
 
 http.init_blueprint(bp)  # validators, gzip, read-only CORS (issue 14)
 
-from . import areas, facilities, map, nearest, villages, writes  # noqa: E402,F401  (routes register on bp)
+from . import areas, downloads, facilities, map, nearest, villages, writes  # noqa: E402,F401  (routes register on bp)

@@ -21,9 +21,15 @@ LIST_PARAMETERS = (
     "bbox",
     "updated_since",
     "include_deleted",
+    "hcode",
     "limit",
     "after",
 )
+
+
+def list_conditions():
+    """The WHERE conditions of the list's filters (shared with the downloads)."""
+    return _filters()
 
 
 def _filters():
@@ -46,6 +52,9 @@ def _filters():
     if box:
         spatial = db.state().spatial
         conditions.append(spatial.bbox_filter(Facility.geom, "facility", Facility.id, box))
+    hcode = params.hcode()
+    if hcode:
+        conditions.append(Facility.hcode == hcode)
     since = params.timestamp("updated_since")
     if since:
         conditions.append(Facility.updated_at >= since)

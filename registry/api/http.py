@@ -76,13 +76,17 @@ def _accepts_gzip() -> bool:
     return "gzip" in request.headers.get("Accept-Encoding", "").lower()
 
 
-def _compress_stream(chunks: Iterable[bytes]) -> Iterator[bytes]:
+def _compress_stream(chunks: Iterable[bytes], source) -> Iterator[bytes]:
     compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: gzip wrapper
-    for chunk in chunks:
-        data = compressor.compress(chunk)
-        if data:
-            yield data
-    yield compressor.flush()
+    try:
+        for chunk in chunks:
+            data = compressor.compress(chunk)
+            if data:
+                yield data
+        yield compressor.flush()
+    finally:
+        if hasattr(source, "close"):  # the file being sent
+            source.close()
 
 
 def _gzip(response: Response) -> Response:
@@ -99,7 +103,7 @@ def _gzip(response: Response) -> Response:
     etag, weak = response.get_etag()
     if response.is_streamed or response.direct_passthrough:
         response.direct_passthrough = False
-        response.response = _compress_stream(response.iter_encoded())
+        response.response = _compress_stream(response.iter_encoded(), response.response)
         response.headers.pop("Content-Length", None)
         response.headers.pop("Accept-Ranges", None)
     else:

@@ -58,6 +58,21 @@ def area_code(name: str, level: int | None = None) -> str | None:
     return "TH" + digits
 
 
+def hcode(name: str = "hcode") -> str | None:
+    """An MOPH code in its 5-character (10713) or 9-character (A00012345) form."""
+    from importers.values import parse_hcode
+
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        code, _note = parse_hcode(raw)
+    except ValueError as error:
+        rule = str(error).removesuffix("; dropped")
+        raise ValidationError(f"parameter '{name}': {raw!r} {rule}", field=name) from None
+    return code
+
+
 def integer(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
