@@ -223,10 +223,11 @@ def authenticate(
         )
         session.flush()
         raise AuthenticationError("wrong user name or password, or the account is disabled")
-    if by_account:
+    mine = LoginFailure.username == username
+    if session.scalar(select(LoginFailure.id).where(mine).limit(1)) is not None:
         # Only when there is something to forget: a sign-in that writes nothing never waits
         # for another's write lock (an import's, on SpatiaLite).
-        session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+        session.execute(delete(LoginFailure).where(mine))
     return user
 
 
