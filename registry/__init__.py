@@ -38,7 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         hops = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    from . import cli, errors_http, i18n
+    from . import cli, errors_http, i18n, input_guard
     from .api import bp as api_bp
     from .db import db
     from .views import assets, public
@@ -47,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     cli.init_app(app)
     errors_http.init_app(app)
+    input_guard.init_app(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(public.bp)

@@ -28,6 +28,11 @@ from ..models import Area, Facility, FacilityChange, RegistryState, utcnow
 from ..vocabulary import CHANGE_SOURCES, FACILITY_TYPES, FieldSpec, fields_for
 from .areas import LEVELS, assign_areas, level_of
 
+MAX_VERSION = 2**31 - 1  # versions are 32-bit integers in both databases
+NOT_A_VERSION = Rule(
+    "facility.not_a_version",
+    "field 'version': %(value)s is not a version number; send the version you read",
+)
 CHANGED_AGAIN = Rule(
     "facility.changed_again",
     "field '%(field)s' of facility %(id)s has changed again since change %(change)s "
@@ -386,10 +391,14 @@ def changes_since(session: Session, facility_id: int, version: int) -> list[Faci
 
 
 def _check_version(session: Session, facility: Facility, expected_version: Any) -> None:
-    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+    if (
+        isinstance(expected_version, bool)
+        or not isinstance(expected_version, int)
+        or not 0 <= expected_version <= MAX_VERSION
+    ):
+        shown = repr(expected_version)
         raise ValidationError(
-            f"field 'version': {expected_version!r} is not a version number; send the version "
-            "you read",
+            NOT_A_VERSION(value=shown if len(shown) <= 40 else shown[:39] + "…"),
             field="version",
         )
     if facility.version != expected_version:

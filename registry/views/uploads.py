@@ -43,7 +43,8 @@ def take(folder_name: str, user_id: int, token: str) -> tuple[dict, bytes]:
     """The kept file's description and bytes; 404 when expired, unknown or someone else's."""
     folder = _folder(folder_name)
     meta_path = folder / f"{token}.json"
-    if not token.replace("-", "").replace("_", "").isalnum() or not meta_path.exists():
+    well_formed = len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum()
+    if not well_formed or not token.isascii() or not meta_path.exists():
         raise NotFoundError(EXPIRED)
     meta = json.loads(meta_path.read_text())
     if meta["user_id"] != user_id:
