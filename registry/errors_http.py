@@ -29,6 +29,7 @@ def _wants_json() -> bool:
 
 def _registry_error(error: RegistryError):
     from .db import db
+    from .views.message_text import error_text
     from .views.problem_text import rule_text
 
     db.session.rollback()
@@ -37,7 +38,8 @@ def _registry_error(error: RegistryError):
     headers = {"Retry-After": str(retry)} if retry else {}
     if _wants_json():
         return jsonify(error.to_dict()), error.status_code, headers
-    message = rule_text(error.message)  # in Thai where the table knows the rule
+    # A coded message in the page's language; an uncoded one through the older table.
+    message = error_text(error) if error.text is not None else rule_text(error.message)
     try:
         page = render_template(
             "error.html", heading=_heading(error.status_code), message=message, back=_back()

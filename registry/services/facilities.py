@@ -28,6 +28,10 @@ from ..models import DB_INT_MAX, Area, Facility, FacilityChange, RegistryState, 
 from ..vocabulary import CHANGE_SOURCES, FACILITY_TYPES, FieldSpec, fields_for
 from .areas import LEVELS, assign_areas, level_of
 
+NOT_A_VERSION = Rule(
+    "facility.not_a_version",
+    "field 'version': %(value)s is not a version number; send the version you read",
+)
 CHANGED_AGAIN = Rule(
     "facility.changed_again",
     "field '%(field)s' of facility %(id)s has changed again since change %(change)s "
@@ -391,9 +395,9 @@ def _check_version(session: Session, facility: Facility, expected_version: Any) 
         or not isinstance(expected_version, int)
         or not 0 <= expected_version <= DB_INT_MAX
     ):
+        shown = repr(expected_version)
         raise ValidationError(
-            f"field 'version': {expected_version!r} is not a version number; send the version "
-            "you read",
+            NOT_A_VERSION(value=shown if len(shown) <= 40 else shown[:39] + "…"),
             field="version",
         )
     if facility.version != expected_version:

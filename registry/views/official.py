@@ -63,7 +63,7 @@ def _tolerance() -> float:
 
 def _int_arg(name: str, default: int) -> int:
     raw = request.values.get(name, "")
-    return int(raw) if raw.isdigit() else default
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else default
 
 
 def _stale_condition(now):
@@ -134,7 +134,7 @@ def my_area():
 
 def _version() -> int | str:
     raw = request.form.get("version", "")
-    return int(raw) if raw.isdigit() else raw
+    return int(raw) if raw.isascii() and raw.isdigit() else raw
 
 
 def _conflict_page(facility, error: ConflictError, retry: dict):
