@@ -186,7 +186,9 @@ def coverage_by_area(
     level : int
         1 province, 2 district, 3 subdistrict.
     area_codes_column : str, default "area_code"
-        Column of HDX pcodes, each at least as long as ``level`` needs.
+        Column of HDX pcodes. A unit coded coarser than ``level`` (people known only by
+        district, such as those of a subdistrict newer than the boundaries) is summed in a
+        row of its own coarser code, so nobody is lost from the table.
     group_columns : sequence of str, default ()
         Population groups to report, e.g. ``geo.population.AGE_GROUPS``.
     facility_index : geo.nearest.NearestIndex, optional
@@ -684,13 +686,13 @@ def _area_codes(population: pd.DataFrame, column: str, level: int) -> tuple[np.n
     length = LEVELS[level]
     prefixes = []
     for code in distinct:
-        if not isinstance(code, str) or not _AREA_CODE.fullmatch(code) or len(code) < length:
+        if not isinstance(code, str) or not _AREA_CODE.fullmatch(code):
             row = int(np.argmax(population[column].to_numpy(dtype=object) == code))
             raise ValueError(
                 f"population row {row}: {column} {code!r} is not an HDX pcode ('TH' and 2, 4 "
-                f"or 6 digits) long enough for level {level} ({_LEVEL_NAMES[level]}, "
-                f"{length} characters)"
+                "or 6 digits)"
             )
+        # A coarser code stays whole: its people form a row of their own at this level.
         prefixes.append(code[:length])
     area_codes, prefix_index = np.unique(np.array(prefixes, dtype=object), return_inverse=True)
     return prefix_index[unit_code].astype(np.int64), area_codes

@@ -13,9 +13,10 @@ from ..errors import ValidationError
 from ..services import coverage as service
 from ..services import coverage_export as export
 from ..services.population import check_layer_access, configured_layer, visible_layers
-from . import params
+from . import http, params
 
 bp = Blueprint("coverage_api", __name__, url_prefix="/api/v1")
+http.init_blueprint(bp)  # validators, gzip, read-only CORS (issue 14)
 
 
 @bp.before_request

@@ -9,8 +9,9 @@ from flask import Response, jsonify, request
 from ..db import db
 from ..services.catalog_rows import features_json
 from ..services.nearest_roads import find_by, parse_by
-from ..services.places import search_places
+from ..services.places import place_record, search_places
 from ..services.search import PARAMETERS, parse_query
+from ..services.village_search import village_record
 from . import bp, params
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -22,7 +23,8 @@ def nearest():
     params.reject_unknown(PARAMETERS | {"by", "profile"})
     by, profile = parse_by(request.args)
     # A session only to look up a place name or a road layer: the catalog answers without one.
-    session = db.session if "place" in request.args or by != "distance" else None
+    wants_session = by != "distance" or {"place", "area", "village"} & set(request.args)
+    session = db.session if wants_session else None
     query = parse_query(session, request.args)
     answer = find_by(session if by != "distance" else db.bind, query, by, profile)
     hits = answer.hits
@@ -45,11 +47,14 @@ def nearest():
         **answer.search_info(),
     }
     if query.place:
-        search["place"] = {
-            "code": query.place.code,
-            "name_th": query.place.name_th,
-            "name_en": query.place.name_en,
-        }
+        search["place"] = {**place_record(query.place), "match": query.resolution.match}
+        search["alternatives"] = [
+            place_record(m) for m in query.resolution.alternatives if m != query.place
+        ]
+        if query.resolution.village:
+            search["village"] = village_record(query.resolution.village)
+        if query.resolution.villages:
+            search["villages"] = [village_record(v) for v in query.resolution.villages]
     body = b'{"type":"FeatureCollection","features":[%s],"search":%s}' % (
         features,
         _ENCODE(search).encode(),
@@ -74,21 +79,4 @@ def places():
     params.reject_unknown(("q", "limit"))
     limit = params.integer("limit", 10, 1, 50)
     matches = search_places(db.session, request.args.get("q", ""), limit=limit)
-    return jsonify(
-        {
-            "places": [
-                {
-                    "code": m.code,
-                    "level": m.level,
-                    "name_th": m.name_th,
-                    "name_en": m.name_en,
-                    "parents_th": list(m.parent_names_th),
-                    "parents_en": list(m.parent_names_en),
-                    "lon": m.lon,
-                    "lat": m.lat,
-                    "score": round(m.score, 3),
-                }
-                for m in matches
-            ]
-        }
-    )
+    return jsonify({"places": [place_record(m) for m in matches]})

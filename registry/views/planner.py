@@ -32,7 +32,7 @@ from ..db import db
 from ..errors import RegistryError
 from ..i18n import current_language
 from ..models import Area, Facility
-from ..presentation import type_label
+from ..presentation import measure_label, type_label
 from ..services import coverage as service
 from ..services import coverage_roads
 from ..services.cache import PerDatabase
@@ -277,9 +277,7 @@ def _add_layers(fmap, session, query, answer, uncovered, picks) -> None:
     ).add_to(fmap)
     if query.by_time:
         _add_bands(fmap, session, query, answer)
-    title = _("Share of people not covered")
-    if answer.layer.modelled:
-        title += " (" + _("modelled") + ")"
+    title = _("Share of people not covered") + " (" + measure_label(answer.layer.measure) + ")"
     Legend(title, legend_items(_("No people"))).add_to(fmap)
 
 

@@ -1,7 +1,7 @@
 """Road network layers for travel-time answers (issue 17).
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0010
 Create Date: 2026-12-07
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from registry.models import UTCDateTime
 
 revision = "0011"
-down_revision = "0006"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
