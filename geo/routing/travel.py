@@ -121,6 +121,8 @@ class TravelGraph:
         self.forward = sp.csr_matrix((weight, head.astype(np.int32), indptr), shape=(n, n))
         self.lengths = sp.csr_matrix((length, head.astype(np.int32), indptr), shape=(n, n))
         self.reverse = self.forward.T.tocsr()
+        # Edge keys tail * n + head in CSR order, ascending (tails sorted, then heads).
+        self._edge_keys = tail * np.int64(n) + head
         self.edge_count = int(tail.size)
         # Nodes where a trip can both start and end: those of strongly connected components
         # of at least MIN_COMPONENT_NODES nodes (or the largest one, on a smaller network).
@@ -240,15 +242,16 @@ class TravelGraph:
         )
 
     def _path_length(self, predecessor: np.ndarray, start: int, end: int) -> float:
-        total = 0.0
-        node = end
-        indptr, indices, data = self.lengths.indptr, self.lengths.indices, self.lengths.data
-        while node != start:
-            previous = int(predecessor[node])
-            row = slice(indptr[previous], indptr[previous + 1])
-            total += float(data[row][np.flatnonzero(indices[row] == node)[0]])
-            node = previous
-        return total
+        """Length (m) of the path the predecessors give from start to end."""
+        nodes = [end]
+        while nodes[-1] != start:
+            nodes.append(int(predecessor[nodes[-1]]))
+        if len(nodes) == 1:
+            return 0.0
+        path = np.array(nodes[::-1], dtype=np.int64)
+        # Each step's edge by its (tail, head) key in the CSR order (rows, then sorted columns).
+        keys = path[:-1] * np.int64(self.network.node_count) + path[1:]
+        return float(self.lengths.data[np.searchsorted(self._edge_keys, keys)].sum())
 
 
 def _fastest_of_parallel(pair: np.ndarray, weight: np.ndarray) -> np.ndarray:
