@@ -266,7 +266,12 @@ def find(source: Source, query: NearestQuery) -> NearestHits:
 
 def answer(session: Session, query: NearestQuery) -> NearestAnswer:
     """``find``, with the facilities loaded, nearest first (for pages that show them)."""
-    hits = find(session, query)
+    return answer_of(session, find(session, query))
+
+
+def answer_of(session: Session, hits: NearestHits) -> NearestAnswer:
+    """The hits with their facilities loaded, in the hits' order."""
+    query = hits.query
     ids = [int(hits.snapshot.ids[p]) for p in hits.positions]
     rows = {f.id: f for f in session.scalars(select(Facility).where(Facility.id.in_(ids)))}
     return NearestAnswer(
