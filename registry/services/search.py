@@ -264,13 +264,12 @@ def find(source: Source, query: NearestQuery) -> NearestHits:
     )
 
 
-def answer(session: Session, query: NearestQuery) -> NearestAnswer:
-    """``find``, with the facilities loaded, nearest first (for pages that show them)."""
-    hits = find(session, query)
+def answer_of(session: Session, hits: NearestHits) -> NearestAnswer:
+    """The facilities of ``hits`` loaded from the database, in the hits' order."""
     ids = [int(hits.snapshot.ids[p]) for p in hits.positions]
     rows = {f.id: f for f in session.scalars(select(Facility).where(Facility.id.in_(ids)))}
     return NearestAnswer(
-        query,
+        hits.query,
         [rows[i] for i in ids],
         hits.distance_m,
         hits.bearing_deg,
