@@ -58,6 +58,9 @@ def make_engine(url: URL | str, waits: Waits = NO_WAITS) -> Engine:
         return None
 
     event.listen(engine, "handle_error", busy_as_refusal)
+    from . import storage_errors  # disk full or read-only: a clear 503
+
+    storage_errors.watch(engine)
     return engine
 
 

@@ -13,9 +13,11 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
-from .errors import RegistryError
+from .errors import RegistryError, ValidationError
+from .models import DB_INT_MAX
 
 _PAGE = """<!doctype html><html lang="th"><meta charset="utf-8">
 <title>{{ status }}</title><body><h1>{{ status }}</h1><p>{{ message }}</p></body></html>"""
@@ -27,6 +29,7 @@ def _wants_json() -> bool:
 
 def _registry_error(error: RegistryError):
     from .db import db
+    from .views.message_text import error_text
     from .views.problem_text import rule_text
 
     db.session.rollback()
@@ -35,7 +38,8 @@ def _registry_error(error: RegistryError):
     headers = {"Retry-After": str(retry)} if retry else {}
     if _wants_json():
         return jsonify(error.to_dict()), error.status_code, headers
-    message = rule_text(error.message)  # in Thai where the table knows the rule
+    # A coded message in the page's language; an uncoded one through the older table.
+    message = error_text(error) if error.text is not None else rule_text(error.message)
     try:
         page = render_template(
             "error.html", heading=_heading(error.status_code), message=message, back=_back()
@@ -96,6 +100,18 @@ def _max_mb() -> int:
     return int((current_app.config.get("MAX_CONTENT_LENGTH") or 0) / 1024 / 1024)
 
 
+def _data_error(error: DataError):
+    """The database refused a value the checks let through: the caller's input, so a 400."""
+    current_app.logger.warning("database refused a value: %s", str(error.orig).splitlines()[0])
+    return _registry_error(
+        ValidationError(
+            "a value in this request is out of the range the registry can store (a number "
+            f"above {DB_INT_MAX:,}, a text too long, or a character no field may hold)"
+        )
+    )
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(RegistryError, _registry_error)
+    app.register_error_handler(DataError, _data_error)
     app.register_error_handler(HTTPException, _http_error)

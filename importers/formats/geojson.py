@@ -111,6 +111,10 @@ def _load_json(data: bytes, file_name: str) -> object:
         ) from None
     try:
         return json.loads(text)
+    except RecursionError:
+        raise ImportFormatError(
+            "nests lists or objects too deeply to be GeoJSON", file_name=file_name
+        ) from None
     except json.JSONDecodeError as exc:
         cut = exc.pos >= len(text.rstrip()) - 1
         hint = "; the file is cut off" if cut else ""

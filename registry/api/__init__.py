@@ -4,4 +4,8 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import areas, facilities, map, nearest, writes  # noqa: E402,F401  (routes register on bp)
+from . import http  # noqa: E402
+
+http.init_blueprint(bp)  # validators, gzip, read-only CORS (issue 14)
+
+from . import areas, downloads, facilities, map, nearest, villages, writes  # noqa: E402,F401  (routes register on bp)

@@ -13,9 +13,10 @@ from ..errors import ValidationError
 from ..services import coverage as service
 from ..services import coverage_export as export
 from ..services.population import check_layer_access, configured_layer, visible_layers
-from . import params
+from . import http, params
 
 bp = Blueprint("coverage_api", __name__, url_prefix="/api/v1")
+http.init_blueprint(bp)  # validators, gzip, read-only CORS (issue 14)
 
 
 @bp.before_request
@@ -60,8 +61,13 @@ def _json(body: dict, fmt: str) -> Response:
 def _stem(answer, what: str) -> str:
     query = answer.query
     where = query.province or "TH"
+    reach = (
+        f"{query.threshold_min:g}min-{query.profile}"
+        if query.by_time
+        else f"{query.threshold_m / 1000:g}km"
+    )
     return (
-        f"{what}_{'-'.join(query.types)}_{query.threshold_m / 1000:g}km_"
+        f"{what}_{'-'.join(query.types)}_{reach}_"
         f"{service.LEVEL_NAMES[query.level]}_{where}_{answer.layer.kind}"
     )
 

@@ -6,7 +6,7 @@ from flask import current_app, jsonify, request, url_for
 from sqlalchemy import func, select
 
 from ..db import db
-from ..models import Facility
+from ..models import DB_INT_MAX, Facility
 from ..serialize import change_dict, facility_feature
 from ..services.facilities import facility_history, get_facility
 from ..vocabulary import FACILITY_TYPES, STATUSES
@@ -21,9 +21,15 @@ LIST_PARAMETERS = (
     "bbox",
     "updated_since",
     "include_deleted",
+    "hcode",
     "limit",
     "after",
 )
+
+
+def list_conditions():
+    """The WHERE conditions of the list's filters (shared with the downloads)."""
+    return _filters()
 
 
 def _filters():
@@ -46,6 +52,9 @@ def _filters():
     if box:
         spatial = db.state().spatial
         conditions.append(spatial.bbox_filter(Facility.geom, "facility", Facility.id, box))
+    hcode = params.hcode()
+    if hcode:
+        conditions.append(Facility.hcode == hcode)
     since = params.timestamp("updated_since")
     if since:
         conditions.append(Facility.updated_at >= since)
@@ -61,7 +70,7 @@ def list_facilities():
     limit = params.integer(
         "limit", current_app.config["API_DEFAULT_LIMIT"], 1, current_app.config["API_MAX_LIMIT"]
     )
-    after = params.integer("after", 0, 0, 2**62)
+    after = params.integer("after", 0, 0, DB_INT_MAX)
     conditions = _filters()
     session = db.session
     total = session.scalar(select(func.count()).select_from(Facility).where(*conditions))

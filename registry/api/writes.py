@@ -15,6 +15,7 @@ from flask import current_app, jsonify, request
 from ..auth import api_account, begin_write, stamp_token
 from ..db import db
 from ..errors import ValidationError
+from ..metrics import count_feed
 from ..models import utcnow
 from ..serialize import facility_feature
 from ..services.scoped import create_in_area, update_in_area
@@ -174,6 +175,7 @@ def status_updates():
     begin_write()
     started = utcnow()
     outcome = status_feed(db.session, user, items, partial=partial)
+    count_feed(outcome.counts, outcome.applied)  # /metrics (issue 15)
     body = {
         "applied": outcome.applied,
         "partial": partial,

@@ -320,6 +320,11 @@ class FacilityCatalog:
         # Facility id -> position; only grows, only under the lock.
         self._position_of: dict[int, int] = {}
 
+    @property
+    def held(self) -> CatalogSnapshot | None:
+        """The snapshot in memory now, without asking the database (None before the first)."""
+        return self._snapshot
+
     def snapshot(self, source: Source) -> CatalogSnapshot:
         """The snapshot at the registry's committed data version, caught up if need be."""
         version = read_data_version(source)

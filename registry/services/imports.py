@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from importers import read_facilities
 from importers.limits import WEB_LIMITS, ImportLimits
+from importers.messages import Rule
 
 from ..errors import ConflictError, NotFoundError, ValidationError
 from ..models import DuplicateCandidate, Facility, FacilityChange, ImportBatch, utcnow
@@ -36,6 +37,7 @@ from .bulk_duplicates import CANDIDATE_COLUMNS, same_codes, similar_across, simi
 from .facilities import AREA_FIELDS, CREATED, Actor, deactivate_facility, revert_change
 
 MAX_PROBLEMS_KEPT = 5_000
+CANNOT_UNDO = Rule("import.cannot_undo", "import batch %(batch)s cannot be undone: %(why)s")
 DERIVED_FROM_LOCATION = frozenset({*AREA_FIELDS, "area_note"})
 
 
@@ -47,6 +49,7 @@ class ImportRejectedError(ValidationError):
     def __init__(self, message: str, outcome: ImportOutcome) -> None:
         super().__init__(message)
         self.outcome = outcome
+        self.rejected_rows = sorted({p["row"] for p in outcome.errors if p["row"] is not None})
 
 
 @dataclass
@@ -71,6 +74,11 @@ class ImportOutcome:
             f"{self.file_name}: {counts}; {len(self.errors)} errors, {warnings} warnings, "
             f"{len(self.duplicates)} likely duplicates flagged"
         )
+
+
+def row_list(rows: list[int], at_most: int = 10) -> str:
+    """``3, 7, 12 ...``: the first rows of a list, for a message."""
+    return ", ".join(map(str, rows[:at_most])) + (" ..." if len(rows) > at_most else "")
 
 
 def _problem(row: int | None, column, value, rule: str, severity: str) -> dict[str, Any]:
@@ -107,8 +115,13 @@ def _outcome(normalised, result: UpsertResult | None) -> ImportOutcome:
             )
             if outcome.action == "rejected":
                 problems.append(_problem(outcome.row, None, None, outcome.message, "error"))
+    first_error: dict[int, str] = {}
+    for problem in problems:
+        if problem["severity"] == "error" and problem["row"] is not None:
+            first_error.setdefault(problem["row"], problem["rule"])
     rows += [
-        {"row": r, "action": "rejected", "facility_id": None} for r in normalised.rejected_rows
+        {"row": r, "action": "rejected", "facility_id": None, "message": first_error.get(r)}
+        for r in normalised.rejected_rows
     ]
     rows.sort(key=lambda r: r["row"])
     problems.sort(key=lambda p: (p["row"] is not None, p["row"] or 0))
@@ -122,7 +135,8 @@ def _outcome(normalised, result: UpsertResult | None) -> ImportOutcome:
     )
 
 
-def _stored_facilities(session: Session, *conditions) -> pd.DataFrame:
+def stored_facilities(session: Session, *conditions) -> pd.DataFrame:
+    """Active facilities meeting ``conditions``, with what the duplicate checks need."""
     columns = (Facility.id, Facility.type, Facility.name_th, Facility.hcode)
     rows = session.execute(
         select(*columns, func.ST_X(Facility.geom), func.ST_Y(Facility.geom)).where(
@@ -137,14 +151,14 @@ def _stored_others(session: Session, result: UpsertResult) -> pd.DataFrame:
     """The active facilities a batch did not create: the ones it changed, and every one it did
     not touch (those keep an older data version). A preview wrote nothing: every one."""
     if result.data_version is None:
-        return _stored_facilities(session)
+        return stored_facilities(session)
     members = MEMBERS[session.get_bind().dialect.name]
     changed = sorted(o.facility_id for o in result.outcomes if o.action == "updated")
-    parts = [_stored_facilities(session, Facility.data_version != result.data_version)]
-    parts += [_stored_facilities(session, condition) for condition in members(Facility.id, changed)]
+    parts = [stored_facilities(session, Facility.data_version != result.data_version)]
+    parts += [stored_facilities(session, condition) for condition in members(Facility.id, changed)]
     parts = [part for part in parts if len(part)]
     if not parts:
-        return _stored_facilities(session, false())
+        return stored_facilities(session, false())
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
@@ -252,7 +266,7 @@ def _pair(a: int, b: int, reason: str) -> dict[str, Any]:
 
 def _refusal(normalised, outcome: ImportOutcome) -> ImportRejectedError:
     rows = sorted({p["row"] for p in outcome.errors if p["row"] is not None})
-    shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
+    shown = row_list(rows)
     return ImportRejectedError(
         f"{normalised.file_name}: nothing was imported: {len(outcome.errors)} errors "
         f"in {len(rows)} rows ({shown}); fix them or import the valid rows only",
@@ -317,7 +331,7 @@ def _run(
         batch = ImportBatch(
             created_by=actor_name,
             created_at=utcnow(),
-            file_name=normalised.file_name,
+            file_name=normalised.file_name[:300],  # the column holds 300
             file_sha256=normalised.file_sha256,
             format=normalised.format,
             source=source or "",
@@ -475,7 +489,8 @@ def undo_import(session: Session, batch_id: int, *, actor_name: str) -> dict[str
                 revert_change(session, change.id, actor)
             except ConflictError as error:
                 raise ConflictError(
-                    f"import batch {batch_id} cannot be undone: {error.message}"
+                    CANNOT_UNDO(batch=batch_id, why=error.text or error.message),
+                    facility_id=change.facility_id,
                 ) from None
             counts["reverted"] += 1
         batch.status = "undone"

@@ -17,18 +17,22 @@ from sqlalchemy.orm import Session
 from geo.nearest import NearestList
 from geo.places import PlaceMatch
 
-from ..errors import ValidationError
+from ..errors import PlaceNotFoundError, ValidationError
 from ..models import Facility, utcnow
 from ..vocabulary import AGE_GROUPS, DOSES, FACILITY_TYPES, TEST_METHODS, VACCINE_BRANDS
 from .catalog import CatalogSnapshot, SiteFilter, Source, catalogs, nearest_in
 from .freshness import hide_after_hours
-from .places import search_places
+from .place_choice import PlaceResolution, resolve_place
+from .places import place_at, place_record
+from .village_search import village_at
 
 PARAMETERS = frozenset(
     (
         "lat",
         "lon",
         "place",
+        "area",
+        "village",
         "type",
         "k",
         "open_now",
@@ -52,6 +56,8 @@ class NearestQuery:
     site_filter: SiteFilter
     max_distance_m: float | None
     place: PlaceMatch | None = None
+    # How a typed place was read: exact, ambiguous, weak... (see place_choice.PlaceResolution).
+    resolution: PlaceResolution | None = None
     # Open now, but too few sites confirmed within their time: fill up with unconfirmed ones.
     fallback: bool = True
 
@@ -119,31 +125,61 @@ def parse_flag(args: Mapping[str, str], name: str, default: bool | None) -> bool
     raise ValidationError(f"parameter '{name}': {raw!r} is not true or false", field=name)
 
 
-def parse_query(session: Session | None, args: Mapping[str, str]) -> NearestQuery:
+def _resolve(session: Session, args: dict, home_province: str | None) -> PlaceResolution:
+    """The area of ``area`` or ``village`` (codes picked from candidates), else of ``place``."""
+    village_code = (args.get("village") or "").strip()
+    if village_code:
+        village = village_at(session, village_code)
+        if village is None:
+            raise ValidationError(
+                f"parameter 'village': {village_code!r} is not the DOPA code of a village "
+                "(8 digits, e.g. 50010101)",
+                field="village",
+            )
+        typed = args.get("place") or village_code
+        return PlaceResolution(typed, "code", village.place, (), village=village)
+    code = (args.get("area") or "").strip()
+    if code:
+        place = place_at(session, code)
+        if place is None:
+            raise ValidationError(
+                f"parameter 'area': {code!r} is not the code of a province, district or "
+                "subdistrict (TH50, TH5001, TH500101)",
+                field="area",
+            )
+        return PlaceResolution(args.get("place") or code, "code", place, ())
+    resolution = resolve_place(session, args.get("place") or "", home_province=home_province)
+    if resolution.chosen is None:
+        raise PlaceNotFoundError(
+            f"parameter 'place': no province, district or subdistrict matches {args['place']!r}",
+            field="place",
+            suggestions=[place_record(m) for m in resolution.alternatives],
+        )
+    return resolution
+
+
+def parse_query(
+    session: Session | None, args: Mapping[str, str], *, home_province: str | None = None
+) -> NearestQuery:
     """Check every parameter and resolve a place name to its point. 400s name the parameter.
 
-    The session is used only to look up a ``place``; without one, a place is not accepted.
+    The session is used only to look up a ``place``, ``area`` or ``village``; without one,
+    none is accepted. ``home_province`` ranks equally good candidates of a place name.
     """
     # One plain dict (first value of each name): a dozen look-ups follow.
     args = args.to_dict() if hasattr(args, "to_dict") else dict(args)
-    place = None
+    place = resolution = None
     if args.get("lat") or args.get("lon"):
         for name in ("lat", "lon"):
             if not args.get(name):
                 raise ValidationError(f"give both 'lat' and 'lon'; '{name}' is missing", field=name)
         lat = _number(args, "lat", -90, 90, "a latitude")
         lon = _number(args, "lon", -180, 180, "a longitude")
-    elif (args.get("place") or "").strip():
+    elif any((args.get(name) or "").strip() for name in ("area", "village", "place")):
         if session is None:
             raise ValidationError("parameter 'place': not accepted here", field="place")
-        matches = search_places(session, args["place"], limit=1)
-        if not matches:
-            raise ValidationError(
-                f"parameter 'place': no province, district or subdistrict matches "
-                f"{args['place']!r}",
-                field="place",
-            )
-        place = matches[0]
+        resolution = _resolve(session, args, home_province)
+        place = resolution.chosen
         lon, lat = place.lon, place.lat
     else:
         raise ValidationError("say where: give 'lat' and 'lon', or a 'place' name", field="lat")
@@ -172,6 +208,7 @@ def parse_query(session: Session | None, args: Mapping[str, str]) -> NearestQuer
         site_filter,
         max_km * 1000 if max_km else None,
         place,
+        resolution,
         fallback=bool(parse_flag(args, "fallback", True)),
     )
 

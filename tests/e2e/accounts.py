@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from registry.db import db
 from registry.services.accounts import create_token, create_user, find_user
 
@@ -29,3 +31,13 @@ def api_token(app, username: str) -> str:
         _row, secret = create_token(db.session, find_user(db.session, username), "e2e")
         db.session.commit()
         return secret
+
+
+def sign_in(page, username: str) -> None:
+    """Sign in through the form on a RecordedPage and wait for the page the role lands on."""
+    page.goto("/login")
+    page.page.fill("input[name=username]", username)
+    page.page.fill("input[name=password]", PASSWORD)
+    page.page.click("#login-form button[type=submit]")
+    page.page.wait_for_url(re.compile(r"^(?!.*/login)"))
+    page.page.wait_for_load_state("networkidle")
