@@ -65,9 +65,11 @@ def login():
             db.session.commit()
             target = _safe_next(request.form.get("next"))
             return remember_device(redirect(target), user.username)
-    return render_template(
-        "account/login.html", error=error, next=request.values.get("next", "")
-    ), status, headers
+    return (
+        render_template("account/login.html", error=error, next=request.values.get("next", "")),
+        status,
+        headers,
+    )
 
 
 @bp.post("/logout")

@@ -145,7 +145,7 @@ def facility_page(facility_id: int):
     point = to_shape(facility.geom)
     fmap = offline_map((point.y, point.x), 15, basemap=_basemap(), assets=map_assets())
     add_sites(fmap, [_marker(facility, status, ())])
-    history = facility_history(db.session, facility_id)[:20]
+    history = facility_history(db.session, facility_id, limit=20)
     return render_template(
         "facility.html",
         facility=facility,
