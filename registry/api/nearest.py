@@ -7,6 +7,7 @@ import json
 from flask import Response, jsonify, request
 
 from ..db import db
+from ..serialize import iso
 from ..services.catalog_rows import features_json
 from ..services.places import search_places
 from ..services.search import PARAMETERS, find, parse_query
@@ -38,6 +39,12 @@ def nearest():
         "unconfirmed_included": hits.unconfirmed_included,
         "farthest_m": round(hits.distance_m[-1], 1) if hits.distance_m else None,
     }
+    headers = {}
+    if hits.stale_since is not None:
+        # The database cannot be reached: the answer is the catalog this process holds.
+        search["stale"] = True
+        search["data_as_of"] = iso(hits.stale_since)
+        headers["Cache-Control"] = "no-store"
     if query.place:
         search["place"] = {
             "code": query.place.code,
@@ -48,7 +55,7 @@ def nearest():
         features,
         _ENCODE(search).encode(),
     )
-    return Response(body, mimetype="application/geo+json")
+    return Response(body, mimetype="application/geo+json", headers=headers)
 
 
 @bp.get("/places")

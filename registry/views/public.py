@@ -29,7 +29,7 @@ from ..presentation import (
     type_label,
 )
 from ..services.facilities import facility_history, get_facility
-from ..services.search import answer, parse_query
+from ..services.search import CachedSite, answer, parse_query
 from ..vocabulary import (
     AGE_GROUPS,
     DOSES,
@@ -56,11 +56,19 @@ def _legend() -> Legend:
     return Legend(title, [(colour, status_label(s)) for s, colour in STATUS_COLOURS.items()])
 
 
-def _marker(facility, status: str, lines: tuple[str, ...]) -> SiteMarker:
+def _lon_lat(facility) -> tuple[float, float]:
+    """A Facility's point, or a CachedSite's (answers drawn while the database is down)."""
+    if isinstance(facility, CachedSite):
+        return facility.lon, facility.lat
     point = to_shape(facility.geom)
+    return point.x, point.y
+
+
+def _marker(facility, status: str, lines: tuple[str, ...]) -> SiteMarker:
+    lon, lat = _lon_lat(facility)
     return SiteMarker(
-        lon=point.x,
-        lat=point.y,
+        lon=lon,
+        lat=lat,
         name=facility_name(facility),
         status=status,
         lines=(type_label(facility.type), status_label(status), *lines),
@@ -89,7 +97,7 @@ def index():
             result.facilities, result.distance_m, result.bearing_deg, strict=True
         ):
             status = resident_status(facility)
-            point = to_shape(facility.geom)
+            lon, lat = _lon_lat(facility)
             rows.append(
                 {
                     "facility": facility,
@@ -99,7 +107,7 @@ def index():
                     "status_label": status_label(status),
                     "distance_km": distance / 1000,
                     "bearing": bearing,
-                    "directions": directions_links(query.lat, query.lon, (point.y, point.x)),
+                    "directions": directions_links(query.lat, query.lon, (lat, lon)),
                 }
             )
             markers.append(_marker(facility, status, (f"{distance / 1000:.1f} km",)))
