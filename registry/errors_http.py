@@ -37,8 +37,11 @@ def _registry_error(error: RegistryError):
     from .views.problem_text import rule_text
 
     db.session.rollback()
+    headers = {}
+    if "retry_after" in error.details:  # 429: when to try again
+        headers["Retry-After"] = str(error.details["retry_after"])
     if _wants_json():
-        return jsonify(error.to_dict()), error.status_code
+        return jsonify(error.to_dict()), error.status_code, headers
     message = rule_text(error.message)  # in Thai where the table knows the rule
     try:
         page = render_template(
@@ -47,7 +50,7 @@ def _registry_error(error: RegistryError):
     except Exception:  # the layout itself failed (its database, say): still answer plainly
         current_app.logger.exception("the error page could not be rendered")
         page = render_template_string(_PAGE, status=error.status_code, message=message)
-    return page, error.status_code
+    return page, error.status_code, headers
 
 
 def _heading(status: int) -> str:
@@ -122,11 +125,11 @@ def _database_error(error: DBAPIError):
         db.session.rollback()
     config = current_app.config
     if outage.busy(error):
-        retry = int(config.get("DATABASE_BUSY_RETRY_AFTER_S", 2))
+        retry = int(config["DATABASE_BUSY_RETRY_AFTER_S"])
         message = "the registry is busy with another change; try again in a few seconds"
     else:
         outage.noticed(error, request.method, request.path)
-        retry = int(config.get("DATABASE_DOWN_RETRY_AFTER_S", 30))
+        retry = int(config["DATABASE_DOWN_RETRY_AFTER_S"])
         message = "the registry's database cannot be reached just now; try again shortly"
     headers = {"Retry-After": str(retry)}
     if _wants_json():
