@@ -7,6 +7,7 @@ import json
 from flask import Response, jsonify, request
 
 from ..db import db
+from ..serialize import iso
 from ..services.catalog_rows import features_json
 from ..services.nearest_roads import find_by, parse_by
 from ..services.places import place_record, search_places
@@ -46,6 +47,12 @@ def nearest():
         "farthest_m": round(hits.distance_m[-1], 1) if hits.distance_m else None,
         **answer.search_info(),
     }
+    headers = {}
+    if hits.stale_since is not None:
+        # The database cannot be reached: the answer is the catalog this process holds.
+        search["stale"] = True
+        search["data_as_of"] = iso(hits.stale_since)
+        headers["Cache-Control"] = "no-store"
     if query.place:
         search["place"] = {**place_record(query.place), "match": query.resolution.match}
         search["alternatives"] = [
@@ -59,7 +66,7 @@ def nearest():
         features,
         _ENCODE(search).encode(),
     )
-    return Response(body, mimetype="application/geo+json")
+    return Response(body, mimetype="application/geo+json", headers=headers)
 
 
 def _travel_members(answer) -> list[bytes] | None:
