@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request, url_for
+from flask_babel import gettext as _
 from geoalchemy2.shape import to_shape
 
 from geo.maps import (
@@ -48,7 +49,9 @@ THAILAND_BOUNDS = [[5.6, 97.3], [20.5, 105.7]]
 
 def _basemap() -> Basemap | None:
     url = current_app.config.get("TILE_URL")
-    return Basemap(url, current_app.config["TILE_ATTRIBUTION"]) if url else None
+    # The default attribution is a msgid (Thai pages credit OpenStreetMap in Thai); one an
+    # operator configured is shown as written.
+    return Basemap(url, _(current_app.config["TILE_ATTRIBUTION"])) if url else None
 
 
 def _legend() -> Legend:
