@@ -61,7 +61,9 @@ THAILAND_BOUNDS = [[5.6, 97.3], [20.5, 105.7]]
 
 def _basemap() -> Basemap | None:
     url = current_app.config.get("TILE_URL")
-    return Basemap(url, current_app.config["TILE_ATTRIBUTION"]) if url else None
+    # The default attribution is a msgid (Thai pages credit OpenStreetMap in Thai); one an
+    # operator configured is shown as written.
+    return Basemap(url, _(current_app.config["TILE_ATTRIBUTION"])) if url else None
 
 
 def _legend() -> Legend:
