@@ -17,12 +17,6 @@ from ..db import db
 from ..services import facility_export as export
 from . import bp, facilities, http, params
 
-DOWNLOAD_PARAMETERS = (
-    *(name for name in facilities.LIST_PARAMETERS if name not in ("limit", "after")),
-    "format",
-    "headers",
-)
-
 
 def _folder() -> Path:
     return Path(current_app.instance_path) / "downloads"
@@ -31,7 +25,6 @@ def _folder() -> Path:
 @bp.get("/facilities/download")
 def download_facilities():
     """Every matching facility in one file (GeoPackage, CSV, XLSX, GeoJSON, Shapefile zip)."""
-    params.reject_unknown(DOWNLOAD_PARAMETERS)
     fmt = (params.choices("format", export.FORMATS) or ["gpkg"])[0]
     language = (params.choices("headers", export.HEADER_LANGUAGES) or ["en"])[0]
     conditions = facilities.list_conditions()

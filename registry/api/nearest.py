@@ -9,7 +9,7 @@ from flask import Response, jsonify, request
 from ..db import db
 from ..services.catalog_rows import features_json
 from ..services.places import search_places
-from ..services.search import PARAMETERS, find, parse_query
+from ..services.search import find, parse_query
 from . import bp, params
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -18,7 +18,6 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 @bp.get("/nearest")
 def nearest():
     """The k nearest matching sites, exact by geodesic distance, as GeoJSON nearest first."""
-    params.reject_unknown(PARAMETERS)
     # A session only to look up a place name: the catalog answers without one.
     session = db.session if "place" in request.args else None
     hits = find(db.bind, parse_query(session, request.args))
@@ -54,7 +53,6 @@ def nearest():
 @bp.get("/places")
 def places():
     """Provinces, districts and subdistricts whose names match q, best first."""
-    params.reject_unknown(("q", "limit"))
     limit = params.integer("limit", 10, 1, 50)
     matches = search_places(db.session, request.args.get("q", ""), limit=limit)
     return jsonify(
