@@ -355,6 +355,18 @@ OPERATIONS: tuple[Operation, ...] = (
         "Population layers coverage can use",
         tags=("coverage",),
     ),
+    Operation(
+        "GET",
+        "/statistics/provinces",
+        "One national table, one row per province: sites, freshness, beds, survey progress",
+        (Param("format", "choice", "File format.", ("json", "csv", "xlsx")),),
+        media=(
+            "application/json",
+            "text/csv",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        tags=("statistics",),
+    ),
     Operation("GET", "/openapi.json", "This document", tags=("documentation",)),
     Operation(
         "GET",
