@@ -12,20 +12,6 @@ from ..services.facilities import get_facility, history_page
 from ..vocabulary import FACILITY_TYPES, STATUSES
 from . import bp, params
 
-LIST_PARAMETERS = (
-    "type",
-    "status",
-    "province",
-    "district",
-    "subdistrict",
-    "bbox",
-    "updated_since",
-    "include_deleted",
-    "hcode",
-    "limit",
-    "after",
-)
-
 
 def list_conditions():
     """The WHERE conditions of the list's filters (shared with the downloads)."""
@@ -66,7 +52,6 @@ def _filters():
 @bp.get("/facilities")
 def list_facilities():
     """Facilities as a GeoJSON FeatureCollection, ordered by id, with a next link."""
-    params.reject_unknown(LIST_PARAMETERS)
     limit = params.integer(
         "limit", current_app.config["API_DEFAULT_LIMIT"], 1, current_app.config["API_MAX_LIMIT"]
     )

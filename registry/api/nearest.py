@@ -11,7 +11,7 @@ from ..serialize import iso
 from ..services.catalog_rows import features_json
 from ..services.nearest_roads import find_by, parse_by
 from ..services.places import place_record, search_places
-from ..services.search import PARAMETERS, parse_query
+from ..services.search import parse_query
 from ..services.village_search import village_record
 from . import bp, params
 
@@ -21,7 +21,6 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 @bp.get("/nearest")
 def nearest():
     """The k nearest matching sites, exact by geodesic distance, as GeoJSON nearest first."""
-    params.reject_unknown(PARAMETERS | {"by", "profile"})
     by, profile = parse_by(request.args)
     # A session only to look up a place name or a road layer: the catalog answers without one.
     wants_session = by != "distance" or {"place", "area", "village"} & set(request.args)
@@ -83,7 +82,6 @@ def _travel_members(answer) -> list[bytes] | None:
 @bp.get("/places")
 def places():
     """Provinces, districts and subdistricts whose names match q, best first."""
-    params.reject_unknown(("q", "limit"))
     limit = params.integer("limit", 10, 1, 50)
     matches = search_places(db.session, request.args.get("q", ""), limit=limit)
     return jsonify({"places": [place_record(m) for m in matches]})
