@@ -90,7 +90,7 @@ class Load:
             kind = "write"
             if status == 201:
                 with self._lock:
-                    self.created.append(json.loads(answer)["id"])
+                    self.created.append(json.loads(answer)["feature"]["id"])
         else:
             choice = n % 3
             if choice == 0:
@@ -135,7 +135,11 @@ def prepare(checkout: Path, cluster: ThrowawayPostgres, folder: Path) -> tuple[s
     env["REGISTRY_INSTANCE_PATH"] = str(folder / "instance")
     registry = Path(sys.executable).parent / "registry"
     hospitals = checkout / "data" / "moph_hospitals_geojson_health.geojson"
-    for args in (["init-db"], ["load-areas"], ["import", str(hospitals), "--type", "hospital", "--by", "faults"]):
+    for args in (
+        ["init-db"],
+        ["load-areas"],
+        ["import", str(hospitals), "--type", "hospital", "--by", "faults"],
+    ):
         subprocess.run([registry, *args], env=env, cwd=checkout, check=True, capture_output=True)
     return url, env
 
