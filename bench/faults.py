@@ -241,7 +241,7 @@ def killed_feed(args, cluster, url, env, folder) -> dict:
             rows = connection.exec_driver_sql(
                 "SELECT client_port FROM pg_stat_activity WHERE datname = current_database() "
                 "AND xact_start IS NOT NULL AND pid <> pg_backend_pid() "
-                "AND query ILIKE '%facility%' AND query NOT ILIKE '%pg_stat_activity%'"
+                "AND query ILIKE '%%facility%%' AND query NOT ILIKE '%%pg_stat_activity%%'"
             ).all()
         ports = {row[0] for row in rows}
         for child in psutil.Process(server.master_pid).children():
