@@ -79,6 +79,8 @@ class UpsertResult:
     data_version: int | None
     # What the batch created (id, type, name_th, hcode, lon, lat), for the duplicate check.
     created: pd.DataFrame | None = None
+    # The rows were planned again under the lock (another write touched them meanwhile).
+    replanned: bool = False
 
     def count(self, action: str) -> int:
         return sum(1 for outcome in self.outcomes if outcome.action == action)
@@ -193,9 +195,12 @@ def apply_upsert(session: Session, plan: UpsertPlan | None, actor: Actor, *, wri
     if plan is None:
         return UpsertResult([], [], None)
     data_version = _next_data_version(session)
-    if data_version != plan.seen_version + 1 and not _still_valid(session, plan):
-        plan = plan_upsert(session, plan.records, actor, **plan.options)
-    return _write(session, plan, data_version, actor, writes)
+    if data_version == plan.seen_version + 1 or _still_valid(session, plan):
+        return _write(session, plan, data_version, actor, writes)
+    plan = plan_upsert(session, plan.records, actor, **plan.options)
+    result = _write(session, plan, data_version, actor, writes)
+    result.replanned = True
+    return result
 
 
 # Past this many facilities written since a plan, it is made again rather than checked.
