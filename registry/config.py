@@ -37,6 +37,10 @@ LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
 LOGIN_MAX_FAILURES_PER_CLIENT = 20
 LOGIN_MAX_FAILURES_PER_DEVICE = 5
 LOGIN_MAX_FAILURES_PER_ACCOUNT_EVERYWHERE = 50
+# While the database cannot be reached (or, on SpatiaLite, another writer holds it): the
+# Retry-After of the 503 answers, in seconds.
+DATABASE_DOWN_RETRY_AFTER_S = 30
+DATABASE_BUSY_RETRY_AFTER_S = 2
 # Resident reports without an account, per client (hashed address) per hour.
 REPORTS_PER_CLIENT_PER_HOUR = 5
 # Reverse proxies in front of the app (nginx, a load balancer) that set X-Forwarded-For and

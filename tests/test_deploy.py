@@ -50,8 +50,9 @@ def test_the_wheel_carries_pages_data_translations_migrations_and_static_files(w
     names = set(zipfile.ZipFile(wheel).namelist())
     for repository_file in (CHECKOUT / "templates").rglob("*.html"):
         assert f"registry/templates/{repository_file.relative_to(CHECKOUT / 'templates')}" in names
-    for repository_file in (CHECKOUT / "data").iterdir():
-        assert f"registry/data/{repository_file.name}" in names
+    for repository_file in (CHECKOUT / "data").rglob("*"):
+        if repository_file.is_file():
+            assert f"registry/data/{repository_file.relative_to(CHECKOUT / 'data')}" in names
     for folder in ("translations", "migrations", "static"):
         source = CHECKOUT / "registry" / folder
         for path in source.rglob("*"):

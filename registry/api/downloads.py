@@ -9,6 +9,7 @@ GDAL's /vsicurl/ needs) come with it, and a second download costs no query.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 from flask import current_app, request, send_file
@@ -16,12 +17,6 @@ from flask import current_app, request, send_file
 from ..db import db
 from ..services import facility_export as export
 from . import bp, facilities, http, params
-
-DOWNLOAD_PARAMETERS = (
-    *(name for name in facilities.LIST_PARAMETERS if name not in ("limit", "after")),
-    "format",
-    "headers",
-)
 
 
 def _folder() -> Path:
@@ -31,7 +26,6 @@ def _folder() -> Path:
 @bp.get("/facilities/download")
 def download_facilities():
     """Every matching facility in one file (GeoPackage, CSV, XLSX, GeoJSON, Shapefile zip)."""
-    params.reject_unknown(DOWNLOAD_PARAMETERS)
     fmt = (params.choices("format", export.FORMATS) or ["gpkg"])[0]
     language = (params.choices("headers", export.HEADER_LANGUAGES) or ["en"])[0]
     conditions = facilities.list_conditions()
@@ -68,3 +62,55 @@ def _forget_older_versions(version: int) -> None:
         stem = path.name.split("-")
         if len(stem) > 2 and stem[1].isdigit() and int(stem[1]) < version:
             path.unlink(missing_ok=True)
+
+
+@bp.get("/statistics/provinces")
+def province_statistics():
+    """One row per province: sites by type and status, freshness, beds, survey progress."""
+    from ..models import utcnow
+    from ..services.province_table import public_province_table
+    from ..services.stats_export import table_csv, table_records
+
+    fmt = (params.choices("format", ("json", "csv", "xlsx")) or ["json"])[0]
+    etag = http.request_etag(fmt)
+    cached = http.unchanged(etag)
+    if cached is not None:
+        return cached
+    now = utcnow()
+    table = public_province_table(db.session, current_app.config, now)
+    if fmt == "csv":
+        body, mimetype = table_csv(table), "text/csv"
+    elif fmt == "xlsx":
+        body, mimetype = _province_xlsx(table, now), export.MEDIA_TYPES["xlsx"]
+    else:
+        document = {
+            "attribution": export.ATTRIBUTION,
+            "generated_at": now.isoformat(),
+            "view": table.view,
+            "columns": [{"name": c.name, "kind": c.kind} for c in table.columns],
+            "rows": table_records(table),
+        }
+        body, mimetype = json.dumps(document, ensure_ascii=False).encode(), "application/json"
+    response = http.whole(body, mimetype, etag)
+    if fmt != "json":
+        response.headers["Content-Disposition"] = f'attachment; filename="provinces.{fmt}"'
+    return response
+
+
+def _province_xlsx(table, now) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("provinces")
+    sheet.append(table.column_names)
+    for row in table.rows:
+        sheet.append([row[name] for name in table.column_names])
+    about = book.create_sheet("about")
+    about.append(["attribution", export.ATTRIBUTION])
+    about.append(["view", f"{table.view}: small counts of people shown as a range"])
+    about.append(["generated_at", now.astimezone(export.BANGKOK).isoformat(timespec="seconds")])
+    output = io.BytesIO()
+    book.save(output)
+    return output.getvalue()

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from ..db import db
 from ..models import Facility
-from ..services.facilities import current_data_version
+from ..services.catalog import read_data_version
 
 COMPRESSIBLE = {
     "application/json",
@@ -39,12 +39,21 @@ EXPOSED = "ETag, Last-Modified, Content-Crs, Content-Range, Content-Disposition,
 
 
 def data_version() -> int:
-    return current_data_version(db.session)
+    """The committed data version: one autocommit round trip, no transaction."""
+    return read_data_version(db.bind)
+
+
+_LAST_CHANGE: dict[tuple[int, int], datetime | None] = {}
 
 
 def last_change() -> datetime | None:
-    """When a facility last changed (the updated_at index answers it)."""
-    return db.session.scalar(select(func.max(Facility.updated_at)))
+    """When a facility last changed (the updated_at index answers it), once per data version."""
+    key = (id(db.engine), data_version())
+    if key not in _LAST_CHANGE:
+        if len(_LAST_CHANGE) > 64:
+            _LAST_CHANGE.clear()
+        _LAST_CHANGE[key] = db.session.scalar(select(func.max(Facility.updated_at)))
+    return _LAST_CHANGE[key]
 
 
 def request_etag(*extra: object) -> str:

@@ -15,6 +15,7 @@ _AREA_CODE = re.compile(r"^(?:TH)?(\d{2}(?:\d{2}){0,2})$", re.IGNORECASE)
 
 
 def reject_unknown(allowed: Iterable[str]) -> None:
+    """Refuse parameters outside ``allowed`` (the /api/v1 views are checked by api.spec)."""
     if not isinstance(allowed, frozenset | set):
         allowed = set(allowed)
     for name in request.args:
@@ -134,12 +135,7 @@ def timestamp(name: str) -> datetime | None:
 
 
 def boolean(name: str, default: bool = False) -> bool:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    lowered = raw.strip().lower()
-    if lowered in ("1", "true", "yes"):
-        return True
-    if lowered in ("0", "false", "no"):
-        return False
-    raise ValidationError(f"parameter '{name}': {raw!r} is not true or false", field=name)
+    """true/false with the same words on every endpoint: 1/0, true/false, yes/no, on/off."""
+    from ..services.search import parse_flag
+
+    return bool(parse_flag(request.args, name, default))

@@ -168,7 +168,6 @@ def _feed_items() -> list[Any]:
 @bp.post("/status")
 def status_updates():
     """Many status updates at once: all or nothing, or each on its own with ?partial=1."""
-    params.reject_unknown(("partial",))
     partial = params.boolean("partial")
     user = api_account()
     items = _feed_items()

@@ -28,7 +28,7 @@ from ..models import utcnow
 from .catalog import catalogs, filter_mask
 from .freshness import hide_after_hours
 from .roads import RoadLayerInfo, graph_for_point, profile_named
-from .search import NearestHits, NearestQuery, find
+from .search import NearestHits, NearestQuery, answer_of, find
 
 BY_CHOICES = ("distance", "travel_time")
 _GEOD = Geod(ellps="WGS84")
@@ -169,21 +169,5 @@ def _by_time(session, query: NearestQuery, profile: str, layer, graph, config) -
 
 def answer_by(session: Session, query: NearestQuery, by: str, profile: str | None):
     """:func:`find_by` with the facilities loaded, for the resident page: (answer, road hits)."""
-    from sqlalchemy import select
-
-    from ..models import Facility
-    from .search import NearestAnswer
-
     road = find_by(session, query, by, profile)
-    hits = road.hits
-    ids = [int(hits.snapshot.ids[p]) for p in hits.positions]
-    rows = {f.id: f for f in session.scalars(select(Facility).where(Facility.id.in_(ids)))}
-    answer = NearestAnswer(
-        query,
-        [rows[i] for i in ids],
-        hits.distance_m,
-        hits.bearing_deg,
-        hits.widened,
-        hits.unconfirmed_included,
-    )
-    return answer, road
+    return answer_of(session, road.hits), road

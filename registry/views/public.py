@@ -39,7 +39,7 @@ from ..services.facilities import facility_history, get_facility
 from ..services.nearest_roads import answer_by, parse_by
 from ..services.place_choice import PlaceResolution, province_of, resolve_place
 from ..services.places import place_at
-from ..services.search import parse_query
+from ..services.search import CachedSite, parse_query
 from ..services.village_search import VillageMatch
 from ..vocabulary import (
     AGE_GROUPS,
@@ -61,7 +61,9 @@ THAILAND_BOUNDS = [[5.6, 97.3], [20.5, 105.7]]
 
 def _basemap() -> Basemap | None:
     url = current_app.config.get("TILE_URL")
-    return Basemap(url, current_app.config["TILE_ATTRIBUTION"]) if url else None
+    # The default attribution is a msgid (Thai pages credit OpenStreetMap in Thai); one an
+    # operator configured is shown as written.
+    return Basemap(url, _(current_app.config["TILE_ATTRIBUTION"])) if url else None
 
 
 def _legend() -> Legend:
@@ -69,11 +71,19 @@ def _legend() -> Legend:
     return Legend(title, [(colour, status_label(s)) for s, colour in STATUS_COLOURS.items()])
 
 
-def _marker(facility, status: str, lines: tuple[str, ...]) -> SiteMarker:
+def _lon_lat(facility) -> tuple[float, float]:
+    """A Facility's point, or a CachedSite's (answers drawn while the database is down)."""
+    if isinstance(facility, CachedSite):
+        return facility.lon, facility.lat
     point = to_shape(facility.geom)
+    return point.x, point.y
+
+
+def _marker(facility, status: str, lines: tuple[str, ...]) -> SiteMarker:
+    lon, lat = _lon_lat(facility)
     return SiteMarker(
-        lon=point.x,
-        lat=point.y,
+        lon=lon,
+        lat=lat,
         name=facility_name(facility),
         status=status,
         lines=(type_label(facility.type), status_label(status), *lines),
@@ -160,7 +170,7 @@ def index():
             strict=True,
         ):
             status = resident_status(facility)
-            point = to_shape(facility.geom)
+            lon, lat = _lon_lat(facility)
             rows.append(
                 {
                     "facility": facility,
@@ -172,7 +182,7 @@ def index():
                     "travel_min": travel_min,
                     "route_km": travel_km,
                     "bearing": bearing,
-                    "directions": directions_links(*origin, (point.y, point.x)),
+                    "directions": directions_links(*origin, (lat, lon)),
                 }
             )
             reach = f"{distance / 1000:.1f} km"
@@ -252,7 +262,7 @@ def facility_page(facility_id: int):
     point = to_shape(facility.geom)
     fmap = offline_map((point.y, point.x), 15, basemap=_basemap(), assets=map_assets())
     add_sites(fmap, [_marker(facility, status, ())])
-    history = facility_history(db.session, facility_id)[:20]
+    history = facility_history(db.session, facility_id, limit=20)
     codes = [facility.province_code, facility.district_code, facility.subdistrict_code]
     codes = [code for code in codes if code]
     area = place_at(db.session, codes[-1]) if codes else None

@@ -181,3 +181,27 @@ def test_status_feed_finds_sites_by_the_nine_character_code(client, session, acc
     assert site.status == "full"
     bad = client.post("/api/v1/status", headers=headers, json=[{"hcode": "??", "status": "full"}])
     assert bad.status_code == 400
+
+
+def test_national_table_has_one_row_per_province(client, session, sites):
+    from openpyxl import load_workbook
+
+    body = client.get("/api/v1/statistics/provinces").get_json()
+    rows = {row["code"]: row for row in body["rows"]}
+    assert len(rows) == 77 and body["attribution"] == ATTRIBUTION
+    chiang_mai, bangkok = rows["TH50"], rows["TH10"]
+    assert (chiang_mai["sites"], chiang_mai["sites_hospital"], chiang_mai["beds_total"]) == (
+        2,
+        1,
+        120,
+    )
+    assert chiang_mai["dopa_code"] == "50" and chiang_mai["sites_open"] == 2
+    assert bangkok["sites"] == 1 and rows["TH11"]["sites"] == 0
+    assert chiang_mai["subdistricts"] > 100  # the denominator of survey progress
+    table = client.get("/api/v1/statistics/provinces?format=csv").get_data()
+    assert table.startswith(b"\xef\xbb\xbf") and len(table.splitlines()) == 78
+    book = load_workbook(
+        io.BytesIO(client.get("/api/v1/statistics/provinces?format=xlsx").get_data()),
+        read_only=True,
+    )
+    assert len(list(book["provinces"].values)) == 78

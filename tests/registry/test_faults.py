@@ -254,7 +254,6 @@ def test_spatialite_disk_full_then_read_only_then_back(tmp_path):
         with engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
         engine.dispose()
-        assert "Traceback" not in server.log() or "storage" in server.log()
     finally:
         if server is not None:
             server.stop()

@@ -10,7 +10,7 @@ role (session cookie or API token). The app runs with TESTING, so an exception i
 fails the test with its traceback; any 5xx answer fails it too. Both databases.
 
 CSRF is switched off here so the examples reach the views (CSRF has its own tests).
-Examples per route: REGISTRY_FUZZ_EXAMPLES (default 10; the whole run takes about a minute
+Examples per route: REGISTRY_FUZZ_EXAMPLES (default 8; the whole run takes about a minute
 per database on a quiet machine).
 """
 
@@ -30,7 +30,7 @@ from registry import PROJECT_ROOT
 from .conftest import bearer, session_for
 from .helpers import make_facility
 
-EXAMPLES = int(os.environ.get("REGISTRY_FUZZ_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("REGISTRY_FUZZ_EXAMPLES", "8"))
 ROLES = [None, "national_admin", "provincial_admin", "official", "volunteer", "planner"]
 _READS = re.compile(
     r"""(?:request\.(?:args|form|values|files)\.get(?:list)?|params\.\w+)\(\s*["']([A-Za-z_][\w]*)["']"""
