@@ -15,6 +15,7 @@ from typing import Any
 from flask import request
 
 from ..errors import NotFoundError, ValidationError
+from ..models import DB_INT_MAX
 from ..services import coverage as coverage_service
 from ..services import facility_export
 from ..services import search as search_service
@@ -215,7 +216,11 @@ OPERATIONS: tuple[Operation, ...] = (
             *LIST_FILTERS,
             Param("limit", "integer", "Sites per page.", low=1, high=1000),
             Param(
-                "after", "integer", "Id to continue after (next links set it).", low=0, high=2**62
+                "after",
+                "integer",
+                "Id to continue after (next links set it).",
+                low=0,
+                high=DB_INT_MAX,
             ),
         ),
         answer="FeatureCollection",
@@ -244,7 +249,17 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET",
         "/facilities/<int:facility_id>/history",
-        "Every logged change of one facility, newest first",
+        "The logged changes of one facility, newest first, a page at a time",
+        (
+            Param("limit", "integer", "Changes per page.", low=1, high=1000),
+            Param(
+                "before",
+                "integer",
+                "Id of the last change of the previous page (next links set it).",
+                low=1,
+                high=DB_INT_MAX,
+            ),
+        ),
         extra={"path": [_ID]},
     ),
     Operation(
