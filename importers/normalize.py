@@ -15,7 +15,8 @@ Decisions
   warning (the registry needs ``name_th``).
 - Type comes from the type column, else ``facility_type=``; an unknown word is an error.
 - ``-``, ``N/A``, ``ไม่ระบุ`` and blank cells are empty.
-- hcode: 5 letters or digits, leading zeros kept; ``10697.0`` is ``10697``; numeric codes of
+- hcode: 5 letters or digits, or the 9-character MOPH code (kept as given, upper case),
+  leading zeros kept; ``10697.0`` is ``10697``; numeric codes of
   1-4 digits get their leading zeros back with a warning (``4007`` -> ``04007``, as in the
   MOPH list); anything else is dropped with a warning (the facility itself is still valid).
 - ``source_id`` comes from an id column, else from the hcode. A repeated hcode, or a repeated
@@ -52,6 +53,7 @@ from importers.columns import load_mapping as _load_mapping
 from importers.errors import ImportFormatError, ImportOptionError
 from importers.formats import RawTable, reader_for
 from importers.formats.base import load_source
+from importers.limits import WEB_LIMITS, Budget, ImportLimits
 from importers.messages import text_of
 from importers.provinces import match_province, province_in_address
 from importers.report import ERROR, WARNING, ImportReport, Problem, quote
@@ -142,6 +144,7 @@ def read_facilities(
     sheet: str | None = None,
     format: str | None = None,
     file_name: str | None = None,
+    limits: ImportLimits = WEB_LIMITS,
 ) -> NormalisedImport:
     """Read a facility list and return a validated, normalised frame and a problem report.
 
@@ -168,6 +171,9 @@ def read_facilities(
         extension; required for bytes without ``file_name``.
     file_name : str, optional
         Name for messages and format detection when ``path`` is bytes.
+    limits : ImportLimits
+        The most the file may expand to, hold and cost (see :mod:`importers.limits`); the
+        web's by default. Checked while the file is read.
 
     Returns
     -------
@@ -178,6 +184,8 @@ def read_facilities(
     ImportFormatError
         The file cannot be read at all: unknown format, damaged or cut off, undecodable text,
         no header, no data rows.
+    ImportLimitError
+        The file passes one of ``limits`` (an ImportFormatError, status 413).
     ImportOptionError
         ``facility_type``, ``crs`` or ``mapping`` is not valid.
 
@@ -195,11 +203,14 @@ def read_facilities(
     if isinstance(path, bytes | bytearray | memoryview) and file_name is None and format is None:
         raise ImportOptionError("bytes need file_name= or format= to tell their format")
 
-    data, name = load_source(path, file_name)
+    data, name = load_source(path, file_name, max_bytes=limits.expanded_bytes)
     if not data.strip():
         raise ImportFormatError("the file is empty", file_name=name)
     reader = reader_for(name, format)
-    raw = reader.read_bytes(data, name, sheet=sheet, extra_headers=tuple(explicit or ()))
+    budget = Budget(limits, name)
+    raw = reader.read_bytes(
+        data, name, sheet=sheet, extra_headers=tuple(explicit or ()), budget=budget
+    )
     if len(raw) == 0:
         raise ImportFormatError("has a header but no data rows", file_name=name)
     result = _Normaliser(raw, name, default_type, declared_crs, explicit, source).run()
@@ -554,8 +565,8 @@ class _Normaliser:
         cells = self.cells("hcode")
         if cells is not None:
             hcodes = np.full(self.n, None, dtype=object)
-            fast = pd.Series(cells, dtype=object).str.fullmatch(r"[0-9A-Z]{5}", na=False)
-            fast = fast.to_numpy(dtype=bool) & (cells != "00000")
+            fast = pd.Series(cells, dtype=object).str.fullmatch(values.HCODE_PATTERN, na=False)
+            fast = fast.to_numpy(dtype=bool) & (cells != "00000") & (cells != "000000000")
             hcodes[fast] = cells[fast]
             slow = pd.notna(cells) & ~fast
             if slow.any():
@@ -583,7 +594,8 @@ class _Normaliser:
         self.out["source_id"] = ids if ids is not None else np.full(self.n, None, dtype=object)
 
         sources = _clean_text(self.cells("source"))
-        fallback = self.source or self.file_name
+        # A source named after the file: at most the 100 characters a source may hold.
+        fallback = self.source or self.file_name[:100]
         if sources is None:
             sources = np.full(self.n, fallback, dtype=object)
         else:

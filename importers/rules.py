@@ -33,7 +33,7 @@ INVALID_DATE = Rule("value.invalid_date", "is not a valid date (%(why)s)")
 IMPOSSIBLE_YEAR = Rule("value.impossible_year", "gives the year %(year)s, which cannot be right")
 NOT_AN_HCODE = Rule(
     "value.not_an_hcode",
-    "is not an MOPH hcode (5 letters or digits, like 10697 or 04007); dropped",
+    "is not an MOPH hcode (5 or 9 letters or digits, like 10697, 04007 or A00012345); dropped",
 )
 HCODE_PADDED = Rule("value.hcode_padded", "was read as '%(code)s' (leading zeros restored)")
 

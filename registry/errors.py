@@ -49,6 +49,12 @@ class OutsideThailandError(ValidationError):
     code = "outside_thailand"
 
 
+class PlaceNotFoundError(ValidationError):
+    """A typed place names no province, district or subdistrict; details carry suggestions."""
+
+    code = "place_not_found"
+
+
 class NotFoundError(RegistryError):
     status_code = 404
     code = "not_found"
@@ -87,3 +93,14 @@ class TooManyRequestsError(RegistryError):
 
     status_code = 429
     code = "too_many_requests"
+
+
+class DatabaseBusyError(RegistryError):
+    """Another write (an import, say) holds the lock longer than a request may wait.
+
+    Nothing was written; the same request may simply be sent again (503 with Retry-After).
+    """
+
+    status_code = 503
+    code = "busy"
+    retry_after = 5

@@ -17,18 +17,17 @@ from typing import Any
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely import Point
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from importers.messages import Rule
 
 from ..errors import ConflictError, NotFoundError, ValidationError
-from ..models import Area, Facility, FacilityChange, RegistryState, utcnow
+from ..models import DB_INT_MAX, Area, Facility, FacilityChange, RegistryState, utcnow
 from ..vocabulary import CHANGE_SOURCES, FACILITY_TYPES, FieldSpec, fields_for
 from .areas import LEVELS, assign_areas, level_of
 
-MAX_VERSION = 2**31 - 1  # versions are 32-bit integers in both databases
 NOT_A_VERSION = Rule(
     "facility.not_a_version",
     "field 'version': %(value)s is not a version number; send the version you read",
@@ -394,7 +393,7 @@ def _check_version(session: Session, facility: Facility, expected_version: Any) 
     if (
         isinstance(expected_version, bool)
         or not isinstance(expected_version, int)
-        or not 0 <= expected_version <= MAX_VERSION
+        or not 0 <= expected_version <= DB_INT_MAX
     ):
         shown = repr(expected_version)
         raise ValidationError(
@@ -520,13 +519,30 @@ def revert_change(
     )
 
 
-def facility_history(session: Session, facility_id: int) -> list[FacilityChange]:
-    """Every logged change of one facility, newest first."""
+def facility_history(
+    session: Session, facility_id: int, *, limit: int | None = None, before: int | None = None
+) -> list[FacilityChange]:
+    """Logged changes of one facility, newest first: all, or a page of ``limit`` changes
+    older than the change ``before`` (the last id of the previous page)."""
     get_facility(session, facility_id)
-    return list(
-        session.scalars(
-            select(FacilityChange)
-            .where(FacilityChange.facility_id == facility_id)
-            .order_by(FacilityChange.id.desc())
-        )
+    query = select(FacilityChange).where(FacilityChange.facility_id == facility_id)
+    if before is not None:
+        query = query.where(FacilityChange.id < before)
+    query = query.order_by(FacilityChange.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def history_page(
+    session: Session, facility_id: int, *, limit: int, before: int | None = None
+) -> tuple[list[FacilityChange], int | None, int]:
+    """One page of the history, the cursor of the next (older) page or None, and the total."""
+    changes = facility_history(session, facility_id, limit=limit + 1, before=before)
+    total = session.scalar(
+        select(func.count())
+        .select_from(FacilityChange)
+        .where(FacilityChange.facility_id == facility_id)
     )
+    page = changes[:limit]
+    return page, (page[-1].id if len(changes) > limit else None), total

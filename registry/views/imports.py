@@ -6,10 +6,12 @@ name tied to the account, so the commit imports exactly the bytes that were prev
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
+
+from importers.limits import ImportLimits
 
 from ..auth import begin_write, page_account
 from ..db import db
@@ -46,6 +48,10 @@ def _options(form) -> dict:
         "source": (form.get("source") or "").strip() or None,
         "crs": (form.get("crs") or "").strip() or None,
     }
+
+
+def _limits() -> ImportLimits:
+    return ImportLimits.from_config(current_app.config["IMPORT_LIMITS"])
 
 
 def problem_line(problem: dict) -> str:
@@ -109,6 +115,7 @@ def preview():
             upload.filename,
             actor_name=user.username,
             allowed_area_prefixes=area_prefixes(user),
+            limits=_limits(),
             **options,
         )
     except RegistryError as error:  # a file that cannot be read, or a bad option
@@ -135,6 +142,7 @@ def commit():
             actor_name=user.username,
             valid_rows_only=request.form.get("valid_rows_only") == "1",
             allowed_area_prefixes=area_prefixes(user),
+            limits=_limits(),
             **meta["options"],
         )
     except ImportRejectedError as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -21,11 +22,12 @@ from ..auth import begin_write, page_account
 from ..db import db
 from ..errors import ConflictError, ForbiddenError, ValidationError
 from ..i18n import current_language
-from ..models import Facility, utcnow
+from ..local_paths import local_path
+from ..models import DB_INT_MAX, Facility, utcnow
 from ..presentation import facility_name, field_label, status_label, type_label
 from ..services import freshness
 from ..services.access import ROLES, area_condition, area_name, require_facility_in_area
-from ..services.facilities import facility_history, get_facility
+from ..services.facilities import get_facility, history_page
 from ..services.scoped import (
     create_in_area,
     deactivate_in_area,
@@ -35,6 +37,7 @@ from ..services.scoped import (
 from ..services.site_duplicates import likely_duplicates
 from ..vocabulary import FACILITY_TYPES, STATUSES
 from .assets import map_assets
+from .change_values import change_value
 from .facility_form import (
     changes_from_form,
     changes_from_form_quietly,
@@ -46,6 +49,7 @@ from .problem_text import rule_text
 
 bp = Blueprint("official", __name__, url_prefix="/official")
 PAGE_SIZE = 50
+HISTORY_PAGE_SIZE = 100
 
 
 @bp.before_request
@@ -173,8 +177,8 @@ def set_status(facility_id: int):
             status=status_label(status),
         )
     )
-    back = request.form.get("back", "")
-    return redirect(back if back.startswith("/official") else url_for(".my_area"), 303)
+    back = local_path(request.form.get("back")) or ""
+    return redirect(back if back.startswith("/official/") else url_for(".my_area"), 303)
 
 
 def _read_only_reason(user, facility) -> str | None:
@@ -230,6 +234,8 @@ def edit(facility_id: int):
         return _edit_page(facility, texts, texts, facility.version)
     from ..services.reports import accept_report
 
+    # Access first: a refusal says so and shows nothing of what was sent or stored.
+    require_facility_in_area(db.session, user, facility, "change")
     begin_write()
     try:
         changes, edited = changes_from_form(request.form, facility.type, only_edited=True)
@@ -347,12 +353,21 @@ def deactivate(facility_id: int):
 def history(facility_id: int):
     """Every change of a facility, field by field, with a revert button."""
     facility = get_facility(db.session, facility_id)
+    before = _int_arg("before", 0)
+    before = before if 0 < before <= DB_INT_MAX else None
+    changes, older, total = history_page(
+        db.session, facility_id, limit=HISTORY_PAGE_SIZE, before=before
+    )
     return render_template(
         "official/history.html",
         facility=facility,
         name=facility_name(facility),
-        changes=facility_history(db.session, facility_id),
+        changes=changes,
+        older=older,
+        total=total,
+        first_page=before is None,
         field_label=field_label,
+        change_value=change_value,
     )
 
 
@@ -366,7 +381,8 @@ def revert(change_id: int):
     except ConflictError as error:
         db.session.rollback()
         flash(rule_text(error.message))
-        return redirect(request.referrer or url_for(".my_area"), 303)
+        back = local_path(urlsplit(request.referrer or "")._replace(scheme="", netloc="").geturl())
+        return redirect(back or url_for(".my_area"), 303)
     db.session.commit()
     flash(_("Reverted: version %(version)s.", version=result.facility.version))
     return redirect(url_for(".history", facility_id=result.facility.id), 303)

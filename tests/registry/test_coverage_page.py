@@ -34,7 +34,7 @@ def test_page_shows_map_table_chart_suggestions_and_downloads(client, session, l
     assert 'class="coverage-chart"' in html and html.count("<circle") >= 30
     assert 'class="suggestion"' in html
     assert "format=csv" in html and "format=geojson" in html and "format=xlsx" in html
-    assert '<strong class="kind kind-measured">measured</strong>' in html
+    assert 'class="kind kind-measured" data-measure="measured">measured</strong>' in html
     # Every script and stylesheet comes from the app; no choropleth library from a CDN.
     sources = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
     assert sources and all(s.startswith("/") for s in sources), sources

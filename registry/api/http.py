@@ -1,0 +1,166 @@
+"""HTTP the way GIS clients and browsers expect it, for the public read API and the OGC API.
+
+- ETag and Last-Modified from the registry's data version, checked before any query is run,
+  so a client that already has the answer gets a 304 for the price of one small read.
+- Range requests (206) on whole answers and downloads: what GDAL's /vsicurl/ (pyogrio,
+  geopandas.read_file on a URL) needs for anything above its one-shot size.
+- gzip for JSON, GeoJSON and CSV when the client accepts it (never on a Range or HEAD
+  request: /vsicurl/ sizes the file with HEAD and reads identity ranges of it).
+- CORS for reads only: ``Access-Control-Allow-Origin: *`` on GET, HEAD and their preflights,
+  never with credentials, and never on writes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import zlib
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+from flask import Blueprint, Response, request
+from sqlalchemy import func, select
+
+from ..db import db
+from ..models import Facility
+from ..services.catalog import read_data_version
+
+COMPRESSIBLE = {
+    "application/json",
+    "application/geo+json",
+    "application/schema+json",
+    "application/vnd.oai.openapi+json",
+    "text/csv",
+    "text/html",
+}
+MIN_COMPRESS = 1024
+READ_METHODS = ("GET", "HEAD")
+EXPOSED = "ETag, Last-Modified, Content-Crs, Content-Range, Content-Disposition, Link"
+
+
+def data_version() -> int:
+    """The committed data version: one autocommit round trip, no transaction."""
+    return read_data_version(db.bind)
+
+
+_LAST_CHANGE: dict[tuple[int, int], datetime | None] = {}
+
+
+def last_change() -> datetime | None:
+    """When a facility last changed (the updated_at index answers it), once per data version."""
+    key = (id(db.engine), data_version())
+    if key not in _LAST_CHANGE:
+        if len(_LAST_CHANGE) > 64:
+            _LAST_CHANGE.clear()
+        _LAST_CHANGE[key] = db.session.scalar(select(func.max(Facility.updated_at)))
+    return _LAST_CHANGE[key]
+
+
+def request_etag(*extra: object) -> str:
+    """A strong validator for this URL's answer at the current data version."""
+    key = "|".join(map(str, (data_version(), request.full_path, *extra)))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def unchanged(etag: str) -> Response | None:
+    """A 304 when the client's copy carries this ETag; None otherwise."""
+    if request.if_none_match and request.if_none_match.contains(etag):
+        response = Response(status=304)
+        response.set_etag(etag)
+        return response
+    return None
+
+
+def whole(body: bytes, mimetype: str, etag: str, *, modified: datetime | None = None) -> Response:
+    """A complete answer with its validators; Range and conditional headers are honoured."""
+    response = Response(body, mimetype=mimetype)
+    response.set_etag(etag)
+    if modified is not None:
+        response.last_modified = modified
+    response.cache_control.no_cache = True  # revalidate each time: the ETag makes it cheap
+    return response.make_conditional(request, accept_ranges=True, complete_length=len(body))
+
+
+def _accepts_gzip() -> bool:
+    return "gzip" in request.headers.get("Accept-Encoding", "").lower()
+
+
+def _compress_stream(chunks: Iterable[bytes], source) -> Iterator[bytes]:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: gzip wrapper
+    try:
+        for chunk in chunks:
+            data = compressor.compress(chunk)
+            if data:
+                yield data
+        yield compressor.flush()
+    finally:
+        if hasattr(source, "close"):  # the file being sent
+            source.close()
+
+
+def _gzip(response: Response) -> Response:
+    if (
+        response.status_code != 200
+        or request.method != "GET"
+        or "Range" in request.headers
+        or not _accepts_gzip()
+        or response.mimetype not in COMPRESSIBLE
+        or "Content-Encoding" in response.headers
+    ):
+        return response
+    response.vary.add("Accept-Encoding")
+    etag, weak = response.get_etag()
+    if response.is_streamed or response.direct_passthrough:
+        response.direct_passthrough = False
+        response.response = _compress_stream(response.iter_encoded(), response.response)
+        response.headers.pop("Content-Length", None)
+        response.headers.pop("Accept-Ranges", None)
+    else:
+        body = response.get_data()
+        if len(body) < MIN_COMPRESS:
+            return response
+        response.set_data(gzip.compress(body, 6))
+        response.headers.pop("Accept-Ranges", None)
+    response.headers["Content-Encoding"] = "gzip"
+    if etag:  # another representation, another validator
+        response.set_etag(etag + "-gzip", weak)
+    return response
+
+
+def _cors(response: Response) -> Response:
+    method = request.method
+    if method == "OPTIONS":
+        method = request.headers.get("Access-Control-Request-Method", "").upper()
+        if method in READ_METHODS:
+            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = (
+                "Accept, Accept-Language, If-None-Match, If-Modified-Since, Range"
+            )
+            response.headers["Access-Control-Max-Age"] = "86400"
+    if method in READ_METHODS:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = EXPOSED
+    return response
+
+
+def _unchanged_reads(response: Response) -> Response:
+    # Fixed documents (no data version behind them) still get an ETag from their bytes.
+    if (
+        request.method in READ_METHODS
+        and response.status_code == 200
+        and not response.is_streamed
+        and not response.direct_passthrough
+        and not response.get_etag()[0]
+        and response.mimetype in COMPRESSIBLE
+    ):
+        response.add_etag()
+        response.make_conditional(request)
+    return response
+
+
+def init_blueprint(bp: Blueprint) -> None:
+    """Validators, gzip and read-only CORS on every answer of a public read blueprint."""
+    # Flask runs after-request functions last registered first.
+    bp.after_request(_cors)
+    bp.after_request(_gzip)
+    bp.after_request(_unchanged_reads)

@@ -1,0 +1,6 @@
+"""OGC API - Features on the registry's own data (issue 14).
+
+The logic is framework-free (collections, CRS, CQL2 filters, item queries and documents take
+plain values and a SQLAlchemy session); ``views`` is the thin Flask blueprint that adapts
+requests to it, as pygeoapi separates its API from its Flask app.
+"""

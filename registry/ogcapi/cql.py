@@ -1,0 +1,260 @@
+"""OGC API - Features Part 3: CQL2 filters (text and JSON) translated into SQL.
+
+pygeofilter parses the filter; this module walks its tree and builds a SQLAlchemy condition
+on the collection's declared properties, so the database does the filtering on both
+SpatiaLite and PostGIS. Supported: comparisons, BETWEEN, LIKE, IN, IS NULL, AND / OR / NOT
+and S_INTERSECTS with a geometry or a bbox. Anything else, an unknown property or a value
+of the wrong kind is a ValidationError that names the part of the filter at fault.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pygeofilter.ast as ast
+import shapely
+from lark.exceptions import UnexpectedInput
+from pygeofilter import values
+from pygeofilter.parsers.cql2_json import parse as parse_json
+from pygeofilter.parsers.cql2_text import parse as parse_text
+from sqlalchemy import ColumnElement, and_, func, not_, or_
+
+from ..errors import ValidationError
+from .collections import Collection, Property
+from .crs import Crs, geometry_to_lonlat
+
+FILTER_LANGUAGES = ("cql2-text", "cql2-json")
+MAX_FILTER_LENGTH = 20_000
+_COMPARISONS: dict[type, Callable[[Any, Any], ColumnElement[bool]]] = {
+    ast.Equal: lambda c, v: c == v,
+    ast.NotEqual: lambda c, v: c != v,
+    ast.LessThan: lambda c, v: c < v,
+    ast.LessEqual: lambda c, v: c <= v,
+    ast.GreaterThan: lambda c, v: c > v,
+    ast.GreaterEqual: lambda c, v: c >= v,
+}
+_OPERATOR_NAMES = {
+    ast.Equal: "=",
+    ast.NotEqual: "<>",
+    ast.LessThan: "<",
+    ast.LessEqual: "<=",
+    ast.GreaterThan: ">",
+    ast.GreaterEqual: ">=",
+}
+
+
+def parse_filter(text: str, language: str) -> ast.Node:
+    """The filter's syntax tree; a 400 that points at the place the parser stopped."""
+    if language not in FILTER_LANGUAGES:
+        raise ValidationError(
+            f"parameter 'filter-lang': {language!r} is not one of {', '.join(FILTER_LANGUAGES)}",
+            field="filter-lang",
+        )
+    if len(text) > MAX_FILTER_LENGTH:
+        raise ValidationError(
+            f"parameter 'filter': {len(text)} characters; at most {MAX_FILTER_LENGTH}",
+            field="filter",
+        )
+    try:
+        if language == "cql2-json":
+            return parse_json(_bboxes_as_polygons(json.loads(text)))
+        return parse_text(text)
+    except UnexpectedInput as error:
+        near = text[max(0, error.pos_in_stream - 10) : error.pos_in_stream + 10]
+        raise ValidationError(
+            f"parameter 'filter': CQL2 text cannot be read at column {error.column}, near {near!r}",
+            field="filter",
+        ) from None
+    except RecursionError:
+        raise ValidationError("parameter 'filter': nested too deeply", field="filter") from None
+    except Exception as error:  # pygeofilter raises bare KeyError/ValueError/TypeError
+        raise ValidationError(
+            f"parameter 'filter': not valid {language} ({type(error).__name__}: "
+            f"{str(error)[:200]})",
+            field="filter",
+        ) from None
+
+
+def _bboxes_as_polygons(node: Any) -> Any:
+    """CQL2 JSON ``{"bbox": [w, s, e, n]}`` as a GeoJSON polygon.
+
+    pygeofilter 0.4 reads the four numbers into its Envelope as (x1, x2, y1, y2), which
+    swaps the middle two; a polygon has no order to get wrong.
+    """
+    if isinstance(node, list):
+        return [_bboxes_as_polygons(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    box = node.get("bbox")
+    if len(node) == 1 and isinstance(box, list) and len(box) in (4, 6):
+        if len(box) == 6:
+            box = [box[0], box[1], box[3], box[4]]
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in box):
+            return shapely.geometry.mapping(shapely.box(*box))
+    return {key: _bboxes_as_polygons(value) for key, value in node.items()}
+
+
+class FilterSql:
+    """Builds the SQL condition of one parsed filter for one collection."""
+
+    def __init__(self, collection: Collection, crs: Crs, intersects) -> None:
+        self.collection = collection
+        self.crs = crs
+        # (lon/lat geometry) -> condition; the spatial index lookup differs by database.
+        self.intersects = intersects
+
+    def condition(self, node: Any) -> ColumnElement[bool]:
+        try:
+            return self._node(node)
+        except RecursionError:
+            raise ValidationError("parameter 'filter': nested too deeply", field="filter") from None
+
+    def _node(self, node: Any) -> ColumnElement[bool]:
+        if isinstance(node, ast.And):
+            return and_(self._node(node.lhs), self._node(node.rhs))
+        if isinstance(node, ast.Or):
+            return or_(self._node(node.lhs), self._node(node.rhs))
+        if isinstance(node, ast.Not):
+            return not_(self._node(node.sub_node))
+        if type(node) in _COMPARISONS:
+            prop = self._property(node.lhs, _OPERATOR_NAMES[type(node)])
+            value = self._value(prop, node.rhs)
+            return _COMPARISONS[type(node)](prop.column, value)
+        if isinstance(node, ast.Between):
+            prop = self._property(node.lhs, "BETWEEN")
+            condition = prop.column.between(
+                self._value(prop, node.low), self._value(prop, node.high)
+            )
+            return not_(condition) if node.not_ else condition
+        if isinstance(node, ast.Like):
+            prop = self._property(node.lhs, "LIKE")
+            if prop.type != "string" or prop.format:
+                raise self._error(f"LIKE needs a text property; '{prop.name}' is {prop.type}")
+            if not isinstance(node.pattern, str):
+                raise self._error(f"LIKE needs a text pattern, got {node.pattern!r}")
+            pattern = node.pattern
+            if node.singlechar != "_":  # CQL2's single-character wildcard is _
+                pattern = pattern.replace(node.singlechar, "_")
+            condition = prop.column.like(pattern, escape="\\")
+            return not_(condition) if node.not_ else condition
+        if isinstance(node, ast.In):
+            prop = self._property(node.lhs, "IN")
+            choices = [self._value(prop, v) for v in node.sub_nodes]
+            if not choices:
+                raise self._error(f"IN on '{prop.name}' needs at least one value")
+            condition = prop.column.in_(choices)
+            return not_(condition) if node.not_ else condition
+        if isinstance(node, ast.IsNull):
+            prop = self._property(node.lhs, "IS NULL")
+            condition = prop.column.is_(None)
+            return not_(condition) if node.not_ else condition
+        if isinstance(node, ast.GeometryIntersects):
+            return self._intersects(node)
+        if isinstance(node, ast.Include):
+            return and_(True)
+        name = getattr(node, "op", None)
+        name = getattr(name, "value", None) or type(node).__name__
+        raise self._error(
+            f"{name} is not supported; use comparisons, BETWEEN, LIKE, IN, IS NULL, AND, OR, "
+            "NOT and S_INTERSECTS"
+        )
+
+    def _property(self, node: Any, operator: str) -> Property:
+        if not isinstance(node, ast.Attribute):
+            raise self._error(f"{operator} needs a property name on its left, got {node!r}")
+        prop = self.collection.property_named(node.name)
+        if prop is None or not prop.queryable:
+            queryable = [p.name for p in self.collection.properties if p.queryable]
+            raise self._error(
+                f"'{node.name}' is not a queryable of collection '{self.collection.id}'; "
+                f"queryables: {', '.join(queryable)}"
+            )
+        return prop
+
+    def _value(self, prop: Property, value: Any) -> Any:
+        """The literal as the property's type, or a 400 naming both."""
+        if prop.format == "date-time":
+            return self._time(prop, value)
+        ok = {
+            "string": isinstance(value, str),
+            "integer": isinstance(value, int) and not isinstance(value, bool),
+            "number": isinstance(value, int | float) and not isinstance(value, bool),
+            "boolean": isinstance(value, bool),
+        }.get(prop.type, False)
+        if prop.type == "integer" and isinstance(value, float) and value.is_integer():
+            return int(value)
+        if ok and prop.type == "integer" and not -(2**63) <= value < 2**63:
+            ok = False
+        if ok and isinstance(value, float) and not math.isfinite(value):
+            ok = False
+        if not ok:
+            raise self._error(f"'{prop.name}' is {prop.type}; {value!r} is not")
+        return value
+
+    def _time(self, prop: Property, value: Any) -> datetime:
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+        if isinstance(value, date):
+            return datetime(value.year, value.month, value.day, tzinfo=UTC)
+        if isinstance(value, str):
+            try:
+                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                pass
+            else:
+                return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        raise self._error(
+            f"'{prop.name}' is a date-time; {value!r} is not one (give TIMESTAMP('...Z'))"
+        )
+
+    def _intersects(self, node: ast.GeometryIntersects) -> ColumnElement[bool]:
+        left, right = node.lhs, node.rhs
+        if not isinstance(left, ast.Attribute):
+            left, right = right, left
+        if not isinstance(left, ast.Attribute) or left.name not in ("geometry", "geom"):
+            raise self._error("S_INTERSECTS compares the property 'geometry' with a geometry")
+        return self.intersects(geometry_to_lonlat(self.crs, self._geometry(right)))
+
+    def _geometry(self, value: Any) -> shapely.Geometry:
+        try:
+            if isinstance(value, values.Geometry):
+                geom = shapely.geometry.shape(value.geometry)
+            elif isinstance(value, values.Envelope):
+                geom = shapely.box(value.x1, value.y1, value.x2, value.y2)
+            elif isinstance(value, ast.Function) and value.name.lower() == "bbox":
+                numbers = [float(a) for a in value.arguments]
+                if len(numbers) == 6:
+                    numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+                geom = shapely.box(*numbers)
+            else:
+                raise TypeError(type(value).__name__)
+        except Exception as error:
+            raise self._error(f"S_INTERSECTS needs a geometry or BBOX, got {error}") from None
+        if geom.is_empty or not all(math.isfinite(v) for v in geom.bounds):
+            raise self._error("S_INTERSECTS: the geometry is empty or has non-finite numbers")
+        if not geom.is_valid:
+            geom = shapely.make_valid(geom)
+        return geom
+
+    @staticmethod
+    def _error(message: str) -> ValidationError:
+        return ValidationError(f"parameter 'filter': {message}", field="filter")
+
+
+def spatial_intersects(
+    column, lonlat: shapely.Geometry, envelope_filter, *, points: bool
+) -> ColumnElement[bool]:
+    """column intersects the geometry: the index finds candidates by envelope first.
+
+    For points inside a lon/lat rectangle the envelope test is already exact.
+    """
+    candidates = envelope_filter(lonlat.bounds)
+    if points and lonlat.geom_type == "Polygon" and lonlat.equals(lonlat.envelope):
+        return candidates
+    wkt = shapely.to_wkt(lonlat, rounding_precision=-1)
+    exact = func.ST_Intersects(column, func.ST_GeomFromText(wkt, 4326)).is_(True)
+    return and_(candidates, exact)

@@ -1,0 +1,197 @@
+"""The query parameters of the items endpoints, checked and turned into an ItemsQuery.
+
+Takes any mapping of names to lists of strings (Werkzeug's MultiDict fits), so the rules are
+the same whatever the web framework. Each bad value is a 400 naming the parameter.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from ..errors import ValidationError
+from .collections import Collection, Property
+from .cql import parse_filter
+from .crs import bbox_geometry, parse_crs
+from .documents import DEFAULT_LIMIT, MAX_LIMIT
+from .items import ItemsQuery
+
+COMMON = ("f", "crs", "lang")  # lang: the page language of the HTML answers
+ITEMS = (
+    *COMMON,
+    "limit",
+    "offset",
+    "bbox",
+    "bbox-crs",
+    "datetime",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+    "include_deleted",
+)
+FORMATS = ("json", "geojson", "html")
+# Older drafts' names that GDAL and QGIS releases still send.
+_FILTER_LANG_ALIASES = {"cql-text": "cql2-text", "cql-json": "cql2-json"}
+
+
+def _one(args, name: str) -> str | None:
+    values = args.getlist(name) if hasattr(args, "getlist") else [args[name]]
+    if len(values) > 1:
+        raise ValidationError(f"parameter '{name}' is given {len(values)} times", field=name)
+    return values[0]
+
+
+def reject_unknown(args: Mapping, allowed: tuple[str, ...] | set[str]) -> None:
+    for name in args:
+        if name not in allowed:
+            raise ValidationError(
+                f"unknown query parameter '{name}'; this endpoint takes: "
+                f"{', '.join(sorted(allowed))}",
+                field=name,
+            )
+
+
+def output_format(args: Mapping, accept_html: bool) -> str:
+    raw = args.get("f")
+    if raw is None:
+        return "html" if accept_html else "json"
+    value = raw.strip().lower()
+    value = {"application/geo+json": "geojson", "application/json": "json"}.get(value, value)
+    if value not in FORMATS:
+        raise ValidationError(f"parameter 'f': {raw!r} is not one of json, html", field="f")
+    return value
+
+
+def integer(args: Mapping, name: str, default: int, low: int, high: int) -> int:
+    raw = args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ValidationError(
+            f"parameter '{name}': {raw!r} is not a whole number", field=name
+        ) from None
+    if not low <= value <= high:
+        raise ValidationError(
+            f"parameter '{name}': {value} is not between {low} and {high}", field=name
+        )
+    return value
+
+
+def boolean(args: Mapping, name: str) -> bool:
+    raw = args.get(name)
+    if raw is None:
+        return False
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValidationError(f"parameter '{name}': {raw!r} is not true or false", field=name)
+
+
+def _numbers(raw: str, name: str) -> tuple[float, ...]:
+    try:
+        numbers = tuple(float(part) for part in raw.split(","))
+    except ValueError:
+        numbers = ()
+    if len(numbers) not in (4, 6) or not all(math.isfinite(n) for n in numbers):
+        raise ValidationError(
+            f"parameter '{name}': {raw!r} is not 4 (or 6) finite numbers separated by commas",
+            field=name,
+        )
+    if len(numbers) == 6:
+        numbers = (numbers[0], numbers[1], numbers[3], numbers[4])
+    return numbers
+
+
+def _instant(raw: str, name: str) -> datetime | None:
+    if raw in ("..", ""):
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValidationError(
+            f"parameter '{name}': {raw!r} is not an RFC 3339 date-time or date "
+            "(e.g. 2021-08-01T00:00:00Z, 2021-08-01/.. or ../2021-09-01)",
+            field=name,
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def interval(raw: str | None) -> tuple[datetime | None, datetime | None] | None:
+    if raw is None:
+        return None
+    if "/" in raw:
+        start_text, _, end_text = raw.partition("/")
+        start, end = _instant(start_text, "datetime"), _instant(end_text, "datetime")
+        if start and end and start > end:
+            raise ValidationError(
+                f"parameter 'datetime': {raw!r} ends before it starts", field="datetime"
+            )
+        return start, end
+    if raw.strip() in ("", ".."):
+        raise ValidationError("parameter 'datetime': give a date-time or an interval")
+    instant = _instant(raw, "datetime")
+    if len(raw.strip()) == 10:  # a whole day
+        return instant, instant.replace(hour=23, minute=59, second=59, microsecond=999999)
+    return instant, instant
+
+
+def property_value(prop: Property, raw: str) -> object:
+    """A property=value query parameter as the property's type."""
+    name = prop.name
+    if prop.format == "date-time":
+        return _instant(raw, name)
+    if prop.type == "integer":
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValidationError(f"parameter '{name}': {raw!r} is not a whole number") from None
+        if not -(2**63) <= value < 2**63:
+            raise ValidationError(f"parameter '{name}': {value} is out of range", field=name)
+        return value
+    if prop.type == "boolean":
+        lowered = raw.strip().lower()
+        if lowered not in ("true", "false", "1", "0"):
+            raise ValidationError(f"parameter '{name}': {raw!r} is not true or false", field=name)
+        return lowered in ("true", "1")
+    if prop.enum and raw not in prop.enum:
+        raise ValidationError(
+            f"parameter '{name}': {raw!r} is not one of {', '.join(prop.enum)}", field=name
+        )
+    return raw
+
+
+def items_query(collection: Collection, args, *, limit_default: int = DEFAULT_LIMIT):
+    """The ItemsQuery of an items request's parameters."""
+    queryables = {p.name: p for p in collection.properties if p.queryable}
+    reject_unknown(args, {*ITEMS, *queryables})
+    for name in args:
+        _one(args, name)
+    crs = parse_crs(args.get("crs"), "crs")
+    query = ItemsQuery(
+        collection,
+        limit=integer(args, "limit", limit_default, 1, MAX_LIMIT),
+        offset=integer(args, "offset", 0, 0, 10**9),
+        crs=crs,
+        include_deleted=boolean(args, "include_deleted"),
+    )
+    if args.get("bbox") is not None:
+        bbox_crs = parse_crs(args.get("bbox-crs"), "bbox-crs")
+        query.bbox = bbox_geometry(_numbers(args["bbox"], "bbox"), bbox_crs, "bbox")
+    elif args.get("bbox-crs") is not None:
+        raise ValidationError("parameter 'bbox-crs' needs a bbox", field="bbox-crs")
+    query.interval = interval(args.get("datetime"))
+    query.equals = {
+        name: property_value(prop, args[name]) for name, prop in queryables.items() if name in args
+    }
+    text = args.get("filter")
+    if text is not None:
+        language = (args.get("filter-lang") or "cql2-text").strip().lower()
+        language = _FILTER_LANG_ALIASES.get(language, language)
+        query.filter = parse_filter(text, language)
+        query.filter_crs = parse_crs(args.get("filter-crs"), "filter-crs")
+    return query

@@ -1,0 +1,221 @@
+"""The OGC API - Features blueprint: adapts Flask requests to the framework-free modules.
+
+Mounted under /api/ogc, so errors are JSON like the rest of the API. Add the registry to QGIS
+or GDAL as ``OAPIF:https://host/api/ogc``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, render_template, request, url_for
+
+from ..api import http
+from ..db import db
+from ..errors import NotFoundError
+from . import documents, items, request_args
+from .collections import get_collection
+from .openapi import openapi_document
+
+bp = Blueprint("ogcapi", __name__, url_prefix="/api/ogc")
+http.init_blueprint(bp)
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_GEOJSON = "application/geo+json"
+OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
+
+
+def _base() -> str:
+    return url_for("ogcapi.landing", _external=True).rstrip("/")
+
+
+def _wants_html() -> bool:
+    best = request.accept_mimetypes.best_match(
+        ["application/json", "application/geo+json", "text/html"]
+    )
+    return best == "text/html" and "f" not in request.args
+
+
+def _format(allowed: tuple[str, ...] = request_args.COMMON) -> str:
+    request_args.reject_unknown(request.args, allowed)
+    return request_args.output_format(request.args, _wants_html())
+
+
+def _document(body: dict, template: str, mimetype: str = "application/json", **context):
+    if _format() == "html":
+        return render_template(f"ogcapi/{template}", body=body, **context)
+    return Response(_ENCODE(body), mimetype=mimetype)
+
+
+@bp.get("/")
+def landing():
+    """The landing page: links to the API description, conformance and collections."""
+    return _document(documents.landing(_base()), "landing.html")
+
+
+@bp.get("/conformance")
+def conformance():
+    """The conformance classes the API implements."""
+    return _document(documents.conformance(), "conformance.html")
+
+
+@bp.get("/api")
+def api_description():
+    """The OpenAPI 3.0 description of this OGC API (HTML: the API reference page)."""
+    if _format() == "html":
+        return render_template("api_reference.html", spec_url=url_for("ogcapi.api_description"))
+    response = Response(_ENCODE(openapi_document(_base())))
+    # The media type OGC API Part 1 names (GDAL refuses the document without the version).
+    response.headers["Content-Type"] = OPENAPI_MEDIA_TYPE
+    return response
+
+
+@bp.get("/collections")
+def collections():
+    """Every collection with its links, extent and CRSs."""
+    return _document(documents.collections(_base()), "collections.html")
+
+
+@bp.get("/collections/<collection_id>")
+def collection(collection_id: str):
+    """One collection's description."""
+    item = get_collection(collection_id)
+    return _document(documents.collection(_base(), item), "collection.html", collection=item)
+
+
+@bp.get("/collections/<collection_id>/queryables")
+def queryables(collection_id: str):
+    """The properties a filter may use, as JSON Schema."""
+    item = get_collection(collection_id)
+    return _document(
+        documents.queryables(_base(), item),
+        "queryables.html",
+        mimetype="application/schema+json",
+        collection=item,
+    )
+
+
+@bp.get("/collections/<collection_id>/schema")
+def feature_schema(collection_id: str):
+    """Every property of the collection's features, as JSON Schema (the layer's fields)."""
+    item = get_collection(collection_id)
+    return _document(
+        documents.schema(_base(), item),
+        "queryables.html",
+        mimetype="application/schema+json",
+        collection=item,
+    )
+
+
+@bp.get("/collections/<collection_id>/items")
+def collection_items(collection_id: str):
+    """Features of a collection, filtered in the database, with next links."""
+    collection = get_collection(collection_id)
+    query = request_args.items_query(collection, request.args)
+    fmt = request_args.output_format(request.args, _wants_html())
+    etag = http.request_etag(fmt, request.accept_mimetypes)
+    cached = http.unchanged(etag)
+    if cached is not None:
+        return cached
+    session, spatial = db.session, db.state().spatial
+    page, matched = items.page_and_count(session, query, spatial)
+    links = _item_links(query, len(page), matched)
+    if fmt == "html":
+        features = [json.loads(t) for t in items.feature_texts(collection, page, query.crs)]
+        return render_template(
+            "ogcapi/items.html",
+            collection=collection,
+            features=features,
+            links=links,
+            matched=matched,
+            query=query,
+        )
+    texts = items.feature_texts(collection, page, query.crs)
+    head = {
+        "type": "FeatureCollection",
+        "numberMatched": matched,
+        "numberReturned": len(page),
+        "links": links,
+    }
+    body = b'%s,"features":[%s]}' % (_ENCODE(head)[:-1].encode(), ",".join(texts).encode())
+    response = http.whole(body, _GEOJSON, etag, modified=_modified(collection))
+    response.headers["Content-Crs"] = f"<{query.crs.uri}>"
+    return response
+
+
+def _modified(collection):
+    return http.last_change() if collection.is_facility else None
+
+
+def _item_links(query, returned: int, matched: int) -> list[dict]:
+    base = request.base_url
+    args = {k: v for k, v in request.args.items() if k not in ("offset", "f")}
+    links = [
+        {"href": _url(base, args, query.offset, "json"), "rel": "self", "type": _GEOJSON},
+        {"href": _url(base, args, query.offset, "html"), "rel": "alternate", "type": "text/html"},
+    ]
+    if query.offset + returned < matched:
+        links.append(
+            {
+                "href": _url(base, args, query.offset + returned, "json"),
+                "rel": "next",
+                "type": _GEOJSON,
+            }
+        )
+    if query.offset > 0:
+        links.append(
+            {
+                "href": _url(base, args, max(0, query.offset - query.limit), "json"),
+                "rel": "prev",
+                "type": _GEOJSON,
+            }
+        )
+    return links
+
+
+def _url(base: str, args: dict, offset: int, fmt: str) -> str:
+    from urllib.parse import urlencode
+
+    query = dict(args)
+    if offset:
+        query["offset"] = str(offset)
+    query["f"] = fmt
+    return f"{base}?{urlencode(query)}"
+
+
+@bp.get("/collections/<collection_id>/items/<feature_id>")
+def collection_item(collection_id: str, feature_id: str):
+    """One feature; deactivated sites too (marked by deleted_at) so links keep working."""
+    collection = get_collection(collection_id)
+    request_args.reject_unknown(request.args, request_args.COMMON)
+    crs = request_args.parse_crs(request.args.get("crs"), "crs")
+    fmt = request_args.output_format(request.args, _wants_html())
+    key = _feature_key(collection, feature_id)
+    query = items.ItemsQuery(collection, limit=1, crs=crs, include_deleted=True, ids=(key,))
+    etag = http.request_etag(fmt, request.accept_mimetypes)
+    cached = http.unchanged(etag)
+    if cached is not None:
+        return cached
+    page = items.rows(db.session, query, db.state().spatial)
+    if not page:
+        raise NotFoundError(f"collection '{collection.id}' has no feature {feature_id!r}")
+    text = items.feature_texts(collection, page, crs)[0]
+    if fmt == "html":
+        return render_template("ogcapi/item.html", collection=collection, feature=json.loads(text))
+    feature = json.loads(text)
+    items_url = url_for("ogcapi.collection_items", collection_id=collection.id, _external=True)
+    feature["links"] = [
+        {"href": request.base_url, "rel": "self", "type": _GEOJSON},
+        {"href": items_url.rsplit("/", 1)[0], "rel": "collection", "type": "application/json"},
+    ]
+    response = http.whole(_ENCODE(feature).encode(), _GEOJSON, etag)
+    response.headers["Content-Crs"] = f"<{crs.uri}>"
+    return response
+
+
+def _feature_key(collection, feature_id: str):
+    if not collection.is_facility:
+        return feature_id.upper()
+    if not feature_id.isdigit() or len(feature_id) > 18:
+        raise NotFoundError(f"collection '{collection.id}' has no feature {feature_id!r}")
+    return int(feature_id)
