@@ -9,7 +9,6 @@ import re
 from babel.messages.mofile import read_mo
 
 import importers.rules
-import registry.input_guard
 import registry.services.access
 import registry.services.facilities
 import registry.services.imports  # noqa: F401
