@@ -34,6 +34,7 @@ class Param:
     high: float | None = None
     level: int | None = None  # area codes: 1 province, 2 district, 3 subdistrict
     required: bool = False
+    what: str = "a number"  # how a bad number's message names the value: "a latitude"
 
     def check(self) -> None:
         """Raise a ValidationError when the request's value breaks this parameter's rule."""
@@ -293,12 +294,26 @@ OPERATIONS: tuple[Operation, ...] = (
         "The k nearest matching sites, exact by geodesic distance",
         _check_names(
             (
-                Param("lat", "number", "Latitude.", low=-90, high=90),
-                Param("lon", "number", "Longitude.", low=-180, high=180),
+                Param("lat", "number", "Latitude.", low=-90, high=90, what="a latitude"),
+                Param("lon", "number", "Longitude.", low=-180, high=180, what="a longitude"),
                 Param("place", "text", "A province, district or subdistrict name."),
                 _TYPES,
-                Param("k", "number", "How many sites.", low=1, high=search_service.MAX_K),
-                Param("max_km", "number", "Farthest distance.", low=0.1, high=2000),
+                Param(
+                    "k",
+                    "number",
+                    "How many sites.",
+                    low=1,
+                    high=search_service.MAX_K,
+                    what="a count",
+                ),
+                Param(
+                    "max_km",
+                    "number",
+                    "Farthest distance.",
+                    low=0.1,
+                    high=2000,
+                    what="a distance in km",
+                ),
                 Param("fallback", "boolean", "Fill up with unconfirmed sites when too few."),
                 *_SITE_FILTERS,
             ),

@@ -135,6 +135,8 @@ def _queryable_parameter(prop) -> dict[str, Any]:
     schema = {k: v for k, v in prop.schema().items() if k != "title"}
     if prop.format == "date-time":
         schema = {"type": "string", "format": "date-time"}
+    if prop.type == "integer":
+        schema.update(minimum=-(2**31), maximum=2**31 - 1)
     return {
         "name": prop.name,
         "in": "query",

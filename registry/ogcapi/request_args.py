@@ -150,7 +150,7 @@ def property_value(prop: Property, raw: str) -> object:
             value = int(raw)
         except ValueError:
             raise ValidationError(f"parameter '{name}': {raw!r} is not a whole number") from None
-        if not -(2**63) <= value < 2**63:
+        if not -(2**31) <= value < 2**31:  # the columns are 32-bit integers
             raise ValidationError(f"parameter '{name}': {value} is out of range", field=name)
         return value
     if prop.type == "boolean":

@@ -216,6 +216,6 @@ def collection_item(collection_id: str, feature_id: str):
 def _feature_key(collection, feature_id: str):
     if not collection.is_facility:
         return feature_id.upper()
-    if not feature_id.isdigit() or len(feature_id) > 18:
+    if not feature_id.isdigit() or len(feature_id) > 10 or int(feature_id) >= 2**31:
         raise NotFoundError(f"collection '{collection.id}' has no feature {feature_id!r}")
     return int(feature_id)
