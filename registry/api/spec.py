@@ -56,7 +56,13 @@ class Param:
 
 
 def _integer(p: Param) -> None:
-    params.integer(p.name, 0, int(p.low), int(p.high))
+    raw = request.args[p.name]
+    text = raw.strip()
+    if not (text.lstrip("-").isdigit() and len(text) < 20 and p.low <= int(text) <= p.high):
+        raise ValidationError(
+            f"parameter '{p.name}': {raw!r} is not a whole number between {p.low:g} and {p.high:g}",
+            field=p.name,
+        )
 
 
 def _number(p: Param) -> None:
@@ -69,7 +75,8 @@ def _number(p: Param) -> None:
         ) from None
     if not math.isfinite(value) or not p.low <= value <= p.high:
         raise ValidationError(
-            f"parameter '{p.name}': {raw!r} is not between {p.low:g} and {p.high:g}", field=p.name
+            f"parameter '{p.name}': {raw!r} is not {p.what} between {p.low:g} and {p.high:g}",
+            field=p.name,
         )
 
 
