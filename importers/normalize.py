@@ -15,7 +15,8 @@ Decisions
   warning (the registry needs ``name_th``).
 - Type comes from the type column, else ``facility_type=``; an unknown word is an error.
 - ``-``, ``N/A``, ``ไม่ระบุ`` and blank cells are empty.
-- hcode: 5 letters or digits, leading zeros kept; ``10697.0`` is ``10697``; numeric codes of
+- hcode: 5 letters or digits, or the 9-character MOPH code (kept as given, upper case),
+  leading zeros kept; ``10697.0`` is ``10697``; numeric codes of
   1-4 digits get their leading zeros back with a warning (``4007`` -> ``04007``, as in the
   MOPH list); anything else is dropped with a warning (the facility itself is still valid).
 - ``source_id`` comes from an id column, else from the hcode. A repeated hcode, or a repeated
@@ -563,8 +564,8 @@ class _Normaliser:
         cells = self.cells("hcode")
         if cells is not None:
             hcodes = np.full(self.n, None, dtype=object)
-            fast = pd.Series(cells, dtype=object).str.fullmatch(r"[0-9A-Z]{5}", na=False)
-            fast = fast.to_numpy(dtype=bool) & (cells != "00000")
+            fast = pd.Series(cells, dtype=object).str.fullmatch(values.HCODE_PATTERN, na=False)
+            fast = fast.to_numpy(dtype=bool) & (cells != "00000") & (cells != "000000000")
             hcodes[fast] = cells[fast]
             slow = pd.notna(cells) & ~fast
             if slow.any():

@@ -709,11 +709,14 @@ def is_empty(text: object) -> bool:
     return not s or s.casefold() in EMPTY_MARKERS
 
 
-_HCODE = re.compile(r"[0-9A-Z]{5}")
+# MOPH codes: the 5-character hcode, or the 9-character code issued beside it (digits
+# only before October 2024; since then also capital letters that group the kind of unit).
+HCODE_PATTERN = r"[0-9A-Z]{5}|[0-9A-Z]{9}"
+_HCODE = re.compile(HCODE_PATTERN)
 
 
 def parse_hcode(text: str) -> tuple[str, str | None]:
-    """An MOPH hcode (5 letters or digits, leading zeros kept) and a note if it was repaired.
+    """An MOPH code, 5 or 9 letters or digits (leading zeros kept), and a note if repaired.
 
     Codes read as numbers come back as the code: ``'10697.0'`` -> ``'10697'``. Numeric codes
     of 1-4 digits lost their leading zeros in a spreadsheet and are padded back (``'4007'`` ->
@@ -728,13 +731,17 @@ def parse_hcode(text: str) -> tuple[str, str | None]:
     --------
     >>> parse_hcode("10697.0"), parse_hcode("4007"), parse_hcode("f1002")
     (('10697', None), ('04007', "was read as '04007' (leading zeros restored)"), ('F1002', None))
+    >>> parse_hcode("a00012345")
+    ('A00012345', None)
     """
     s = to_ascii_digits(str(text)).strip().upper()
     if re.fullmatch(r"\d+\.0+", s):
         s = s.split(".")[0]
-    if _HCODE.fullmatch(s) and s != "00000":
+    if _HCODE.fullmatch(s) and s.strip("0"):
         return s, None
     if s.isdigit() and len(s) < 5 and s.strip("0"):
         padded = s.zfill(5)
         return padded, f"was read as '{padded}' (leading zeros restored)"
-    raise ValueError("is not an MOPH hcode (5 letters or digits, like 10697 or 04007); dropped")
+    raise ValueError(
+        "is not an MOPH hcode (5 or 9 letters or digits, like 10697, 04007 or A00012345); dropped"
+    )

@@ -27,10 +27,20 @@ SESSION_COOKIE_SECURE = True
 REMEMBER_COOKIE_SECURE = True
 REMEMBER_COOKIE_HTTPONLY = True
 PERMANENT_SESSION_LIFETIME = 12 * 3600
-# Sign-in throttling, counted in the database so it holds across workers.
+# Sign-in throttling, counted in the database so it holds across workers. A browser that
+# signed in to the account before (a signed device cookie) is held only by its own failures
+# (PER_DEVICE), so others' guessing never locks the owner out of it. Other clients are held per
+# account from one address (PER_ACCOUNT), per account from everywhere (EVERYWHERE) and per
+# address over all accounts (PER_CLIENT); every count ends with the window.
 LOGIN_FAILURE_WINDOW_MINUTES = 15
 LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
 LOGIN_MAX_FAILURES_PER_CLIENT = 20
+LOGIN_MAX_FAILURES_PER_DEVICE = 5
+LOGIN_MAX_FAILURES_PER_ACCOUNT_EVERYWHERE = 50
+# While the database cannot be reached (or, on SpatiaLite, another writer holds it): the
+# Retry-After of the 503 answers, in seconds.
+DATABASE_DOWN_RETRY_AFTER_S = 30
+DATABASE_BUSY_RETRY_AFTER_S = 2
 # Resident reports without an account, per client (hashed address) per hour.
 REPORTS_PER_CLIENT_PER_HOUR = 5
 # Reverse proxies in front of the app (nginx, a load balancer) that set X-Forwarded-For and

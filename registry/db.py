@@ -58,6 +58,9 @@ def make_engine(url: URL | str, waits: Waits = NO_WAITS) -> Engine:
         return None
 
     event.listen(engine, "handle_error", busy_as_refusal)
+    from . import storage_errors  # disk full or read-only: a clear 503
+
+    storage_errors.watch(engine)
     return engine
 
 
@@ -89,10 +92,12 @@ class _ReadConnections:
         self.reads.prepare(driver)
         return wrapper, driver, {}
 
-    def close(self) -> None:
+    def close(self, *, broken: bool = False) -> None:
         idle, self.idle = self.idle, []
         for wrapper, _, _ in idle:
-            wrapper.close()
+            # A connection the server dropped is discarded without the rollback a close
+            # would try first (and log with its traceback when it fails).
+            wrapper.invalidate() if broken else wrapper.close()
 
 
 _READS: weakref.WeakKeyDictionary[object, _ReadConnections] = weakref.WeakKeyDictionary()
@@ -139,15 +144,18 @@ def autocommit_int(engine: Engine, sql: str) -> int | None:
         try:
             connection = held.idle.pop()
         except IndexError:
-            connection = held.new(engine)
+            try:
+                connection = held.new(engine)
+            except dbapi_error as error:  # the server cannot be reached: SQLAlchemy's error
+                raise exc.DBAPIError.instance(sql, None, error, dbapi_error) from error
         try:
             value = held.reads.read_int(connection[1], sql, connection[2])
         except dbapi_error as error:
             broken = held.reads.broken(connection[1])
-            connection[0].close()
+            connection[0].invalidate() if broken else connection[0].close()
             if attempt == 1 and broken:
                 # The server restarted or dropped us: so, probably, are the others.
-                held.close()
+                held.close(broken=True)
                 continue
             raise exc.DBAPIError.instance(sql, None, error, dbapi_error) from error
         held.idle.append(connection)
@@ -202,7 +210,10 @@ class Database:
     """Flask extension: one engine per app, one session per application context."""
 
     def init_app(self, app: Flask) -> None:
+        from . import outage
+
         engine = make_engine(resolve_database_url(app), waits_of(app.config))
+        outage.watch(engine)
         app.extensions["registry_db"] = DatabaseState(
             engine, sessionmaker(bind=engine, expire_on_commit=False)
         )

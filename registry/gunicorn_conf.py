@@ -88,15 +88,26 @@ def when_ready(server) -> None:
     """In the master, before any worker exists: load the catalog, close the connections."""
     from registry.db import db
     from registry.services.catalog import catalogs
+    from registry.services.village_search import village_index
 
     app = _flask_app(server)
     if app is None:
         log.warning("not the registry's Flask app: each worker loads the catalog itself")
         return
     start = time.perf_counter()
-    with app.app_context():
-        session = db.session
-        snapshot = catalogs.get(session).snapshot(session)
+    try:
+        with app.app_context():
+            session = db.session
+            snapshot = catalogs.get(session).snapshot(session)
+    except Exception as error:  # the database is down or unreadable: start all the same
+        log.warning(
+            "facility catalog not loaded before the fork (%s); each worker loads it "
+            "once the database answers, and /readyz says not ready until then",
+            error,
+        )
+        snapshot = None
+    # The village list of place search (seconds to index, read from a file, no database).
+    village_index()
     db.state(app).engine.dispose()
     # The master serves nothing: only its workers' live gauges count in /metrics.
     from registry.metrics import mark_process_dead
@@ -105,6 +116,8 @@ def when_ready(server) -> None:
     # The workers share the catalog's memory with the master until either writes to it; the
     # collector would write to every object it tracks, so it leaves these alone for good.
     gc.freeze()
+    if snapshot is None:
+        return
     log.info(
         "facility catalog loaded: %d sites at data version %d in %.1f s",
         len(snapshot),

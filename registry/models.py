@@ -273,6 +273,21 @@ class LoginFailure(Base):
     username: Mapped[str] = mapped_column(String(100), index=True)
     client: Mapped[str] = mapped_column(String(64), index=True)  # hashed client address
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # The hashed device cookie when the browser had signed in to this account before (a
+    # trusted device is throttled on its own failures only); None for any other client.
+    device: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class UserSession(Base):
+    """A signed-in browser session, kept on the server so that signing out or disabling the
+    account ends it even when someone kept a copy of the cookie."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the secret
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class FieldConfirmation(Base):

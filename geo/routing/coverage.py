@@ -7,6 +7,7 @@ multi-source pass); this module adds what planners need beside them.
 from __future__ import annotations
 
 import numpy as np
+import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from .travel import TravelGraph
@@ -60,8 +61,9 @@ def band_lines(
 
     A segment belongs to the first band whose upper bound is at least the time of its
     later end; segments beyond the last bound are left out. Returns, per band, a list of
-    two-point lines ``[[lon, lat], [lon, lat]]`` rounded to ``digits`` decimals, with
-    segments that share a node drawn once per direction pair.
+    lines (lists of ``[lon, lat]`` rounded to ``digits`` decimals): the band's segments,
+    each pair of nodes once, merged into the longest runs (shapely's ``line_merge``) so a
+    map draws few coordinates twice.
 
     Examples
     --------
@@ -87,13 +89,22 @@ def band_lines(
     result = []
     for index in range(bounds.size):
         chosen = np.flatnonzero(band == index)
-        result.append(
-            np.stack(
-                [
-                    np.stack([lon[u[chosen]], lat[u[chosen]]], axis=1),
-                    np.stack([lon[v[chosen]], lat[v[chosen]]], axis=1),
-                ],
-                axis=1,
-            ).tolist()
+        if chosen.size == 0:
+            result.append([])
+            continue
+        # Both ends of every chosen segment, interleaved: one linestring per pair.
+        ends = np.empty((2 * chosen.size, 2))
+        ends[0::2, 0], ends[0::2, 1] = lon[u[chosen]], lat[u[chosen]]
+        ends[1::2, 0], ends[1::2, 1] = lon[v[chosen]], lat[v[chosen]]
+        segments = shapely.linestrings(ends, indices=np.repeat(np.arange(chosen.size), 2))
+        merged = shapely.line_merge(shapely.multilinestrings(segments))
+        # Drop vertices within a few metres of the line through their neighbours (the
+        # nodes added every 100 m along straight roads): invisible on a map, half the bytes.
+        parts = shapely.simplify(
+            shapely.get_parts(merged), 5 * 10.0**-digits, preserve_topology=False
         )
+        coords, owner = shapely.get_coordinates(parts, return_index=True)
+        coords = np.round(coords, digits)
+        cuts = np.flatnonzero(np.diff(owner)) + 1
+        result.append([piece.tolist() for piece in np.split(coords, cuts)])
     return result

@@ -16,7 +16,6 @@ from . import bp, params
 @bp.get("/areas")
 def list_areas():
     """Areas of one level or under one parent, ordered by code; geometry on request."""
-    params.reject_unknown(("level", "parent", "geometry"))
     levels = params.choices("level", LEVEL_BY_NAME)
     parent = params.area_code("parent")
     with_geometry = params.boolean("geometry")

@@ -13,10 +13,17 @@ from ..errors import ValidationError
 from ..services import coverage as service
 from ..services import coverage_export as export
 from ..services.population import check_layer_access, configured_layer, visible_layers
-from . import http, params
+from . import http
 
 bp = Blueprint("coverage_api", __name__, url_prefix="/api/v1")
 http.init_blueprint(bp)  # validators, gzip, read-only CORS (issue 14)
+
+
+@bp.before_request
+def _declared_parameters() -> None:
+    from .spec import check_request
+
+    check_request()
 
 
 @bp.before_request
@@ -75,7 +82,6 @@ def _stem(answer, what: str) -> str:
 @bp.get("/coverage")
 def coverage():
     """People within and beyond threshold_km of the nearest eligible site, one item per area."""
-    params.reject_unknown((*service.PARAMETERS, "format"))
     fmt = _format(export.FORMATS)
     query = service.parse_coverage_query(_args())
     answer = service.coverage(db.session, query, current_app.config)
@@ -91,7 +97,6 @@ def coverage():
 @bp.get("/coverage/suggestions")
 def coverage_suggestions():
     """Up to k new sites (greedy maximal covering) with each one's gain and the coverage after."""
-    params.reject_unknown((*service.PARAMETERS, *service.SUGGESTION_PARAMETERS, "format"))
     fmt = _format(("json", "geojson", "csv"))
     args = _args()
     query = service.parse_coverage_query(args)
@@ -107,7 +112,6 @@ def coverage_suggestions():
 @bp.get("/coverage/curve")
 def coverage_curve():
     """Share of the people covered at every whole km from 1 to 30."""
-    params.reject_unknown(service.PARAMETERS)
     query = service.parse_coverage_query(_args())
     table = service.curve(db.session, query, current_app.config)
     layer = configured_layer(db.session, query.layer, current_app.config)
@@ -117,6 +121,5 @@ def coverage_curve():
 @bp.get("/population/layers")
 def population_layers():
     """The population layers coverage can use, with source, date and measured or modelled."""
-    params.reject_unknown(())
     layers = visible_layers(db.session, current_app.config, signed_in=signed_in())
     return jsonify({"layers": [layer.as_dict() for layer in layers]})

@@ -8,22 +8,14 @@ from sqlalchemy import func, select
 from ..db import db
 from ..models import DB_INT_MAX, Facility
 from ..serialize import change_dict, facility_feature
-from ..services.facilities import facility_history, get_facility
+from ..services.facilities import get_facility, history_page
 from ..vocabulary import FACILITY_TYPES, STATUSES
 from . import bp, params
 
-LIST_PARAMETERS = (
-    "type",
-    "status",
-    "province",
-    "district",
-    "subdistrict",
-    "bbox",
-    "updated_since",
-    "include_deleted",
-    "limit",
-    "after",
-)
+
+def list_conditions():
+    """The WHERE conditions of the list's filters (shared with the downloads)."""
+    return _filters()
 
 
 def _filters():
@@ -46,6 +38,9 @@ def _filters():
     if box:
         spatial = db.state().spatial
         conditions.append(spatial.bbox_filter(Facility.geom, "facility", Facility.id, box))
+    hcode = params.hcode()
+    if hcode:
+        conditions.append(Facility.hcode == hcode)
     since = params.timestamp("updated_since")
     if since:
         conditions.append(Facility.updated_at >= since)
@@ -57,7 +52,6 @@ def _filters():
 @bp.get("/facilities")
 def list_facilities():
     """Facilities as a GeoJSON FeatureCollection, ordered by id, with a next link."""
-    params.reject_unknown(LIST_PARAMETERS)
     limit = params.integer(
         "limit", current_app.config["API_DEFAULT_LIMIT"], 1, current_app.config["API_MAX_LIMIT"]
     )
@@ -104,6 +98,26 @@ def show_facility(facility_id: int):
 
 @bp.get("/facilities/<int:facility_id>/history")
 def show_history(facility_id: int):
-    """Every logged change of one facility, newest first."""
-    changes = facility_history(db.session, facility_id)
-    return jsonify({"facility_id": facility_id, "changes": [change_dict(c) for c in changes]})
+    """The logged changes of one facility, newest first, a page at a time (``limit``, and
+    ``before``: the id of the last change of the previous page, as the next link gives)."""
+    params.reject_unknown(("limit", "before"))
+    limit = params.integer(
+        "limit", current_app.config["API_DEFAULT_LIMIT"], 1, current_app.config["API_MAX_LIMIT"]
+    )
+    before = params.integer("before", DB_INT_MAX, 1, DB_INT_MAX)
+    changes, older, total = history_page(db.session, facility_id, limit=limit, before=before)
+    links = [{"rel": "self", "href": request.url, "type": "application/json"}]
+    if older is not None:
+        href = url_for(
+            "api.show_history", facility_id=facility_id, limit=limit, before=older, _external=True
+        )
+        links.append({"rel": "next", "href": href, "type": "application/json"})
+    return jsonify(
+        {
+            "facility_id": facility_id,
+            "changes": [change_dict(c) for c in changes],
+            "numberMatched": total,
+            "numberReturned": len(changes),
+            "links": links,
+        }
+    )

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from ..db import db
 from ..models import Facility
-from ..services.facilities import current_data_version
+from ..services.catalog import read_data_version
 
 COMPRESSIBLE = {
     "application/json",
@@ -39,12 +39,21 @@ EXPOSED = "ETag, Last-Modified, Content-Crs, Content-Range, Content-Disposition,
 
 
 def data_version() -> int:
-    return current_data_version(db.session)
+    """The committed data version: one autocommit round trip, no transaction."""
+    return read_data_version(db.bind)
+
+
+_LAST_CHANGE: dict[tuple[int, int], datetime | None] = {}
 
 
 def last_change() -> datetime | None:
-    """When a facility last changed (the updated_at index answers it)."""
-    return db.session.scalar(select(func.max(Facility.updated_at)))
+    """When a facility last changed (the updated_at index answers it), once per data version."""
+    key = (id(db.engine), data_version())
+    if key not in _LAST_CHANGE:
+        if len(_LAST_CHANGE) > 64:
+            _LAST_CHANGE.clear()
+        _LAST_CHANGE[key] = db.session.scalar(select(func.max(Facility.updated_at)))
+    return _LAST_CHANGE[key]
 
 
 def request_etag(*extra: object) -> str:
@@ -76,13 +85,17 @@ def _accepts_gzip() -> bool:
     return "gzip" in request.headers.get("Accept-Encoding", "").lower()
 
 
-def _compress_stream(chunks: Iterable[bytes]) -> Iterator[bytes]:
+def _compress_stream(chunks: Iterable[bytes], source) -> Iterator[bytes]:
     compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: gzip wrapper
-    for chunk in chunks:
-        data = compressor.compress(chunk)
-        if data:
-            yield data
-    yield compressor.flush()
+    try:
+        for chunk in chunks:
+            data = compressor.compress(chunk)
+            if data:
+                yield data
+        yield compressor.flush()
+    finally:
+        if hasattr(source, "close"):  # the file being sent
+            source.close()
 
 
 def _gzip(response: Response) -> Response:
@@ -99,7 +112,7 @@ def _gzip(response: Response) -> Response:
     etag, weak = response.get_etag()
     if response.is_streamed or response.direct_passthrough:
         response.direct_passthrough = False
-        response.response = _compress_stream(response.iter_encoded())
+        response.response = _compress_stream(response.iter_encoded(), response.response)
         response.headers.pop("Content-Length", None)
         response.headers.pop("Accept-Ranges", None)
     else:

@@ -27,7 +27,6 @@ STATUS_NAMES = (*STATUSES, "unconfirmed")
 @bp.get("/map/features")
 def map_features():
     """Sites or cluster cells inside bbox at a zoom level; status as residents see it."""
-    params.reject_unknown(("bbox", "zoom", "type"))
     box = params.bbox()
     if box is None:
         raise ValidationError("parameter 'bbox': give west,south,east,north", field="bbox")

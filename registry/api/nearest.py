@@ -7,10 +7,11 @@ import json
 from flask import Response, jsonify, request
 
 from ..db import db
+from ..serialize import iso
 from ..services.catalog_rows import features_json
 from ..services.nearest_roads import find_by, parse_by
 from ..services.places import place_record, search_places
-from ..services.search import PARAMETERS, parse_query
+from ..services.search import parse_query
 from ..services.village_search import village_record
 from . import bp, params
 
@@ -20,7 +21,6 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 @bp.get("/nearest")
 def nearest():
     """The k nearest matching sites, exact by geodesic distance, as GeoJSON nearest first."""
-    params.reject_unknown(PARAMETERS | {"by", "profile"})
     by, profile = parse_by(request.args)
     # A session only to look up a place name or a road layer: the catalog answers without one.
     wants_session = by != "distance" or {"place", "area", "village"} & set(request.args)
@@ -46,6 +46,12 @@ def nearest():
         "farthest_m": round(hits.distance_m[-1], 1) if hits.distance_m else None,
         **answer.search_info(),
     }
+    headers = {}
+    if hits.stale_since is not None:
+        # The database cannot be reached: the answer is the catalog this process holds.
+        search["stale"] = True
+        search["data_as_of"] = iso(hits.stale_since)
+        headers["Cache-Control"] = "no-store"
     if query.place:
         search["place"] = {**place_record(query.place), "match": query.resolution.match}
         search["alternatives"] = [
@@ -59,7 +65,7 @@ def nearest():
         features,
         _ENCODE(search).encode(),
     )
-    return Response(body, mimetype="application/geo+json")
+    return Response(body, mimetype="application/geo+json", headers=headers)
 
 
 def _travel_members(answer) -> list[bytes] | None:
@@ -76,7 +82,6 @@ def _travel_members(answer) -> list[bytes] | None:
 @bp.get("/places")
 def places():
     """Provinces, districts and subdistricts whose names match q, best first."""
-    params.reject_unknown(("q", "limit"))
     limit = params.integer("limit", 10, 1, 50)
     matches = search_places(db.session, request.args.get("q", ""), limit=limit)
     return jsonify({"places": [place_record(m) for m in matches]})

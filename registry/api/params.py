@@ -15,6 +15,7 @@ _AREA_CODE = re.compile(r"^(?:TH)?(\d{2}(?:\d{2}){0,2})$", re.IGNORECASE)
 
 
 def reject_unknown(allowed: Iterable[str]) -> None:
+    """Refuse parameters outside ``allowed`` (the /api/v1 views are checked by api.spec)."""
     if not isinstance(allowed, frozenset | set):
         allowed = set(allowed)
     for name in request.args:
@@ -56,6 +57,21 @@ def area_code(name: str, level: int | None = None) -> str | None:
             f"parameter '{name}': {raw!r} is not an area code like {shape}", field=name
         )
     return "TH" + digits
+
+
+def hcode(name: str = "hcode") -> str | None:
+    """An MOPH code in its 5-character (10713) or 9-character (A00012345) form."""
+    from importers.values import parse_hcode
+
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        code, _note = parse_hcode(raw)
+    except ValueError as error:
+        rule = str(error).removesuffix("; dropped")
+        raise ValidationError(f"parameter '{name}': {raw!r} {rule}", field=name) from None
+    return code
 
 
 def integer(name: str, default: int, low: int, high: int) -> int:
@@ -119,12 +135,7 @@ def timestamp(name: str) -> datetime | None:
 
 
 def boolean(name: str, default: bool = False) -> bool:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    lowered = raw.strip().lower()
-    if lowered in ("1", "true", "yes"):
-        return True
-    if lowered in ("0", "false", "no"):
-        return False
-    raise ValidationError(f"parameter '{name}': {raw!r} is not true or false", field=name)
+    """true/false with the same words on every endpoint: 1/0, true/false, yes/no, on/off."""
+    from ..services.search import parse_flag
+
+    return bool(parse_flag(request.args, name, default))

@@ -8,7 +8,6 @@ into GeoJSON by Shapely, both moved into the requested CRS with pyproj on whole 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -97,19 +96,28 @@ def _columns(collection: Collection) -> list[Any]:
     return columns
 
 
-def rows(session: Session, query: ItemsQuery, spatial, *, stream: bool = False):
+def page_and_count(session: Session, query: ItemsQuery, spatial) -> tuple[list, int]:
+    """The page's rows and numberMatched, in one round trip when the page is not empty."""
+    page = rows(session, query, spatial, with_count=True)
+    if page:
+        return page, int(page[0]._matched)
+    return page, (0 if query.offset == 0 else count(session, query, spatial))
+
+
+def rows(session: Session, query: ItemsQuery, spatial, *, with_count: bool = False):
     """The page's rows in key order (all matching rows when limit is None)."""
     collection = query.collection
+    columns = _columns(collection)
+    if with_count:  # every matching row counted before the page is cut
+        columns.append(func.count().over().label("_matched"))
     statement = (
-        select(*_columns(collection))
+        select(*columns)
         .where(*conditions(query, spatial))
         .order_by(collection.key_column)
         .offset(query.offset or None)
     )
     if query.limit is not None:
         statement = statement.limit(query.limit)
-    if stream:
-        return session.execute(statement.execution_options(yield_per=5_000))
     return session.execute(statement).all()
 
 
@@ -150,17 +158,3 @@ def _geometry_texts(collection: Collection, page: list, crs: Crs) -> list[str]:
     geoms = shapely.from_wkb([bytes(r._geom) for r in page])
     geoms = geometries_from_lonlat(crs, geoms)
     return shapely.to_geojson(geoms).tolist()
-
-
-def feature_collection_chunks(
-    collection: Collection, result, crs: Crs, *, head: bytes, tail: bytes
-) -> Iterator[bytes]:
-    """A FeatureCollection's bytes from a streamed result, a few thousand features at a time."""
-    yield head
-    first = True
-    for chunk in result.partitions(5_000):
-        texts = feature_texts(collection, chunk, crs)
-        if texts:
-            yield (("" if first else ",") + ",".join(texts)).encode()
-            first = False
-    yield tail

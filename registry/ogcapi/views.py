@@ -118,8 +118,7 @@ def collection_items(collection_id: str):
     if cached is not None:
         return cached
     session, spatial = db.session, db.state().spatial
-    matched = items.count(session, query, spatial)
-    page = items.rows(session, query, spatial)
+    page, matched = items.page_and_count(session, query, spatial)
     links = _item_links(query, len(page), matched)
     if fmt == "html":
         features = [json.loads(t) for t in items.feature_texts(collection, page, query.crs)]

@@ -79,6 +79,8 @@ class UpsertResult:
     data_version: int | None
     # What the batch created (id, type, name_th, hcode, lon, lat), for the duplicate check.
     created: pd.DataFrame | None = None
+    # The rows were planned again under the lock (another write touched them meanwhile).
+    replanned: bool = False
 
     def count(self, action: str) -> int:
         return sum(1 for outcome in self.outcomes if outcome.action == action)
@@ -193,9 +195,53 @@ def apply_upsert(session: Session, plan: UpsertPlan | None, actor: Actor, *, wri
     if plan is None:
         return UpsertResult([], [], None)
     data_version = _next_data_version(session)
-    if data_version != plan.seen_version + 1:
-        plan = plan_upsert(session, plan.records, actor, **plan.options)
-    return _write(session, plan, data_version, actor, writes)
+    if data_version == plan.seen_version + 1 or _still_valid(session, plan):
+        return _write(session, plan, data_version, actor, writes)
+    plan = plan_upsert(session, plan.records, actor, **plan.options)
+    result = _write(session, plan, data_version, actor, writes)
+    result.replanned = True
+    return result
+
+
+# Past this many facilities written since a plan, it is made again rather than checked.
+_MAX_CHECKED_SINCE = 5_000
+
+
+def _still_valid(session: Session, plan: UpsertPlan) -> bool:
+    """Whether the facilities written since the plan leave it as it was: none of them is a
+    facility the plan matched, nor shares a key a row is matched by (source and id, hcode,
+    or source, type and Thai name). Other people's writes to other sites, the usual case
+    while an import runs, then cost the import no second plan under the lock."""
+    since = Facility.data_version > plan.seen_version
+    columns = (Facility.id, Facility.source, Facility.source_id, Facility.hcode)
+    rows = session.execute(
+        select(*columns, Facility.type, Facility.name_th).where(since).limit(_MAX_CHECKED_SINCE + 1)
+    ).all()
+    if len(rows) > _MAX_CHECKED_SINCE:
+        return False
+    if not rows:
+        return True
+    batch, values, live = plan.batch, plan.values, plan.live
+    matched = set(plan.matched[plan.matched >= 0].tolist())
+    by_id = set(zip(batch.source[live].tolist(), batch.source_id[live].tolist(), strict=True))
+    hcodes = set(values.get("hcode")[live].tolist()) - {None, ""}
+    names = set(
+        zip(
+            batch.source[live].tolist(),
+            batch.types[live].tolist(),
+            values.get("name_th")[live].tolist(),
+            strict=True,
+        )
+    )
+    for facility_id, source, source_id, hcode, facility_type, name_th in rows:
+        if (
+            facility_id in matched
+            or (source, source_id) in by_id
+            or hcode in hcodes
+            or (source, facility_type, name_th) in names
+        ):
+            return False
+    return True
 
 
 def upsert_facilities(

@@ -17,7 +17,7 @@ from typing import Any
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely import Point
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -28,6 +28,10 @@ from ..models import DB_INT_MAX, Area, Facility, FacilityChange, RegistryState, 
 from ..vocabulary import CHANGE_SOURCES, FACILITY_TYPES, FieldSpec, fields_for
 from .areas import LEVELS, assign_areas, level_of
 
+NOT_A_VERSION = Rule(
+    "facility.not_a_version",
+    "field 'version': %(value)s is not a version number; send the version you read",
+)
 CHANGED_AGAIN = Rule(
     "facility.changed_again",
     "field '%(field)s' of facility %(id)s has changed again since change %(change)s "
@@ -391,9 +395,9 @@ def _check_version(session: Session, facility: Facility, expected_version: Any) 
         or not isinstance(expected_version, int)
         or not 0 <= expected_version <= DB_INT_MAX
     ):
+        shown = repr(expected_version)
         raise ValidationError(
-            f"field 'version': {expected_version!r} is not a version number; send the version "
-            "you read",
+            NOT_A_VERSION(value=shown if len(shown) <= 40 else shown[:39] + "…"),
             field="version",
         )
     if facility.version != expected_version:
@@ -515,13 +519,30 @@ def revert_change(
     )
 
 
-def facility_history(session: Session, facility_id: int) -> list[FacilityChange]:
-    """Every logged change of one facility, newest first."""
+def facility_history(
+    session: Session, facility_id: int, *, limit: int | None = None, before: int | None = None
+) -> list[FacilityChange]:
+    """Logged changes of one facility, newest first: all, or a page of ``limit`` changes
+    older than the change ``before`` (the last id of the previous page)."""
     get_facility(session, facility_id)
-    return list(
-        session.scalars(
-            select(FacilityChange)
-            .where(FacilityChange.facility_id == facility_id)
-            .order_by(FacilityChange.id.desc())
-        )
+    query = select(FacilityChange).where(FacilityChange.facility_id == facility_id)
+    if before is not None:
+        query = query.where(FacilityChange.id < before)
+    query = query.order_by(FacilityChange.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def history_page(
+    session: Session, facility_id: int, *, limit: int, before: int | None = None
+) -> tuple[list[FacilityChange], int | None, int]:
+    """One page of the history, the cursor of the next (older) page or None, and the total."""
+    changes = facility_history(session, facility_id, limit=limit + 1, before=before)
+    total = session.scalar(
+        select(func.count())
+        .select_from(FacilityChange)
+        .where(FacilityChange.facility_id == facility_id)
     )
+    page = changes[:limit]
+    return page, (page[-1].id if len(changes) > limit else None), total

@@ -33,7 +33,7 @@ from .bulk import (
     plan_upsert,
     preview_upsert,
 )
-from .bulk_duplicates import CANDIDATE_COLUMNS, Flags, same_codes, similar_across, similar_among
+from .bulk_duplicates import CANDIDATE_COLUMNS, same_codes, similar_across, similar_among
 from .facilities import AREA_FIELDS, CREATED, Actor, deactivate_facility, revert_change
 
 MAX_PROBLEMS_KEPT = 5_000
@@ -162,32 +162,28 @@ def _stored_others(session: Session, result: UpsertResult) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
-def flag_duplicates(
+Pairs = list[tuple[tuple[int, int], tuple[str, float | None]]]
+
+
+def find_duplicates(
     session: Session,
     result: UpsertResult,
     *,
-    batch_id: int | None = None,
-    among_new: Flags | None = None,
     limits: ImportLimits = WEB_LIMITS,
     notes: list[str] | None = None,
-    write: bool = True,
-) -> list[dict[str, Any]]:
-    """Flag likely duplicates of the facilities a bulk write created, for a person; never merge.
+) -> Pairs:
+    """Likely duplicates of the facilities a bulk write created (or, in a preview, would).
 
-    See services.bulk_duplicates for what "likely" means. ``among_new`` is
-    ``similar_among(result.created)`` when the caller found it already (while the database
-    wrote). Pairs already flagged are not flagged again. At most ``limits.duplicate_pairs``
-    pairs are flagged (the lowest ids first); ``notes`` says when more were found or when
-    names were not compared. With ``write`` False (a preview) the pairs are only returned.
+    See services.bulk_duplicates for what "likely" means. Pairs already flagged are left out.
+    At most ``limits.duplicate_pairs`` pairs are kept (the lowest ids first); ``notes`` says
+    when more were found or when names were not compared. Reads only.
     """
     created = result.created
     if created is None or not len(created):
         return []
     comparisons = limits.name_comparisons
     stored = _stored_others(session, result)
-    if among_new is None:
-        among_new = similar_among(created, max_comparisons=comparisons, notes=notes)
-    flags = dict(among_new)
+    flags = similar_among(created, max_comparisons=comparisons, notes=notes)
     flags.update(similar_across(created, stored, max_comparisons=comparisons, notes=notes))
     active = pd.concat([stored, created[list(CANDIDATE_COLUMNS)]], ignore_index=True)
     for pair, flag in same_codes(active, created["id"].to_numpy()).items():
@@ -205,6 +201,28 @@ def flag_duplicates(
                 f"{limits.duplicate_pairs:,} are flagged, the limit per import"
             )
         chosen = chosen[: limits.duplicate_pairs]
+    return chosen
+
+
+def flag_duplicates(
+    session: Session,
+    result: UpsertResult,
+    *,
+    batch_id: int | None = None,
+    limits: ImportLimits = WEB_LIMITS,
+    notes: list[str] | None = None,
+    write: bool = True,
+    found: Pairs | None = None,
+) -> list[dict[str, Any]]:
+    """Flag likely duplicates of the facilities a bulk write created, for a person; never merge.
+
+    ``found`` are the pairs find_duplicates gave (an import finds them before it takes the
+    write lock); without it they are found here. With ``write`` False (a preview) the pairs
+    are only returned.
+    """
+    chosen = (
+        find_duplicates(session, result, limits=limits, notes=notes) if found is None else found
+    )
     if chosen and write:
         connection = session.connection()
         spatial_dialect(connection.dialect.name).bulk_insert(
@@ -223,6 +241,17 @@ def flag_duplicates(
         )
         session.flush()
     return [_pair(a, b, reason) for (a, b), (reason, _) in chosen]
+
+
+def _with_ids(found: Pairs, result: UpsertResult) -> Pairs:
+    """Pairs found on a preview's stand-in ids, named by the ids the writes gave."""
+    ids = {PREVIEW_ID_BASE + o.row: o.facility_id for o in result.outcomes if o.action == "created"}
+    named = []
+    for (a, b), flag in found:
+        a, b = ids.get(a, a), ids.get(b, b)
+        if a is not None and b is not None and a > 0 and b > 0:
+            named.append(((min(a, b), max(a, b)), flag))
+    return named
 
 
 def _pair(a: int, b: int, reason: str) -> dict[str, Any]:
@@ -288,11 +317,11 @@ def _run(
     if outcome.errors and not valid_rows_only:
         raise _refusal(normalised, outcome)
     notes: list[str] = []
+    step("flagging likely duplicates")
+    # Found before the lock too: only their insert waits for it (under the stand-in ids).
+    found = find_duplicates(session, preview, limits=limits, notes=notes)
     if not commit:
-        step("flagging likely duplicates")
-        outcome.duplicates = flag_duplicates(
-            session, preview, limits=limits, notes=notes, write=False
-        )
+        outcome.duplicates = flag_duplicates(session, preview, write=False, found=found)
         _noted(outcome, notes)
         return outcome
     # Nothing was written: end the reading transaction, so that on SpatiaLite the write
@@ -315,25 +344,20 @@ def _run(
         session.flush()
         actor = Actor(actor_name, "import", f"batch:{batch.id}")
         connection = session.connection()
-        # The writes reach the database from a thread on PostGIS while the report and the
-        # duplicates among the new rows are worked out here.
+        # The writes reach the database from a thread on PostGIS while the report is made.
         with spatial_dialect(connection.dialect.name).bulk_writes(connection) as writes:
             result = apply_upsert(session, plan, actor, writes=writes)
             outcome = _outcome(normalised, result)
-            refused = bool(outcome.errors) and not valid_rows_only
-            among_new = (
-                None
-                if refused
-                else similar_among(
-                    result.created, max_comparisons=limits.name_comparisons, notes=notes
-                )
-            )
-        if refused:
+        if outcome.errors and not valid_rows_only:
             savepoint.rollback()
             raise _refusal(normalised, outcome)
-        step("flagging likely duplicates")
+        if result.replanned:  # the plan was made again under the lock: so are the pairs
+            notes.clear()
+            found = None
+        else:
+            found = _with_ids(found, result)
         outcome.duplicates = flag_duplicates(
-            session, result, batch_id=batch.id, among_new=among_new, limits=limits, notes=notes
+            session, result, batch_id=batch.id, limits=limits, notes=notes, found=found
         )
         _noted(outcome, notes)
         batch.counts = outcome.counts

@@ -28,7 +28,7 @@ from ..models import utcnow
 from .catalog import catalogs, filter_mask
 from .freshness import hide_after_hours
 from .roads import RoadLayerInfo, graph_for_point, profile_named
-from .search import NearestHits, NearestQuery, find
+from .search import NearestHits, NearestQuery, answer_of, find
 
 BY_CHOICES = ("distance", "travel_time")
 _GEOD = Geod(ellps="WGS84")
@@ -165,3 +165,9 @@ def _by_time(session, query: NearestQuery, profile: str, layer, graph, config) -
         tuple(float(t) for t in result.travel_time_s),
         tuple(float(r) for r in result.route_m),
     )
+
+
+def answer_by(session: Session, query: NearestQuery, by: str, profile: str | None):
+    """:func:`find_by` with the facilities loaded, for the resident page: (answer, road hits)."""
+    road = find_by(session, query, by, profile)
+    return answer_of(session, road.hits), road

@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from importers.values import parse_hcode
+
 from ..errors import NotFoundError, RegistryError, ValidationError
 from ..models import DB_INT_MAX, Facility, FacilityChange, User, utcnow
 from ..vocabulary import TYPE_FIELDS
@@ -61,7 +63,15 @@ def _is_id(value: Any) -> bool:
 
 def _prefetch(session: Session, items: list[Any]) -> tuple[dict, dict]:
     ids = sorted({i["id"] for i in items if isinstance(i, Mapping) and _is_id(i.get("id"))})
-    hcodes = sorted({str(i["hcode"]) for i in items if isinstance(i, Mapping) and i.get("hcode")})
+    hcodes = sorted(
+        {
+            code
+            for i in items
+            if isinstance(i, Mapping) and i.get("hcode")
+            for code in [_hcode_or_none(i["hcode"])]
+            if code
+        }
+    )
     by_id: dict[int, Facility] = {}
     by_hcode: dict[str, list[Facility]] = {}
     for start in range(0, len(ids), _CHUNK):
@@ -76,6 +86,13 @@ def _prefetch(session: Session, items: list[Any]) -> tuple[dict, dict]:
     return by_id, by_hcode
 
 
+def _hcode_or_none(raw: Any) -> str | None:
+    try:
+        return parse_hcode(str(raw))[0]
+    except ValueError:
+        return None
+
+
 def _target(item: Any, by_id: dict, by_hcode: dict) -> Facility:
     if not isinstance(item, Mapping):
         raise ValidationError(f"{item!r} is not an object with 'id' or 'hcode' and fields")
@@ -87,7 +104,15 @@ def _target(item: Any, by_id: dict, by_hcode: dict) -> Facility:
             raise NotFoundError(f"there is no facility with id {item['id']}", field="id")
         return facility
     if item.get("hcode"):
-        found = by_hcode.get(str(item["hcode"]), [])
+        # Either MOPH form: the 5-character hcode or the 9-character code.
+        code = _hcode_or_none(item["hcode"])
+        if code is None:
+            raise ValidationError(
+                f"field 'hcode': {item['hcode']!r} is not an MOPH code (5 or 9 letters or "
+                "digits, like 10697 or A00012345)",
+                field="hcode",
+            )
+        found = by_hcode.get(code, [])
         if len(found) != 1:
             what = "no active facility" if not found else f"{len(found)} facilities"
             raise ValidationError(

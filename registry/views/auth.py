@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
-from ..auth import client, page_account, throttle
+from ..auth import (
+    client,
+    page_account,
+    remember_device,
+    sign_in_session,
+    sign_out_session,
+    throttle,
+    trusted_device,
+)
 from ..db import db
 from ..errors import AuthenticationError, TooManyRequestsError, ValidationError
 from ..local_paths import local_path
@@ -38,15 +46,17 @@ def landing_page(role: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """The sign-in page; throttled per account and per client after repeated failures."""
-    error, status = None, 200
+    error, status, headers = None, 200, {}
     if request.method == "POST":
+        username = request.form.get("username", "")
         try:
             user = authenticate(
                 db.session,
-                request.form.get("username", ""),
+                username,
                 request.form.get("password", ""),
                 client(),
                 throttle(),
+                device=trusted_device(username),
             )
         except (AuthenticationError, TooManyRequestsError) as exc:
             db.session.commit()  # keep the recorded failure
@@ -57,22 +67,25 @@ def login():
                 else _("Wrong user name or password, or the account is disabled.")
             )
             status = exc.status_code
+            if "retry_after" in exc.details:
+                headers["Retry-After"] = str(exc.details["retry_after"])
         else:
+            sign_in_session(user)  # a fresh session on sign-in (no fixation)
             db.session.commit()
-            session.clear()  # a fresh session on sign-in (no fixation)
-            session.permanent = True
-            login_user(user)
-            return redirect(_safe_next(request.form.get("next")))
-    return render_template(
-        "account/login.html", error=error, next=request.values.get("next", "")
-    ), status
+            target = _safe_next(request.form.get("next"))
+            return remember_device(redirect(target), user.username)
+    return (
+        render_template("account/login.html", error=error, next=request.values.get("next", "")),
+        status,
+        headers,
+    )
 
 
 @bp.post("/logout")
 def logout():
     """Sign out (a POST with a CSRF token, so no page can sign a person out)."""
-    logout_user()
-    session.clear()
+    sign_out_session()
+    db.session.commit()
     return redirect(url_for("public.index"))
 
 

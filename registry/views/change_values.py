@@ -26,6 +26,10 @@ TIME_FIELDS = frozenset(("status_confirmed_at", "deleted_at", "created_at", "upd
 DATASET_LABELS: dict[str, tuple[str, str]] = {
     "moph_hospitals": ("รายชื่อโรงพยาบาล กระทรวงสาธารณสุข", "MOPH hospital list"),
     "moph_vaccination_sites": ("รายชื่อจุดฉีดวัคซีน กระทรวงสาธารณสุข", "MOPH vaccination site list"),
+    "dmsc_covid_labs_2020-04-19": (
+        "ห้องปฏิบัติการตรวจโควิด-19 กรมวิทยาศาสตร์การแพทย์ (19 เม.ย. 2563)",
+        "DMSc COVID-19 laboratories (2020-04-19)",
+    ),
     "covid_checkpoints_th": ("จุดคัดกรองโควิด-19 ทั่วประเทศ", "national COVID-19 checkpoint list"),
     "covid_checkpoints_phitsanulok": (
         "จุดคัดกรองโควิด-19 จังหวัดพิษณุโลก",

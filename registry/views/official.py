@@ -23,11 +23,11 @@ from ..db import db
 from ..errors import ConflictError, ForbiddenError, ValidationError
 from ..i18n import current_language
 from ..local_paths import local_path
-from ..models import Facility, utcnow
+from ..models import DB_INT_MAX, Facility, utcnow
 from ..presentation import facility_name, field_label, status_label, type_label
 from ..services import freshness
 from ..services.access import ROLES, area_condition, area_name, require_facility_in_area
-from ..services.facilities import facility_history, get_facility
+from ..services.facilities import get_facility, history_page
 from ..services.scoped import (
     create_in_area,
     deactivate_in_area,
@@ -49,6 +49,7 @@ from .problem_text import rule_text
 
 bp = Blueprint("official", __name__, url_prefix="/official")
 PAGE_SIZE = 50
+HISTORY_PAGE_SIZE = 100
 
 
 @bp.before_request
@@ -63,7 +64,7 @@ def _tolerance() -> float:
 
 def _int_arg(name: str, default: int) -> int:
     raw = request.values.get(name, "")
-    return int(raw) if raw.isdigit() else default
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else default
 
 
 def _stale_condition(now):
@@ -134,7 +135,7 @@ def my_area():
 
 def _version() -> int | str:
     raw = request.form.get("version", "")
-    return int(raw) if raw.isdigit() else raw
+    return int(raw) if raw.isascii() and raw.isdigit() else raw
 
 
 def _conflict_page(facility, error: ConflictError, retry: dict):
@@ -352,11 +353,19 @@ def deactivate(facility_id: int):
 def history(facility_id: int):
     """Every change of a facility, field by field, with a revert button."""
     facility = get_facility(db.session, facility_id)
+    before = _int_arg("before", 0)
+    before = before if 0 < before <= DB_INT_MAX else None
+    changes, older, total = history_page(
+        db.session, facility_id, limit=HISTORY_PAGE_SIZE, before=before
+    )
     return render_template(
         "official/history.html",
         facility=facility,
         name=facility_name(facility),
-        changes=facility_history(db.session, facility_id),
+        changes=changes,
+        older=older,
+        total=total,
+        first_page=before is None,
         field_label=field_label,
         change_value=change_value,
     )

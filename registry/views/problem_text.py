@@ -130,8 +130,9 @@ THAI: dict[str, str] = {
     "has no month called {name}": "ไม่มีเดือนชื่อ {name}",
     "is not a valid date ({why})": "ไม่ใช่วันที่ที่มีอยู่จริง ({why})",
     "gives the year {year}, which cannot be right": "ให้ปี {year} ซึ่งเป็นไปไม่ได้",
-    "is not an MOPH hcode (5 letters or digits, like 10697 or 04007); dropped": (
-        "ไม่ใช่รหัสสถานพยาบาลของ สธ. (hcode: ตัวอักษรหรือตัวเลข 5 ตัว เช่น 10697 หรือ 04007); ไม่นำเข้า"
+    "is not an MOPH hcode (5 or 9 letters or digits, like 10697, 04007 or A00012345); dropped": (
+        "ไม่ใช่รหัสสถานพยาบาลของ สธ. (hcode: ตัวอักษรหรือตัวเลข 5 หรือ 9 ตัว เช่น 10697, 04007 "
+        "หรือ A00012345); ไม่นำเข้า"
     ),
     "was read as {code} (leading zeros restored)": "อ่านเป็น {code} (เติมเลข 0 ข้างหน้าคืน)",
     "is not a Thai phone number (9 digits starting 02-07, 10 digits starting 06, 08 or 09, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, current_app, make_response, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from geoalchemy2.shape import to_shape
 
@@ -35,9 +36,10 @@ from ..presentation import (
 from ..services.access import ROLES
 from ..services.areas import locators
 from ..services.facilities import facility_history, get_facility
+from ..services.nearest_roads import answer_by, parse_by
 from ..services.place_choice import PlaceResolution, province_of, resolve_place
 from ..services.places import place_at
-from ..services.search import answer, parse_query
+from ..services.search import CachedSite, parse_query
 from ..services.village_search import VillageMatch
 from ..vocabulary import (
     AGE_GROUPS,
@@ -59,7 +61,9 @@ THAILAND_BOUNDS = [[5.6, 97.3], [20.5, 105.7]]
 
 def _basemap() -> Basemap | None:
     url = current_app.config.get("TILE_URL")
-    return Basemap(url, current_app.config["TILE_ATTRIBUTION"]) if url else None
+    # The default attribution is a msgid (Thai pages credit OpenStreetMap in Thai); one an
+    # operator configured is shown as written.
+    return Basemap(url, _(current_app.config["TILE_ATTRIBUTION"])) if url else None
 
 
 def _legend() -> Legend:
@@ -67,11 +71,19 @@ def _legend() -> Legend:
     return Legend(title, [(colour, status_label(s)) for s, colour in STATUS_COLOURS.items()])
 
 
-def _marker(facility, status: str, lines: tuple[str, ...]) -> SiteMarker:
+def _lon_lat(facility) -> tuple[float, float]:
+    """A Facility's point, or a CachedSite's (answers drawn while the database is down)."""
+    if isinstance(facility, CachedSite):
+        return facility.lon, facility.lat
     point = to_shape(facility.geom)
+    return point.x, point.y
+
+
+def _marker(facility, status: str, lines: tuple[str, ...]) -> SiteMarker:
+    lon, lat = _lon_lat(facility)
     return SiteMarker(
-        lon=point.x,
-        lat=point.y,
+        lon=lon,
+        lat=lat,
         name=facility_name(facility),
         status=status,
         lines=(type_label(facility.type), status_label(status), *lines),
@@ -93,7 +105,11 @@ def _home_province() -> str | None:
 
 def _located(query) -> PlaceMatch | None:
     """The subdistrict a searched point lies in (a location search), if any."""
-    found = locators.get(db.session).locate(
+    try:
+        locator = locators.get(db.session)
+    except ValidationError:  # no areas loaded: the page gives the coordinates instead
+        return None
+    found = locator.locate(
         [query.lon], [query.lat], tolerance_m=current_app.config["COAST_TOLERANCE_M"]
     )
     code = found.codes[0]
@@ -111,7 +127,7 @@ def _choice_url(match) -> str:
 @bp.get("/")
 def index():
     """Find the nearest open site from a place name or the browser's location."""
-    error, result, rows = None, None, []
+    error, result, rows, road = None, None, [], None
     choice = unknown = searched = None
     asked = any(request.args.get(name) for name in ("place", "lat", "lon", "area", "village"))
     if asked:
@@ -120,7 +136,12 @@ def index():
             if query.resolution is not None and not query.resolution.settled:
                 choice = query.resolution
             else:
-                result = answer(db.session, query)
+                # "By road": a travel profile ranks by minutes where a road layer reaches.
+                profile = (request.args.get("profile") or "").strip()
+                by, profile = parse_by(
+                    {"by": "travel_time" if profile else "distance", "profile": profile}
+                )
+                result, road = answer_by(db.session, query, by, profile)
         except PlaceNotFoundError:
             typed = request.args.get("place", "")
             unknown = resolve_place(db.session, typed, home_province=_home_province())
@@ -138,11 +159,18 @@ def index():
         origin = (None, None) if query.place else (query.lat, query.lon)
         fmap = offline_map((query.lat, query.lon), 12, basemap=_basemap(), assets=map_assets())
         markers = []
-        for facility, distance, bearing in zip(
-            result.facilities, result.distance_m, result.bearing_deg, strict=True
+        minutes = [t / 60.0 for t in road.travel_time_s] or [None] * len(result.facilities)
+        route_km = [m / 1000.0 for m in road.route_m] or [None] * len(result.facilities)
+        for facility, distance, bearing, travel_min, travel_km in zip(
+            result.facilities,
+            result.distance_m,
+            result.bearing_deg,
+            minutes,
+            route_km,
+            strict=True,
         ):
             status = resident_status(facility)
-            point = to_shape(facility.geom)
+            lon, lat = _lon_lat(facility)
             rows.append(
                 {
                     "facility": facility,
@@ -151,11 +179,16 @@ def index():
                     "status": status,
                     "status_label": status_label(status),
                     "distance_km": distance / 1000,
+                    "travel_min": travel_min,
+                    "route_km": travel_km,
                     "bearing": bearing,
-                    "directions": directions_links(*origin, (point.y, point.x)),
+                    "directions": directions_links(*origin, (lat, lon)),
                 }
             )
-            markers.append(_marker(facility, status, (f"{distance / 1000:.1f} km",)))
+            reach = f"{distance / 1000:.1f} km"
+            if travel_min is not None:
+                reach = f"{travel_min:.0f} min · {travel_km:.1f} km"
+            markers.append(_marker(facility, status, (reach,)))
         add_search_point(fmap, query.lat, query.lon, _search_label(query))
         add_sites(fmap, markers)
         if markers:
@@ -171,6 +204,13 @@ def index():
             args=request.args,
             error=error,
             result=result,
+            road=road,
+            measures=(
+                ("", _("Straight line")),
+                ("motorcycle", _("By road: motorcycle")),
+                ("car", _("By road: car")),
+                ("walking", _("By road: on foot")),
+            ),
             rows=rows,
             searched=searched,
             choice=choice,
@@ -222,7 +262,7 @@ def facility_page(facility_id: int):
     point = to_shape(facility.geom)
     fmap = offline_map((point.y, point.x), 15, basemap=_basemap(), assets=map_assets())
     add_sites(fmap, [_marker(facility, status, ())])
-    history = facility_history(db.session, facility_id)[:20]
+    history = facility_history(db.session, facility_id, limit=20)
     codes = [facility.province_code, facility.district_code, facility.subdistrict_code]
     codes = [code for code in codes if code]
     area = place_at(db.session, codes[-1]) if codes else None

@@ -16,7 +16,7 @@ from registry.presentation import UNCONFIRMED_LABELS
 from registry.vocabulary import STATUS_LABELS, TYPE_LABELS
 
 from .accounts import ensure_user, sign_in
-from .conftest import RecordedPage
+from .conftest import XSS_NAME, RecordedPage
 
 SCREEN_HEIGHT = 740
 
@@ -49,6 +49,7 @@ def test_first_result_is_on_the_first_screen_of_a_thai_phone(phone, e2e_app, bac
     _search(phone, "เชียงใหม่")
     assert phone.page.locator("html").get_attribute("lang") == "th"
     assert phone.page.evaluate("scrollY") == 0
+    assert phone.page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways
     first = _box(phone, "#results li")
     assert first["top"] >= 0
     assert first["bottom"] <= SCREEN_HEIGHT, f"the first result ends at {first['bottom']} px"
@@ -150,7 +151,7 @@ def test_refused_location_is_explained_in_thai(browser, live_server, backend):
         context.close()
 
 
-def test_map_popup_names_status_in_words_and_type(desktop, backend):
+def test_map_popup_names_status_in_words_and_type(desktop, e2e_app, backend):
     desktop.goto("/map?lang=th")
     desktop.page.wait_for_function(
         "document.querySelector('.folium-map').dataset.loadedMode === 'clusters'"
@@ -183,4 +184,22 @@ def test_map_popup_names_status_in_words_and_type(desktop, backend):
     assert badge in statuses, text
     assert any(th in text for th, _en in TYPE_LABELS.values()), text
     desktop.screenshot(f"all-sites-map-popup-{backend}")
+    # A name someone typed goes into the popup as text.
+    desktop.page.evaluate(
+        """id => {
+          const layer = Object.values(window).find(v => v instanceof RegistryViewportLayer);
+          let marker = null;
+          layer.group.eachLayer(l => { if (!marker) marker = l; });
+          layer.openSite(marker, id, "open");
+        }""",
+        e2e_app.config["XSS_FACILITY_ID"],
+    )
+    desktop.page.wait_for_function(
+        "[...document.querySelectorAll('.leaflet-popup-content')]"
+        ".some(p => p.textContent.includes('onerror'))"
+    )
+    popup = desktop.page.locator(".leaflet-popup-content")
+    assert XSS_NAME in popup.inner_text()
+    assert popup.locator("img").count() == 0
+    assert desktop.dialogs == []
     _no_trouble(desktop)

@@ -115,15 +115,18 @@ def test_hcode_rules(tmp_path) -> None:
         ["ค", "18.79", "98.98", "24531(245"],
         ["ง", "18.79", "98.98", "f1002"],
         ["จ", "18.79", "98.98", "04007"],
+        ["ฉ", "18.79", "98.98", "A00012345"],
+        ["ช", "18.79", "98.98", "b12345678"],
     ]
     result = read_facilities(csv_file(tmp_path, rows), facility_type="hospital")
-    assert result.frame["hcode"].tolist() == ["10697", "04007", None, "F1002"]
-    assert result.frame["source_id"].tolist() == ["10697", "04007", None, "F1002"]
+    codes = ["10697", "04007", None, "F1002", "A00012345", "B12345678"]
+    assert result.frame["hcode"].tolist() == codes
+    assert result.frame["source_id"].tolist() == codes
     assert result.rejected_rows == [6]
     assert messages(result) == [
         "row 3, column 'main_code': '4007' was read as '04007' (leading zeros restored)",
-        "row 4, column 'main_code': '24531(245' is not an MOPH hcode (5 letters or digits, "
-        "like 10697 or 04007); dropped",
+        "row 4, column 'main_code': '24531(245' is not an MOPH hcode (5 or 9 letters or "
+        "digits, like 10697, 04007 or A00012345); dropped",
         "row 6, column 'main_code': '04007' repeats the hcode of row 3; each hcode may appear "
         "only once in a file",
     ]

@@ -82,3 +82,14 @@ def test_officials_see_names_and_the_codes_they_need(client, accounts, moved_sit
     assert not LON_LAT_ARRAY.search(history), history
     fields = _cells(client.get(f"/facility/{moved_site.id}?lang=en"), "facility-fields")
     assert "TH10" in fields  # officials keep the codes on the facility page too
+
+
+def test_every_demo_source_has_a_name():
+    from registry.demo import DEMO_FACILITY_FILES, DEMO_IMPORTS
+    from registry.views.change_values import DATASET_LABELS
+
+    # The sources the demo's readers give (demo.py) and its importer runs.
+    demo_sources = {"moph_hospitals", "covid_checkpoints_th", "covid_checkpoints_phitsanulok"}
+    demo_sources |= {source for _file, _type, source, _mapping in DEMO_IMPORTS}
+    assert len(DEMO_FACILITY_FILES) == 3  # one source each, listed above
+    assert demo_sources <= set(DATASET_LABELS)

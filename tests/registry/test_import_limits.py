@@ -15,11 +15,12 @@ from sqlalchemy import func, select
 
 from importers.limits import ImportLimits
 from registry.models import DuplicateCandidate, Facility, FacilityChange, ImportBatch
-from registry.services.facilities import current_data_version
+from registry.services import bulk, imports
+from registry.services.facilities import Actor, create_facility, current_data_version
 from registry.services.imports import commit_import, preview_import
 from tests import hostile_files as hostile
 
-from .conftest import sign_in
+from .conftest import bearer, sign_in
 
 OPTIONS = {"actor_name": "importer@moph", "source": "moph"}
 FIVE_ROWS = "type,name_th,lat,lon\n" + "".join(
@@ -106,3 +107,92 @@ def test_the_command_line_has_its_own_larger_limits(app, session, tmp_path):
     refused = runner.invoke(args=["import", str(path), "--dry-run", "--by", "cli-test"])
     assert refused.exit_code != 0
     assert "has more than 4 rows, the limit per import" in refused.output
+
+
+SITE = {"type": "hospital", "lon": 98.9853, "lat": 18.7883}
+LIST = "id,type,name_th,lat,lon\nK1,hospital,รพ.สต.รายการ,18.7883,98.9853\n"
+
+
+def _count_replans(monkeypatch) -> list[int]:
+    """Plans made again under the lock (the first is made by the import itself)."""
+    plans = []
+    original = bulk.plan_upsert
+
+    def counted(*args, **kwargs):
+        plans.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(bulk, "plan_upsert", counted)
+    return plans
+
+
+def _meanwhile(monkeypatch, values: dict) -> None:
+    """Another writer's facility, written after the import planned and before it writes."""
+    original = imports.preview_upsert
+
+    def then_someone_writes(session, plan):
+        create_facility(session, values, Actor("someone", "web"))
+        return original(session, plan)
+
+    monkeypatch.setattr(imports, "preview_upsert", then_someone_writes)
+
+
+def test_a_commit_keeps_its_plan_when_others_wrote_other_sites(session, monkeypatch):
+    _meanwhile(monkeypatch, {**SITE, "name_th": "รพ.อื่น", "lon": 99.0, "lat": 18.8})
+    replans = _count_replans(monkeypatch)
+    outcome = commit_import(session, LIST.encode(), "list.csv", **OPTIONS)
+    assert outcome.counts["created"] == 1
+    assert replans == []  # planned once, before the lock
+
+
+def test_a_commit_plans_again_under_the_lock_when_its_site_was_written_meanwhile(
+    session, monkeypatch
+):
+    _meanwhile(
+        monkeypatch, {**SITE, "name_th": "รพ.สต.รายการ", "source": "moph", "source_id": "K1"}
+    )
+    replans = _count_replans(monkeypatch)
+    outcome = commit_import(session, LIST.encode(), "list.csv", **OPTIONS)
+    assert len(replans) == 1
+    assert outcome.counts["created"] == 0  # matched to the site written meanwhile
+    sites = session.scalars(select(Facility).where(Facility.source_id == "K1")).all()
+    assert len(sites) == 1
+
+
+def test_the_status_feed_drops_blank_rows_and_refuses_past_its_limit_in_json(
+    client, session, accounts
+):
+    headers = bearer(session, accounts["official"])
+    blank = b"id,status\n" + b",\n" * 4_000_000  # 8 MB of blank rows
+    measured = hostile.measure(
+        lambda: client.post(
+            "/api/v1/status", data=blank, headers={**headers, "Content-Type": "text/csv"}
+        )
+    )
+    assert measured.result.status_code == 400
+    assert measured.result.get_json()["message"] == (
+        "the feed has more than 20000 lines (blank ones included), the limit; split it"
+    )
+    assert measured.seconds < 5 and measured.peak_mb < 150, (measured.seconds, measured.peak_mb)
+
+    gaps = b"id,status\n" + b",\n" * 100 + b"1,open\n"
+    answer = client.post(
+        "/api/v1/status", data=gaps, headers={**headers, "Content-Type": "text/csv"}
+    )
+    assert answer.get_json()["counts"]["rejected"] == 1  # one item (not a 101-row feed)
+    many = b"[" + b",".join([b'{"id": 1, "status": "open"}'] * 5_001) + b"]"
+    refused = client.post(
+        "/api/v1/status", data=many, headers={**headers, "Content-Type": "application/json"}
+    )
+    assert refused.status_code == 400
+    assert refused.get_json()["message"] == (
+        "the feed has more than 5000 items, the limit; split it"
+    )
+    objects = b"[" + b",".join([b"{}"] * 2_000_000) + b"]"  # 6 MB, two million objects
+    measured = hostile.measure(
+        lambda: client.post(
+            "/api/v1/status", data=objects, headers={**headers, "Content-Type": "application/json"}
+        )
+    )
+    assert measured.result.status_code == 400
+    assert measured.seconds < 5 and measured.peak_mb < 100, (measured.seconds, measured.peak_mb)

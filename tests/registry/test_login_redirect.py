@@ -52,6 +52,9 @@ def test_sign_in_never_sends_the_browser_elsewhere(client, accounts, target):
             "next": target,
         },
     )
+    if "\x00" in target:  # refused at the door: no field may hold a NUL
+        assert response.status_code == 400
+        return
     assert response.status_code == 302
     landing = _as_browser_reads(response.headers["Location"], "http://registry.test/login")
     assert urlsplit(landing).hostname == "registry.test", (target, landing)

@@ -7,6 +7,7 @@
   var start = [parseFloat(lat.value), parseFloat(lon.value)];
   var placed = isFinite(start[0]) && isFinite(start[1]);
   var map = L.map(box).setView(placed ? start : [13.0, 101.0], placed ? 16 : 6);
+  L.control.scale().addTo(map); // metric only (leaflet-locale.js)
   if (box.dataset.tiles) {
     L.tileLayer(box.dataset.tiles, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
   }

@@ -1,0 +1,385 @@
+"""OGC API Features and whole-list downloads with 150,000 facilities on PostGIS, side by side.
+
+    .venv/bin/python bench/ogcapi_bench.py            # (re)creates registry_bench_ogcapi
+    .venv/bin/python bench/ogcapi_bench.py --reuse    # keeps it when it holds the sites
+
+The facilities are nearest_load.py's: real MOPH hospital and clinic locations, jittered,
+loaded through ``upsert_facilities``. In one run:
+
+1. ``items?bbox=...&limit=10`` under load (threads in two client processes, keep-alive) against
+   our OGC API (gunicorn, ``bench.nearest_wsgi:app``) and against stock pygeoapi (gunicorn,
+   ``pygeoapi.flask_app:APP``, its PostgreSQL provider on the same ``facility`` table), the same
+   worker and thread counts, the same random 0.1-degree boxes around real site locations.
+2. All active sites into a GeoPackage with ``ogr2ogr`` (GDAL's OAPIF driver, ``PAGE_SIZE``
+   10,000) from each server.
+3. Whole-list GeoPackage and CSV downloads: our writer in a fresh process (time, peak RSS),
+   the same through HTTP (first request writes the file, the second is served from it), and
+   ``ogr2ogr`` straight from PostGIS into the same formats.
+
+Prints absolute numbers and ratios; the machine's other load is not controlled, so compare
+ratios within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from bench import nearest_load  # noqa: E402
+
+PYGEOAPI_CONFIG = """
+server:
+  bind: {{host: 127.0.0.1, port: {port}}}
+  url: http://127.0.0.1:{port}
+  mimetype: application/json; charset=UTF-8
+  encoding: utf-8
+  language: en-US
+  limits: {{default_items: 10, max_items: 10000}}
+  map: {{url: 'http://127.0.0.1:9/{{z}}/{{x}}/{{y}}.png', attribution: none}}
+logging: {{level: ERROR}}
+metadata:
+  identification:
+    title: bench
+    description: bench
+    keywords: [bench]
+    keywords_type: theme
+    terms_of_service: none
+    url: http://127.0.0.1
+  license: {{name: CC-BY 4.0, url: 'https://creativecommons.org/licenses/by/4.0/'}}
+  provider: {{name: bench, url: http://127.0.0.1}}
+  contact: {{name: bench, email: bench@example.org}}
+resources:
+  facility:
+    type: collection
+    title: facility
+    description: facility
+    keywords: [facility]
+    extents:
+      spatial: {{bbox: [97, 5, 106, 21], crs: 'http://www.opengis.net/def/crs/OGC/1.3/CRS84'}}
+    providers:
+      - type: feature
+        name: PostgreSQL
+        data:
+          {{host: 127.0.0.1, port: 5432, dbname: {database}, user: postgres,
+            search_path: [public]}}
+        id_field: id
+        table: facility
+        geom_field: geom
+"""
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    args = nearest_load.parse_args([])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--database", default="registry_bench_ogcapi")
+    parser.add_argument("--facilities", type=int, default=150_000)
+    parser.add_argument("--duration", type=float, default=15.0, help="seconds of load per server")
+    parser.add_argument("--clients", type=int, default=8, help="threads per client process")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    own = parser.parse_args(argv)
+    args.reuse, args.database, args.facilities = own.reuse, own.database, own.facilities
+    args.workers, args.worker_threads, args.port = own.workers, own.threads, 0
+    args.duration, args.clients = own.duration, own.clients
+    return args
+
+
+# -- load -----------------------------------------------------------------------------------------
+
+
+def _client(port: int, paths: list[str], seconds: float, threads: int, out) -> None:
+    import threading
+
+    counts = []
+
+    def run(seed: int) -> None:
+        rng = random.Random(seed)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        done = failed = 0
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            try:
+                conn.request("GET", rng.choice(paths))
+                answer = conn.getresponse()
+                answer.read()
+                if answer.status == 200:
+                    done += 1
+                else:
+                    failed += 1
+            except (OSError, http.client.HTTPException):
+                failed += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        counts.append((done, failed))
+
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    out.put((sum(c[0] for c in counts), sum(c[1] for c in counts)))
+
+
+def load(port: int, paths: list[str], seconds: float, threads: int) -> dict:
+    """Requests per second from two client processes of ``threads`` keep-alive connections."""
+    queue = multiprocessing.Queue()
+    procs = [
+        multiprocessing.Process(target=_client, args=(port, paths, seconds, threads, queue))
+        for _ in range(2)
+    ]
+    start = time.perf_counter()
+    for proc in procs:
+        proc.start()
+    results = [queue.get() for _ in procs]
+    for proc in procs:
+        proc.join()
+    elapsed = time.perf_counter() - start
+    done, failed = sum(r[0] for r in results), sum(r[1] for r in results)
+    return {"req/s": done / elapsed, "ok": done, "failed": failed, "seconds": elapsed}
+
+
+def bbox_paths(url: str, prefix: str, n: int = 500) -> list[str]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        points = conn.execute(
+            text("SELECT ST_X(geom), ST_Y(geom) FROM facility ORDER BY random() LIMIT :n"),
+            {"n": n},
+        ).all()
+    engine.dispose()
+    return [
+        f"{prefix}?bbox={x - 0.05:.4f},{y - 0.05:.4f},{x + 0.05:.4f},{y + 0.05:.4f}&limit=10&f=json"
+        for x, y in points
+    ]
+
+
+# -- processes ------------------------------------------------------------------------------------
+
+
+class Pygeoapi:
+    def __init__(self, args, work: Path) -> None:
+        self.args = args
+        self.port = nearest_load.free_port()
+        self.config = work / "pygeoapi.yml"
+        self.openapi = work / "pygeoapi-openapi.yml"
+        self.config.write_text(PYGEOAPI_CONFIG.format(port=self.port, database=args.database))
+        self.log = (work / "pygeoapi.log").open("w")
+        self.process = None
+
+    def start(self) -> None:
+        bin_dir = Path(sys.executable).parent
+        env = {
+            **os.environ,
+            "PYGEOAPI_CONFIG": str(self.config),
+            "PYGEOAPI_OPENAPI": str(self.openapi),
+        }
+        subprocess.run(
+            [str(bin_dir / "pygeoapi"), "openapi", "generate", str(self.config), "--output-file",
+             str(self.openapi)],
+            check=True, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        command = [
+            str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{self.port}",
+            "--workers", str(self.args.workers), "--worker-class", "gthread",
+            "--threads", str(self.args.worker_threads), "--timeout", "300",
+            "pygeoapi.flask_app:APP",
+        ]  # fmt: skip
+        self.process = subprocess.Popen(
+            command, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                status, _, _ = nearest_load.get(self.port, "/collections?f=json")
+                if status == 200:
+                    return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError("pygeoapi did not answer within 120 s; see pygeoapi.log")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
+
+def _high_water_kb(pid: int) -> int:
+    """VmHWM of a process: its own peak RSS (ru_maxrss of a child starts at its parent's)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def measured(command: list[str], env: dict | None = None) -> dict:
+    """Wall time and peak resident memory (VmHWM, sampled every 20 ms) of one child process.
+
+    The child may print "inner <seconds>" (the work without interpreter start-up).
+    """
+    start = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, _high_water_kb(process.pid))
+        time.sleep(0.02)
+    elapsed = time.perf_counter() - start
+    out = process.stdout.read().decode(errors="replace")
+    error = process.stderr.read().decode(errors="replace")[-2000:]
+    if process.returncode != 0:
+        raise RuntimeError(f"{command[0]} failed: {error}")
+    result = {"s": elapsed, "peak MB": peak / 1024}
+    for line in out.splitlines():
+        if line.startswith("inner "):
+            result["work s"] = float(line.split()[1])
+    return result
+
+
+EXPORT_SCRIPT = """
+import sys
+from pathlib import Path
+from registry import create_app
+from registry.api.facilities import Facility
+from registry.db import db
+from registry.services.facility_export import export_facilities
+app = create_app({"DATABASE_URL": sys.argv[1], "SECRET_KEY": "bench"})
+with app.app_context():
+    import time
+    start = time.perf_counter()
+    active = [Facility.deleted_at.is_(None)]
+    export_facilities(db.session, active, sys.argv[2], "en", Path(sys.argv[3]))
+    print("inner", time.perf_counter() - start)
+"""
+
+
+def pg_dsn(database: str) -> str:
+    return f"PG:host=127.0.0.1 port=5432 user=postgres dbname={database}"
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    url = nearest_load.database_url(args)
+    print(f"ogcapi_bench: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, {url}")
+    print(nearest_load.code_state())
+    count = nearest_load.existing_count(args) if args.reuse else None
+    if count is None or count < args.facilities:
+        print(f"loading {args.facilities:,} facilities through upsert_facilities ...", flush=True)
+        timings = nearest_load.load_database(args)
+        print(f"loaded in {timings['total']:.0f} s")
+    active = nearest_load.database_summary(url)["active"]
+    print(f"active facilities: {active:,}")
+    results: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="ogcapi_bench_") as tmp:
+        work = Path(tmp)
+        ours = nearest_load.Server(args, url, work)
+        theirs = Pygeoapi(args, work)
+        try:
+            ours.start()
+            theirs.start()
+            our_paths = bbox_paths(url, "/api/ogc/collections/facilities/items")
+            their_paths = [
+                p.replace("/api/ogc/collections/facilities", "/collections/facility")
+                for p in our_paths
+            ]
+            for name, port, paths in (
+                ("ours", ours.port, our_paths),
+                ("pygeoapi", theirs.port, their_paths),
+            ):
+                load(port, paths[:20], 2.0, 2)  # warm-up
+                results[f"bbox limit=10 {name}"] = load(port, paths, args.duration, args.clients)
+                print(
+                    f"  items bbox&limit=10, {name}: "
+                    f"{results[f'bbox limit=10 {name}']['req/s']:,.0f} req/s",
+                    flush=True,
+                )
+            for name, source, layer in (
+                ("ours", f"OAPIF:http://127.0.0.1:{ours.port}/api/ogc", "facilities"),
+                ("pygeoapi", f"OAPIF:http://127.0.0.1:{theirs.port}", "facility"),
+            ):
+                target = work / f"oapif-{name}.gpkg"
+                run = measured(
+                    ["ogr2ogr", "-f", "GPKG", str(target), source, layer, "-oo", "PAGE_SIZE=10000"]
+                )
+                run["features"] = int(
+                    subprocess.run(
+                        ["ogrinfo", "-so", "-ro", str(target), layer],
+                        capture_output=True,
+                        text=True,
+                    )
+                    .stdout.split("Feature Count: ")[1]
+                    .split()[0]
+                )
+                results[f"ogr2ogr OAPIF -> GPKG {name}"] = run
+                print(
+                    f"  ogr2ogr OAPIF -> GPKG, {name}: {run['s']:.1f} s, "
+                    f"{run['features']:,} features",
+                    flush=True,
+                )
+            for fmt in ("gpkg", "csv"):
+                target = work / f"export.{fmt}"
+                results[f"{fmt} our writer"] = measured(
+                    [sys.executable, "-c", EXPORT_SCRIPT, url, fmt, str(target)],
+                    env={**os.environ, "PYTHONPATH": str(ROOT)},
+                )
+                path = f"/api/v1/facilities/download?format={fmt}"
+                for attempt in ("first", "cached"):
+                    start = time.perf_counter()
+                    status, _, body = nearest_load.get(ours.port, path)
+                    results[f"{fmt} HTTP {attempt}"] = {
+                        "s": time.perf_counter() - start,
+                        "MB": len(body) / 1e6,
+                        "status": status,
+                    }
+                sql = "SELECT * FROM facility WHERE deleted_at IS NULL"
+                options = ["-lco", "GEOMETRY=AS_XY"] if fmt == "csv" else []
+                results[f"{fmt} ogr2ogr from PostGIS"] = measured(
+                    ["ogr2ogr", "-f", "GPKG" if fmt == "gpkg" else "CSV", str(work / f"pg.{fmt}"),
+                     pg_dsn(args.database), "-sql", sql, *options]
+                )  # fmt: skip
+                print(
+                    f"  {fmt}: ours {results[f'{fmt} our writer']}, "
+                    f"ogr2ogr {results[f'{fmt} ogr2ogr from PostGIS']}",
+                    flush=True,
+                )
+        finally:
+            ours.stop()
+            theirs.stop()
+    ratio = results["bbox limit=10 ours"]["req/s"] / max(
+        results["bbox limit=10 pygeoapi"]["req/s"], 1e-9
+    )
+    print("\n== results (one run; the machine is shared, so compare ratios) ==")
+    print(json.dumps(results, indent=1, default=lambda v: round(v, 3)))
+    print(f"items bbox&limit=10: ours/pygeoapi = {ratio:.1f}x")
+    gdal = (
+        results["ogr2ogr OAPIF -> GPKG pygeoapi"]["s"] / results["ogr2ogr OAPIF -> GPKG ours"]["s"]
+    )
+    print(f"ogr2ogr whole layer: pygeoapi/ours time = {gdal:.1f}x")
+    for fmt in ("gpkg", "csv"):
+        a, b = results[f"{fmt} our writer"], results[f"{fmt} ogr2ogr from PostGIS"]
+        print(
+            f"{fmt} download: ours {a['work s']:.1f} s writing ({a['s']:.1f} s with start-up) / "
+            f"{a['peak MB']:.0f} MB peak vs ogr2ogr {b['s']:.1f} s / {b['peak MB']:.0f} MB peak"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,446 @@
+"""One declaration of every /api/v1 operation: its parameters, body and answers.
+
+The same declaration checks each request before its view runs (unknown parameters and values
+of the wrong kind are 400s naming the parameter, with the same rules on every endpoint) and
+is turned into the OpenAPI 3.0 document served at /api/v1/openapi.json. A test checks that
+every /api/v1 route is declared, so the document cannot drift from the application.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import request
+
+from ..errors import NotFoundError, ValidationError
+from ..services import coverage as coverage_service
+from ..services import facility_export
+from ..services import search as search_service
+from ..vocabulary import AGE_GROUPS, DOSES, FACILITY_TYPES, STATUSES, TEST_METHODS, VACCINE_BRANDS
+from . import params
+
+
+@dataclass(frozen=True)
+class Param:
+    """One query parameter: its kind decides both the check and the OpenAPI schema."""
+
+    name: str
+    kind: str  # integer, number, boolean, choice, choices, area, bbox, datetime, text, hcode
+    description: str
+    enum: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    level: int | None = None  # area codes: 1 province, 2 district, 3 subdistrict
+    required: bool = False
+
+    def check(self) -> None:
+        """Raise a ValidationError when the request's value breaks this parameter's rule."""
+        raw = request.args.get(self.name)
+        if raw is None:
+            if self.required:
+                raise ValidationError(f"parameter '{self.name}' is required", field=self.name)
+            return
+        values = request.args.getlist(self.name)
+        if len(values) > 1 and self.kind != "choices":
+            raise ValidationError(
+                f"parameter '{self.name}' is given {len(values)} times; give it once",
+                field=self.name,
+            )
+        CHECKS[self.kind](self)
+
+    def schema(self) -> dict[str, Any]:
+        return SCHEMAS[self.kind](self)
+
+
+def _integer(p: Param) -> None:
+    params.integer(p.name, 0, int(p.low), int(p.high))
+
+
+def _number(p: Param) -> None:
+    raw = request.args[p.name]
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        raise ValidationError(
+            f"parameter '{p.name}': {raw!r} is not a number", field=p.name
+        ) from None
+    if not math.isfinite(value) or not p.low <= value <= p.high:
+        raise ValidationError(
+            f"parameter '{p.name}': {raw!r} is not between {p.low:g} and {p.high:g}", field=p.name
+        )
+
+
+def _text(p: Param) -> None:
+    raw = request.args[p.name]
+    if len(raw) > (p.high or 200):
+        raise ValidationError(
+            f"parameter '{p.name}': {len(raw)} characters; at most {int(p.high or 200)}",
+            field=p.name,
+        )
+
+
+CHECKS = {
+    "integer": _integer,
+    "number": _number,
+    "boolean": lambda p: params.boolean(p.name),
+    "choice": lambda p: params.choices(p.name, p.enum),
+    "choices": lambda p: params.choices(p.name, p.enum),
+    "area": lambda p: params.area_code(p.name, p.level),
+    "bbox": lambda p: params.bbox(p.name),
+    "datetime": lambda p: params.timestamp(p.name),
+    "hcode": lambda p: params.hcode(p.name),
+    "text": _text,
+}
+_AREA_PATTERNS = {
+    1: r"^(TH)?\d{2}$",
+    2: r"^(TH)?\d{4}$",
+    3: r"^(TH)?\d{6}$",
+    None: r"^(TH)?\d{2}(\d{2}){0,2}$",
+}
+SCHEMAS = {
+    "integer": lambda p: {"type": "integer", "minimum": int(p.low), "maximum": int(p.high)},
+    "number": lambda p: {"type": "number", "minimum": p.low, "maximum": p.high},
+    "boolean": lambda p: {"type": "boolean"},
+    "choice": lambda p: {"type": "string", "enum": list(p.enum)},
+    "choices": lambda p: {
+        "type": "array",
+        "items": {"type": "string", "enum": list(p.enum)},
+        "minItems": 1,
+    },
+    "area": lambda p: {"type": "string", "pattern": _AREA_PATTERNS[p.level]},
+    "bbox": lambda p: {
+        "type": "array",
+        "items": {"type": "number"},
+        "minItems": 4,
+        "maxItems": 4,
+    },
+    "datetime": lambda p: {"type": "string", "format": "date-time"},
+    "hcode": lambda p: {"type": "string", "pattern": "^([0-9A-Za-z]{5}|[0-9A-Za-z]{9})$"},
+    "text": lambda p: {"type": "string", "maxLength": int(p.high or 200)},
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str  # the Flask rule under the blueprint, e.g. /facilities/<int:facility_id>
+    summary: str
+    parameters: tuple[Param, ...] = ()
+    answer: str = "object"  # a schema name in ANSWERS, or a file format list
+    media: tuple[str, ...] = ("application/json",)
+    body: dict[str, Any] | None = None
+    token: bool = False  # needs Authorization: Bearer
+    tags: tuple[str, ...] = ("registry",)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.parameters)
+
+
+# -- shared parameter sets ----------------------------------------------------------------------
+
+_TYPES = Param("type", "choices", "Facility types, comma-separated.", FACILITY_TYPES)
+_AREA_FILTERS = (
+    Param("province", "area", "Province P-code (TH50) or DOPA code (50).", level=1),
+    Param("district", "area", "District code (TH5001 or 5001).", level=2),
+    Param("subdistrict", "area", "Subdistrict code (TH500101 or 500101).", level=3),
+)
+LIST_FILTERS = (
+    _TYPES,
+    Param("status", "choices", "Statuses, comma-separated.", STATUSES),
+    *_AREA_FILTERS,
+    Param("bbox", "bbox", "west,south,east,north in degrees."),
+    Param("updated_since", "datetime", "Only sites changed at or after this time (sync)."),
+    Param("include_deleted", "boolean", "Also deactivated sites, marked by deleted_at."),
+    Param("hcode", "hcode", "MOPH code, 5-character (10713) or 9-character (A00012345)."),
+)
+_SITE_FILTERS = (
+    Param("open_now", "boolean", "Only sites open now and confirmed in time (default true)."),
+    Param("walk_in", "boolean", "Only walk-in sites (true) or appointment-only (false)."),
+    Param("vaccine_brand", "choice", "Vaccine in stock.", VACCINE_BRANDS),
+    Param("dose", "choice", "Dose offered.", DOSES),
+    Param("age_group", "choice", "Age group served.", AGE_GROUPS),
+    Param("test_method", "choice", "Test method.", TEST_METHODS),
+)
+_COVERAGE = (
+    _TYPES,
+    Param("threshold_km", "number", "Distance people may travel, in km.", low=0.0, high=200.0),
+    Param("level", "choice", "Area level of the table.", tuple(coverage_service.LEVELS)),
+    Param("province", "area", "Only this province.", level=1),
+    Param("layer", "text", "Population layer name.", high=100),
+    Param("confirmed_only", "boolean", "Only sites whose status was confirmed in time."),
+    *_SITE_FILTERS,
+)
+_ROADS = (
+    Param("profile", "text", "Travel profile on roads: motorcycle, car or walking.", high=40),
+)
+_COVERAGE_BY_ROAD = (
+    Param(
+        "threshold_min",
+        "number",
+        "Travel time people may take, in minutes (instead of threshold_km).",
+        low=0.0,
+        high=coverage_service.MAX_THRESHOLD_MIN,
+    ),
+    *_ROADS,
+    Param("roads", "text", "Road layer name (default: the one covering the area).", high=100),
+)
+_FORMAT = Param("format", "choice", "Answer format.", ("json", "geojson", "csv", "xlsx"))
+_ID = {
+    "name": "facility_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 2**62},
+}
+_CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _check_names(declared: tuple[Param, ...], names) -> tuple[Param, ...]:
+    """The declared parameters, after checking they are the names a service parses."""
+    missing = set(names) - {p.name for p in declared}
+    if missing:  # a programming error, found at import
+        raise RuntimeError(f"parameters without a declaration: {sorted(missing)}")
+    return declared
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "GET",
+        "/facilities",
+        "Facilities as GeoJSON, ordered by id, with a next link",
+        (
+            *LIST_FILTERS,
+            Param("limit", "integer", "Sites per page.", low=1, high=1000),
+            Param(
+                "after", "integer", "Id to continue after (next links set it).", low=0, high=2**62
+            ),
+        ),
+        answer="FeatureCollection",
+        media=("application/geo+json",),
+    ),
+    Operation(
+        "GET",
+        "/facilities/download",
+        "Every matching facility in one file",
+        (
+            *LIST_FILTERS,
+            Param("format", "choice", "File format.", facility_export.FORMATS),
+            Param("headers", "choice", "Column names in English or Thai.", ("en", "th")),
+        ),
+        answer="file",
+        media=tuple(dict.fromkeys(t.split(";")[0] for t in facility_export.MEDIA_TYPES.values())),
+    ),
+    Operation(
+        "GET",
+        "/facilities/<int:facility_id>",
+        "One facility as a GeoJSON Feature",
+        answer="Feature",
+        media=("application/geo+json",),
+        extra={"path": [_ID]},
+    ),
+    Operation(
+        "GET",
+        "/facilities/<int:facility_id>/history",
+        "Every logged change of one facility, newest first",
+        extra={"path": [_ID]},
+    ),
+    Operation(
+        "POST",
+        "/facilities",
+        "Create a facility inside the token owner's area",
+        answer="object",
+        body={"type": "object"},
+        token=True,
+    ),
+    Operation(
+        "PATCH",
+        "/facilities/<int:facility_id>",
+        "Change fields of one facility (send its version)",
+        body={"type": "object"},
+        token=True,
+        extra={"path": [_ID]},
+    ),
+    Operation(
+        "POST",
+        "/status",
+        "Many status updates at once (JSON array or CSV)",
+        (Param("partial", "boolean", "Apply the valid items even when some are refused."),),
+        body={"type": "array", "items": {"type": "object"}},
+        token=True,
+    ),
+    Operation(
+        "GET",
+        "/areas",
+        "Areas of one level or under one parent",
+        (
+            Param("level", "choices", "Levels.", ("province", "district", "subdistrict")),
+            Param("parent", "area", "Parent area code."),
+            Param("geometry", "boolean", "Include boundaries."),
+        ),
+        answer="FeatureCollection",
+        media=("application/geo+json",),
+    ),
+    Operation(
+        "GET",
+        "/areas/<code>",
+        "One area with its boundary",
+        answer="Feature",
+        media=("application/geo+json",),
+        extra={"path": [_CODE]},
+    ),
+    Operation(
+        "GET",
+        "/map/features",
+        "Sites or clusters in a view of the all-sites map",
+        (
+            Param("bbox", "bbox", "west,south,east,north in degrees.", required=True),
+            Param("zoom", "integer", "Map zoom level.", low=0, high=22),
+            _TYPES,
+        ),
+    ),
+    Operation(
+        "GET",
+        "/nearest",
+        "The k nearest matching sites, exact by geodesic distance",
+        _check_names(
+            (
+                Param("lat", "number", "Latitude.", low=-90, high=90),
+                Param("lon", "number", "Longitude.", low=-180, high=180),
+                Param("place", "text", "A province, district, subdistrict or village name."),
+                Param("area", "area", "An area code picked from the candidates of a place."),
+                Param("village", "text", "A DOPA village code picked from candidates.", high=20),
+                Param(
+                    "by",
+                    "choice",
+                    "Rank by straight-line distance or by travel time on roads.",
+                    ("distance", "travel_time"),
+                ),
+                *_ROADS,
+                _TYPES,
+                Param("k", "number", "How many sites.", low=1, high=search_service.MAX_K),
+                Param("max_km", "number", "Farthest distance.", low=0.1, high=2000),
+                Param("fallback", "boolean", "Fill up with unconfirmed sites when too few."),
+                *_SITE_FILTERS,
+            ),
+            search_service.PARAMETERS,
+        ),
+        answer="FeatureCollection",
+        media=("application/geo+json",),
+    ),
+    Operation(
+        "GET",
+        "/places",
+        "Provinces, districts and subdistricts whose names match q",
+        (
+            Param("q", "text", "Name or part of it, Thai or English."),
+            Param("limit", "integer", "How many.", low=1, high=50),
+        ),
+    ),
+    Operation(
+        "GET",
+        "/coverage",
+        "People within and beyond threshold_km of the nearest eligible site, per area",
+        (*_check_names((*_COVERAGE, *_COVERAGE_BY_ROAD), coverage_service.PARAMETERS), _FORMAT),
+        media=("application/json", "application/geo+json", "text/csv"),
+        tags=("coverage",),
+    ),
+    Operation(
+        "GET",
+        "/coverage/suggestions",
+        "Up to k new sites that would cover the most people",
+        (
+            *_COVERAGE,
+            *_COVERAGE_BY_ROAD,
+            Param("k", "integer", "How many suggestions.", low=1, high=coverage_service.MAX_K),
+            Param(
+                "candidates",
+                "choice",
+                "Where candidates come from.",
+                coverage_service.CANDIDATE_KINDS,
+            ),
+            Param("format", "choice", "Answer format.", ("json", "geojson", "csv")),
+        ),
+        media=("application/json", "application/geo+json", "text/csv"),
+        tags=("coverage",),
+    ),
+    Operation(
+        "GET",
+        "/coverage/curve",
+        "Share of the people covered at every whole km from 1 to 30 (or every 5 minutes)",
+        (*_COVERAGE, *_COVERAGE_BY_ROAD),
+        tags=("coverage",),
+    ),
+    Operation(
+        "GET",
+        "/population/layers",
+        "Population layers coverage can use",
+        tags=("coverage",),
+    ),
+    Operation(
+        "GET",
+        "/statistics/provinces",
+        "One national table, one row per province: sites, freshness, beds, survey progress",
+        (Param("format", "choice", "File format.", ("json", "csv", "xlsx")),),
+        media=(
+            "application/json",
+            "text/csv",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        tags=("statistics",),
+    ),
+    Operation(
+        "GET",
+        "/villages",
+        "DOPA villages of one subdistrict whose number or name matches q",
+        (
+            Param("subdistrict", "area", "Subdistrict code (TH500101).", level=3, required=True),
+            Param("q", "text", "Village number or name, Thai or English.", high=100),
+            Param("limit", "integer", "How many.", low=1, high=200),
+        ),
+    ),
+    Operation("GET", "/openapi.json", "This document", tags=("documentation",)),
+    Operation(
+        "GET",
+        "/reference",
+        "This document as a readable page",
+        (Param("lang", "choice", "Page language.", ("th", "en")),),
+        media=("text/html",),
+        tags=("documentation",),
+    ),
+)
+_BY_RULE = {(op.method, "/api/v1" + op.path): op for op in OPERATIONS}
+
+
+def operation_for(method: str, rule: str) -> Operation | None:
+    if method == "HEAD":
+        method = "GET"
+    return _BY_RULE.get((method, rule))
+
+
+def check_request() -> None:
+    """Before a view: unknown parameters and bad values are 400s naming the parameter."""
+    rule = request.url_rule
+    if rule is None or request.method == "OPTIONS":
+        return
+    operation = operation_for(request.method, rule.rule)
+    if operation is None:
+        return
+    for declared in operation.extra.get("path", []):
+        value = (request.view_args or {}).get(declared["name"])
+        highest = declared["schema"].get("maximum")
+        if isinstance(value, int) and highest is not None and not 1 <= value <= highest:
+            # No row has such an id; the databases cannot even compare with it.
+            raise NotFoundError(f"there is no facility with id {value}", field=declared["name"])
+    allowed = operation.names
+    for name in request.args:
+        if name not in allowed:
+            raise ValidationError(
+                f"unknown query parameter '{name}'; this endpoint takes: "
+                f"{', '.join(sorted(allowed)) or 'no parameters'}",
+                field=name,
+            )
+    for parameter in operation.parameters:
+        parameter.check()

@@ -1,0 +1,207 @@
+"""Whole-list downloads, HTTP validators/Range/gzip/CORS, and MOPH codes in both forms."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import zipfile
+
+import pytest
+
+from importers.values import parse_hcode
+from registry.services.facility_export import ATTRIBUTION
+
+from .conftest import bearer
+from .helpers import BANGKOK, make_facility
+
+DOWNLOAD = "/api/v1/facilities/download"
+
+
+@pytest.fixture
+def sites(session):
+    made = [
+        make_facility(session, name_th="รพ.เชียงใหม่", beds_total=120, hcode="10713"),
+        make_facility(
+            session,
+            type="vaccination_site",
+            name_th='=HYPERLINK("http://evil")',
+            vaccine_brands=["pfizer", "sinovac"],
+            walk_in=True,
+        ),
+        make_facility(session, name_th="รพ.กรุงเทพ", hcode="A00012345", **BANGKOK),
+    ]
+    session.commit()
+    return made
+
+
+def _fetch(client, sent=None, **query):
+    """A download's answer, read whole and closed (the file stays open until then)."""
+    answer = client.get(DOWNLOAD, query_string=query, headers=sent or {})
+    answer.get_data()
+    answer.close()
+    return answer
+
+
+def _get(client, **query):
+    answer = _fetch(client, **query)
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
+    return answer
+
+
+def test_csv_has_a_bom_thai_headers_dopa_codes_and_attribution(client, sites):
+    answer = _get(client, format="csv", headers="th", province="TH50")
+    raw = answer.get_data()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert answer.headers["Content-Disposition"].startswith("attachment")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    head, body = rows[0], rows[1:]
+    assert "ชื่อภาษาไทย" in head and "รหัสจังหวัด (มท.)" in head and "รหัสจังหวัด (P-code)" in head
+    assert len(body) == 2  # the Bangkok site is filtered out like the list does
+    record = dict(zip(head, body[0], strict=True))
+    assert record["รหัสจังหวัด (P-code)"] == "TH50" and record["รหัสจังหวัด (มท.)"] == "50"
+    assert record["จังหวัด"] == "เชียงใหม่"
+    assert record["attribution"] == ATTRIBUTION
+    formula = dict(zip(head, body[1], strict=True))["ชื่อภาษาไทย"]
+    assert formula.startswith("'=")  # a typed formula is never run by Excel
+
+
+def test_geopackage_geojson_shapefile_and_xlsx_read_back(client, sites, tmp_path):
+    import pyogrio
+    from openpyxl import load_workbook
+
+    for fmt, name in (("gpkg", "f.gpkg"), ("geojson", "f.geojson"), ("shp", "f.shp.zip")):
+        path = tmp_path / name
+        path.write_bytes(_get(client, format=fmt).get_data())
+        source = f"/vsizip/{path}" if fmt == "shp" else str(path)
+        frame = pyogrio.read_dataframe(source)
+        assert len(frame) == 3
+        assert frame.crs.to_epsg() == 4326
+        names = set(frame["name_th"])
+        assert "รพ.เชียงใหม่" in names  # Thai survives every format (.cpg in the zip)
+        if fmt == "gpkg":
+            assert pyogrio.read_info(path)["layer_metadata"]["DESCRIPTION"] == ATTRIBUTION
+            assert str(frame["beds_total"].dtype).lower().startswith(("int", "float"))
+    archive = zipfile.ZipFile(tmp_path / "f.shp.zip")
+    assert {"facilities.cpg", "LICENCE.txt", "FIELDS.txt"} <= set(archive.namelist())
+    assert archive.read("facilities.cpg").strip() == b"UTF-8"
+    book = load_workbook(io.BytesIO(_get(client, format="xlsx").get_data()), read_only=True)
+    rows = list(book["facilities"].values)
+    assert len(rows) == 4 and rows[0][0] == "id"
+    assert dict(book["about"].values)["attribution"] == ATTRIBUTION
+    cells = [str(c) for row in rows for c in row if c is not None]
+    assert not any(c.startswith("=") for c in cells)
+
+
+def test_downloads_answer_304_range_and_gzip(client, sites):
+    first = _get(client, format="csv")
+    etag = first.headers["ETag"]
+    assert first.headers["Last-Modified"]
+    again = _fetch(client, {"If-None-Match": etag}, format="csv")
+    assert again.status_code == 304
+    part = _fetch(client, {"Range": "bytes=3-12"}, format="csv")
+    assert part.status_code == 206
+    assert part.get_data() == first.get_data()[3:13]
+    zipped = _fetch(client, {"Accept-Encoding": "gzip"}, format="csv")
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.get_data()) == first.get_data()
+
+
+def test_a_write_changes_the_etag(client, session, sites):
+    first = client.get("/api/ogc/collections/facilities/items")
+    make_facility(session, name_th="ใหม่")
+    session.commit()
+    again = client.get(
+        "/api/ogc/collections/facilities/items", headers={"If-None-Match": first.headers["ETag"]}
+    )
+    assert again.status_code == 200
+    assert again.get_json()["numberMatched"] == 4
+
+
+def test_lists_and_items_gzip_and_304(client, sites):
+    answer = client.get("/api/v1/facilities", headers={"Accept-Encoding": "gzip"})
+    assert answer.headers["Content-Encoding"] == "gzip"
+    assert b"FeatureCollection" in gzip.decompress(answer.get_data())
+    plain = client.get("/api/v1/facilities")
+    cached = client.get("/api/v1/facilities", headers={"If-None-Match": plain.headers["ETag"]})
+    assert cached.status_code == 304
+    item = client.get(f"/api/ogc/collections/hospital/items/{sites[0].id}")
+    again = client.get(
+        f"/api/ogc/collections/hospital/items/{sites[0].id}",
+        headers={"If-None-Match": item.headers["ETag"]},
+    )
+    assert again.status_code == 304
+
+
+def test_cors_only_on_reads(client, session, accounts, sites):
+    read = client.get("/api/v1/facilities", headers={"Origin": "https://example.org"})
+    assert read.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in read.headers
+    preflight_read = client.options(
+        "/api/ogc/collections", headers={"Access-Control-Request-Method": "GET"}
+    )
+    assert preflight_read.headers["Access-Control-Allow-Origin"] == "*"
+    preflight_write = client.options(
+        "/api/v1/status",
+        headers={"Origin": "https://example.org", "Access-Control-Request-Method": "POST"},
+    )
+    assert "Access-Control-Allow-Origin" not in preflight_write.headers
+    write = client.post(
+        "/api/v1/status", headers={**bearer(session, accounts["official"])}, json=[]
+    )
+    assert "Access-Control-Allow-Origin" not in write.headers
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [("10713", "10713"), ("10713.0", "10713"), ("4007", "04007"), ("a00012345", "A00012345")],
+)
+def test_both_moph_code_forms_are_read(raw, code):
+    assert parse_hcode(raw)[0] == code
+
+
+def test_hcode_filter_takes_both_forms(client, sites):
+    five = client.get("/api/v1/facilities?hcode=10713").get_json()
+    nine = client.get("/api/v1/facilities?hcode=a00012345").get_json()
+    assert [f["id"] for f in five["features"]] == [sites[0].id]
+    assert [f["id"] for f in nine["features"]] == [sites[2].id]
+    bad = client.get("/api/v1/facilities?hcode=12-34")
+    assert bad.status_code == 400 and "'12-34'" in bad.get_json()["message"]
+
+
+def test_status_feed_finds_sites_by_the_nine_character_code(client, session, accounts):
+    site = make_facility(session, name_th="รพ.เก้าหลัก", hcode="B12345678")
+    session.commit()
+    headers = bearer(session, accounts["official"])
+    answer = client.post(
+        "/api/v1/status", headers=headers, json=[{"hcode": "b12345678", "status": "full"}]
+    )
+    assert answer.status_code == 200, answer.get_json()
+    session.expire_all()
+    assert site.status == "full"
+    bad = client.post("/api/v1/status", headers=headers, json=[{"hcode": "??", "status": "full"}])
+    assert bad.status_code == 400
+
+
+def test_national_table_has_one_row_per_province(client, session, sites):
+    from openpyxl import load_workbook
+
+    body = client.get("/api/v1/statistics/provinces").get_json()
+    rows = {row["code"]: row for row in body["rows"]}
+    assert len(rows) == 77 and body["attribution"] == ATTRIBUTION
+    chiang_mai, bangkok = rows["TH50"], rows["TH10"]
+    assert (chiang_mai["sites"], chiang_mai["sites_hospital"], chiang_mai["beds_total"]) == (
+        2,
+        1,
+        120,
+    )
+    assert chiang_mai["dopa_code"] == "50" and chiang_mai["sites_open"] == 2
+    assert bangkok["sites"] == 1 and rows["TH11"]["sites"] == 0
+    assert chiang_mai["subdistricts"] > 100  # the denominator of survey progress
+    table = client.get("/api/v1/statistics/provinces?format=csv").get_data()
+    assert table.startswith(b"\xef\xbb\xbf") and len(table.splitlines()) == 78
+    book = load_workbook(
+        io.BytesIO(client.get("/api/v1/statistics/provinces?format=xlsx").get_data()),
+        read_only=True,
+    )
+    assert len(list(book["provinces"].values)) == 78
