@@ -43,14 +43,16 @@ def test_doctests():
         assert doctest.testmod(module).failed == 0
 
 
-_MATRICES: dict[tuple[int, str], sp.csr_matrix] = {}
+# Keyed by the network object itself (kept alive here, so its id is never reused by another).
+_MATRICES: dict[tuple[int, str], tuple[RoadNetwork, sp.csr_matrix]] = {}
 
 
 def _independent_matrix(network: RoadNetwork, profile) -> sp.csr_matrix:
     key = (id(network), profile.name)
-    if key not in _MATRICES:
-        _MATRICES[key] = _build_matrix(network, profile)
-    return _MATRICES[key]
+    cached = _MATRICES.get(key)
+    if cached is None or cached[0] is not network:
+        cached = _MATRICES[key] = (network, _build_matrix(network, profile))
+    return cached[1]
 
 
 def _build_matrix(network: RoadNetwork, profile) -> sp.csr_matrix:
