@@ -47,13 +47,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from importers import coords, values
+from importers import coords, rules, values
 from importers.columns import MappingSource, plan_columns
 from importers.columns import load_mapping as _load_mapping
 from importers.errors import ImportFormatError, ImportOptionError
 from importers.formats import RawTable, reader_for
 from importers.formats.base import load_source
 from importers.limits import WEB_LIMITS, Budget, ImportLimits
+from importers.messages import text_of
 from importers.provinces import match_province, province_in_address
 from importers.report import ERROR, WARNING, ImportReport, Problem, quote
 from registry.vocabulary import COMMON_FIELDS, FACILITY_TYPES, TYPE_FIELDS, FieldSpec
@@ -318,7 +319,7 @@ class _Normaliser:
             try:
                 parsed[value] = parse(value)
             except ValueError as exc:
-                failed[value] = str(exc)
+                failed[value] = text_of(exc) or str(exc)
         result = np.full(self.n, None, dtype=object)
         # Through a Series so tuples and lists stay single objects (NumPy would unpack them).
         result[present] = pd.Series([parsed.get(v) for v in cells[present]], dtype=object)
@@ -372,7 +373,7 @@ class _Normaliser:
                 self.out["name_en"] = name_en
             column = self.plan.column("name_th") or self.plan.column("name_en")
             for i in np.flatnonzero(th_missing):
-                self.at(i, column, None, "the name is empty; every facility needs a name")
+                self.at(i, column, None, rules.NAME_EMPTY())
         self.out["name_th"] = name_th
 
     def _types(self) -> None:
@@ -494,14 +495,14 @@ class _Normaliser:
                     i,
                     lon_column or lat_column,
                     None,
-                    f"the longitude is empty (latitude {quote(lat_cells[i])})",
+                    rules.LONGITUDE_EMPTY(value=quote(lat_cells[i])),
                 )
             else:
                 self.at(
                     i,
                     lat_column or lon_column,
                     None,
-                    f"the latitude is empty (longitude {quote(lon_cells[i])})",
+                    rules.LATITUDE_EMPTY(value=quote(lon_cells[i])),
                 )
             done[i] = True
         use = todo & ~done & np.isfinite(x) & np.isfinite(y)

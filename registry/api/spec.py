@@ -35,6 +35,7 @@ class Param:
     high: float | None = None
     level: int | None = None  # area codes: 1 province, 2 district, 3 subdistrict
     required: bool = False
+    what: str = "a number"  # how a bad number's message names the value: "a latitude"
 
     def check(self) -> None:
         """Raise a ValidationError when the request's value breaks this parameter's rule."""
@@ -56,7 +57,13 @@ class Param:
 
 
 def _integer(p: Param) -> None:
-    params.integer(p.name, 0, int(p.low), int(p.high))
+    raw = request.args[p.name]
+    text = raw.strip()
+    if not (text.lstrip("-").isdigit() and len(text) < 20 and p.low <= int(text) <= p.high):
+        raise ValidationError(
+            f"parameter '{p.name}': {raw!r} is not a whole number between {p.low:g} and {p.high:g}",
+            field=p.name,
+        )
 
 
 def _number(p: Param) -> None:
@@ -69,7 +76,8 @@ def _number(p: Param) -> None:
         ) from None
     if not math.isfinite(value) or not p.low <= value <= p.high:
         raise ValidationError(
-            f"parameter '{p.name}': {raw!r} is not between {p.low:g} and {p.high:g}", field=p.name
+            f"parameter '{p.name}': {raw!r} is not {p.what} between {p.low:g} and {p.high:g}",
+            field=p.name,
         )
 
 
@@ -322,8 +330,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "The k nearest matching sites, exact by geodesic distance",
         _check_names(
             (
-                Param("lat", "number", "Latitude.", low=-90, high=90),
-                Param("lon", "number", "Longitude.", low=-180, high=180),
+                Param("lat", "number", "Latitude.", low=-90, high=90, what="a latitude"),
+                Param("lon", "number", "Longitude.", low=-180, high=180, what="a longitude"),
                 Param("place", "text", "A province, district, subdistrict or village name."),
                 Param("area", "area", "An area code picked from the candidates of a place."),
                 Param("village", "text", "A DOPA village code picked from candidates.", high=20),
@@ -335,8 +343,22 @@ OPERATIONS: tuple[Operation, ...] = (
                 ),
                 *_ROADS,
                 _TYPES,
-                Param("k", "number", "How many sites.", low=1, high=search_service.MAX_K),
-                Param("max_km", "number", "Farthest distance.", low=0.1, high=2000),
+                Param(
+                    "k",
+                    "number",
+                    "How many sites.",
+                    low=1,
+                    high=search_service.MAX_K,
+                    what="a count",
+                ),
+                Param(
+                    "max_km",
+                    "number",
+                    "Farthest distance.",
+                    low=0.1,
+                    high=2000,
+                    what="a distance in km",
+                ),
                 Param("fallback", "boolean", "Fill up with unconfirmed sites when too few."),
                 *_SITE_FILTERS,
             ),

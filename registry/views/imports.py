@@ -22,7 +22,7 @@ from ..presentation import type_label
 from ..services.access import area_name, area_prefixes, require_writer
 from ..vocabulary import FACILITY_TYPES
 from . import problem_text, uploads
-from .message_text import error_text
+from .message_text import error_text, problem_rule
 
 bp = Blueprint("imports", __name__, url_prefix="/official/import")
 FOLDER = "uploads"  # in the instance folder
@@ -54,6 +54,14 @@ def _limits() -> ImportLimits:
     return ImportLimits.from_config(current_app.config["IMPORT_LIMITS"])
 
 
+def problem_line(problem: dict) -> str:
+    """A problem's rule in the page's language: by its code, or (a rule without a code yet)
+    through the older table of English templates."""
+    if problem.get("code"):
+        return problem_rule(problem)
+    return problem_text.rule_text(problem.get("rule"))
+
+
 def _batches_of(user) -> list[ImportBatch]:
     """The account's own import batches, newest first."""
     return list(
@@ -74,6 +82,7 @@ def _page(status: int = 200, **context):
         facility_types=FACILITY_TYPES,
         type_label=type_label,
         text=problem_text,
+        problem_line=problem_line,
         batches=_batches_of(user),
         **context,
     ), status

@@ -120,7 +120,7 @@ def test_disabling_an_account_asks_first_and_the_list_shows_it(client, session, 
     asked = client.post(url, data={"csrf_token": csrf, "active": "0"})
     html = asked.get_data(as_text=True)
     assert asked.status_code == 200 and 'id="confirm-disable"' in html
-    assert "ปิดบัญชี district_official" in html
+    assert "ระงับบัญชี district_official" in html
     session.expire_all()
     assert session.get(User, target.id).active is True  # nothing changed yet
     done = client.post(url, data={"csrf_token": csrf, "active": "0", "confirmed": "1"})
@@ -130,7 +130,7 @@ def test_disabling_an_account_asks_first_and_the_list_shows_it(client, session, 
     listing = client.get("/admin/users").get_data(as_text=True)
     row = re.search(rf'<tr class="(\S+)" id="user-{target.id}">.*?</tr>', listing, re.DOTALL)
     assert row.group(1) == "account-disabled" and "badge-disabled" in row.group(0)
-    assert "ปิดแล้ว" in row.group(0)
+    assert "ระงับแล้ว" in row.group(0)
     # Enabling again needs no confirmation.
     assert client.post(url, data={"csrf_token": csrf, "active": "1"}).status_code == 303
     session.expire_all()
