@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, make_response, render_template, reques
 from flask_babel import gettext as _
 from flask_login import current_user
 from geoalchemy2.shape import to_shape
+from sqlalchemy.exc import DBAPIError
 
 from geo.maps import (
     STATUS_COLOURS,
@@ -22,6 +23,7 @@ from geo.maps import (
 )
 from geo.places import PlaceMatch
 
+from .. import outage
 from ..db import db
 from ..errors import PlaceNotFoundError, ValidationError
 from ..i18n import current_language
@@ -107,13 +109,18 @@ def _located(query) -> PlaceMatch | None:
     """The subdistrict a searched point lies in (a location search), if any."""
     try:
         locator = locators.get(db.session)
+        found = locator.locate(
+            [query.lon], [query.lat], tolerance_m=current_app.config["COAST_TOLERANCE_M"]
+        )
+        code = found.codes[0]
+        return place_at(db.session, code) if code else None
     except ValidationError:  # no areas loaded: the page gives the coordinates instead
         return None
-    found = locator.locate(
-        [query.lon], [query.lat], tolerance_m=current_app.config["COAST_TOLERANCE_M"]
-    )
-    code = found.codes[0]
-    return place_at(db.session, code) if code else None
+    except DBAPIError as error:  # the database is down: the answer shows without the name
+        if not outage.unavailable(error):
+            raise
+        db.session.rollback()
+        return None
 
 
 def _choice_url(match) -> str:
