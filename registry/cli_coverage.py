@@ -48,6 +48,12 @@ def _fail(error: RegistryError) -> None:
 )
 @click.option("--threshold-km", type=float, default=10.0, show_default=True)
 @click.option(
+    "--threshold-min",
+    type=float,
+    help="Travel time by road instead of distance (minutes; needs a road layer).",
+)
+@click.option("--profile", help="Travel profile with --threshold-min: motorcycle, car, walking.")
+@click.option(
     "--level", type=click.Choice(tuple(service.LEVELS)), default="district", show_default=True
 )
 @click.option("--province", help="Only the people of this province, e.g. TH50.")
@@ -71,6 +77,8 @@ def _fail(error: RegistryError) -> None:
 def coverage_command(
     types,
     threshold_km,
+    threshold_min,
+    profile,
     level,
     province,
     layer,
@@ -103,6 +111,11 @@ def coverage_command(
         "age_group": age_group or "",
         "test_method": test_method or "",
     }
+    if threshold_min is not None or profile:
+        # Minutes by road (issue 17) instead of kilometres in a straight line.
+        del args["threshold_km"]
+        args["threshold_min"] = "" if threshold_min is None else repr(threshold_min)
+        args["profile"] = profile or ""
     session = db.session
     config = current_app.config
     steps = ("population layer", "eligible sites", "coverage", f"writing {out.name}")
@@ -128,9 +141,15 @@ def coverage_command(
     click.echo(
         f"{totals['areas']:,} areas, {totals['population']:,} people ({answer.layer.kind}, "
         f"layer {answer.layer.name}): {totals['uncovered']:,} live farther than "
-        f"{threshold_km:g} km from the {totals['facilities']:,} sites counted "
+        f"{_reach(answer.query)} from the {totals['facilities']:,} sites counted "
         f"({service_share(totals['share_covered'])} covered); written to {out}"
     )
+
+
+def _reach(query) -> str:
+    if query.by_time:
+        return f"{query.threshold_min:g} minutes by road ({query.profile})"
+    return f"{query.threshold_m / 1000:g} km"
 
 
 def service_share(share: float) -> str:

@@ -20,6 +20,9 @@ from .errors import ValidationError
 from .models import DB_INT_MAX
 
 MAX_JSON_DEPTH = 64
+# Objects and lists in one JSON body (issue 11: a few megabytes of "{}," are millions of
+# dicts once parsed); counted on the bytes, strings included, before anything is parsed.
+MAX_JSON_CONTAINERS = 100_000
 
 
 class DatabaseIdConverter(IntegerConverter):
@@ -71,6 +74,11 @@ def _check_json() -> None:
     data = request.get_data(cache=True)
     if not data:
         return
+    if data.count(b"{") + data.count(b"[") > MAX_JSON_CONTAINERS:
+        raise ValidationError(
+            f"the JSON body holds more than {MAX_JSON_CONTAINERS:,} objects and lists, the "
+            "limit; send fewer records at a time"
+        )
     if _bytes_nesting_depth(data) > MAX_JSON_DEPTH:
         raise ValidationError(
             f"the JSON body nests lists or objects more than {MAX_JSON_DEPTH} levels deep; "

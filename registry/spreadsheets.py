@@ -15,7 +15,8 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO, TextIO
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -35,13 +36,23 @@ def safe_row(row: Iterable[Any]) -> list[Any]:
     return [safe_cell(value) for value in row]
 
 
+class CsvWriter:
+    """``csv.writer`` (CRLF lines) whose rows are quoted as ``safe_row`` does; None as empty."""
+
+    def __init__(self, handle: TextIO) -> None:
+        self._writer = csv.writer(handle, lineterminator="\r\n")
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        self._writer.writerow(safe_row("" if value is None else value for value in row))
+
+
 def csv_bytes(header: Sequence[Any], rows: Iterable[Iterable[Any]]) -> bytes:
     """A CSV with a byte-order mark (so Excel reads the Thai as UTF-8); None as empty."""
     text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(safe_row(header))
+    writer = CsvWriter(text)
+    writer.writerow(header)
     for row in rows:
-        writer.writerow(safe_row("" if value is None else value for value in row))
+        writer.writerow(row)
     return text.getvalue().encode("utf-8-sig")
 
 
@@ -55,6 +66,14 @@ class Workbook:
 
     def sheet(self, title: str) -> _Sheet:
         return _Sheet(self._book.create_sheet(title))
+
+    @property
+    def properties(self):
+        """The document properties (title, description) of the file."""
+        return self._book.properties
+
+    def save(self, target: Path | BinaryIO) -> None:
+        self._book.save(target)
 
     def to_bytes(self) -> bytes:
         output = io.BytesIO()

@@ -15,6 +15,7 @@ from typing import Any
 from flask import request
 
 from ..errors import NotFoundError, ValidationError
+from ..models import DB_INT_MAX
 from ..services import coverage as coverage_service
 from ..services import facility_export
 from ..services import search as search_service
@@ -34,6 +35,7 @@ class Param:
     high: float | None = None
     level: int | None = None  # area codes: 1 province, 2 district, 3 subdistrict
     required: bool = False
+    what: str = "a number"  # how a bad number's message names the value: "a latitude"
 
     def check(self) -> None:
         """Raise a ValidationError when the request's value breaks this parameter's rule."""
@@ -55,7 +57,13 @@ class Param:
 
 
 def _integer(p: Param) -> None:
-    params.integer(p.name, 0, int(p.low), int(p.high))
+    raw = request.args[p.name]
+    text = raw.strip()
+    if not (text.lstrip("-").isdigit() and len(text) < 20 and p.low <= int(text) <= p.high):
+        raise ValidationError(
+            f"parameter '{p.name}': {raw!r} is not a whole number between {p.low:g} and {p.high:g}",
+            field=p.name,
+        )
 
 
 def _number(p: Param) -> None:
@@ -68,7 +76,8 @@ def _number(p: Param) -> None:
         ) from None
     if not math.isfinite(value) or not p.low <= value <= p.high:
         raise ValidationError(
-            f"parameter '{p.name}': {raw!r} is not between {p.low:g} and {p.high:g}", field=p.name
+            f"parameter '{p.name}': {raw!r} is not {p.what} between {p.low:g} and {p.high:g}",
+            field=p.name,
         )
 
 
@@ -215,7 +224,11 @@ OPERATIONS: tuple[Operation, ...] = (
             *LIST_FILTERS,
             Param("limit", "integer", "Sites per page.", low=1, high=1000),
             Param(
-                "after", "integer", "Id to continue after (next links set it).", low=0, high=2**62
+                "after",
+                "integer",
+                "Id to continue after (next links set it).",
+                low=0,
+                high=DB_INT_MAX,
             ),
         ),
         answer="FeatureCollection",
@@ -244,7 +257,17 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET",
         "/facilities/<int:facility_id>/history",
-        "Every logged change of one facility, newest first",
+        "The logged changes of one facility, newest first, a page at a time",
+        (
+            Param("limit", "integer", "Changes per page.", low=1, high=1000),
+            Param(
+                "before",
+                "integer",
+                "Id of the last change of the previous page (next links set it).",
+                low=1,
+                high=DB_INT_MAX,
+            ),
+        ),
         extra={"path": [_ID]},
     ),
     Operation(
@@ -307,8 +330,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "The k nearest matching sites, exact by geodesic distance",
         _check_names(
             (
-                Param("lat", "number", "Latitude.", low=-90, high=90),
-                Param("lon", "number", "Longitude.", low=-180, high=180),
+                Param("lat", "number", "Latitude.", low=-90, high=90, what="a latitude"),
+                Param("lon", "number", "Longitude.", low=-180, high=180, what="a longitude"),
                 Param("place", "text", "A province, district, subdistrict or village name."),
                 Param("area", "area", "An area code picked from the candidates of a place."),
                 Param("village", "text", "A DOPA village code picked from candidates.", high=20),
@@ -320,8 +343,22 @@ OPERATIONS: tuple[Operation, ...] = (
                 ),
                 *_ROADS,
                 _TYPES,
-                Param("k", "number", "How many sites.", low=1, high=search_service.MAX_K),
-                Param("max_km", "number", "Farthest distance.", low=0.1, high=2000),
+                Param(
+                    "k",
+                    "number",
+                    "How many sites.",
+                    low=1,
+                    high=search_service.MAX_K,
+                    what="a count",
+                ),
+                Param(
+                    "max_km",
+                    "number",
+                    "Farthest distance.",
+                    low=0.1,
+                    high=2000,
+                    what="a distance in km",
+                ),
                 Param("fallback", "boolean", "Fill up with unconfirmed sites when too few."),
                 *_SITE_FILTERS,
             ),

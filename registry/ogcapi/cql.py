@@ -186,8 +186,8 @@ class FilterSql:
             "boolean": isinstance(value, bool),
         }.get(prop.type, False)
         if prop.type == "integer" and isinstance(value, float) and value.is_integer():
-            return int(value)
-        if ok and prop.type == "integer" and not -(2**63) <= value < 2**63:
+            value, ok = int(value), -(2**31) <= value < 2**31
+        if ok and prop.type == "integer" and not -(2**31) <= value < 2**31:  # 32-bit columns
             ok = False
         if ok and isinstance(value, float) and not math.isfinite(value):
             ok = False

@@ -19,6 +19,7 @@ ITEM_PARAMETERS: dict[str, dict[str, Any]] = {
     "crs": _CRS,
     "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
     "offset": {"type": "integer", "minimum": 0, "maximum": 10**9, "default": 0},
+    "after": {"type": "string", "maxLength": 20},
     "bbox": {
         "type": "array",
         "minItems": 4,
@@ -37,7 +38,8 @@ _DESCRIPTIONS = {
     "f": "Answer format: json (GeoJSON for features) or html.",
     "crs": "CRS of the answer's coordinates (Part 2).",
     "limit": f"Features per page, at most {MAX_LIMIT}; follow the next link for more.",
-    "offset": "Features to skip (next links set it).",
+    "offset": "Features to skip.",
+    "after": "Only features after this id (next links set it: keyset paging, fast at any depth).",
     "bbox": "west,south,east,north in bbox-crs (CRS84 by default).",
     "bbox-crs": "CRS of bbox.",
     "datetime": "The update time: an instant, a date or an interval like 2021-08-01/.. .",
@@ -135,6 +137,8 @@ def _queryable_parameter(prop) -> dict[str, Any]:
     schema = {k: v for k, v in prop.schema().items() if k != "title"}
     if prop.format == "date-time":
         schema = {"type": "string", "format": "date-time"}
+    if prop.type == "integer":
+        schema.update(minimum=-(2**31), maximum=2**31 - 1)
     return {
         "name": prop.name,
         "in": "query",

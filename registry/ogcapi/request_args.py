@@ -22,6 +22,7 @@ ITEMS = (
     *COMMON,
     "limit",
     "offset",
+    "after",
     "bbox",
     "bbox-crs",
     "datetime",
@@ -150,7 +151,7 @@ def property_value(prop: Property, raw: str) -> object:
             value = int(raw)
         except ValueError:
             raise ValidationError(f"parameter '{name}': {raw!r} is not a whole number") from None
-        if not -(2**63) <= value < 2**63:
+        if not -(2**31) <= value < 2**31:  # the columns are 32-bit integers
             raise ValidationError(f"parameter '{name}': {value} is out of range", field=name)
         return value
     if prop.type == "boolean":
@@ -179,6 +180,16 @@ def items_query(collection: Collection, args, *, limit_default: int = DEFAULT_LI
         crs=crs,
         include_deleted=boolean(args, "include_deleted"),
     )
+    after = args.get("after")
+    if after is not None:
+        if collection.is_facility:
+            query.after = integer(args, "after", 0, 0, 2**31 - 1)
+        elif len(after) > 20:
+            raise ValidationError(
+                f"parameter 'after': {after!r} is not an area code", field="after"
+            )
+        else:
+            query.after = after
     if args.get("bbox") is not None:
         bbox_crs = parse_crs(args.get("bbox-crs"), "bbox-crs")
         query.bbox = bbox_geometry(_numbers(args["bbox"], "bbox"), bbox_crs, "bbox")

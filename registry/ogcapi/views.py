@@ -119,7 +119,7 @@ def collection_items(collection_id: str):
         return cached
     session, spatial = db.session, db.state().spatial
     page, matched = items.page_and_count(session, query, spatial)
-    links = _item_links(query, len(page), matched)
+    links = _item_links(query, page, matched)
     if fmt == "html":
         features = [json.loads(t) for t in items.feature_texts(collection, page, query.crs)]
         return render_template(
@@ -147,40 +147,25 @@ def _modified(collection):
     return http.last_change() if collection.is_facility else None
 
 
-def _item_links(query, returned: int, matched: int) -> list[dict]:
+def _item_links(query, page: list, matched: int) -> list[dict]:
+    """self, alternate and next (keyset: after the last key of this page) links."""
     base = request.base_url
-    args = {k: v for k, v in request.args.items() if k not in ("offset", "f")}
+    args = {k: v for k, v in request.args.items() if k != "f"}
     links = [
-        {"href": _url(base, args, query.offset, "json"), "rel": "self", "type": _GEOJSON},
-        {"href": _url(base, args, query.offset, "html"), "rel": "alternate", "type": "text/html"},
+        {"href": _url(base, args, "json"), "rel": "self", "type": _GEOJSON},
+        {"href": _url(base, args, "html"), "rel": "alternate", "type": "text/html"},
     ]
-    if query.offset + returned < matched:
-        links.append(
-            {
-                "href": _url(base, args, query.offset + returned, "json"),
-                "rel": "next",
-                "type": _GEOJSON,
-            }
-        )
-    if query.offset > 0:
-        links.append(
-            {
-                "href": _url(base, args, max(0, query.offset - query.limit), "json"),
-                "rel": "prev",
-                "type": _GEOJSON,
-            }
-        )
+    if len(page) == query.limit:
+        following = {k: v for k, v in args.items() if k not in ("offset", "after")}
+        following["after"] = str(page[-1]._key)
+        links.append({"href": _url(base, following, "json"), "rel": "next", "type": _GEOJSON})
     return links
 
 
-def _url(base: str, args: dict, offset: int, fmt: str) -> str:
+def _url(base: str, args: dict, fmt: str) -> str:
     from urllib.parse import urlencode
 
-    query = dict(args)
-    if offset:
-        query["offset"] = str(offset)
-    query["f"] = fmt
-    return f"{base}?{urlencode(query)}"
+    return f"{base}?{urlencode({**args, 'f': fmt})}"
 
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")
@@ -216,6 +201,6 @@ def collection_item(collection_id: str, feature_id: str):
 def _feature_key(collection, feature_id: str):
     if not collection.is_facility:
         return feature_id.upper()
-    if not feature_id.isdigit() or len(feature_id) > 18:
+    if not feature_id.isdigit() or len(feature_id) > 10 or int(feature_id) >= 2**31:
         raise NotFoundError(f"collection '{collection.id}' has no feature {feature_id!r}")
     return int(feature_id)

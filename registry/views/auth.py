@@ -70,6 +70,10 @@ def login():
             if "retry_after" in exc.details:
                 headers["Retry-After"] = str(exc.details["retry_after"])
         else:
+            # End the reading transaction first: on SpatiaLite the session row's insert then
+            # waits its turn for the write lock, instead of failing at once because another
+            # writer committed since this request's first read (a stale snapshot).
+            db.session.commit()
             sign_in_session(user)  # a fresh session on sign-in (no fixation)
             db.session.commit()
             target = _safe_next(request.form.get("next"))

@@ -58,7 +58,9 @@ def test_planner_page_for_chiang_mai(desktop, e2e_app, backend):
 
     # The chart of coverage against distance, 1 to 30 km.
     assert page.locator("#coverage-chart svg circle").count() == 30
-    assert "MODELLED" in page.inner_text("#population-notice").upper()
+    notice = page.inner_text("#population-notice")
+    assert "measured by subdistrict, placed within it" in notice
+    assert "(2021)" in notice and "กรมการปกครอง (DOPA)" in notice
     desktop.screenshot(f"planner-chiang-mai-{backend}")
 
     # A tooltip on a district names it, with its people not covered.
@@ -92,7 +94,7 @@ def test_planner_page_in_thai_on_a_phone(phone, backend):
     page = phone.page
     assert page.locator("html").get_attribute("lang") == "th"
     assert "ความครอบคลุมสำหรับนักวางแผน" in page.inner_text("h1")
-    assert "จากแบบจำลอง" in page.inner_text("#population-notice")
+    assert "นับจริงรายตำบล วางตำแหน่งภายในตำบล" in page.inner_text("#population-notice")
     assert page.locator("#coverage-map path.coverage-area").count() > 200  # subdistricts
     assert page.locator("#suggestions li.suggestion").count() >= 1
     # The page fits a 360 px screen: wide tables scroll inside their own box.

@@ -56,7 +56,8 @@ def test_page_in_thai_labels_the_modelled_layer(client, session, layout):
     assert "จากแบบจำลอง" in html  # "modelled"
     assert "ตัวเลขระดับต่ำกว่าจังหวัดมาจากแบบจำลอง" in html
     english = client.get("/coverage?layer=spread&lang=en&level=province").get_data(as_text=True)
-    assert "kind-modelled" in english and "People (modelled)" in english
+    assert "kind-modelled" in english
+    assert 'People<br><span class="measure">(modelled)</span>' in english
 
 
 def test_bad_parameters_on_the_page_say_what_is_wrong(client, layout):

@@ -195,4 +195,5 @@ def test_the_status_feed_drops_blank_rows_and_refuses_past_its_limit_in_json(
         )
     )
     assert measured.result.status_code == 400
+    assert "more than 100,000 objects and lists" in measured.result.get_json()["message"]
     assert measured.seconds < 5 and measured.peak_mb < 100, (measured.seconds, measured.peak_mb)

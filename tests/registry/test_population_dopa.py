@@ -51,8 +51,9 @@ def dopa_totals() -> dict[str, int]:
 
 
 def _coverage(client, level: str, province: str = "") -> dict[str, int]:
+    where = f"&province={province}" if province else ""
     body = client.get(
-        f"/api/v1/coverage?type=vaccination_site&threshold_km=10&level={level}&province={province}"
+        f"/api/v1/coverage?type=vaccination_site&threshold_km=10&level={level}{where}"
     ).get_json()
     assert body["layer"]["name"] == DOPA_2021_LAYER
     assert body["layer"]["measure"] == "measured by subdistrict, placed within it"

@@ -90,7 +90,7 @@ def test_every_route_with_a_record_id_refuses_another_area(
     for rule, names, method in _routes(app):
         path = rule.rule
         for name in names:
-            path = path.replace(f"<int:{name}>", str(ids[name]))
+            path = path.replace(f"<int:{name}>", str(ids.get(name, 1)))
         data = {"csrf_token": csrf, "version": "1", "reason": "x", "status": "closed"}
         response = client.open(path, method=method, data=data)
         body = response.get_data(as_text=True)

@@ -270,3 +270,17 @@ def test_coverage_service_query_round_trips(app):
         query = coverage_service.parse_coverage_query(args)
         assert query.by_time and query.threshold_s == 1800.0
         assert coverage_service.parse_coverage_query(query.as_args()) == query
+
+
+def test_coverage_command_in_minutes(app, session, tmp_path, roads, sites):
+    _unit_layer(session)
+    out = tmp_path / "coverage.csv"
+    runner = app.test_cli_runner()
+    args = ["coverage", "--type", "vaccination_site", "--layer", "roads-units", "--out", str(out)]
+    result = runner.invoke(args=[*args, "--threshold-min", "15", "--profile", "car"])
+    assert result.exit_code == 0, result.output
+    assert "15 minutes by road (car)" in result.output
+    header = out.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert "median_min" in header and "roads_attribution" in header
+    bad = runner.invoke(args=[*args, "--threshold-min", "-5"])
+    assert bad.exit_code != 0 and "'threshold_min'" in bad.output

@@ -86,7 +86,8 @@ def test_disabling_through_the_admin_page_ends_sessions(app, client, session, ac
     token = csrf_token(client, "/admin/users")
     user_id = accounts["official"].id
     response = client.post(
-        f"/admin/users/{user_id}/active", data={"csrf_token": token, "active": "0"}
+        f"/admin/users/{user_id}/active",
+        data={"csrf_token": token, "active": "0", "confirmed": "1"},
     )
     assert response.status_code == 303
     client.post(f"/admin/users/{user_id}/active", data={"csrf_token": token, "active": "1"})

@@ -96,9 +96,9 @@ def test_the_api_lists_a_subdistricts_villages_and_names_its_source(client, chia
 @pytest.mark.parametrize(
     ("query", "words"),
     [
-        ("", "parameter 'subdistrict' is missing"),
+        ("", "parameter 'subdistrict' is required"),
         ("?subdistrict=TH50", "'TH50' is not an area code like TH500101"),
-        ("?subdistrict=TH500101&q=" + "x" * 101, "parameter 'q' is 101 characters long"),
+        ("?subdistrict=TH500101&q=" + "x" * 101, "parameter 'q': 101 characters; at most 100"),
         ("?subdistrict=TH500101&limit=0", "limit"),
         ("?subdistrict=TH500101&where=1", "unknown query parameter 'where'"),
     ],
