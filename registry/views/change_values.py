@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from ..db import db
 from ..i18n import current_language, local_time
-from ..presentation import choice_label, field_label, status_label, type_label
+from ..presentation import choice_label, field_label, source_label, status_label, type_label
 from ..services.places import place_at
 from .place_labels import area_label
 
@@ -45,7 +45,7 @@ def dataset_label(source: str | None) -> str:
         return ""
     labels = DATASET_LABELS.get(source)
     if labels is None:
-        return source
+        return source_label(source)  # a site added on the web, by the CLI, ...
     return labels[0] if current_language() == "th" else labels[1]
 
 

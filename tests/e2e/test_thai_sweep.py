@@ -88,6 +88,8 @@ ALLOWED = {
     "google",
     # the other language offered by the language switch, in its own words
     "english",
+    # DOPA's dataset of registered population, by its name
+    "statbyyear",
 }
 PROPER_PHRASES = ("Google Maps",)
 # A token of Latin letters, digits and _ . : / - ; one with a digit, _ or / is a code.
@@ -145,8 +147,8 @@ def english_words(text: str, typed: tuple[str, ...] = ()) -> set[str]:
     words = set()
     for token in TOKEN.findall(text):
         token = token.strip(".:'’-/@")
-        if not token or re.search(r"[\d_/@]", token):
-            continue  # a code: TH5001, EPSG:32647, provincial_sheet_2021, djay/covidthailand
+        if not token or re.search(r"[\d_/@]|[A-Za-z]\.[A-Za-z]", token):
+            continue  # a code: TH5001, EPSG:32647, provincial_sheet_2021, data.go.th
         words.update(w.lower() for w in re.findall(r"[A-Za-z]+", token))
     return {w for w in words if w not in ALLOWED}
 
