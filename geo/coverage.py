@@ -186,7 +186,9 @@ def coverage_by_area(
     level : int
         1 province, 2 district, 3 subdistrict.
     area_codes_column : str, default "area_code"
-        Column of HDX pcodes, each at least as long as ``level`` needs.
+        Column of HDX pcodes. A unit coded coarser than ``level`` (people known only by
+        district, such as those of a subdistrict newer than the boundaries) is summed in a
+        row of its own coarser code, so nobody is lost from the table.
     group_columns : sequence of str, default ()
         Population groups to report, e.g. ``geo.population.AGE_GROUPS``.
     facility_index : geo.nearest.NearestIndex, optional
@@ -247,6 +249,63 @@ def coverage_by_area(
         )
     table.attrs["modelled"] = _modelled(population)
     return table
+
+
+def coverage_by_area_of_costs(
+    population: pd.DataFrame,
+    cost,
+    *,
+    threshold: float,
+    level: int,
+    area_codes_column: str = "area_code",
+    group_columns: Sequence[str] = (),
+) -> pd.DataFrame:
+    """People within and beyond ``threshold`` per area, from each unit's given cost.
+
+    The cost is whatever the caller measured from the unit to its nearest facility, for
+    example the travel time in seconds on a road network (:mod:`geo.routing`); ``inf``
+    means no facility can be reached. A unit is covered when its cost is at most
+    ``threshold``. The table is :func:`coverage_by_area`'s, with the quantile columns named
+    ``median`` and ``p90`` (in the cost's unit) instead of ``median_m`` and ``p90_m``.
+
+    Examples
+    --------
+    >>> towns = pd.DataFrame(
+    ...     {"lon": [100.0, 100.0], "lat": [14.0, 15.0], "population": [10, 30],
+    ...      "area_code": ["TH100101", "TH100102"]}
+    ... )
+    >>> table = coverage_by_area_of_costs(towns, [600.0, 2400.0], threshold=1800, level=1)
+    >>> table[["code", "covered", "uncovered", "median"]].values.tolist()
+    [['TH10', 10, 30, 2400.0]]
+    """
+    level = _check_level(level)
+    _check_threshold(threshold, "threshold")
+    group_columns = _check_group_columns(group_columns)
+    units = _read_units(
+        population, area_codes_column=area_codes_column, level=level, group_columns=group_columns
+    )
+    cost = np.asarray(cost, dtype=np.float64)
+    if cost.shape != units.weight.shape or np.isnan(cost).any() or (cost < 0).any():
+        raise ValueError("cost must hold one non-negative number (or inf) per unit")
+    table = _area_table(
+        units.area_index, units.area_codes, units.weight, cost, float(threshold), units.groups
+    )
+    table = table.rename(columns={"median_m": "median", "p90_m": "p90"})
+    table.attrs["modelled"] = _modelled(population)
+    return table
+
+
+def greedy_cover(
+    pointer: np.ndarray, members: np.ndarray, open_weight: np.ndarray, k: int
+) -> tuple[list[int], list[int]]:
+    """Greedy maximal covering over candidates' reach given as CSR arrays.
+
+    Candidate ``c`` reaches units ``members[pointer[c]:pointer[c + 1]]``; ``open_weight``
+    holds the people of each unit not yet covered (it is zeroed where picks cover). Returns
+    the picked candidate positions and their gains, as :func:`suggest_sites` does (ties to
+    the lowest position; stops when no candidate adds anyone).
+    """
+    return _greedy_cover(pointer, members, open_weight, int(k))
 
 
 def coverage_curve(
@@ -627,13 +686,13 @@ def _area_codes(population: pd.DataFrame, column: str, level: int) -> tuple[np.n
     length = LEVELS[level]
     prefixes = []
     for code in distinct:
-        if not isinstance(code, str) or not _AREA_CODE.fullmatch(code) or len(code) < length:
+        if not isinstance(code, str) or not _AREA_CODE.fullmatch(code):
             row = int(np.argmax(population[column].to_numpy(dtype=object) == code))
             raise ValueError(
                 f"population row {row}: {column} {code!r} is not an HDX pcode ('TH' and 2, 4 "
-                f"or 6 digits) long enough for level {level} ({_LEVEL_NAMES[level]}, "
-                f"{length} characters)"
+                "or 6 digits)"
             )
+        # A coarser code stays whole: its people form a row of their own at this level.
         prefixes.append(code[:length])
     area_codes, prefix_index = np.unique(np.array(prefixes, dtype=object), return_inverse=True)
     return prefix_index[unit_code].astype(np.int64), area_codes

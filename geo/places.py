@@ -247,6 +247,17 @@ def _normalise(text: str) -> str:
     return _NOT_NAME_CHAR.sub("", _fold(text))
 
 
+def name_key(text: str) -> str:
+    """A name as place search compares it: folded, Thai digits as Arabic, no spaces or marks.
+
+    >>> name_key("บ้าน คลองนา") == name_key("บ้านคลองนา")
+    True
+    >>> name_key("Ban Khlong-Na")
+    'bankhlongna'
+    """
+    return _normalise(text)
+
+
 def _skeleton(normalised: str) -> str:
     text = normalised
     if "\u0e4c" in text:
@@ -610,6 +621,21 @@ class PlaceIndex:
 
     def __len__(self) -> int:
         return len(self._codes)
+
+    def area(self, code: str) -> PlaceMatch | None:
+        """The area with this code as a match of score 1, or None if there is no such area.
+
+        Examples
+        --------
+        >>> index = PlaceIndex(["TH50", "TH5001"], [1, 2], ["เชียงใหม่", "เมืองเชียงใหม่"],
+        ...                    ["Chiang Mai", "Mueang Chiang Mai"], [98.8, 98.98], [18.8, 18.79])
+        >>> index.area("TH5001").parent_names_en
+        ('Chiang Mai',)
+        >>> index.area("TH99") is None
+        True
+        """
+        i = self._position.get(code) if isinstance(code, str) else None
+        return None if i is None else self._match(i, _EXACT)
 
     def search(self, query: str, *, limit: int = 10, level: int | None = None) -> list[PlaceMatch]:
         """Rank the areas whose names match a resident's query, best first.

@@ -36,7 +36,9 @@ import pandas as pd
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
+from importers import rules
 from importers.errors import ImportOptionError
+from importers.messages import RuleError, Text, text_of
 from importers.report import ERROR, WARNING, Problem, quote
 
 # lon_min, lat_min, lon_max, lat_max: the bounding box of Thailand's 77 provinces (RTSD/HDX
@@ -147,10 +149,10 @@ def parse_number(text: str) -> float:
     elif "," in s:
         s = s.replace(",", "")
     if not _NUMBER.fullmatch(s):
-        raise ValueError("is not a number")
+        raise RuleError(rules.NOT_A_NUMBER())
     value = float(s)
     if not math.isfinite(value):
-        raise ValueError("is not a finite number")
+        raise RuleError(rules.NOT_FINITE_NUMBER())
     return value
 
 
@@ -205,7 +207,7 @@ def _parse_coordinate(text: str) -> tuple[float, str | None]:
     s = _LABELS.sub("", s.strip())
     match = _DMS.match(s)
     if not match or (match["h1"] and match["h2"]):
-        raise ValueError("is not a number or a degrees-minutes-seconds coordinate")
+        raise RuleError(rules.NOT_A_COORDINATE())
     parts = [match["deg"], match["min"], match["sec"]]
     numbers = [float(p.replace(",", ".")) if p else None for p in parts]
     degrees, minutes, seconds = numbers
@@ -214,7 +216,7 @@ def _parse_coordinate(text: str) -> tuple[float, str | None]:
     ):
         raise ValueError("mixes decimals with further minutes or seconds")
     if (minutes or 0) >= 60 or (seconds or 0) >= 60:
-        raise ValueError("has minutes or seconds of 60 or more")
+        raise RuleError(rules.MINUTES_OVER_60())
     value = degrees + (minutes or 0) / 60 + (seconds or 0) / 3600
     hemisphere = (match["h1"] or match["h2"] or "").upper()
     if match["sign"] == "-" or hemisphere in ("S", "W"):
@@ -318,9 +320,9 @@ def parse_coordinate_column(values: pd.Series) -> tuple[np.ndarray, dict[int, st
             try:
                 parsed[text] = _parse_coordinate(text)[0]
             except ValueError as exc:
-                parsed[text] = str(exc)
+                parsed[text] = text_of(exc) or str(exc)
         result = parsed[text]
-        if isinstance(result, str):
+        if isinstance(result, (str, Text)):
             bad[position] = result
         else:
             numbers[position] = result
@@ -648,7 +650,7 @@ def _fallback_warning(
 
 def _range_problem(i: int, x: float, y: float, labels: _Labels) -> Problem:
     row = int(labels.rows[i])
-    point = f"the point (latitude {y:g}, longitude {x:g}) lies outside Thailand"
+    point = rules.POINT_OUTSIDE(lat=f"{y:g}", lon=f"{x:g}")
     # Blame the value that cannot be a coordinate at all, then the one outside Thailand.
     blame_lat = abs(y) > 90 and abs(x) <= 180
     if not blame_lat and abs(x) <= 180:
@@ -658,31 +660,34 @@ def _range_problem(i: int, x: float, y: float, labels: _Labels) -> Problem:
             row,
             labels.y_column,
             labels.y_text[i],
-            f"is not a latitude between {LAT_MIN} and {LAT_MAX}: {point}",
+            rules.NOT_A_LATITUDE(low=LAT_MIN, high=LAT_MAX, point=point),
             ERROR,
         )
     return Problem(
         row,
         labels.x_column,
         labels.x_text[i],
-        f"is not a longitude between {LON_MIN} and {LON_MAX}: {point}",
+        rules.NOT_A_LONGITUDE(low=LON_MIN, high=LON_MAX, point=point),
         ERROR,
     )
 
 
 def _outside_problem(i: int, lon: float, lat: float, crs_text: str, labels: _Labels) -> Problem:
     if _is_wgs84(crs_text):
-        where = "is not in degrees"
+        where = rules.NOT_IN_DEGREES()
     elif math.isfinite(lon) and math.isfinite(lat):
-        where = f"is at longitude {lon:.5f}, latitude {lat:.5f}, outside Thailand"
+        where = rules.AT_OUTSIDE(lon=f"{lon:.5f}", lat=f"{lat:.5f}")
     else:
-        where = "cannot be converted to longitude and latitude"
+        where = rules.NOT_CONVERTIBLE()
     return Problem(
         int(labels.rows[i]),
         labels.x_column,
         labels.x_text[i],
-        f"(with column {quote(labels.y_column)} {quote(labels.y_text[i])}, read as "
-        f"{crs_label(crs_text)}) "
-        f"{where}",
+        rules.READ_AS_CRS(
+            column=quote(labels.y_column),
+            value=quote(labels.y_text[i]),
+            crs=crs_label(crs_text),
+            where=where,
+        ),
         ERROR,
     )

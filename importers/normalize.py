@@ -47,12 +47,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from importers import coords, values
+from importers import coords, rules, values
 from importers.columns import MappingSource, plan_columns
 from importers.columns import load_mapping as _load_mapping
 from importers.errors import ImportFormatError, ImportOptionError
 from importers.formats import RawTable, reader_for
 from importers.formats.base import load_source
+from importers.limits import WEB_LIMITS, Budget, ImportLimits
+from importers.messages import text_of
 from importers.provinces import match_province, province_in_address
 from importers.report import ERROR, WARNING, ImportReport, Problem, quote
 from registry.vocabulary import COMMON_FIELDS, FACILITY_TYPES, TYPE_FIELDS, FieldSpec
@@ -142,6 +144,7 @@ def read_facilities(
     sheet: str | None = None,
     format: str | None = None,
     file_name: str | None = None,
+    limits: ImportLimits = WEB_LIMITS,
 ) -> NormalisedImport:
     """Read a facility list and return a validated, normalised frame and a problem report.
 
@@ -168,6 +171,9 @@ def read_facilities(
         extension; required for bytes without ``file_name``.
     file_name : str, optional
         Name for messages and format detection when ``path`` is bytes.
+    limits : ImportLimits
+        The most the file may expand to, hold and cost (see :mod:`importers.limits`); the
+        web's by default. Checked while the file is read.
 
     Returns
     -------
@@ -178,6 +184,8 @@ def read_facilities(
     ImportFormatError
         The file cannot be read at all: unknown format, damaged or cut off, undecodable text,
         no header, no data rows.
+    ImportLimitError
+        The file passes one of ``limits`` (an ImportFormatError, status 413).
     ImportOptionError
         ``facility_type``, ``crs`` or ``mapping`` is not valid.
 
@@ -195,11 +203,14 @@ def read_facilities(
     if isinstance(path, bytes | bytearray | memoryview) and file_name is None and format is None:
         raise ImportOptionError("bytes need file_name= or format= to tell their format")
 
-    data, name = load_source(path, file_name)
+    data, name = load_source(path, file_name, max_bytes=limits.expanded_bytes)
     if not data.strip():
         raise ImportFormatError("the file is empty", file_name=name)
     reader = reader_for(name, format)
-    raw = reader.read_bytes(data, name, sheet=sheet, extra_headers=tuple(explicit or ()))
+    budget = Budget(limits, name)
+    raw = reader.read_bytes(
+        data, name, sheet=sheet, extra_headers=tuple(explicit or ()), budget=budget
+    )
     if len(raw) == 0:
         raise ImportFormatError("has a header but no data rows", file_name=name)
     result = _Normaliser(raw, name, default_type, declared_crs, explicit, source).run()
@@ -308,7 +319,7 @@ class _Normaliser:
             try:
                 parsed[value] = parse(value)
             except ValueError as exc:
-                failed[value] = str(exc)
+                failed[value] = text_of(exc) or str(exc)
         result = np.full(self.n, None, dtype=object)
         # Through a Series so tuples and lists stay single objects (NumPy would unpack them).
         result[present] = pd.Series([parsed.get(v) for v in cells[present]], dtype=object)
@@ -362,7 +373,7 @@ class _Normaliser:
                 self.out["name_en"] = name_en
             column = self.plan.column("name_th") or self.plan.column("name_en")
             for i in np.flatnonzero(th_missing):
-                self.at(i, column, None, "the name is empty; every facility needs a name")
+                self.at(i, column, None, rules.NAME_EMPTY())
         self.out["name_th"] = name_th
 
     def _types(self) -> None:
@@ -484,14 +495,14 @@ class _Normaliser:
                     i,
                     lon_column or lat_column,
                     None,
-                    f"the longitude is empty (latitude {quote(lat_cells[i])})",
+                    rules.LONGITUDE_EMPTY(value=quote(lat_cells[i])),
                 )
             else:
                 self.at(
                     i,
                     lat_column or lon_column,
                     None,
-                    f"the latitude is empty (longitude {quote(lon_cells[i])})",
+                    rules.LATITUDE_EMPTY(value=quote(lon_cells[i])),
                 )
             done[i] = True
         use = todo & ~done & np.isfinite(x) & np.isfinite(y)
@@ -583,7 +594,8 @@ class _Normaliser:
         self.out["source_id"] = ids if ids is not None else np.full(self.n, None, dtype=object)
 
         sources = _clean_text(self.cells("source"))
-        fallback = self.source or self.file_name
+        # A source named after the file: at most the 100 characters a source may hold.
+        fallback = self.source or self.file_name[:100]
         if sources is None:
             sources = np.full(self.n, fallback, dtype=object)
         else:

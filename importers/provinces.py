@@ -24,7 +24,11 @@ from pathlib import Path
 
 from importers.values import word_key
 
-MAPPING_FILE = Path(__file__).resolve().parent.parent / "data" / "province_mapping.csv"
+_HERE = Path(__file__).resolve().parent
+# In a checkout the file is in the top-level data/; an installed wheel carries a copy in
+# importers/data/ (pyproject.toml's force-include), as importers never reach into registry.
+_PACKAGED = _HERE / "data" / "province_mapping.csv"
+MAPPING_FILE = _PACKAGED if _PACKAGED.is_file() else _HERE.parent / "data" / "province_mapping.csv"
 FUZZY_CUTOFF = 0.8
 # A fuzzy match must beat the best match of any other province by this much.
 _FUZZY_MARGIN = 0.05

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Any, Literal
+
+from .messages import Text
 
 Severity = Literal["error", "warning"]
 ERROR: Severity = "error"
@@ -41,10 +43,14 @@ class Problem:
         The column as headed in the file (not the registry field), or None.
     value : str or None
         The raw value as text, or None when there is no value to quote (a missing cell).
-    rule : str
-        What is wrong, phrased to follow the quoted value: ``"is not a latitude ..."``.
+    rule : str or Text
+        What is wrong, phrased to follow the quoted value: ``"is not a latitude ..."``. A
+        :class:`~importers.messages.Text` gives the English here and its ``code`` and
+        ``params``, which a page translates.
     severity : {'error', 'warning'}
         Errors reject the row (or, with no row, the file); warnings are information.
+    code, params
+        The rule's message code and parameters (None and empty for a rule without a code).
 
     Examples
     --------
@@ -57,8 +63,15 @@ class Problem:
     value: str | None
     rule: str
     severity: Severity = ERROR
+    code: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if isinstance(self.rule, Text):
+            text = self.rule
+            object.__setattr__(self, "rule", text.english)
+            object.__setattr__(self, "code", text.code)
+            object.__setattr__(self, "params", text.as_dict()["params"])
         if self.severity not in (ERROR, WARNING):
             raise ValueError(f"severity {self.severity!r} is not 'error' or 'warning'")
 
@@ -109,10 +122,10 @@ class ImportReport:
     def extend(self, problems: Iterable[Problem]) -> None:
         self.problems.extend(problems)
 
-    def error(self, row: int | None, column: str | None, value: str | None, rule: str) -> None:
+    def error(self, row: int | None, column: str | None, value: str | None, rule) -> None:
         self.problems.append(Problem(row, column, value, rule, ERROR))
 
-    def warning(self, row: int | None, column: str | None, value: str | None, rule: str) -> None:
+    def warning(self, row: int | None, column: str | None, value: str | None, rule) -> None:
         self.problems.append(Problem(row, column, value, rule, WARNING))
 
     def errors(self) -> list[Problem]:
@@ -138,7 +151,8 @@ class ImportReport:
         return [p for p in self.problems if p.row == row]
 
     def as_dicts(self) -> list[dict[str, object]]:
-        """Problems as plain dicts (row, column, value, rule, severity, message) for JSON."""
+        """Problems as plain dicts (row, column, value, rule, severity, code, params, message)
+        for JSON."""
         return [{**asdict(p), "message": p.message} for p in self.sorted()]
 
     def sorted(self) -> list[Problem]:

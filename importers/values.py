@@ -20,7 +20,9 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
+from importers import rules
 from importers.coords import to_ascii_digits
+from importers.messages import RuleError, Text
 from registry.vocabulary import (
     AGE_GROUPS,
     DOSES,
@@ -149,9 +151,10 @@ def parse_facility_type(text: str) -> str:
     """
     found = _TYPE_INDEX.get(word_key(text))
     if found is None:
-        raise ValueError(
-            f"is not a facility type; accepted: {_accepted(FACILITY_TYPE_WORDS)} "
-            f"(or {', '.join(FACILITY_TYPES)})"
+        raise RuleError(
+            rules.NOT_A_TYPE(
+                accepted=_accepted(FACILITY_TYPE_WORDS), codes=", ".join(FACILITY_TYPES)
+            )
         )
     return found
 
@@ -211,8 +214,8 @@ def parse_status(text: str) -> str:
     """
     found = _STATUS_INDEX.get(word_key(text))
     if found is None:
-        raise ValueError(
-            f"is not a status; accepted: {_accepted(STATUS_WORDS)} (or {', '.join(STATUSES)})"
+        raise RuleError(
+            rules.NOT_A_STATUS(accepted=_accepted(STATUS_WORDS), codes=", ".join(STATUSES))
         )
     return found
 
@@ -275,7 +278,7 @@ def parse_bool(text: str, field: str | None = None) -> bool:
     found = index.get(word_key(text))
     if found is None:
         extra = ", walk-in, ต้องนัด" if field in ("walk_in", "appointment") else ""
-        raise ValueError(f"is not yes or no; accepted: ใช่, ไม่, มี, ไม่มี, yes, no, 1, 0{extra}")
+        raise RuleError(rules.NOT_YES_NO(accepted=f"ใช่, ไม่, มี, ไม่มี, yes, no, 1, 0{extra}"))
     return found
 
 
@@ -301,11 +304,11 @@ def parse_int(text: str) -> int:
     try:
         number = float(s)
     except ValueError:
-        raise ValueError("is not a whole number") from None
+        raise RuleError(rules.NOT_WHOLE()) from None
     if not number.is_integer():
-        raise ValueError("is not a whole number")
+        raise RuleError(rules.NOT_WHOLE())
     if number < 0:
-        raise ValueError("is negative; counts cannot be")
+        raise RuleError(rules.NEGATIVE())
     return int(number)
 
 
@@ -451,10 +454,10 @@ def parse_list(text: str, field: str) -> tuple[list[str], list[str]]:
     return items, unknown
 
 
-def list_rule(field: str) -> str:
+def list_rule(field: str) -> Text:
     """The rule quoted when a list item is unknown."""
     words = LIST_WORDS[field]
-    return f"is not one of the accepted {field.replace('_', ' ')}: {_accepted(words)}; dropped"
+    return rules.NOT_IN_LIST(what=field.replace("_", " "), accepted=_accepted(words))
 
 
 # --------------------------------------------------------------------------- phones
@@ -464,10 +467,7 @@ _PHONE_LABEL = re.compile(r"^(?:โทรศัพท์|โทร\.?|tel\.?|pho
 _PHONE_EXTENSION = re.compile(r"\s*(?:ต่อ|ext\.?|extension|#)\s*(\d{1,5})\s*$", re.I)
 _PLAIN_PHONE = re.compile(r"0\d{1,2}[- ]?\d{3}[- ]?\d{3,4}")
 _PHONE_RANGE = re.compile(r"^(.*\d)\s*[-–]\s*(\d{1,2})$")
-PHONE_RULE = (
-    "is not a Thai phone number (9 digits starting 02-07, 10 digits starting 06, 08 or 09, "
-    "or a 4-digit hotline starting 1); dropped"
-)
+PHONE_RULE = rules.NOT_A_PHONE()
 
 
 def _valid_thai_number(digits: str) -> bool:
@@ -652,12 +652,12 @@ def parse_datetime(text: str) -> dt.datetime:
         if match:
             break
     else:
-        raise ValueError("is not a date; write it like 15/06/2564, 2021-06-15 or 15 มิ.ย. 64")
+        raise RuleError(rules.NOT_A_DATE())
     parts = match.groupdict()
     if parts.get("monthname"):
         month = _MONTHS.get(word_key(parts["monthname"]))
         if month is None:
-            raise ValueError(f"has no month called {parts['monthname']!r}")
+            raise RuleError(rules.NO_SUCH_MONTH(name=repr(parts["monthname"])))
     else:
         month = int(parts["month"])
     year = _year(parts["year"], parts.get("era"))
@@ -671,7 +671,7 @@ def parse_datetime(text: str) -> dt.datetime:
             int(parts.get("second") or 0),
         )
     except ValueError as exc:
-        raise ValueError(f"is not a valid date ({exc})") from None
+        raise RuleError(rules.INVALID_DATE(why=str(exc))) from None
     zone = parts.get("zone")
     if zone:
         offset = dt.UTC if zone.upper() == "Z" else _offset(zone)
@@ -680,7 +680,7 @@ def parse_datetime(text: str) -> dt.datetime:
         aware = local.replace(tzinfo=BANGKOK)
     result = aware.astimezone(dt.UTC)
     if not 1990 <= result.year <= 2100:
-        raise ValueError(f"gives the year {result.year}, which cannot be right")
+        raise RuleError(rules.IMPOSSIBLE_YEAR(year=result.year))
     return result
 
 
@@ -729,8 +729,11 @@ def parse_hcode(text: str) -> tuple[str, str | None]:
 
     Examples
     --------
-    >>> parse_hcode("10697.0"), parse_hcode("4007"), parse_hcode("f1002")
-    (('10697', None), ('04007', "was read as '04007' (leading zeros restored)"), ('F1002', None))
+    >>> parse_hcode("10697.0"), parse_hcode("f1002")
+    (('10697', None), ('F1002', None))
+    >>> code, note = parse_hcode("4007")
+    >>> code, note.english
+    ('04007', "was read as '04007' (leading zeros restored)")
     >>> parse_hcode("a00012345")
     ('A00012345', None)
     """
@@ -741,7 +744,5 @@ def parse_hcode(text: str) -> tuple[str, str | None]:
         return s, None
     if s.isdigit() and len(s) < 5 and s.strip("0"):
         padded = s.zfill(5)
-        return padded, f"was read as '{padded}' (leading zeros restored)"
-    raise ValueError(
-        "is not an MOPH hcode (5 or 9 letters or digits, like 10697, 04007 or A00012345); dropped"
-    )
+        return padded, rules.HCODE_PADDED(code=padded)
+    raise RuleError(rules.NOT_AN_HCODE())

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = PROJECT_ROOT / "data"
+__version__ = "0.1.0"
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
+
+
+def _bundled(name: str) -> Path:
+    """A folder kept at the top of the repository, which the wheel carries inside the package.
+
+    An installed wheel has ``registry/<name>``; a checkout (and an editable install) has it
+    beside the package, as the project is laid out.
+    """
+    packaged = PACKAGE_DIR / name
+    return packaged if packaged.is_dir() else PROJECT_ROOT / name
+
+
+DATA_DIR = _bundled("data")
+TEMPLATES_DIR = _bundled("templates")
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -19,7 +36,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_relative_config=True,
-        template_folder=str(PROJECT_ROOT / "templates"),
+        # REGISTRY_INSTANCE_PATH: where the SpatiaLite file, the secret key, instance/config.py
+        # and the compiled translations live (default: ./instance in a checkout, or
+        # <venv>/var/registry-instance for an installed wheel).
+        instance_path=os.environ.get("REGISTRY_INSTANCE_PATH") or None,
+        template_folder=str(TEMPLATES_DIR),
         static_folder="static",
     )
     app.config.from_object("registry.config")
@@ -38,7 +59,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         hops = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    from . import cli, errors_http, i18n
+    from . import cli, errors_http, i18n, request_guard
+
+    request_guard.install_converters(app)
     from .api import bp as api_bp
     from .db import db
     from .views import assets, public
@@ -47,6 +70,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     cli.init_app(app)
     errors_http.init_app(app)
+    _init_operations(app)
+    request_guard.init_app(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(public.bp)
@@ -62,6 +87,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(survey.bp)
     _init_open_data(app)
     return app
+
+
+def _init_operations(app: Flask) -> None:
+    """Request ids, access logs, the 500 answer, health, readiness and metrics (issue 15)."""
+    from . import metrics, observability
+    from .db import db
+    from .views import health
+
+    observability.init_app(app)
+    metrics.watch_pool(db.state(app).engine)
+    app.register_blueprint(health.bp)
 
 
 def _init_open_data(app: Flask) -> None:

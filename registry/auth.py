@@ -11,24 +11,96 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, current_app, g, request
-from flask_login import LoginManager, current_user
+from flask import Flask, Response, current_app, g, request, session, url_for
+from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from .db import db
 from .errors import AuthenticationError
 from .models import User, utcnow
-from .services.accounts import Throttle, client_key, token_for
+from .services.accounts import (
+    Throttle,
+    client_key,
+    device_key,
+    end_session,
+    session_user,
+    start_session,
+    token_for,
+)
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
 
+SESSION_SECRET = "sid"  # the key of the server-side session's secret in the signed cookie
+DEVICE_COOKIE = "registry_device"
+DEVICE_COOKIE_DAYS = 365
+MAX_DEVICE_ACCOUNTS = 10
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    # A disabled account loses its open sessions at once.
-    return user if user is not None and user.active else None
+    """The account of a live server-side session: signed out, disabled or expired is none."""
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    return session_user(db.session, user_id, session.get(SESSION_SECRET), lifetime)
+
+
+def sign_in_session(user: User) -> None:
+    """Start a server-side session for ``user`` in a fresh cookie (no fixation)."""
+    secret = start_session(db.session, user)
+    session.clear()
+    session.permanent = True
+    session[SESSION_SECRET] = secret
+    login_user(user)
+
+
+def sign_out_session() -> None:
+    """End this browser's session on the server, so a copied cookie is worth nothing."""
+    end_session(db.session, session.get(SESSION_SECRET))
+    logout_user()
+    session.clear()
+
+
+def _device_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="registry-device")
+
+
+def _device_cookie() -> dict | None:
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return None
+    try:
+        value = _device_serializer().loads(raw)
+    except BadSignature:
+        return None
+    ok = isinstance(value, dict) and isinstance(value.get("id"), str)
+    return value if ok and isinstance(value.get("users"), list) else None
+
+
+def trusted_device(username: str) -> str | None:
+    """The hashed device id when this browser has signed in to ``username`` before."""
+    cookie = _device_cookie()
+    if cookie is None or username.strip() not in cookie["users"]:
+        return None
+    return device_key(cookie["id"], current_app.secret_key)
+
+
+def remember_device(response: Response, username: str) -> Response:
+    """Mark this browser as one that signed in to ``username`` (a signed, long-lived cookie)."""
+    cookie = _device_cookie() or {"id": secrets.token_urlsafe(16), "users": []}
+    users = [name for name in cookie["users"] if name != username][-(MAX_DEVICE_ACCOUNTS - 1) :]
+    value = _device_serializer().dumps({"id": cookie["id"], "users": [*users, username]})
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=DEVICE_COOKIE_DAYS * 86400,
+        path=url_for("auth.login"),
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
 
 
 def _secret_key(app: Flask) -> str:
@@ -55,6 +127,8 @@ def throttle() -> Throttle:
         config["LOGIN_FAILURE_WINDOW_MINUTES"],
         config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
         config["LOGIN_MAX_FAILURES_PER_CLIENT"],
+        config["LOGIN_MAX_FAILURES_PER_DEVICE"],
+        config["LOGIN_MAX_FAILURES_PER_ACCOUNT_EVERYWHERE"],
     )
 
 

@@ -15,8 +15,10 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 from tqdm import tqdm
 
-from . import DATA_DIR, create_app, migrate
-from .db import db
+from importers.limits import ImportLimits
+
+from . import DATA_DIR, __version__, create_app, migrate
+from .db import db, waits_of
 from .errors import RegistryError
 from .models import Area, ImportBatch
 from .services import facilities as service
@@ -67,7 +69,7 @@ def load_areas_command(data_dir: Path, force: bool) -> None:
 @click.option("--data-dir", type=click.Path(path_type=Path, exists=True), default=DATA_DIR)
 def demo_command(data_dir: Path) -> None:
     """Migrate, load areas and the real demo facilities. Safe to run again: nothing doubles."""
-    from .demo import DEMO_FACILITY_FILES, DEMO_VACCINATION_SITES
+    from .demo import DEMO_FACILITY_FILES, DEMO_IMPORTS
 
     migrate.upgrade(db.engine)
     _load_areas(data_dir, force=False)
@@ -90,10 +92,21 @@ def demo_command(data_dir: Path) -> None:
             tqdm.write(f"  row {outcome.row} rejected: {outcome.message}")
         if len(rejected) > MAX_LISTED:
             tqdm.write(f"  ... and {len(rejected) - MAX_LISTED} more rejected rows")
-    _demo_vaccination_sites(data_dir / DEMO_VACCINATION_SITES)
+    for file_name, facility_type, source, mapping in DEMO_IMPORTS:
+        _demo_import(data_dir / file_name, facility_type, source, mapping)
     from .cli_coverage import load_demo_population  # issue 6: the modelled population layer
 
-    load_demo_population(data_dir)
+    load_demo_population(data_dir, with_2020=False)
+    from .services.villages import load_villages  # issue 16: DOPA's village list
+
+    with tqdm(total=1, desc="villages", unit="list") as bar:
+        action, count = load_villages(db.session, data_dir)
+        db.session.commit()
+        bar.update()
+    click.echo(f"villages (DOPA): {action}; {count:,} villages")
+    from .cli_roads import load_demo_roads  # issue 17: one city's roads, for travel time
+
+    load_demo_roads(data_dir)
     from .services.reference import load_demo_reference  # issue 7: DDC provincial report
 
     try:
@@ -104,8 +117,8 @@ def demo_command(data_dir: Path) -> None:
     click.echo(outcome.summary())
 
 
-def _demo_vaccination_sites(path: Path) -> None:
-    """The 2021 vaccination sites go through the importer, like any official's list."""
+def _demo_import(path: Path, facility_type: str, source: str, mapping=None) -> None:
+    """A demo list goes through the importer, like any official's list; once only."""
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     done = db.session.scalar(
@@ -121,10 +134,12 @@ def _demo_vaccination_sites(path: Path) -> None:
         data,
         path.name,
         actor_name="demo loader",
-        facility_type="vaccination_site",
-        source="moph_vaccination_sites",
+        facility_type=facility_type,
+        source=source,
+        mapping=mapping,
         tolerance_m=current_app.config["COAST_TOLERANCE_M"],
         valid_rows_only=True,
+        limits=ImportLimits.from_config(current_app.config["CLI_IMPORT_LIMITS"]),
     )
     db.session.commit()
     click.echo(outcome.summary())
@@ -289,7 +304,10 @@ def import_command(file, facility_type, source, crs, mapping, dry_run, valid_row
         "crs": crs,
         "mapping": mapping,
         "tolerance_m": current_app.config["COAST_TOLERANCE_M"],
+        "limits": ImportLimits.from_config(current_app.config["CLI_IMPORT_LIMITS"]),
     }
+    # An administrator's import of a national list may wait and run longer than a request.
+    db.state().spatial.set_waits(db.session.connection(), waits_of(current_app.config, "CLI_"))
     steps = ("reading and validating", "matching and writing", "flagging likely duplicates")
     with tqdm(total=len(steps), desc=file.name, unit="step") as bar:
 
@@ -362,8 +380,28 @@ def init_app(app: Flask) -> None:
     from .cli_survey import survey_group  # issue 7: the volunteer survey
 
     app.cli.add_command(survey_group)
+    from .cli_roads import roads_group  # issue 17: road networks for travel time
+
+    app.cli.add_command(roads_group)
 
 
-@click.group(cls=FlaskGroup, create_app=create_app)
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
+@click.version_option(__version__, prog_name="registry", message="%(prog)s %(version)s")
 def main() -> None:
-    """Thai facility registry: run the service, load data, change facilities."""
+    """Thai facility registry: serve it, load data, change facilities.
+
+    `registry serve` is the production server (gunicorn); `registry dev` is Flask's
+    development server, for developers only.
+    """
+
+
+def _add_serving_commands() -> None:
+    """Production and development servers (issue 15): on the group, so `registry serve`
+    builds the app itself, after setting up what must come first (see registry.serve)."""
+    from .serve import dev_command, serve_command
+
+    main.add_command(serve_command)
+    main.add_command(dev_command)
+
+
+_add_serving_commands()

@@ -19,7 +19,14 @@ from .errors import RegistryError, ValidationError
 from .services import coverage as service
 from .services import coverage_export as export
 from .services import population
-from .services.population_files import read_area_counts, read_point_counts, read_raster_counts
+from .services.admin_counts import read_admin_counts
+from .services.population_files import read_point_counts, read_raster_counts, read_upload
+from .services.population_measured import (
+    ensure_dopa_2021_layer,
+    known_area_codes,
+    reassigned_note,
+    units_from_admin_counts,
+)
 from .vocabulary import FACILITY_TYPES
 
 OUTPUT_FORMATS = {".csv": "csv", ".geojson": "geojson", ".json": "json", ".xlsx": "xlsx"}
@@ -40,6 +47,12 @@ def _fail(error: RegistryError) -> None:
     help="Facility type; repeat for several.",
 )
 @click.option("--threshold-km", type=float, default=10.0, show_default=True)
+@click.option(
+    "--threshold-min",
+    type=float,
+    help="Travel time by road instead of distance (minutes; needs a road layer).",
+)
+@click.option("--profile", help="Travel profile with --threshold-min: motorcycle, car, walking.")
 @click.option(
     "--level", type=click.Choice(tuple(service.LEVELS)), default="district", show_default=True
 )
@@ -64,6 +77,8 @@ def _fail(error: RegistryError) -> None:
 def coverage_command(
     types,
     threshold_km,
+    threshold_min,
+    profile,
     level,
     province,
     layer,
@@ -96,6 +111,11 @@ def coverage_command(
         "age_group": age_group or "",
         "test_method": test_method or "",
     }
+    if threshold_min is not None or profile:
+        # Minutes by road (issue 17) instead of kilometres in a straight line.
+        del args["threshold_km"]
+        args["threshold_min"] = "" if threshold_min is None else repr(threshold_min)
+        args["profile"] = profile or ""
     session = db.session
     config = current_app.config
     steps = ("population layer", "eligible sites", "coverage", f"writing {out.name}")
@@ -121,9 +141,15 @@ def coverage_command(
     click.echo(
         f"{totals['areas']:,} areas, {totals['population']:,} people ({answer.layer.kind}, "
         f"layer {answer.layer.name}): {totals['uncovered']:,} live farther than "
-        f"{threshold_km:g} km from the {totals['facilities']:,} sites counted "
+        f"{_reach(answer.query)} from the {totals['facilities']:,} sites counted "
         f"({service_share(totals['share_covered'])} covered); written to {out}"
     )
+
+
+def _reach(query) -> str:
+    if query.by_time:
+        return f"{query.threshold_min:g} minutes by road ({query.profile})"
+    return f"{query.threshold_m / 1000:g} km"
 
 
 def service_share(share: float) -> str:
@@ -152,10 +178,10 @@ def population_group() -> None:
 
 @population_group.command("list")
 def population_list() -> None:
-    """The layers loaded, with their kind (measured or modelled) and totals."""
+    """The layers loaded, with what is measured and placed, and their totals."""
     for info in population.list_layers(db.session):
         click.echo(
-            f"{info.name}: {info.title} [{info.kind}] {info.as_of or ''} "
+            f"{info.name}: {info.title} [{info.measure}] {info.as_of or ''} "
             f"{info.unit_count:,} units, {info.total_population:,} people, finest level "
             f"{population.LEVEL_NAMES[info.finest_level]}, groups: "
             f"{', '.join(info.group_columns) or 'none'}"
@@ -187,7 +213,9 @@ def _groups(text: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
-def _store(units, finest_level: int, method: str, options: dict, left_out=0, notes=()) -> None:
+def _store(
+    units, finest_level: int, method: str, options: dict, left_out=0, notes=(), **extra
+) -> None:
     try:
         outcome = population.store_layer(
             db.session,
@@ -204,6 +232,7 @@ def _store(units, finest_level: int, method: str, options: dict, left_out=0, not
             replace=options["replace"],
             left_out=left_out,
             notes=notes,
+            **extra,
         )
         db.session.commit()
     except RegistryError as error:
@@ -218,34 +247,58 @@ def _store(units, finest_level: int, method: str, options: dict, left_out=0, not
 @_layer_options
 @click.option("--code-column", help="Column of DOPA codes (default: recognised by its header).")
 @click.option("--population-column", help="Column of people (default: recognised by header).")
+@click.option("--level-column", help="Column of levels, checked against the codes (optional).")
+@click.option("--name-column", help="Column of area names, quoted in the report (optional).")
 @click.option(
     "--placement",
     type=click.Choice(population.PLACEMENTS),
     default="point",
     show_default=True,
-    help="point: each area's people at one point inside it; spread: province counts "
-    "spread over points in every subdistrict (modelled).",
+    help="point: each area's people at one point inside it; within: spread evenly over "
+    "points inside each area (measured by area, placed within it); spread: province "
+    "counts spread over points in every subdistrict (modelled).",
 )
-def population_load_areas(file: Path, code_column, population_column, placement, **options):
-    """Load counts per province, district or subdistrict from a CSV keyed by DOPA code."""
+@click.option("--valid-rows-only", is_flag=True, help="Leave rows with errors out.")
+def population_load_areas(
+    file: Path, code_column, population_column, level_column, name_column, placement, **options
+):
+    """Load counts by province, district or subdistrict (levels may be mixed, as in DOPA's
+    tables) from a CSV keyed by DOPA code; the finest rows are used, the others checked."""
     if placement == "spread" and options["kind"] != "modelled":
         raise click.BadParameter(
             "spread counts are placed by a model: give --kind modelled", param_hint="--kind"
         )
+    if placement == "within" and options["kind"] != "measured":
+        raise click.BadParameter(
+            "placement within keeps counts as measured: give --kind measured", param_hint="--kind"
+        )
+    valid_rows_only = options.pop("valid_rows_only")
     try:
-        counts = read_area_counts(
-            file.read_bytes(),
-            file.name,
+        counts = read_admin_counts(
+            read_upload(file),
+            file.name.removesuffix(".gz"),
+            known_area_codes(db.session),
             code_column=code_column,
             population_column=population_column,
+            level_column=level_column,
+            name_column=name_column,
             group_columns=_groups(options["groups"]),
+            valid_rows_only=valid_rows_only,
         )
-        units, level, method = population.units_from_area_counts(
-            db.session, counts, placement=placement
-        )
+        click.echo(counts.summary())
+        if placement == "within":
+            units, method = units_from_admin_counts(
+                db.session, counts, group_columns=_groups(options["groups"])
+            )
+            level = counts.level
+        else:
+            units, level, method = population.units_from_area_counts(
+                db.session, counts, placement=placement
+            )
     except RegistryError as error:
         _fail(error)
-    _store(units, level, method, options)
+    measured = counts.level if options["kind"] == "measured" and placement != "spread" else None
+    _store(units, level, method, options, measured_level=measured)
 
 
 @population_group.command("load-points")
@@ -321,17 +374,36 @@ def population_delete(name: str) -> None:
 @population_group.command("demo")
 @click.option("--data-dir", type=click.Path(path_type=Path, exists=True), default=DATA_DIR)
 def population_demo(data_dir: Path) -> None:
-    """Load the modelled demo layer (DOPA 2020 province totals spread within provinces)."""
-    load_demo_population(data_dir)
+    """Load the demo layers: DOPA 2021 by subdistrict (default) and the 2020 modelled one."""
+    load_demo_population(data_dir, with_2020=True)
 
 
-def load_demo_population(data_dir: Path) -> None:
-    """The demo layer, as `registry demo` loads it; a second run changes nothing."""
+def load_demo_population(data_dir: Path, *, with_2020: bool) -> None:
+    """The demo layers; a second run changes nothing.
+
+    DOPA 2021 by subdistrict is the default layer (measured by subdistrict, placed within
+    it). The 2020 layer (province totals spread by a model), kept for comparison, is loaded
+    when ``with_2020``: by `registry population demo`, not by `registry demo`, which stays
+    as quick as it was.
+    """
     try:
-        with tqdm(total=1, desc="population (modelled)", unit="layer") as bar:
-            outcome = population.ensure_demo_layer(db.session, data_dir)
+        with tqdm(total=2 if with_2020 else 1, desc="population layers", unit="layer") as bar:
+            outcome, counts = ensure_dopa_2021_layer(db.session, data_dir)
             db.session.commit()
             bar.update()
+            modelled = None
+            if with_2020:
+                modelled = population.ensure_demo_layer(db.session, data_dir)
+                db.session.commit()
+                bar.update()
     except (RegistryError, ValidationError) as error:
         _fail(error)
+    if counts.reassigned:
+        click.echo(reassigned_note(counts))
     click.echo(outcome.summary())
+    if modelled is not None:
+        click.echo(modelled.summary())
+    else:
+        click.echo(
+            "the 2020 layer (modelled, for comparison) is loaded by `registry population demo`"
+        )

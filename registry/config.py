@@ -27,18 +27,59 @@ SESSION_COOKIE_SECURE = True
 REMEMBER_COOKIE_SECURE = True
 REMEMBER_COOKIE_HTTPONLY = True
 PERMANENT_SESSION_LIFETIME = 12 * 3600
-# Sign-in throttling, counted in the database so it holds across workers.
+# Sign-in throttling, counted in the database so it holds across workers. A browser that
+# signed in to the account before (a signed device cookie) is held only by its own failures
+# (PER_DEVICE), so others' guessing never locks the owner out of it. Other clients are held per
+# account from one address (PER_ACCOUNT), per account from everywhere (EVERYWHERE) and per
+# address over all accounts (PER_CLIENT); every count ends with the window.
 LOGIN_FAILURE_WINDOW_MINUTES = 15
 LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
 LOGIN_MAX_FAILURES_PER_CLIENT = 20
+LOGIN_MAX_FAILURES_PER_DEVICE = 5
+LOGIN_MAX_FAILURES_PER_ACCOUNT_EVERYWHERE = 50
+# While the database cannot be reached (or, on SpatiaLite, another writer holds it): the
+# Retry-After of the 503 answers, in seconds.
+DATABASE_DOWN_RETRY_AFTER_S = 30
+DATABASE_BUSY_RETRY_AFTER_S = 2
 # Resident reports without an account, per client (hashed address) per hour.
 REPORTS_PER_CLIENT_PER_HOUR = 5
 # Reverse proxies in front of the app (nginx, a load balancer) that set X-Forwarded-For and
 # -Proto. 0 trusts no header: throttling counts the proxy's address, and a client cannot spoof
 # its own. Set to the number of proxies in the chain (usually 1) when there are some.
 PROXY_COUNT = 0
+# --- Waiting for the database (issue 11) --------------------------------------------------------
+# A request waits at most this long for another's write lock (SQLite busy timeout, PostgreSQL
+# lock_timeout), then is answered 503 with Retry-After; a statement is cancelled after the
+# statement timeout (PostgreSQL; 0: none). Imports hold the lock only for their final write.
+DATABASE_LOCK_TIMEOUT_S = 5
+DATABASE_STATEMENT_TIMEOUT_S = 120
+# The command line (`registry import` of a national list) waits and runs longer.
+CLI_DATABASE_LOCK_TIMEOUT_S = 120
+CLI_DATABASE_STATEMENT_TIMEOUT_S = 0
 # Uploads for the import page (bytes).
 MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+# What one import may read, checked while the file is read (see importers/limits.py): data
+# in MB after unzipping, data rows, lines or sheet rows read (blank included), cells/values/
+# elements read, files in a zip, likely-duplicate pairs flagged, name comparisons made.
+IMPORT_LIMITS = {
+    "expanded_mb": 64,
+    "rows": 100_000,
+    "rows_read": 150_000,
+    "cells": 5_000_000,
+    "members": 1_000,
+    "duplicate_pairs": 2_000,
+    "name_comparisons": 2_000_000,
+}
+# The same for `registry import` on the command line: national lists, run by an administrator.
+CLI_IMPORT_LIMITS = {
+    "expanded_mb": 2_048,
+    "rows": 2_000_000,
+    "rows_read": 3_000_000,
+    "cells": 100_000_000,
+    "members": 10_000,
+    "duplicate_pairs": 50_000,
+    "name_comparisons": 50_000_000,
+}
 
 # --- Freshness -------------------------------------------------------------------------------
 # Hours an 'open' status stays trusted after someone confirmed it, per facility type. Past it,
@@ -79,6 +120,32 @@ FRESHNESS_HIDE_NEVER_CONFIRMED = False
 # empty: in-process. REGISTRY_DASK_SCHEDULER sets it from the environment.
 DASK_SCHEDULER = ""
 # The population layer coverage uses when a request names none (else the newest layer).
-COVERAGE_DEFAULT_LAYER = "dopa-2020-modelled"
+COVERAGE_DEFAULT_LAYER = "dopa-2021-subdistrict"
 # Layers counted from survey records: coverage on them is for signed-in accounts only.
 COVERAGE_PRIVATE_LAYERS = ("survey-unvaccinated",)
+
+# --- Serving and operations (issue 15) -------------------------------------------------------
+# `registry serve` (gunicorn, gthread workers; see registry/gunicorn_conf.py). Each setting is
+# also REGISTRY_SERVE_*, e.g. REGISTRY_SERVE_WORKERS=4; the command's options win over both.
+SERVE_BIND = "127.0.0.1:8000"  # host:port, or unix:/run/registry/registry.sock
+SERVE_WORKERS = 2  # processes; about one or two per CPU core
+SERVE_THREADS = 4  # threads per process
+SERVE_TIMEOUT = 120  # seconds a request may take before its worker is replaced
+SERVE_GRACEFUL_TIMEOUT = 30  # seconds requests in flight get to finish on HUP and TERM
+# Logs: "json" (one object per line, with the request id) or "text"; "-" is stderr, else a
+# file that logrotate may move (it is reopened).
+LOG_FORMAT = "json"
+LOG_LEVEL = "INFO"
+LOG_FILE = "-"
+# Clients allowed to read /metrics (CIDRs). Behind a proxy, set PROXY_COUNT so the client's
+# own address is the one checked.
+METRICS_ALLOWED_CLIENTS = ("127.0.0.0/8", "::1/128")
+
+# --- Travel time on roads (issue 17) ---------------------------------------------------------
+# Travel profiles: the Thai defaults of geo.routing.profiles, changed per profile and field,
+# e.g. {"motorcycle": {"speeds_kmh": {"residential": 20}}, "car": {"top_speed_kmh": 100}}.
+ROUTING_PROFILES: dict = {}
+ROUTING_DEFAULT_PROFILE = "motorcycle"
+# A point farther than this (straight line) from any usable road of a layer is outside it:
+# nearest-site answers there fall back to distance, coverage leaves the unit out and counts it.
+ROUTING_MAX_ACCESS_M = 1000.0

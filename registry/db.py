@@ -7,11 +7,19 @@ import weakref
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g
-from sqlalchemy import Connection, Engine, create_engine, exc, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, exc, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
-from .spatial import SpatialDialect, autocommit_reads, engine_options, spatial_dialect
+from .errors import DatabaseBusyError
+from .spatial import (
+    NO_WAITS,
+    SpatialDialect,
+    Waits,
+    autocommit_reads,
+    engine_options,
+    spatial_dialect,
+)
 
 
 def resolve_database_url(app: Flask) -> URL:
@@ -26,12 +34,42 @@ def resolve_database_url(app: Flask) -> URL:
     return url
 
 
-def make_engine(url: URL | str) -> Engine:
-    """An engine with the spatial extension ready on every connection."""
+BUSY_MESSAGE = (
+    "the registry is busy with another change (an import, say) and this request waited "
+    "{seconds}; nothing was written: send it again in a few seconds"
+)
+
+
+def make_engine(url: URL | str, waits: Waits = NO_WAITS) -> Engine:
+    """An engine with the spatial extension ready on every connection.
+
+    ``waits`` bounds how long a statement waits for another's lock and runs; a statement
+    that passes either raises DatabaseBusyError (503, retry) instead of the driver's error.
+    """
     url = make_url(url)
-    engine = create_engine(url, **engine_options(url))
-    spatial_dialect(engine.dialect.name).configure_engine(engine)
+    engine = create_engine(url, **engine_options(url, waits))
+    dialect = spatial_dialect(engine.dialect.name)
+    dialect.configure_engine(engine, waits)
+
+    def busy_as_refusal(context) -> BaseException | None:
+        if dialect.busy(context.original_exception):
+            seconds = f"{waits.lock_s:g} s" if waits.lock_s is not None else "too long"
+            return DatabaseBusyError(BUSY_MESSAGE.format(seconds=seconds))
+        return None
+
+    event.listen(engine, "handle_error", busy_as_refusal)
+    from . import storage_errors  # disk full or read-only: a clear 503
+
+    storage_errors.watch(engine)
     return engine
+
+
+def waits_of(config, prefix: str = "") -> Waits:
+    """The database waits configured for the web (prefix "") or the command line ("CLI_")."""
+    return Waits(
+        config.get(f"{prefix}DATABASE_LOCK_TIMEOUT_S"),
+        config.get(f"{prefix}DATABASE_STATEMENT_TIMEOUT_S") or None,
+    )
 
 
 class _ReadConnections:
@@ -54,10 +92,12 @@ class _ReadConnections:
         self.reads.prepare(driver)
         return wrapper, driver, {}
 
-    def close(self) -> None:
+    def close(self, *, broken: bool = False) -> None:
         idle, self.idle = self.idle, []
         for wrapper, _, _ in idle:
-            wrapper.close()
+            # A connection the server dropped is discarded without the rollback a close
+            # would try first (and log with its traceback when it fails).
+            wrapper.invalidate() if broken else wrapper.close()
 
 
 _READS: weakref.WeakKeyDictionary[object, _ReadConnections] = weakref.WeakKeyDictionary()
@@ -104,15 +144,18 @@ def autocommit_int(engine: Engine, sql: str) -> int | None:
         try:
             connection = held.idle.pop()
         except IndexError:
-            connection = held.new(engine)
+            try:
+                connection = held.new(engine)
+            except dbapi_error as error:  # the server cannot be reached: SQLAlchemy's error
+                raise exc.DBAPIError.instance(sql, None, error, dbapi_error) from error
         try:
             value = held.reads.read_int(connection[1], sql, connection[2])
         except dbapi_error as error:
             broken = held.reads.broken(connection[1])
-            connection[0].close()
+            connection[0].invalidate() if broken else connection[0].close()
             if attempt == 1 and broken:
                 # The server restarted or dropped us: so, probably, are the others.
-                held.close()
+                held.close(broken=True)
                 continue
             raise exc.DBAPIError.instance(sql, None, error, dbapi_error) from error
         held.idle.append(connection)
@@ -167,7 +210,10 @@ class Database:
     """Flask extension: one engine per app, one session per application context."""
 
     def init_app(self, app: Flask) -> None:
-        engine = make_engine(resolve_database_url(app))
+        from . import outage
+
+        engine = make_engine(resolve_database_url(app), waits_of(app.config))
+        outage.watch(engine)
         app.extensions["registry_db"] = DatabaseState(
             engine, sessionmaker(bind=engine, expire_on_commit=False)
         )

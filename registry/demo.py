@@ -83,11 +83,27 @@ def phitsanulok_checkpoints(path: Path) -> Iterator[dict[str, Any]]:
         }
 
 
-# Loaded through the importer (registry.services.imports), as an official's list would be.
+# Loaded through the importer (registry.services.imports), as an official's list would be:
+# file, facility type, source kept with every record, header mapping (None: recognised).
 DEMO_VACCINATION_SITES = "vaccination_sites_2021-06-20.geojson"
+# The Department of Medical Sciences' 130 COVID-19 laboratories (2020-04-19), as test points.
+DEMO_COVID_LABS = "covid_labs_2020-04-19.geojson"
+DEMO_IMPORTS = (
+    (DEMO_VACCINATION_SITES, "vaccination_site", "moph_vaccination_sites", None),
+    (
+        DEMO_COVID_LABS,
+        "covid_test_point",
+        "dmsc_covid_labs_2020-04-19",
+        {"name": "name_th", "add": "address", "prov": "province", "lat": "lat", "long": "lon"},
+    ),
+)
 
 DEMO_FACILITY_FILES = (
     ("moph_hospitals_geojson_health.geojson", moph_hospitals),
     ("covid_checkpoints_chkpnt_th.geojson", covid_checkpoints),
     ("covid_checkpoints_checkpoint.geojson", phitsanulok_checkpoints),
 )
+
+# Roads of one city (issue 17): travel time on the resident and coverage pages there.
+DEMO_ROADS = "chiangmai_roads.graph.json.gz"
+DEMO_ROADS_LAYER = "chiang-mai"

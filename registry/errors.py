@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # importers.errors builds on this module: no import of importers at load
+    from importers.messages import Text
 
 
 class RegistryError(Exception):
@@ -11,7 +14,13 @@ class RegistryError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, field: str | None = None, **details: Any) -> None:
+    def __init__(self, message: str | Text, *, field: str | None = None, **details: Any) -> None:
+        # A Text carries its code and parameters so a page can say it in its language; the
+        # English sentence stays the message of the API, the CLI and the logs.
+        from importers.messages import Text
+
+        self.text = message if isinstance(message, Text) else None
+        message = str(message)
         super().__init__(message)
         self.message = message
         self.field = field
@@ -19,6 +28,9 @@ class RegistryError(Exception):
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"error": self.code, "message": self.message}
+        if self.text is not None:
+            body["message_code"] = self.text.code
+            body["message_params"] = self.text.as_dict()["params"]
         if self.field is not None:
             body["field"] = self.field
         body.update(self.details)
@@ -35,6 +47,12 @@ class OutsideThailandError(ValidationError):
     """A point lies outside Thailand and farther than the tolerance from any area."""
 
     code = "outside_thailand"
+
+
+class PlaceNotFoundError(ValidationError):
+    """A typed place names no province, district or subdistrict; details carry suggestions."""
+
+    code = "place_not_found"
 
 
 class NotFoundError(RegistryError):
@@ -75,3 +93,14 @@ class TooManyRequestsError(RegistryError):
 
     status_code = 429
     code = "too_many_requests"
+
+
+class DatabaseBusyError(RegistryError):
+    """Another write (an import, say) holds the lock longer than a request may wait.
+
+    Nothing was written; the same request may simply be sent again (503 with Retry-After).
+    """
+
+    status_code = 503
+    code = "busy"
+    retry_after = 5

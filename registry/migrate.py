@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from .errors import ConfigurationError
 from .spatial import spatial_dialect
@@ -43,12 +43,24 @@ def upgrade(engine: Engine) -> None:
 
 def is_current(engine: Engine) -> bool:
     """True when the database is at the newest migration."""
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() == head
+        return current_revision(connection) == head_revision()
 
 
 def missing_spatial_indexes(engine: Engine) -> set[tuple[str, str]]:
     with engine.connect() as connection:
         found = spatial_dialect(engine.dialect.name).spatial_indexes(connection)
     return SPATIAL_COLUMNS - found
+
+
+@functools.cache
+def head_revision() -> str | None:
+    """The newest migration this code knows (read once per process)."""
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The migration the database is at (None before the first), in one quiet query."""
+    if not connection.dialect.has_table(connection, "alembic_version"):
+        return None
+    return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -27,6 +28,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SRID = 4326
+
+
+# PostgreSQL's integer: the type of every id and version column (SQLite's is wider).
+DB_INT_MAX = 2**31 - 1
 
 
 class UTCDateTime(TypeDecorator):
@@ -268,6 +273,21 @@ class LoginFailure(Base):
     username: Mapped[str] = mapped_column(String(100), index=True)
     client: Mapped[str] = mapped_column(String(64), index=True)  # hashed client address
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # The hashed device cookie when the browser had signed in to this account before (a
+    # trusted device is throttled on its own failures only); None for any other client.
+    device: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class UserSession(Base):
+    """A signed-in browser session, kept on the server so that signing out or disabling the
+    account ends it even when someone kept a copy of the cookie."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the secret
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class FieldConfirmation(Base):
@@ -320,6 +340,9 @@ class PopulationLayer(Base):
     group_columns: Mapped[list[str]] = mapped_column(JSON)
     # The most detailed area level the counts support: 1 province, 2 district, 3 subdistrict.
     finest_level: Mapped[int] = mapped_column(Integer)
+    # For measured counts placed on points inside their areas: the level they were counted
+    # at ("measured by subdistrict, placed within it"); None when each unit is a count.
+    measured_level: Mapped[int | None] = mapped_column(Integer)
     unit_count: Mapped[int] = mapped_column(Integer)
     total_population: Mapped[int] = mapped_column(BigInteger)
     # SHA-256 of the units and groups: the same content loaded twice is the same layer.
@@ -361,6 +384,9 @@ class SurveyRecord(Base):
     area_code: Mapped[str] = mapped_column(ForeignKey("area.code"), index=True)
     village_no: Mapped[int | None] = mapped_column(Integer)  # หมู่ที่
     village_name: Mapped[str | None] = mapped_column(String(200))
+    # DOPA's 8-digit village code when the village is on DOPA's list (issue 16); a typed
+    # name that matches no listed village leaves it empty, for an official to check.
+    village_code: Mapped[str | None] = mapped_column(String(8), index=True)
     survey_date: Mapped[date] = mapped_column(Date, index=True)
     residents_general: Mapped[int] = mapped_column(Integer, default=0)
     residents_elderly: Mapped[int] = mapped_column(Integer, default=0)
@@ -388,6 +414,19 @@ class SurveyRecord(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class Village(Base):
+    """A village (หมู่บ้าน) on DOPA's list: code, number within its tambon, Thai and English name."""
+
+    __tablename__ = "village"
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    subdistrict_code: Mapped[str] = mapped_column(String(10), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    name_th: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(200))
 
 
 class SurveyChange(Base):
@@ -421,3 +460,33 @@ class ReferenceVaccination(Base):
     as_of: Mapped[date] = mapped_column(Date)
     measure: Mapped[str] = mapped_column(String(100))  # e.g. "dose1_elderly"
     value: Mapped[int] = mapped_column(BigInteger)
+
+
+class RoadLayer(Base):
+    """A road network (issue 17): one file's roads, for travel-time answers where it reaches.
+
+    The network is stored whole as compressed NumPy arrays (``network_npz``, see
+    :mod:`registry.services.roads`), beside its source, licence, attribution and extent, so
+    it travels with the registry on either database. Every answer computed on it names it
+    and carries its attribution.
+    """
+
+    __tablename__ = "road_layer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    source: Mapped[str] = mapped_column(Text)  # the file it came from, or a URL
+    file_format: Mapped[str] = mapped_column(String(32))
+    licence: Mapped[str] = mapped_column(String(100))
+    attribution: Mapped[str] = mapped_column(Text)
+    west: Mapped[float] = mapped_column(Float)
+    south: Mapped[float] = mapped_column(Float)
+    east: Mapped[float] = mapped_column(Float)
+    north: Mapped[float] = mapped_column(Float)
+    node_count: Mapped[int] = mapped_column(Integer)
+    edge_count: Mapped[int] = mapped_column(Integer)
+    # SHA-256 of the stored arrays: the same network loaded twice is the same layer.
+    checksum: Mapped[str] = mapped_column(String(64))
+    network_npz: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))

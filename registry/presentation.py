@@ -76,3 +76,17 @@ def directions_links(from_lat: float | None, from_lon: float | None, facility_po
     if origin:
         google += f"&origin={origin}"
     return {"google": google, "osm": osm}
+
+
+def measure_label(measure: str) -> str:
+    """What a population layer measures and what it places (LayerInfo.measure), translated."""
+    from flask_babel import gettext as _
+
+    labels = {
+        "modelled": _("modelled"),
+        "measured": _("measured"),
+        "measured by subdistrict, placed within it": _("measured by subdistrict, placed within it"),
+        "measured by district, placed within it": _("measured by district, placed within it"),
+        "measured by province, placed within it": _("measured by province, placed within it"),
+    }
+    return labels.get(measure, measure)

@@ -6,6 +6,7 @@ the list of spatial indexes, and never tests the dialect itself.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import os
@@ -31,7 +32,28 @@ SPATIALITE_HINT = (
 )
 
 
-def _spatialite_on_connect(dbapi_conn, _record) -> None:
+@dataclass(frozen=True)
+class Waits:
+    """How long a connection waits for another's lock, and lets one statement run (seconds).
+
+    None keeps the database's own behaviour (SQLite: 30 s busy timeout; PostgreSQL: no limit).
+    Past either, the statement fails and the request is answered 503 with Retry-After
+    (db.make_engine turns the error into a DatabaseBusyError), instead of queueing behind a
+    long writer until every worker waits.
+    """
+
+    lock_s: float | None = None
+    statement_s: float | None = None
+
+
+NO_WAITS = Waits()
+
+
+def _ms(seconds: float | None, default: int) -> int:
+    return default if seconds is None else max(0, int(seconds * 1000))
+
+
+def _spatialite_on_connect(dbapi_conn, _record, waits: Waits = NO_WAITS) -> None:
     # Python's sqlite3 opens transactions lazily and not before SELECT; SQLAlchemy then cannot
     # use SAVEPOINT correctly. Take control of BEGIN ourselves (see the "begin" listener).
     dbapi_conn.isolation_level = None
@@ -43,7 +65,7 @@ def _spatialite_on_connect(dbapi_conn, _record) -> None:
         raise ConfigurationError(SPATIALITE_HINT.format(error=exc)) from exc
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.execute(f"PRAGMA busy_timeout = {_ms(waits.lock_s, 30_000)}")
     cursor.execute("PRAGMA journal_mode = WAL")
     if cursor.execute("SELECT CheckSpatialMetaData()").fetchone()[0] == 0:
         # WGS84 only: the full EPSG table costs seconds and megabytes we never use.
@@ -69,14 +91,38 @@ def load_bundled_libraries_first() -> None:
             importlib.import_module(name)
 
 
-def _configure_spatialite(engine: Engine) -> None:
+def _configure_spatialite(engine: Engine, waits: Waits) -> None:
     load_bundled_libraries_first()
-    event.listen(engine, "connect", _spatialite_on_connect)
+    event.listen(engine, "connect", functools.partial(_spatialite_on_connect, waits=waits))
     event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
 
 
-def _configure_postgis(engine: Engine) -> None:
-    pass
+def _configure_postgis(engine: Engine, waits: Waits) -> None:
+    pass  # the waits go in the connection options (engine_options)
+
+
+def _spatialite_set_waits(connection: Connection, waits: Waits) -> None:
+    connection.exec_driver_sql(f"PRAGMA busy_timeout = {_ms(waits.lock_s, 30_000)}")
+
+
+def _postgis_set_waits(connection: Connection, waits: Waits) -> None:
+    # Session settings, not SET LOCAL: they outlive the transaction on this connection.
+    connection.exec_driver_sql(f"SET lock_timeout = {_ms(waits.lock_s, 0)}")
+    connection.exec_driver_sql(f"SET statement_timeout = {_ms(waits.statement_s, 0)}")
+
+
+def _spatialite_busy(error: BaseException) -> bool:
+    # SQLITE_BUSY: another connection holds the write lock past the busy timeout.
+    text = str(error).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+# lock_not_available (lock_timeout), query_canceled (statement_timeout), deadlock_detected.
+_POSTGIS_BUSY = {"55P03", "57014", "40P01"}
+
+
+def _postgis_busy(error: BaseException) -> bool:
+    return getattr(error, "sqlstate", None) in _POSTGIS_BUSY
 
 
 def _spatialite_read_int(dbapi_conn, sql: str, _prepared: dict) -> int | None:
@@ -206,6 +252,10 @@ class SpatialDialect:
     bulk_insert: Callable[[Connection, object, list[dict] | ColumnRows, bool], list[int]]
     # The same as a context manager whose inserts may overlap the caller's own work.
     bulk_writes: Callable[[Connection], PostgisWrites | SpatialiteWrites]
+    # Change how long this connection waits for locks and statements (the CLI waits longer).
+    set_waits: Callable[[Connection, Waits], None]
+    # Is this driver error the database being busy (a lock or statement timeout)?
+    busy: Callable[[BaseException], bool]
 
 
 DIALECTS: dict[str, SpatialDialect] = {
@@ -216,6 +266,8 @@ DIALECTS: dict[str, SpatialDialect] = {
         _spatialite_bbox_filter,
         spatialite_bulk_insert,
         SpatialiteWrites,
+        _spatialite_set_waits,
+        _spatialite_busy,
     ),
     "postgresql": SpatialDialect(
         "postgis",
@@ -224,6 +276,8 @@ DIALECTS: dict[str, SpatialDialect] = {
         _postgis_bbox_filter,
         postgis_bulk_insert,
         PostgisWrites,
+        _postgis_set_waits,
+        _postgis_busy,
     ),
 }
 
@@ -239,7 +293,7 @@ def spatial_dialect(dialect_name: str) -> SpatialDialect:
         ) from None
 
 
-def engine_options(url: URL) -> dict:
+def engine_options(url: URL, waits: Waits = NO_WAITS) -> dict:
     """Keyword arguments for create_engine() that the URL's dialect needs."""
     if url.get_backend_name() == "sqlite":
         import sqlean  # a sqlite3 build that can load extensions
@@ -248,4 +302,9 @@ def engine_options(url: URL) -> dict:
     # No pool_pre_ping: it costs a round trip on every checkout, i.e. on every request. A
     # connection the server dropped fails the one statement that finds it; SQLAlchemy then
     # discards every older pooled connection, and db.autocommit_int retries once.
-    return {}
+    options = []
+    if waits.lock_s is not None:
+        options.append(f"-c lock_timeout={_ms(waits.lock_s, 0)}")
+    if waits.statement_s is not None:
+        options.append(f"-c statement_timeout={_ms(waits.statement_s, 0)}")
+    return {"connect_args": {"options": " ".join(options)}} if options else {}

@@ -22,7 +22,10 @@ from registry.db import drop_postgis_database as drop_database
 from registry.services.areas import load_boundaries
 from registry.services.catalog import catalogs
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(
+    os.environ.get("REGISTRY_SHARED_DATA")
+    or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
 POSTGIS_SERVER = os.environ.get(
     "REGISTRY_TEST_POSTGIS_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432"
 )

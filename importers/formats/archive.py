@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 from importers.errors import ImportFormatError
 from importers.formats.base import RawTable, Reader
 from importers.formats.ogr import ShapefileReader
+from importers.limits import WEB_LIMITS, Budget
 
 
 class ZipReader(Reader):
@@ -30,29 +31,39 @@ class ZipReader(Reader):
         *,
         sheet: str | None = None,
         extra_headers: Collection[str] = (),
+        budget: Budget | None = None,
     ) -> RawTable:
+        budget = budget or Budget(WEB_LIMITS, file_name)
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                entries = budget.open_zip(archive)
                 names = [
-                    n for n in archive.namelist() if not n.endswith("/") and "__MACOSX" not in n
+                    e.filename
+                    for e in entries
+                    if not e.filename.endswith("/") and "__MACOSX" not in e.filename
                 ]
                 if any(n.lower().endswith(".shp") for n in names):
                     member = None
                 else:
                     member = self._single_member(names, file_name)
-                    inner = archive.read(member)
-        except zipfile.BadZipFile:
+                    # Refused on its declared size before a byte is inflated, else counted.
+                    inner = budget.read_member(archive, archive.getinfo(member))
+        except (zipfile.BadZipFile, EOFError):
             raise ImportFormatError(
                 "is not a readable zip archive: the file is cut off or damaged",
                 file_name=file_name,
             ) from None
         if member is None:
             return ShapefileReader().read_bytes(
-                data, file_name, sheet=sheet, extra_headers=extra_headers
+                data, file_name, sheet=sheet, extra_headers=extra_headers, budget=budget
             )
         reader = self._reader_for_extension(PurePosixPath(member).suffix.lower())
         inner_name = f"{file_name}/{member}"
-        return reader.read_bytes(inner, inner_name, sheet=sheet, extra_headers=extra_headers)
+        budget.file_name = inner_name
+        budget.bytes -= len(inner)  # the member's reader counts its bytes again
+        return reader.read_bytes(
+            inner, inner_name, sheet=sheet, extra_headers=extra_headers, budget=budget
+        )
 
     def _single_member(self, names: list[str], file_name: str) -> str:
         readable = [

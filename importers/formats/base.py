@@ -22,6 +22,7 @@ import pandas as pd
 
 from importers.columns import recognised_fields
 from importers.errors import ImportFormatError
+from importers.limits import WEB_LIMITS, Budget, ImportLimits, megabytes
 from importers.report import WARNING, Problem, quote
 
 Source = str | PathLike[str] | bytes | bytearray | memoryview | BinaryIO
@@ -89,7 +90,9 @@ class Reader:
 
     Subclasses set ``name``, ``extensions`` and ``label`` and implement :meth:`read_bytes`.
     They raise :class:`~importers.errors.ImportFormatError` when the file cannot be read at all
-    and record everything else as problems on the table.
+    and record everything else as problems on the table. They count what they read on the
+    :class:`~importers.limits.Budget` they are given (bytes, rows, cells) as they read it,
+    drop blank rows as they go, and stop at the first limit passed.
     """
 
     name: ClassVar[str] = ""
@@ -103,6 +106,7 @@ class Reader:
         sheet: str | None = None,
         name: str | None = None,
         extra_headers: Collection[str] = (),
+        limits: ImportLimits = WEB_LIMITS,
     ) -> RawTable:
         """Read a file given as a path, bytes or a binary file object.
 
@@ -118,11 +122,16 @@ class Reader:
         extra_headers : collection of str
             Header names that count as known when looking for the header row (the source
             columns of an explicit mapping).
+        limits : ImportLimits
+            The most the file may expand to, hold and cost (the web's by default).
         """
-        data, file_name = load_source(source, name)
+        data, file_name = load_source(source, name, max_bytes=limits.expanded_bytes)
         if not data.strip():
             raise ImportFormatError("the file is empty", file_name=file_name)
-        return self.read_bytes(data, file_name, sheet=sheet, extra_headers=extra_headers)
+        budget = Budget(limits, file_name)
+        return self.read_bytes(
+            data, file_name, sheet=sheet, extra_headers=extra_headers, budget=budget
+        )
 
     def read_bytes(
         self,
@@ -131,6 +140,7 @@ class Reader:
         *,
         sheet: str | None = None,
         extra_headers: Collection[str] = (),
+        budget: Budget | None = None,
     ) -> RawTable:
         raise NotImplementedError
 
@@ -138,13 +148,26 @@ class Reader:
         return f"<{type(self).__name__} {self.name!r} {', '.join(self.extensions)}>"
 
 
-def load_source(source: Source, name: str | None = None) -> tuple[bytes, str]:
-    """Return the file's bytes and a name to use in messages."""
+def load_source(
+    source: Source, name: str | None = None, *, max_bytes: int | None = None
+) -> tuple[bytes, str]:
+    """Return the file's bytes and a name to use in messages.
+
+    A file on disk larger than ``max_bytes`` is refused before it is read.
+    """
     if isinstance(source, bytes | bytearray | memoryview):
         return bytes(source), name or "upload"
     if isinstance(source, str | PathLike):
         path = Path(source)
         try:
+            size = path.stat().st_size
+            if max_bytes is not None and size > max_bytes:
+                limits = ImportLimits(expanded_bytes=max_bytes)
+                raise limits.refuse(
+                    name or path.name,
+                    f"is {megabytes(size)}, more than the limit of {megabytes(max_bytes)} of "
+                    "data per import",
+                )
             return path.read_bytes(), name or path.name
         except FileNotFoundError:
             raise ImportFormatError("the file does not exist", file_name=str(path)) from None
@@ -155,7 +178,13 @@ def load_source(source: Source, name: str | None = None) -> tuple[bytes, str]:
                 f"the file cannot be opened ({exc.strerror})", file_name=str(path)
             ) from None
     if hasattr(source, "read"):
-        data = source.read()
+        data = source.read() if max_bytes is None else source.read(max_bytes + 1)
+        if max_bytes is not None and len(data) > max_bytes:
+            limits = ImportLimits(expanded_bytes=max_bytes)
+            raise limits.refuse(
+                name or str(getattr(source, "name", "upload")),
+                f"is more than {megabytes(max_bytes)}, the limit of data per import",
+            )
         if isinstance(data, str):
             data = data.encode("utf-8")
         return data, name or str(getattr(source, "name", "upload"))
@@ -270,15 +299,20 @@ def table_from_grid(
     encoding: str | None = None,
     problems: list[Problem] | None = None,
     first_row_number: int = 1,
+    numbers: np.ndarray | None = None,
+    budget: Budget | None = None,
 ) -> RawTable:
     """Build a table from a grid of cells that still contains its header and title rows.
 
     ``grid`` has positional columns and one row per file row, starting at row
-    ``first_row_number``. Finds the header, names unnamed columns that hold data, reports
-    duplicated header names (only the first such column is read) and drops empty rows while
-    keeping every other row's number as in the file.
+    ``first_row_number``, or one row per non-blank file row numbered by ``numbers`` (readers
+    that drop blank rows while reading). Finds the header, names unnamed columns that hold
+    data, reports duplicated header names (only the first such column is read) and drops
+    empty rows while keeping every other row's number as in the file.
     """
     problems = list(problems or [])
+    if numbers is None:
+        numbers = np.arange(first_row_number, first_row_number + len(grid), dtype=np.int64)
     cells = [stripped(grid[c].to_numpy(dtype=object)) for c in grid.columns]
     if not cells:
         raise ImportFormatError("the file has no columns", file_name=file_name)
@@ -293,19 +327,22 @@ def table_from_grid(
     if header_pos is None:
         raise ImportFormatError("no header row found", file_name=file_name)
     header_index = int(non_blank[header_pos])
-    header_number = header_index + first_row_number
+    header_number = int(numbers[header_index])
     header_cells = [clean_header(column[header_index]) for column in cells]
 
     body = np.flatnonzero(~blank[header_index + 1 :]) + header_index + 1
-    row_numbers = (body + first_row_number).astype(np.int64)
+    if budget is not None:
+        budget.check_rows(len(body))
+    row_numbers = numbers[body].astype(np.int64)
 
-    if header_index > 0:
+    above = header_number - first_row_number
+    if above > 0:
         problems.append(
             Problem(
                 None,
                 None,
                 None,
-                f"the header is row {header_number}; the {header_index} rows above it "
+                f"the header is row {header_number}; the {above} rows above it "
                 "(titles, notes) were not read",
                 WARNING,
             )
@@ -368,16 +405,23 @@ def table_from_records(
     crs: str | None = None,
     layer: str | None = None,
     problems: list[Problem] | None = None,
+    row_numbers: list[int] | np.ndarray | None = None,
 ) -> RawTable:
-    """Build a table from feature-like records (one dict of properties per feature)."""
+    """Build a table from feature-like records (one dict of properties per feature).
+
+    ``row_numbers`` are the features' numbers in the file when some were left out (blank
+    features dropped while reading); by default 1, 2, 3...
+    """
     frame = pd.DataFrame.from_records(records, columns=columns) if records else None
     if frame is None:
         frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
     frame = frame_of_stripped(frame)
+    if row_numbers is None:
+        row_numbers = np.arange(1, len(frame) + 1, dtype=np.int64)
     return RawTable(
         columns=list(columns),
         frame=frame,
-        row_numbers=np.arange(1, len(frame) + 1, dtype=np.int64),
+        row_numbers=np.asarray(row_numbers, dtype=np.int64),
         geometry=geometry,
         crs=crs,
         format=format,

@@ -16,13 +16,22 @@ import re
 from collections import Counter
 from collections.abc import Collection
 
+import numpy as np
 import pandas as pd
 
 from importers.errors import ImportFormatError
-from importers.formats.base import RawTable, Reader, table_from_grid
+from importers.formats.base import (
+    HEADER_SEARCH_ROWS,
+    RawTable,
+    Reader,
+    stripped,
+    table_from_grid,
+)
+from importers.limits import WEB_LIMITS, Budget
 
 _DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_LINES = 50
+_BLOCK_ROWS = 20_000  # records parsed at a time; blank ones are dropped block by block
 # A Thai vowel or tone mark can only follow a consonant or another mark.
 _THAI_MARK = "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e"
 _STRAY_MARK = re.compile(rf"(?<![\u0e01-\u0e2e{_THAI_MARK}])[{_THAI_MARK}]")
@@ -113,25 +122,48 @@ class DelimitedReader(Reader):
         *,
         sheet: str | None = None,
         extra_headers: Collection[str] = (),
+        budget: Budget | None = None,
     ) -> RawTable:
+        budget = budget or Budget(WEB_LIMITS, file_name)
+        budget.add_bytes(len(data))
         text, encoding = decode_text(data, file_name)
         if not text.strip():
             raise ImportFormatError("the file is empty", file_name=file_name)
         delimiter, width = _sniff(text)
-        grid = _parse(data, text, encoding, delimiter, width, file_name)
+        grid, numbers = _parse(data, text, encoding, delimiter, width, file_name, budget)
+        if not len(grid):
+            raise ImportFormatError("the file has no rows", file_name=file_name)
         return table_from_grid(
             grid,
             format=self.name,
             file_name=file_name,
             extra_headers=extra_headers,
             encoding=encoding,
+            numbers=numbers,
+            budget=budget,
         )
 
 
+def _kept(cells: np.ndarray, budget: Budget) -> np.ndarray:
+    """Positions of the non-blank rows of a block of records, counted on the budget."""
+    blank = np.ones(len(cells), dtype=bool)
+    for column in cells.T:
+        blank &= stripped(column) == None  # noqa: E711 (elementwise on an object array)
+    keep = np.flatnonzero(~blank)
+    budget.read_rows(len(cells))
+    budget.add_cells(len(keep) * cells.shape[1])
+    budget.add_rows(len(keep), slack=HEADER_SEARCH_ROWS)
+    return keep
+
+
 def _parse(
-    data: bytes, text: str, encoding: str, delimiter: str, width: int, file_name: str
-) -> pd.DataFrame:
-    """All records, header and title rows included, one grid row per record."""
+    data: bytes, text: str, encoding: str, delimiter: str, width: int, file_name: str, budget
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The non-blank records (header and title rows included) and their record numbers.
+
+    Read a block of records at a time: blank lines and rows of empty cells are dropped as
+    each block arrives, and the budget stops the read at the first limit passed.
+    """
     options = {
         "sep": delimiter,
         "header": None,
@@ -141,20 +173,49 @@ def _parse(
         "na_filter": False,
         "skip_blank_lines": False,
         "quotechar": '"',
+        "chunksize": _BLOCK_ROWS,
     }
+    counted = (budget.lines, budget.rows, budget.cells)
+    blocks, numbers = [], []
     try:
         # The C parser reads the bytes directly: about twice as fast as parsing the text.
         if encoding == "utf-16":
-            return pd.read_csv(io.StringIO(text), **options)
-        return pd.read_csv(io.BytesIO(data), encoding=encoding, **options)
+            reader = pd.read_csv(io.StringIO(text), **options)
+        else:
+            reader = pd.read_csv(io.BytesIO(data), encoding=encoding, **options)
+        with reader:
+            for block in reader:
+                cells = block.to_numpy(dtype=object)
+                keep = _kept(cells, budget)
+                blocks.append(cells[keep])
+                numbers.append(block.index.to_numpy()[keep] + 1)
+        return _grid(blocks, numbers, width)
     except (pd.errors.ParserError, ValueError):
         pass  # a row wider than the first lines: parse with the csv module
+    budget.lines, budget.rows, budget.cells = counted
+    rows, numbers = [], []
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+        for number, row in enumerate(records, start=1):
+            budget.read_rows()
+            if not any(cell.strip() for cell in row):
+                continue
+            budget.add_cells(len(row))
+            budget.add_rows(slack=HEADER_SEARCH_ROWS)
+            rows.append(row)
+            numbers.append(number)
     except csv.Error as exc:
         raise ImportFormatError(
             f"cannot be read as CSV ({exc}); the file may be cut off inside a quoted value",
             file_name=file_name,
         ) from None
     width = max((len(r) for r in rows), default=0)
-    return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
+    budget.add_cells(len(rows) * width - sum(map(len, rows)))  # the padding below
+    grid = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
+    return grid, np.asarray(numbers, dtype=np.int64)
+
+
+def _grid(blocks: list[np.ndarray], numbers: list[np.ndarray], width: int):
+    cells = np.concatenate(blocks) if blocks else np.empty((0, width), dtype=object)
+    order = np.concatenate(numbers) if numbers else np.empty(0, dtype=np.int64)
+    return pd.DataFrame(cells, dtype=object), order.astype(np.int64)

@@ -14,6 +14,7 @@ import warnings
 import zipfile
 from collections.abc import Collection
 
+import numpy as np
 import pandas as pd
 
 from importers.errors import ImportFormatError
@@ -27,6 +28,7 @@ from importers.formats.base import (
     find_header,
     table_from_grid,
 )
+from importers.limits import WEB_LIMITS, Budget
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -45,13 +47,16 @@ class ExcelReader(Reader):
         *,
         sheet: str | None = None,
         extra_headers: Collection[str] = (),
+        budget: Budget | None = None,
     ) -> RawTable:
+        budget = budget or Budget(WEB_LIMITS, file_name)
         if data.startswith(_OLE2_MAGIC):
             raise ImportFormatError(
                 "is an Excel 97-2003 workbook (.xls); open it in Excel or LibreOffice and save "
                 "it as .xlsx",
                 file_name=file_name,
             )
+        _check_package(data, budget)
         # Imported lazily: openpyxl is slow to import and only Excel files need it.
         import openpyxl
 
@@ -74,9 +79,7 @@ class ExcelReader(Reader):
             worksheet, problems = _choose_sheet(workbook, sheet, extra_headers, file_name)
             worksheet.reset_dimensions()
             try:
-                rows = [
-                    [cell_text(v) for v in row] for row in worksheet.iter_rows(values_only=True)
-                ]
+                rows, numbers = _non_blank_rows(worksheet, budget)
             except (zipfile.BadZipFile, KeyError, ValueError, EOFError, OSError) as exc:
                 raise ImportFormatError(
                     f"sheet {worksheet.title!r} cannot be read: the file is cut off or damaged "
@@ -88,6 +91,7 @@ class ExcelReader(Reader):
         width = max((len(r) for r in rows), default=0)
         if not width:
             raise ImportFormatError(f"sheet {worksheet.title!r} is empty", file_name=file_name)
+        budget.add_cells(len(rows) * width - sum(map(len, rows)))  # the padding below
         grid = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
         return table_from_grid(
             grid,
@@ -96,7 +100,66 @@ class ExcelReader(Reader):
             extra_headers=extra_headers,
             layer=worksheet.title,
             problems=problems,
+            numbers=np.asarray(numbers, dtype=np.int64),
+            budget=budget,
         )
+
+
+def _non_blank_rows(worksheet, budget: Budget) -> tuple[list[list[str | None]], list[int]]:
+    """The sheet's rows with a value, without their trailing empty cells, and their numbers.
+
+    Blank rows are dropped as they are read; every row and cell read counts on the budget.
+    """
+    rows, numbers = [], []
+    for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
+        budget.read_rows()
+        budget.add_cells(len(row))
+        cells = [cell_text(v) for v in row]
+        while cells and (cells[-1] is None or not cells[-1].strip()):
+            cells.pop()
+        if not cells:
+            continue
+        budget.add_rows(slack=HEADER_SEARCH_ROWS)
+        rows.append(cells)
+        numbers.append(number)
+    return rows, numbers
+
+
+def _check_package(data: bytes, budget: Budget) -> None:
+    """Refuse a workbook whose parts expand, or whose sheets hold rows, past the limits.
+
+    The parts' declared sizes bound what they inflate to (zipfile yields no more), so this
+    costs no decompression; the sheets' row elements are then counted in one streaming pass,
+    a few megabytes at a time, before openpyxl spends its time on them.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        return  # openpyxl names the damage
+    with archive:
+        entries = budget.open_zip(archive)
+        budget.check_declared(sum(e.file_size for e in entries))
+        budget.add_bytes(sum(e.file_size for e in entries))
+        rows = 0
+        for entry in entries:
+            if entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(".xml"):
+                rows += _count_rows(archive, entry)
+        Budget(budget.limits, budget.file_name).read_rows(rows)
+
+
+def _count_rows(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> int:
+    count, tail = 0, b""
+    try:
+        with archive.open(entry) as stream:
+            while piece := stream.read(1 << 22):
+                window = tail + piece
+                count += window.count(b"<row ") + window.count(b"<row>")
+                # A tag cut between two pieces is counted once, in the next window.
+                tail = window[-5:]
+                count -= tail.count(b"<row ") + tail.count(b"<row>")
+    except (zipfile.BadZipFile, EOFError, OSError):
+        pass  # openpyxl names the damage
+    return count + tail.count(b"<row ") + tail.count(b"<row>")
 
 
 def _top_rows(worksheet) -> list[list[str | None]]:

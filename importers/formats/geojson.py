@@ -18,6 +18,7 @@ import numpy as np
 
 from importers.errors import ImportFormatError
 from importers.formats.base import RawTable, Reader, cell_text, table_from_records
+from importers.limits import WEB_LIMITS, Budget
 from importers.report import ERROR, WARNING, Problem
 
 
@@ -33,7 +34,13 @@ class GeoJSONReader(Reader):
         *,
         sheet: str | None = None,
         extra_headers: Collection[str] = (),
+        budget: Budget | None = None,
     ) -> RawTable:
+        budget = budget or Budget(WEB_LIMITS, file_name)
+        budget.add_bytes(len(data))
+        # Every JSON object or array opens with one of these bytes (or sits in a string, which
+        # only overcounts): the parse is refused before it builds millions of them.
+        budget.add_cells(data.count(b"{") + data.count(b"["))
         document = _load_json(data, file_name)
         problems: list[Problem] = []
         features, has_geometry = _features(document, file_name)
@@ -42,36 +49,55 @@ class GeoJSONReader(Reader):
 
         columns: dict[str, None] = {}
         records: list[dict[str, object]] = []
-        xy = np.full((len(features), 2), np.nan)
+        numbers: list[int] = []
+        points: list[tuple[float, float]] = []
         for number, feature in enumerate(features, start=1):
-            if not isinstance(feature, dict):
+            if isinstance(feature, dict):
+                row = _row(feature, number, has_geometry, problems)
+                if row is None:
+                    continue  # a blank feature, dropped like a blank line
+                record, point = row
+            else:  # kept as an empty row, so the problem has a row to stand on
                 problems.append(Problem(number, None, None, "is not a JSON object; skipped"))
-                records.append({})
-                continue
-            properties = feature.get("properties") if has_geometry else feature
-            if not isinstance(properties, dict):
-                properties = {}
-            record = {key: _value_text(value) for key, value in properties.items()}
-            if has_geometry and "id" in feature and "id" not in record:
-                record["id"] = _value_text(feature["id"])
+                record, point = {}, (np.nan, np.nan)
+            budget.add_rows()
             columns.update(dict.fromkeys(record))
             records.append(record)
-            if has_geometry:
-                point, problem = _point(feature.get("geometry"), number)
-                if problem is not None:
-                    problems.append(problem)
-                elif point is not None:
-                    xy[number - 1] = point
+            numbers.append(number)
+            points.append(point)
+        if not records:
+            raise ImportFormatError("has no features", file_name=file_name)
 
         crs = _declared_crs(document, problems) if isinstance(document, dict) else None
         return table_from_records(
             records,
             list(columns),
             format=self.name,
-            geometry=xy if has_geometry else None,
+            geometry=np.array(points, dtype=float).reshape(-1, 2) if has_geometry else None,
             crs=crs,
             problems=problems,
+            row_numbers=numbers,
         )
+
+
+def _row(feature: dict, number: int, has_geometry: bool, problems: list[Problem]):
+    """A feature's properties as text and its point; None for a blank feature."""
+    properties = feature.get("properties") if has_geometry else feature
+    if not isinstance(properties, dict):
+        properties = {}
+    if not properties and feature.get("geometry") is None and "id" not in feature:
+        return None
+    record = {key: _value_text(value) for key, value in properties.items()}
+    if has_geometry and "id" in feature and "id" not in record:
+        record["id"] = _value_text(feature["id"])
+    point = (np.nan, np.nan)
+    if has_geometry:
+        found, problem = _point(feature.get("geometry"), number)
+        if problem is not None:
+            problems.append(problem)
+        elif found is not None:
+            point = found
+    return record, point
 
 
 def _load_json(data: bytes, file_name: str) -> object:
@@ -85,6 +111,10 @@ def _load_json(data: bytes, file_name: str) -> object:
         ) from None
     try:
         return json.loads(text)
+    except RecursionError:
+        raise ImportFormatError(
+            "nests lists or objects too deeply to be GeoJSON", file_name=file_name
+        ) from None
     except json.JSONDecodeError as exc:
         cut = exc.pos >= len(text.rstrip()) - 1
         hint = "; the file is cut off" if cut else ""

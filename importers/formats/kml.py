@@ -1,26 +1,34 @@
-"""KML (Google My Maps, Google Earth exports) parsed with the standard library.
+"""KML (Google My Maps, Google Earth exports), parsed as a stream by a hardened XML parser.
 
 Each Placemark is a row: ``name``, ``description``, ``address`` and ``phoneNumber`` elements
 and every ``ExtendedData`` value (``Data`` and ``SchemaData``) become columns; the first Point
 gives x, y (KML is always WGS 84 longitude, latitude). Placemarks in nested Folders are read
 too. Namespaces are ignored, so KML 2.0, 2.2 and Google's extensions all read the same.
+
+The parser is defusedxml's: a document declaring a DTD or entities is refused wherever the
+declaration sits and whatever the encoding (UTF-16, after a long comment), since KML never
+needs one. Each Placemark is read when it closes and then dropped from the tree, and every
+element counts on the import's budget, so a file of millions of elements stops at the limit
+instead of growing a tree in memory.
 """
 
 from __future__ import annotations
 
-import re
+import io
 import xml.etree.ElementTree as ET
 from collections.abc import Collection
 
+import defusedxml
 import numpy as np
+from defusedxml.ElementTree import iterparse
 
 from importers.errors import ImportFormatError
 from importers.formats.base import RawTable, Reader, table_from_records
+from importers.limits import WEB_LIMITS, Budget
 from importers.report import ERROR, Problem
 
 _SIMPLE_ELEMENTS = {"name": "name", "description": "description", "address": "address"}
 _SIMPLE_ELEMENTS["phoneNumber"] = "phone"
-_DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 
 
 def _local(tag: str) -> str:
@@ -45,50 +53,76 @@ class KMLReader(Reader):
         *,
         sheet: str | None = None,
         extra_headers: Collection[str] = (),
+        budget: Budget | None = None,
     ) -> RawTable:
-        if _DOCTYPE.search(data[:4096]):
-            # KML never needs a DTD; refusing one rules out entity-expansion attacks.
-            raise ImportFormatError(
-                "declares a DTD or entities, which KML does not use", file_name=file_name
-            )
-        try:
-            root = ET.fromstring(data)
-        except ET.ParseError as exc:
-            line, column = exc.position
-            raise ImportFormatError(
-                f"is not valid XML (line {line}, column {column}); the file may be cut off",
-                file_name=file_name,
-            ) from None
-        if _local(root.tag) != "kml":
-            raise ImportFormatError(
-                f"is XML but not KML (its root element is <{_local(root.tag)}>)",
-                file_name=file_name,
-            )
-        placemarks = [e for e in root.iter() if _local(e.tag) == "Placemark"]
-        if not placemarks:
-            raise ImportFormatError("has no Placemarks", file_name=file_name)
-
+        budget = budget or Budget(WEB_LIMITS, file_name)
+        budget.add_bytes(len(data))
         columns: dict[str, None] = {}
         records: list[dict[str, object]] = []
         problems: list[Problem] = []
-        xy = np.full((len(placemarks), 2), np.nan)
-        for number, placemark in enumerate(placemarks, start=1):
+        points: list[tuple[float, float]] = []
+        for number, placemark in enumerate(_placemarks(data, file_name, budget), start=1):
+            budget.add_rows()
             record = _properties(placemark)
             columns.update(dict.fromkeys(record))
             records.append(record)
             point, problem = _point(placemark, number)
             if problem is not None:
                 problems.append(problem)
-            elif point is not None:
-                xy[number - 1] = point
+            points.append((np.nan, np.nan) if point is None else point)
+        if not records:
+            raise ImportFormatError("has no Placemarks", file_name=file_name)
         return table_from_records(
             records,
             list(columns),
             format=self.name,
-            geometry=xy,
+            geometry=np.array(points, dtype=float).reshape(-1, 2),
             crs="EPSG:4326",
             problems=problems,
         )
+
+
+def _placemarks(data: bytes, file_name: str, budget: Budget):
+    """Yield each Placemark once it is complete, then drop it (and anything else done with)."""
+    open_elements: list[ET.Element] = []
+    inside = 0  # Placemarks open around the current element
+    try:
+        for event, element in iterparse(io.BytesIO(data), ("start", "end"), forbid_dtd=True):
+            tag = _local(element.tag)
+            if event == "start":
+                budget.add_cells(1)
+                if not open_elements and tag != "kml":
+                    raise ImportFormatError(
+                        f"is XML but not KML (its root element is <{tag}>)", file_name=file_name
+                    )
+                open_elements.append(element)
+                inside += tag == "Placemark"
+                continue
+            open_elements.pop()
+            if tag == "Placemark":
+                inside -= 1
+                if not inside:
+                    yield element
+            if not inside and open_elements:
+                # Finished, and no Placemark needs it: out of the tree (it is the last child).
+                parent = open_elements[-1]
+                if len(parent) and parent[-1] is element:
+                    del parent[-1]
+    except (defusedxml.DTDForbidden, defusedxml.EntitiesForbidden):
+        # KML never needs a DTD; refusing one rules out entity-expansion attacks.
+        raise ImportFormatError(
+            "declares a DTD or entities, which KML does not use", file_name=file_name
+        ) from None
+    except defusedxml.ExternalReferenceForbidden:
+        raise ImportFormatError(
+            "refers to external entities, which KML does not use", file_name=file_name
+        ) from None
+    except ET.ParseError as exc:
+        line, column = exc.position
+        raise ImportFormatError(
+            f"is not valid XML (line {line}, column {column}); the file may be cut off",
+            file_name=file_name,
+        ) from None
 
 
 def _properties(placemark: ET.Element) -> dict[str, object]:

@@ -22,6 +22,7 @@ import shapely
 
 from importers.errors import ImportFormatError
 from importers.formats.base import RawTable, Reader, cell_text, choice_note, frame_of_stripped
+from importers.limits import WEB_LIMITS, Budget
 from importers.report import ERROR, WARNING, Problem
 
 
@@ -37,9 +38,12 @@ class GeoPackageReader(Reader):
         *,
         sheet: str | None = None,
         extra_headers: Collection[str] = (),
+        budget: Budget | None = None,
     ) -> RawTable:
         import pyogrio
 
+        budget = budget or Budget(WEB_LIMITS, file_name)
+        budget.add_bytes(len(data))
         if not data.startswith(b"SQLite format 3\x00"):
             raise ImportFormatError(
                 "is not a GeoPackage (not an SQLite database)", file_name=file_name
@@ -57,6 +61,7 @@ class GeoPackageReader(Reader):
             if not layers:
                 raise ImportFormatError("has no layers", file_name=file_name)
             layer, problems = _choose_layer(layers, sheet, file_name)
+            _check_size(path, layer, budget)
             return read_ogr(
                 path, layer=layer, format=self.name, file_name=file_name, problems=problems
             )
@@ -76,7 +81,9 @@ class ShapefileReader(Reader):
         *,
         sheet: str | None = None,
         extra_headers: Collection[str] = (),
+        budget: Budget | None = None,
     ) -> RawTable:
+        budget = budget or Budget(WEB_LIMITS, file_name)
         try:
             archive = zipfile.ZipFile(io.BytesIO(data))
         except zipfile.BadZipFile:
@@ -84,7 +91,10 @@ class ShapefileReader(Reader):
                 "is not a readable zip archive: the file is cut off or damaged", file_name=file_name
             ) from None
         with archive:
-            members = {PurePosixPath(n): n for n in archive.namelist() if "__MACOSX" not in n}
+            entries = budget.open_zip(archive)
+            members = {
+                PurePosixPath(e.filename): e for e in entries if "__MACOSX" not in e.filename
+            }
             shapes = [p for p in members if p.suffix.lower() == ".shp"]
             if not shapes:
                 raise ImportFormatError("holds no .shp file", file_name=file_name)
@@ -92,8 +102,8 @@ class ShapefileReader(Reader):
             layer, problems = _choose_layer(layers, sheet, file_name)
             shape = next(p for p in shapes if p.stem == layer)
             parts = {
-                p.suffix.lower(): name
-                for p, name in members.items()
+                p.suffix.lower(): info
+                for p, info in members.items()
                 if p.parent == shape.parent and p.stem == shape.stem
             }
             for needed in (".shx", ".dbf"):
@@ -113,14 +123,19 @@ class ShapefileReader(Reader):
                         WARNING,
                     )
                 )
+            # Every part is refused on its declared size before a byte is inflated.
+            for info in parts.values():
+                budget.check_declared(info.file_size, info.filename)
             with tempfile.TemporaryDirectory(prefix="import-shp-") as folder:
                 try:
-                    for suffix, name in parts.items():
-                        (Path(folder) / f"layer{suffix}").write_bytes(archive.read(name))
+                    for suffix, info in parts.items():
+                        with (Path(folder) / f"layer{suffix}").open("wb") as target:
+                            budget.copy_member(archive, info, target)
                 except (zipfile.BadZipFile, EOFError, OSError) as exc:
                     raise ImportFormatError(
                         f"cannot be unpacked ({exc}); the archive is damaged", file_name=file_name
                     ) from None
+                _check_counts(Path(folder), budget)
                 encoding = None
                 if ".cpg" not in parts:
                     encoding = _dbf_encoding((Path(folder) / "layer.dbf").read_bytes())
@@ -133,6 +148,36 @@ class ShapefileReader(Reader):
                     encoding=encoding,
                     layer_label=layer,
                 )
+
+
+def _check_counts(folder: Path, budget: Budget) -> None:
+    """Refuse a shapefile whose .dbf or .shx counts more records than the limits allow.
+
+    Read from the headers (a .dbf states its record count and, through its header length, its
+    field count; a .shx holds 8 bytes per record after a 100-byte header) before GDAL reads
+    anything.
+    """
+    with (folder / "layer.dbf").open("rb") as dbf:
+        header = dbf.read(32)
+    records = int.from_bytes(header[4:8], "little") if len(header) >= 12 else 0
+    fields = (int.from_bytes(header[8:10], "little") - 33) // 32 if len(header) >= 12 else 0
+    shapes = max(0, ((folder / "layer.shx").stat().st_size - 100) // 8)
+    count = max(records, shapes)
+    budget.check_rows(count)
+    budget.add_cells(count * max(1, fields))
+
+
+def _check_size(path: Path, layer: str, budget: Budget) -> None:
+    """Refuse a layer with more features, or features times fields, than the limits allow."""
+    import pyogrio
+
+    try:
+        info = pyogrio.read_info(path, layer=layer)
+    except Exception:  # damage is reported by the read that follows, with its reason
+        return
+    count = max(int(info.get("features") or 0), 0)
+    budget.check_rows(count)
+    budget.add_cells(count * max(1, len(info.get("fields", ()))))
 
 
 def _dbf_encoding(dbf: bytes) -> str | None:

@@ -9,4 +9,4 @@ from . import http, spec  # noqa: E402
 http.init_blueprint(bp)  # validators, gzip, read-only CORS (issue 14)
 bp.before_request(spec.check_request)  # parameters checked by their declaration (issue 14)
 
-from . import areas, downloads, facilities, map, nearest, openapi, writes  # noqa: E402,F401  (routes register on bp)
+from . import areas, downloads, facilities, map, nearest, openapi, villages, writes  # noqa: E402,F401  (routes register on bp)

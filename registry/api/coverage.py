@@ -68,8 +68,13 @@ def _json(body: dict, fmt: str) -> Response:
 def _stem(answer, what: str) -> str:
     query = answer.query
     where = query.province or "TH"
+    reach = (
+        f"{query.threshold_min:g}min-{query.profile}"
+        if query.by_time
+        else f"{query.threshold_m / 1000:g}km"
+    )
     return (
-        f"{what}_{'-'.join(query.types)}_{query.threshold_m / 1000:g}km_"
+        f"{what}_{'-'.join(query.types)}_{reach}_"
         f"{service.LEVEL_NAMES[query.level]}_{where}_{answer.layer.kind}"
     )
 

@@ -6,9 +6,9 @@ from flask import current_app, jsonify, request, url_for
 from sqlalchemy import func, select
 
 from ..db import db
-from ..models import Facility
+from ..models import DB_INT_MAX, Facility
 from ..serialize import change_dict, facility_feature
-from ..services.facilities import facility_history, get_facility
+from ..services.facilities import get_facility, history_page
 from ..vocabulary import FACILITY_TYPES, STATUSES
 from . import bp, params
 
@@ -55,7 +55,7 @@ def list_facilities():
     limit = params.integer(
         "limit", current_app.config["API_DEFAULT_LIMIT"], 1, current_app.config["API_MAX_LIMIT"]
     )
-    after = params.integer("after", 0, 0, 2**62)
+    after = params.integer("after", 0, 0, DB_INT_MAX)
     conditions = _filters()
     session = db.session
     total = session.scalar(select(func.count()).select_from(Facility).where(*conditions))
@@ -98,6 +98,26 @@ def show_facility(facility_id: int):
 
 @bp.get("/facilities/<int:facility_id>/history")
 def show_history(facility_id: int):
-    """Every logged change of one facility, newest first."""
-    changes = facility_history(db.session, facility_id)
-    return jsonify({"facility_id": facility_id, "changes": [change_dict(c) for c in changes]})
+    """The logged changes of one facility, newest first, a page at a time (``limit``, and
+    ``before``: the id of the last change of the previous page, as the next link gives)."""
+    params.reject_unknown(("limit", "before"))
+    limit = params.integer(
+        "limit", current_app.config["API_DEFAULT_LIMIT"], 1, current_app.config["API_MAX_LIMIT"]
+    )
+    before = params.integer("before", DB_INT_MAX, 1, DB_INT_MAX)
+    changes, older, total = history_page(db.session, facility_id, limit=limit, before=before)
+    links = [{"rel": "self", "href": request.url, "type": "application/json"}]
+    if older is not None:
+        href = url_for(
+            "api.show_history", facility_id=facility_id, limit=limit, before=older, _external=True
+        )
+        links.append({"rel": "next", "href": href, "type": "application/json"})
+    return jsonify(
+        {
+            "facility_id": facility_id,
+            "changes": [change_dict(c) for c in changes],
+            "numberMatched": total,
+            "numberReturned": len(changes),
+            "links": links,
+        }
+    )

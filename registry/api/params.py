@@ -125,7 +125,13 @@ def timestamp(name: str) -> datetime | None:
             "2021-06-20T08:00:00Z",
             field=name,
         ) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:  # in UTC, as stored: 9999-12-31T23:59:59-23:59 is past the last day a date can hold
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError(
+            f"parameter '{name}': {raw!r} lies outside the years 1 to 9999 in UTC", field=name
+        ) from None
 
 
 def boolean(name: str, default: bool = False) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 from flask import request
 
 from ..errors import NotFoundError, ValidationError
+from ..models import DB_INT_MAX
 from ..services import coverage as coverage_service
 from ..services import facility_export
 from ..services import search as search_service
@@ -182,6 +183,20 @@ _COVERAGE = (
     Param("confirmed_only", "boolean", "Only sites whose status was confirmed in time."),
     *_SITE_FILTERS,
 )
+_ROADS = (
+    Param("profile", "text", "Travel profile on roads: motorcycle, car or walking.", high=40),
+)
+_COVERAGE_BY_ROAD = (
+    Param(
+        "threshold_min",
+        "number",
+        "Travel time people may take, in minutes (instead of threshold_km).",
+        low=0.0,
+        high=coverage_service.MAX_THRESHOLD_MIN,
+    ),
+    *_ROADS,
+    Param("roads", "text", "Road layer name (default: the one covering the area).", high=100),
+)
 _FORMAT = Param("format", "choice", "Answer format.", ("json", "geojson", "csv", "xlsx"))
 _ID = {
     "name": "facility_id",
@@ -209,7 +224,11 @@ OPERATIONS: tuple[Operation, ...] = (
             *LIST_FILTERS,
             Param("limit", "integer", "Sites per page.", low=1, high=1000),
             Param(
-                "after", "integer", "Id to continue after (next links set it).", low=0, high=2**62
+                "after",
+                "integer",
+                "Id to continue after (next links set it).",
+                low=0,
+                high=DB_INT_MAX,
             ),
         ),
         answer="FeatureCollection",
@@ -238,7 +257,17 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET",
         "/facilities/<int:facility_id>/history",
-        "Every logged change of one facility, newest first",
+        "The logged changes of one facility, newest first, a page at a time",
+        (
+            Param("limit", "integer", "Changes per page.", low=1, high=1000),
+            Param(
+                "before",
+                "integer",
+                "Id of the last change of the previous page (next links set it).",
+                low=1,
+                high=DB_INT_MAX,
+            ),
+        ),
         extra={"path": [_ID]},
     ),
     Operation(
@@ -303,7 +332,16 @@ OPERATIONS: tuple[Operation, ...] = (
             (
                 Param("lat", "number", "Latitude.", low=-90, high=90, what="a latitude"),
                 Param("lon", "number", "Longitude.", low=-180, high=180, what="a longitude"),
-                Param("place", "text", "A province, district or subdistrict name."),
+                Param("place", "text", "A province, district, subdistrict or village name."),
+                Param("area", "area", "An area code picked from the candidates of a place."),
+                Param("village", "text", "A DOPA village code picked from candidates.", high=20),
+                Param(
+                    "by",
+                    "choice",
+                    "Rank by straight-line distance or by travel time on roads.",
+                    ("distance", "travel_time"),
+                ),
+                *_ROADS,
                 _TYPES,
                 Param(
                     "k",
@@ -342,7 +380,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET",
         "/coverage",
         "People within and beyond threshold_km of the nearest eligible site, per area",
-        (*_check_names(_COVERAGE, coverage_service.PARAMETERS), _FORMAT),
+        (*_check_names((*_COVERAGE, *_COVERAGE_BY_ROAD), coverage_service.PARAMETERS), _FORMAT),
         media=("application/json", "application/geo+json", "text/csv"),
         tags=("coverage",),
     ),
@@ -352,6 +390,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Up to k new sites that would cover the most people",
         (
             *_COVERAGE,
+            *_COVERAGE_BY_ROAD,
             Param("k", "integer", "How many suggestions.", low=1, high=coverage_service.MAX_K),
             Param(
                 "candidates",
@@ -367,8 +406,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET",
         "/coverage/curve",
-        "Share of the people covered at every whole km from 1 to 30",
-        _COVERAGE,
+        "Share of the people covered at every whole km from 1 to 30 (or every 5 minutes)",
+        (*_COVERAGE, *_COVERAGE_BY_ROAD),
         tags=("coverage",),
     ),
     Operation(
@@ -388,6 +427,16 @@ OPERATIONS: tuple[Operation, ...] = (
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ),
         tags=("statistics",),
+    ),
+    Operation(
+        "GET",
+        "/villages",
+        "DOPA villages of one subdistrict whose number or name matches q",
+        (
+            Param("subdistrict", "area", "Subdistrict code (TH500101).", level=3, required=True),
+            Param("q", "text", "Village number or name, Thai or English.", high=100),
+            Param("limit", "integer", "How many.", low=1, high=200),
+        ),
     ),
     Operation("GET", "/openapi.json", "This document", tags=("documentation",)),
     Operation(

@@ -15,6 +15,7 @@ from flask import current_app, jsonify, request
 from ..auth import api_account, begin_write, stamp_token
 from ..db import db
 from ..errors import ValidationError
+from ..metrics import count_feed
 from ..models import utcnow
 from ..serialize import facility_feature
 from ..services.scoped import create_in_area, update_in_area
@@ -23,6 +24,7 @@ from ..vocabulary import COMMON_FIELDS, TYPE_FIELDS
 from . import bp, params
 
 MAX_FEED_ITEMS = 5_000
+MAX_FEED_LINES = 4 * MAX_FEED_ITEMS  # lines of a CSV feed read, blank ones included
 _KINDS = {spec.name: spec.kind for spec in COMMON_FIELDS}
 _KINDS.update({spec.name: spec.kind for specs in TYPE_FIELDS.values() for spec in specs})
 
@@ -111,15 +113,33 @@ def _csv_items(raw: bytes) -> list[dict[str, Any]]:
     except UnicodeDecodeError:
         raise ValidationError("the CSV is not UTF-8 text") from None
     items = []
-    for row in csv.DictReader(io.StringIO(text)):
-        items.append(
-            {
-                name.strip(): _csv_value(name.strip(), (value or "").strip())
-                for name, value in row.items()
-                if name and (value or "").strip()
-            }
-        )
+    rows = csv.DictReader(io.StringIO(text))
+    for row in rows:
+        if rows.line_num > MAX_FEED_LINES:
+            raise ValidationError(
+                f"the feed has more than {MAX_FEED_LINES} lines (blank ones included), the "
+                "limit; split it"
+            )
+        item = {
+            name.strip(): _csv_value(name.strip(), (value or "").strip())
+            for name, value in row.items()
+            if name and (value or "").strip()
+        }
+        if not item:
+            continue  # a blank row, dropped as it is read
+        items.append(item)
+        if len(items) > MAX_FEED_ITEMS:
+            raise _too_many()
     return items
+
+
+def _too_many() -> ValidationError:
+    return ValidationError(f"the feed has more than {MAX_FEED_ITEMS} items, the limit; split it")
+
+
+# JSON objects and lists an update may hold (the update, a list of brands...): past this many
+# per item the body is refused before it is parsed into millions of them.
+_CONTAINERS_PER_ITEM = 8
 
 
 def _feed_items() -> list[Any]:
@@ -127,6 +147,9 @@ def _feed_items() -> list[Any]:
     if mimetype in ("text/csv", "application/csv"):
         items = _csv_items(request.get_data())
     else:
+        raw = request.get_data()
+        if raw.count(b"{") + raw.count(b"[") > (MAX_FEED_ITEMS + 1) * _CONTAINERS_PER_ITEM:
+            raise _too_many()
         body = request.get_json(silent=True)
         if isinstance(body, dict) and isinstance(body.get("items"), list):
             body = body["items"]
@@ -138,7 +161,7 @@ def _feed_items() -> list[Any]:
     if not items:
         raise ValidationError("the feed is empty")
     if len(items) > MAX_FEED_ITEMS:
-        raise ValidationError(f"{len(items)} items is more than {MAX_FEED_ITEMS}; split the feed")
+        raise _too_many()
     return items
 
 
@@ -151,6 +174,7 @@ def status_updates():
     begin_write()
     started = utcnow()
     outcome = status_feed(db.session, user, items, partial=partial)
+    count_feed(outcome.counts, outcome.applied)  # /metrics (issue 15)
     body = {
         "applied": outcome.applied,
         "partial": partial,

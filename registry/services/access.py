@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from importers.messages import Rule, Text, area
+
 from ..errors import ForbiddenError, ValidationError
 from ..models import Area, Facility, User
 
@@ -99,13 +101,37 @@ def area_name(session, code: str | None, language: str = "en") -> str:
     return f"{', '.join(names)} ({code})" if names else code
 
 
+def area_param(session, code: str | None) -> dict:
+    """An area as a message parameter: pages name it in their language."""
+    return area(code, area_name(session, code))
+
+
+# 'a data volunteer', 'an official': each role's name as a message parameter.
+ROLE_PHRASES = {name: Rule(f"access.role.{name}", role_phrase(name)) for name in ROLES}
+
+
+def role_param(role: str) -> Text | str:
+    return ROLE_PHRASES[role]() if role in ROLE_PHRASES else role
+
+
+CANNOT_WRITE = Rule(
+    "access.cannot_write",
+    "%(role)s account cannot change facilities; ask an official of the area",
+)
+OUT_OF_AREA = Rule(
+    "access.facility_out_of_area",
+    "you cannot %(action)s facility %(id)s: it lies in %(area)s, outside your area %(yours)s",
+)
+ACTIONS = {
+    action: Rule(f"access.action.{action.replace(' ', '_')}", action)
+    for action in ("change", "deactivate", "revert", "handle reports of")
+}
+
+
 def require_writer(user: User) -> None:
     spec = ROLES[user.role]
     if not spec.writes_facilities:
-        raise ForbiddenError(
-            f"{role_phrase(user.role)} account cannot change facilities; ask an official of "
-            "the area"
-        )
+        raise ForbiddenError(CANNOT_WRITE(role=role_param(user.role)))
 
 
 def require_facility_in_area(session, user: User, facility: Facility, action: str) -> None:
@@ -114,8 +140,12 @@ def require_facility_in_area(session, user: User, facility: Facility, action: st
     code = facility_area(facility)
     if not covers(user, code):
         raise ForbiddenError(
-            f"you cannot {action} facility {facility.id}: it lies in "
-            f"{area_name(session, code)}, outside your area {area_name(session, user.area_code)}",
+            OUT_OF_AREA(
+                action=ACTIONS[action]() if action in ACTIONS else action,
+                id=facility.id,
+                area=area_param(session, code),
+                yours=area_param(session, user.area_code),
+            ),
             facility_id=facility.id,
             area=code,
             your_area=user.area_code,

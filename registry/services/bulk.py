@@ -45,7 +45,14 @@ from ..spatial_bulk import ColumnRows
 from .areas import assign_columns
 from .bulk_clean import CleanBatch, Values, clean_batch
 from .bulk_log import log_created
-from .facilities import AREA_FIELDS, Actor, _location_of, _logged, _next_data_version
+from .facilities import (
+    AREA_FIELDS,
+    Actor,
+    _location_of,
+    _logged,
+    _next_data_version,
+    current_data_version,
+)
 
 _SQLITE_CHUNK = 2_000  # keys per IN (...) on SQLite (its limit is 32,766 parameters)
 # Evidence about the areas (what the source states, the note on a mismatch): written along with
@@ -72,6 +79,8 @@ class UpsertResult:
     data_version: int | None
     # What the batch created (id, type, name_th, hcode, lon, lat), for the duplicate check.
     created: pd.DataFrame | None = None
+    # The rows were planned again under the lock (another write touched them meanwhile).
+    replanned: bool = False
 
     def count(self, action: str) -> int:
         return sum(1 for outcome in self.outcomes if outcome.action == action)
@@ -79,6 +88,160 @@ class UpsertResult:
     @property
     def counts(self) -> dict[str, int]:
         return {a: self.count(a) for a in ("created", "updated", "unchanged", "rejected")}
+
+
+@dataclass
+class UpsertPlan:
+    """What an upsert will do, worked out from reads alone: no write, no lock.
+
+    ``seen_version`` is the registry's data version when the plan was read: the writes go
+    ahead on the plan only if no other write came in between (see apply_upsert).
+    """
+
+    records: Any
+    options: dict[str, Any]
+    batch: CleanBatch
+    values: Values
+    warnings: list[tuple[int, str]]
+    rejected: dict[int, str]
+    live: np.ndarray
+    matched: np.ndarray
+    stored: _Stored
+    new: np.ndarray
+    suspect: np.ndarray
+    seen_version: int
+
+
+def plan_upsert(
+    session: Session,
+    records: pd.DataFrame | Iterable[Mapping[str, Any]],
+    actor: Actor,
+    *,
+    tolerance_m: float,
+    allowed_area_prefixes: tuple[str, ...] | None = None,
+) -> UpsertPlan | None:
+    """Check, place and match every row, and find what may change: reads only (None: no rows).
+
+    The slow part of an upsert (row checks, areas, matching, comparison) runs here without
+    the registry's write lock, so an import's preview never blocks other writers and its
+    commit holds the lock only for the writes.
+    """
+    batch = clean_batch(records, actor.source)
+    if not len(batch):
+        return None
+    seen = current_data_version(session)
+    rejected = dict(batch.rejected)
+    values, warnings = _with_areas(session, batch, rejected, tolerance_m, allowed_area_prefixes)
+    live = _not_in(rejected, len(batch))
+    matched, stored = _match(session, batch, values, live)
+    new = live & (matched < 0)
+    _refuse_repeated_ids(batch, new, rejected)
+    new &= _not_in(rejected, len(batch))
+    values.set_default("status", "open", new)
+    suspect = _differs(values, matched, stored, live)
+    options = {"tolerance_m": tolerance_m, "allowed_area_prefixes": allowed_area_prefixes}
+    return UpsertPlan(
+        records,
+        options,
+        batch,
+        values,
+        warnings,
+        rejected,
+        live,
+        matched,
+        stored,
+        new,
+        suspect,
+        seen,
+    )
+
+
+# Stand-in ids of the facilities a preview would create: negative, in row order.
+PREVIEW_ID_BASE = -(1 << 62)
+
+
+def preview_upsert(session: Session, plan: UpsertPlan | None) -> UpsertResult:
+    """The outcome the plan's writes would have, without writing: new rows have no id yet
+    (their stand-in is ``PREVIEW_ID_BASE + row``, for the duplicate check only)."""
+    if plan is None:
+        return UpsertResult([], [], None)
+    rows = np.flatnonzero(plan.suspect)
+    facilities = _load_matched(session, plan.matched, rows)
+    updates = {}
+    for i in rows.tolist():
+        existing = facilities[int(plan.matched[i])]
+        changed = _changed(existing, plan.values.of(i))
+        if set(changed) - EVIDENCE_FIELDS:
+            updates[i] = (existing.id, [], list(changed))
+    new_rows = np.flatnonzero(plan.new)
+    stand_ins = (PREVIEW_ID_BASE + plan.batch.rows[new_rows]).tolist()
+    outcomes = _outcomes(
+        plan.batch, plan.rejected, new_rows, stand_ins, plan.matched, plan.live, updates
+    )
+    for outcome in outcomes:
+        if outcome.action == "created":
+            outcome.facility_id = None
+    created = _created_frame(plan.batch, plan.values, new_rows, stand_ins)
+    return UpsertResult(outcomes, plan.warnings, None, created)
+
+
+def apply_upsert(session: Session, plan: UpsertPlan | None, actor: Actor, *, writes=None):
+    """Take the registry's write lock and make the plan's writes.
+
+    When another write came in since the plan was read, the rows are planned again first,
+    under the lock (the plan's matches could be stale). The lock is held until the caller's
+    transaction ends.
+    """
+    if plan is None:
+        return UpsertResult([], [], None)
+    data_version = _next_data_version(session)
+    if data_version == plan.seen_version + 1 or _still_valid(session, plan):
+        return _write(session, plan, data_version, actor, writes)
+    plan = plan_upsert(session, plan.records, actor, **plan.options)
+    result = _write(session, plan, data_version, actor, writes)
+    result.replanned = True
+    return result
+
+
+# Past this many facilities written since a plan, it is made again rather than checked.
+_MAX_CHECKED_SINCE = 5_000
+
+
+def _still_valid(session: Session, plan: UpsertPlan) -> bool:
+    """Whether the facilities written since the plan leave it as it was: none of them is a
+    facility the plan matched, nor shares a key a row is matched by (source and id, hcode,
+    or source, type and Thai name). Other people's writes to other sites, the usual case
+    while an import runs, then cost the import no second plan under the lock."""
+    since = Facility.data_version > plan.seen_version
+    columns = (Facility.id, Facility.source, Facility.source_id, Facility.hcode)
+    rows = session.execute(
+        select(*columns, Facility.type, Facility.name_th).where(since).limit(_MAX_CHECKED_SINCE + 1)
+    ).all()
+    if len(rows) > _MAX_CHECKED_SINCE:
+        return False
+    if not rows:
+        return True
+    batch, values, live = plan.batch, plan.values, plan.live
+    matched = set(plan.matched[plan.matched >= 0].tolist())
+    by_id = set(zip(batch.source[live].tolist(), batch.source_id[live].tolist(), strict=True))
+    hcodes = set(values.get("hcode")[live].tolist()) - {None, ""}
+    names = set(
+        zip(
+            batch.source[live].tolist(),
+            batch.types[live].tolist(),
+            values.get("name_th")[live].tolist(),
+            strict=True,
+        )
+    )
+    for facility_id, source, source_id, hcode, facility_type, name_th in rows:
+        if (
+            facility_id in matched
+            or (source, source_id) in by_id
+            or hcode in hcodes
+            or (source, facility_type, name_th) in names
+        ):
+            return False
+    return True
 
 
 def upsert_facilities(
@@ -104,25 +267,31 @@ def upsert_facilities(
     ``writes`` is an open ``bulk_writes`` of the session's connection: the inserts are then
     queued on it and may still be under way when this returns (the caller leaves its block
     before using the session again). Without it the upsert waits for its own writes.
+
+    This takes the write lock first and plans under it; an import plans first, without the
+    lock (plan_upsert, then apply_upsert).
     """
-    batch = clean_batch(records, actor.source)
-    if not len(batch):
+    if isinstance(records, pd.DataFrame) and not len(records):
         return UpsertResult([], [], None)
     data_version = _next_data_version(session)
-    rejected = dict(batch.rejected)
-    values, warnings = _with_areas(session, batch, rejected, tolerance_m, allowed_area_prefixes)
-    live = _not_in(rejected, len(batch))
-    matched, stored = _match(session, batch, values, live)
-    new = live & (matched < 0)
-    _refuse_repeated_ids(batch, new, rejected)
-    new &= _not_in(rejected, len(batch))
-    values.set_default("status", "open", new)
+    plan = plan_upsert(
+        session,
+        records,
+        actor,
+        tolerance_m=tolerance_m,
+        allowed_area_prefixes=allowed_area_prefixes,
+    )
+    if plan is None:
+        return UpsertResult([], [], None)
+    return _write(session, plan, data_version, actor, writes)
 
+
+def _write(session: Session, plan: UpsertPlan, data_version: int, actor: Actor, writes):
+    batch, values, matched = plan.batch, plan.values, plan.matched
     now = utcnow()
-    suspect = _differs(values, matched, stored, live)
-    updates = _update(session, values, matched, suspect, data_version, actor, now)
+    updates = _update(session, values, matched, plan.suspect, data_version, actor, now)
     log_rows = [row for update in updates.values() for row in update[1]]
-    new_rows = np.flatnonzero(new)
+    new_rows = np.flatnonzero(plan.new)
     own = None
     dialect = session.connection().dialect.name
     if writes is None:
@@ -133,9 +302,9 @@ def upsert_facilities(
         writes.insert(FacilityChange.__table__, log_rows)
         ids = _insert_new(writes, batch, values, new_rows, data_version, now)
         log_created(writes, dialect, values, new_rows, ids, data_version, actor, now)
-        outcomes = _outcomes(batch, rejected, new_rows, ids, matched, live, updates)
+        outcomes = _outcomes(batch, plan.rejected, new_rows, ids, matched, plan.live, updates)
         created = _created_frame(batch, values, new_rows, ids)
-    return UpsertResult(outcomes, warnings, data_version, created)
+    return UpsertResult(outcomes, plan.warnings, data_version, created)
 
 
 def _not_in(rejected: Mapping[int, str], n: int) -> np.ndarray:
@@ -365,22 +534,14 @@ def _update(session, values: Values, matched, suspect, data_version, actor, now)
     rows = np.flatnonzero(suspect)
     if not len(rows):
         return {}
-    members = MEMBERS[session.get_bind().dialect.name]
-    facilities: dict[int, Facility] = {}
-    for condition in members(Facility.id, sorted(set(matched[rows].tolist()))):
-        statement = select(Facility).where(condition).execution_options(populate_existing=True)
-        facilities.update((f.id, f) for f in session.scalars(statement))
+    facilities = _load_matched(session, matched, rows)
     updates: dict[int, tuple] = {}
     pending: list[tuple[int, Facility, dict]] = []
     for i in rows.tolist():
         existing = facilities[int(matched[i])]
         if any(f is existing for _, f, _ in pending):
             _flush(session, pending, updates, data_version, actor, now)
-        changed = {}
-        for name, value in values.of(i).items():
-            current = _location_of(existing) if name == "location" else getattr(existing, name)
-            if _logged(value) != _logged(current):
-                changed[name] = (current, value)
+        changed = _changed(existing, values.of(i))
         if not set(changed) - EVIDENCE_FIELDS:
             continue  # what a source says about the areas changes nothing on its own
         for name, (_, value) in changed.items():
@@ -393,6 +554,28 @@ def _update(session, values: Values, matched, suspect, data_version, actor, now)
         pending.append((i, existing, changed))
     _flush(session, pending, updates, data_version, actor, now)
     return updates
+
+
+def _load_matched(session, matched: np.ndarray, rows: np.ndarray) -> dict[int, Facility]:
+    """The matched facilities of these rows, as stored now."""
+    if not len(rows):
+        return {}
+    members = MEMBERS[session.get_bind().dialect.name]
+    facilities: dict[int, Facility] = {}
+    for condition in members(Facility.id, sorted(set(matched[rows].tolist()))):
+        statement = select(Facility).where(condition).execution_options(populate_existing=True)
+        facilities.update((f.id, f) for f in session.scalars(statement))
+    return facilities
+
+
+def _changed(existing: Facility, new_values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Field -> (stored, new) for the values that differ from what is stored."""
+    changed = {}
+    for name, value in new_values.items():
+        current = _location_of(existing) if name == "location" else getattr(existing, name)
+        if _logged(value) != _logged(current):
+            changed[name] = (current, value)
+    return changed
 
 
 def _flush(session, pending: list, updates: dict, data_version, actor, now) -> None:

@@ -9,6 +9,13 @@ the distance is missed; the distance reported is the geodesic one (WGS 84).
 The pairs among a bulk write's new facilities need nothing from the database, so they can be
 found while the database takes the write; those between new and stored facilities, and the
 hcode groups (whose first member may be a stored facility), are found afterwards.
+
+The work stays linear in the rows whatever the file: new facilities of one type with the same
+name at the same point are grouped first (each paired with the group's lowest id, as hcode
+groups are), and only one of each group goes to the name comparison. The pairs within the
+distance are counted (a dual-tree count, cheap even when thousands share one point) before
+any is listed, and the names are not compared when there are more than ``max_comparisons``
+pairs; ``notes`` then says so.
 """
 
 from __future__ import annotations
@@ -84,24 +91,82 @@ def _points(frame: pd.DataFrame) -> np.ndarray:
     return ecef(frame["lon"].to_numpy(dtype=float), frame["lat"].to_numpy(dtype=float))
 
 
-def similar_among(created: pd.DataFrame | None) -> Flags:
+MAX_NAME_COMPARISONS = 2_000_000
+
+
+def _same_place_and_name(created: pd.DataFrame) -> tuple[Flags, pd.DataFrame]:
+    """Group facilities (sorted by id) of one type with the same folded name at the same point.
+
+    Returns each later member paired with its group's first, and one facility per group.
+    """
+    folded = created["name_th"].map(lambda name: _folded(name or ""))
+    keys = [created["type"], folded, created["lon"].round(7), created["lat"].round(7)]
+    first = created.groupby(keys, sort=False, dropna=False)["id"].transform("first")
+    later = created["id"] != first
+    flags: Flags = {
+        (int(a), int(b)): ("same type, similar names (100%) 0 m apart", 0.0)
+        for a, b in zip(first[later].tolist(), created["id"][later].tolist(), strict=True)
+    }
+    return flags, created[~later.to_numpy()].reset_index(drop=True)
+
+
+def _too_many(pairs: int, limit: int, between: str, notes: list[str] | None) -> bool:
+    if pairs <= limit:
+        return False
+    if notes is not None:
+        notes.append(
+            f"names were not compared {between}: {pairs:,} pairs lie within "
+            f"{DUPLICATE_DISTANCE_M:.0f} m of each other, more than the limit of {limit:,} "
+            "comparisons per import"
+        )
+    return True
+
+
+def similar_among(
+    created: pd.DataFrame | None,
+    *,
+    max_comparisons: int = MAX_NAME_COMPARISONS,
+    notes: list[str] | None = None,
+) -> Flags:
     """Similar names of the same type within the distance, both of them new."""
     if created is None or len(created) < 2:
         return {}
     created = created.sort_values("id", ignore_index=True)
-    pairs = cKDTree(_points(created)).query_pairs(DUPLICATE_DISTANCE_M, output_type="ndarray")
+    flags, created = _same_place_and_name(created)
+    if len(created) < 2:
+        return flags
+    tree = cKDTree(_points(created))
+    # Ordered pairs, each point with itself included: counted without listing them.
+    pairs = (int(tree.count_neighbors(tree, DUPLICATE_DISTANCE_M)) - len(created)) // 2
+    if _too_many(pairs, max_comparisons, "among the new facilities", notes):
+        return flags
+    pairs = tree.query_pairs(DUPLICATE_DISTANCE_M, output_type="ndarray")
     low, high = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
-    return _similar(created, *_same_type(created, low, high))
+    flags.update(_similar(created, *_same_type(created, low, high)))
+    return flags
 
 
-def similar_across(created: pd.DataFrame, stored: pd.DataFrame) -> Flags:
-    """Similar names of the same type within the distance, one new and one stored."""
+def similar_across(
+    created: pd.DataFrame,
+    stored: pd.DataFrame,
+    *,
+    max_comparisons: int = MAX_NAME_COMPARISONS,
+    notes: list[str] | None = None,
+) -> Flags:
+    """Similar names of the same type within the distance, one new and one stored.
+
+    New facilities grouped with an identical one (see similar_among) are compared through
+    their group's first.
+    """
     if not len(created) or not len(stored):
         return {}
+    _, created = _same_place_and_name(created.sort_values("id", ignore_index=True))
     both = pd.concat([stored, created], ignore_index=True)
-    near = cKDTree(_points(created)).sparse_distance_matrix(
-        cKDTree(_points(stored)), DUPLICATE_DISTANCE_M, output_type="ndarray"
-    )
+    new_tree, stored_tree = cKDTree(_points(created)), cKDTree(_points(stored))
+    pairs = int(new_tree.count_neighbors(stored_tree, DUPLICATE_DISTANCE_M))
+    if _too_many(pairs, max_comparisons, "between the new and the stored facilities", notes):
+        return {}
+    near = new_tree.sparse_distance_matrix(stored_tree, DUPLICATE_DISTANCE_M, output_type="ndarray")
     new, old = near["i"].astype(np.int64) + len(stored), near["j"].astype(np.int64)
     ids = both["id"].to_numpy()
     low = np.where(ids[new] < ids[old], new, old)

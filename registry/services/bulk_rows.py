@@ -96,8 +96,11 @@ def from_frame(frame: pd.DataFrame) -> RawColumns:
         "province_code" in values
     )
 
+    # The record reads the columns as they came: the checks take some out of ``values`` later.
+    columns, seen = dict(values), dict(present)
+
     def record(i: int) -> dict[str, Any]:
-        built = {k: values[k][i] for k in order if present[k][i] or k == "type"}
+        built = {k: columns[k][i] for k in order if seen[k][i] or k == "type"}
         built.setdefault("row", int(rows[i]))
         return built
 

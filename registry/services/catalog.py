@@ -17,17 +17,20 @@ small second index until there are enough of them to rebuild the main one.
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from geo.nearest import NearestIndex, NearestList, RestrictedIndex
 
+from .. import outage
 from ..db import autocommit_int
 from ..errors import ValidationError
 from ..models import Facility, RegistryState
@@ -317,12 +320,34 @@ class FacilityCatalog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._snapshot: CatalogSnapshot | None = None
+        self._checked_at = 0.0  # when the data version was last read (time.time())
         # Facility id -> position; only grows, only under the lock.
         self._position_of: dict[int, int] = {}
 
+    @property
+    def held(self) -> CatalogSnapshot | None:
+        """The snapshot in memory now, without asking the database (None before the first)."""
+        return self._snapshot
+
     def snapshot(self, source: Source) -> CatalogSnapshot:
         """The snapshot at the registry's committed data version, caught up if need be."""
-        version = read_data_version(source)
+        return self.snapshot_or_last(source)[0]
+
+    def snapshot_or_last(self, source: Source) -> tuple[CatalogSnapshot, datetime | None]:
+        """``snapshot``, or while the database cannot be reached the last one held, with the
+        time it was last known current (None when it is current)."""
+        try:
+            version = read_data_version(source)
+        except DBAPIError as error:
+            held = self._snapshot
+            if held is None or not outage.unavailable(error):
+                raise
+            return held, datetime.fromtimestamp(self._checked_at, UTC)
+        outage.recovered()
+        self._checked_at = time.time()
+        return self._current(source, version), None
+
+    def _current(self, source: Source, version: int) -> CatalogSnapshot:
         current = self._snapshot
         if current is not None and current.data_version == version:
             return current

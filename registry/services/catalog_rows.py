@@ -189,14 +189,23 @@ _TAIL = b',"distance_m":%r,"bearing_deg":%r,"resident_status":"%s"}}'
 
 
 def features_json(
-    fragments: list[bytes], distance_m: list[float], bearing_deg: list[float], statuses: list[str]
+    fragments: list[bytes],
+    distance_m: list[float],
+    bearing_deg: list[float],
+    statuses: list[str],
+    extra_members: list[bytes] | None = None,
 ) -> bytes:
-    """Several answers' Features, comma-separated, each closed as ``feature_json`` does."""
+    """Several answers' Features, comma-separated, each closed as ``feature_json`` does.
+
+    ``extra_members`` adds, per feature, members already encoded (``,"name":value``...).
+    """
     parts = []
-    for fragment, distance, bearing, status in zip(
-        fragments, distance_m, bearing_deg, statuses, strict=True
+    extras = extra_members or [b""] * len(fragments)
+    for fragment, distance, bearing, status, extra in zip(
+        fragments, distance_m, bearing_deg, statuses, extras, strict=True
     ):
         parts.append(fragment)
+        parts.append(extra)
         parts.append(_TAIL % (round(distance, 1), round(bearing, 1), status.encode()))
         parts.append(b",")
     return b"".join(parts[:-1])

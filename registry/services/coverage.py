@@ -46,20 +46,30 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 import shapely
+from flask import current_app
 from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from geo.coverage import coverage_by_area, coverage_curve, service_load, suggest_sites
+from geo.coverage import (
+    coverage_by_area,
+    coverage_by_area_of_costs,
+    coverage_curve,
+    greedy_cover,
+    service_load,
+    suggest_sites,
+)
 from geo.nearest import NearestIndex
 
 from ..errors import ValidationError
 from ..models import Area, Facility, utcnow
 from ..vocabulary import AGE_GROUPS, DOSES, FACILITY_TYPES, TEST_METHODS, VACCINE_BRANDS
+from . import coverage_roads
 from .cache import PerDatabase
 from .catalog import CatalogSnapshot, SiteFilter, catalogs, filter_mask
 from .freshness import hide_after_hours
 from .population import LEVEL_NAMES, LayerInfo, configured_layer, layer_units
+from .roads import profile_named as road_profile
 from .search import parse_choice, parse_flag
 
 LEVELS = {name: level for level, name in LEVEL_NAMES.items()}
@@ -78,14 +88,21 @@ PARAMETERS = (
     "dose",
     "age_group",
     "test_method",
+    # Travel time on roads (issue 17): threshold_min instead of threshold_km.
+    "threshold_min",
+    "profile",
+    "roads",
 )
 SUGGESTION_PARAMETERS = ("k", "candidates")
 CANDIDATE_KINDS = ("subdistrict_centres", "grid", *(f"facilities:{t}" for t in FACILITY_TYPES))
 MAX_THRESHOLD_KM = 200.0
+MAX_THRESHOLD_MIN = 600.0
+CURVE_MINUTES = tuple(float(m) for m in range(5, 61, 5))
 MAX_K = 50
 CURVE_KM = tuple(float(km) for km in range(1, 31))
 # Grid candidates are spaced at half the threshold, widened if that would make more points.
 MAX_GRID_CANDIDATES = 40_000
+MAX_ROAD_GRID_CANDIDATES = 300
 _KM_PER_DEGREE = 111.32
 
 
@@ -105,6 +122,19 @@ class CoverageQuery:
     dose: str | None = None
     age_group: str | None = None
     test_method: str | None = None
+    # Travel time (issue 17): minutes by road with a travel profile, on the named road layer
+    # or every layer; None means straight-line distance (threshold_m).
+    threshold_min: float | None = None
+    profile: str | None = None
+    roads: str | None = None
+
+    @property
+    def by_time(self) -> bool:
+        return self.threshold_min is not None
+
+    @property
+    def threshold_s(self) -> float:
+        return float(self.threshold_min) * 60.0
 
     def site_filter(self, types: tuple[str, ...] | None = None) -> SiteFilter:
         return SiteFilter(
@@ -120,7 +150,8 @@ class CoverageQuery:
     @property
     def capacity(self) -> bool:
         """Beds per area are reported when every chosen type has beds."""
-        return all(t in CAPACITY_TYPES for t in self.types)
+        # Beds are shared out by straight-line distance; not (yet) by travel time.
+        return not self.by_time and all(t in CAPACITY_TYPES for t in self.types)
 
     def as_args(self) -> dict[str, str]:
         """The query as URL parameters (the inverse of parse_coverage_query)."""
@@ -141,6 +172,12 @@ class CoverageQuery:
             "test_method": self.test_method,
         }
         args.update({name: value for name, value in optional.items() if value is not None})
+        if self.by_time:
+            del args["threshold_km"]
+            args["threshold_min"] = f"{self.threshold_min:.12g}"
+            args["profile"] = self.profile or ""
+            if self.roads:
+                args["roads"] = self.roads
         return args
 
 
@@ -178,6 +215,7 @@ def parse_coverage_query(args: Mapping[str, str]) -> CoverageQuery:
                 field="type",
             )
     threshold_km = _number(args, "threshold_km", 10.0, 0.0, MAX_THRESHOLD_KM)
+    threshold_min, profile, roads = _travel_args(args)
     level_name = (args.get("level") or "district").strip()
     if level_name not in LEVELS:
         raise ValidationError(
@@ -207,7 +245,40 @@ def parse_coverage_query(args: Mapping[str, str]) -> CoverageQuery:
         dose=parse_choice(args, "dose", DOSES),
         age_group=parse_choice(args, "age_group", AGE_GROUPS),
         test_method=parse_choice(args, "test_method", TEST_METHODS),
+        threshold_min=threshold_min,
+        profile=profile,
+        roads=roads,
     )
+
+
+def _travel_args(args: Mapping[str, str]) -> tuple[float | None, str | None, str | None]:
+    """threshold_min, profile and roads, checked; the profile against the configuration."""
+    raw = (args.get("threshold_min") or "").strip()
+    profile = (args.get("profile") or "").strip() or None
+    roads = (args.get("roads") or "").strip() or None
+    if not raw:
+        if profile or roads:
+            name = "profile" if profile else "roads"
+            raise ValidationError(
+                f"parameter '{name}': travel time needs 'threshold_min' (minutes by road)",
+                field="threshold_min",
+            )
+        return None, None, None
+    if (args.get("threshold_km") or "").strip():
+        raise ValidationError(
+            "give 'threshold_km' (straight-line distance) or 'threshold_min' (travel time), "
+            "not both",
+            field="threshold_min",
+        )
+    minutes = _number(args, "threshold_min", 0.0, 0.0, MAX_THRESHOLD_MIN)
+    if minutes <= 0:
+        raise ValidationError(
+            f"parameter 'threshold_min': {raw!r} is not between 0 and {MAX_THRESHOLD_MIN:g} "
+            "minutes (more than 0)",
+            field="threshold_min",
+        )
+    chosen = road_profile(current_app.config, profile)
+    return minutes, chosen.name, roads
 
 
 def parse_suggestion_args(args: Mapping[str, str]) -> tuple[int, str]:
@@ -411,6 +482,8 @@ class CoverageAnswer:
     load: pd.DataFrame | None
     facilities_without_beds: int
     computed_with: str  # "in-process" or "dask"
+    # Travel time: the road layers used, with their licence and attribution.
+    roads: list | None = None
 
     @property
     def data_version(self) -> int:
@@ -429,6 +502,7 @@ class SuggestionAnswer:
     total: int
     covered_before: int
     covered_after: int
+    roads: list | None = None
 
     @property
     def share_before(self) -> float:
@@ -445,6 +519,9 @@ class _Context:
     units: pd.DataFrame
     facilities: Eligible
     key: tuple
+    # Travel time only: the profile and the road layers the question may use.
+    profile: object = None
+    road_layers: tuple = ()
 
 
 def _context(session: Session, query: CoverageQuery, config, now: datetime | None) -> _Context:
@@ -477,7 +554,40 @@ def _context(session: Session, query: CoverageQuery, config, now: datetime | Non
         layer.checksum,
         query,
     )
-    return _Context(layer, units, facilities, key)
+    if not query.by_time:
+        return _Context(layer, units, facilities, key)
+    profile = road_profile(config, query.profile)
+    road_layers = tuple(coverage_roads.chosen_layers(session, query.roads))
+    if not road_layers:
+        raise ValidationError(
+            "no road network is loaded, so travel time cannot be answered; load one with "
+            "'registry roads load FILE --name NAME' or ask by threshold_km",
+            field="threshold_min",
+        )
+    key = (*key, repr(profile), tuple((r.id, r.checksum) for r in road_layers))
+    return _Context(layer, units, facilities, key, profile, road_layers)
+
+
+def travel_times(session: Session, context: _Context, config) -> coverage_roads.TravelTimes:
+    """Each unit's travel time to its nearest eligible site (one pass per road layer)."""
+    return answers.get_or_compute(
+        (*context.key, "times"),
+        lambda: coverage_roads.travel_times(
+            session,
+            context.units,
+            context.facilities.lon,
+            context.facilities.lat,
+            context.profile,
+            list(context.road_layers),
+            config,
+        ),
+    )
+
+
+def travel_time_context(session: Session, query: CoverageQuery, config, *, now=None):
+    """The travel times behind a travel-time answer (for the map's bands)."""
+    context = _context(session, query, config, now)
+    return travel_times(session, context, config)
 
 
 def coverage(
@@ -492,7 +602,29 @@ def coverage(
 
 def _coverage(session: Session, query: CoverageQuery, config, context: _Context):
     units, facilities, layer = context.units, context.facilities, context.layer
-    table, engine = _area_table(units, facilities, query, layer, config)
+    extra, roads = {}, None
+    if query.by_time:
+        times = travel_times(session, context, config)
+        table = coverage_by_area_of_costs(
+            units[times.inside],
+            times.seconds[times.inside],
+            threshold=query.threshold_s,
+            level=query.level,
+            group_columns=layer.group_columns,
+        )
+        for name in ("median", "p90"):
+            table[f"{name}_min"] = table.pop(name) / 60.0
+        engine = "in-process"
+        outside = ~times.inside
+        extra = {
+            "outside_roads_units": int(outside.sum()),
+            "outside_roads_population": int(units["population"].to_numpy()[outside].sum()),
+            "profile": times.profile.name,
+            "roads": [road.name for road in times.layers],
+        }
+        roads = times.attributions
+    else:
+        table, engine = _area_table(units, facilities, query, layer, config)
     names = area_tables.get(session).names
     table.insert(1, "name_th", names["name_th"].reindex(table["code"]).to_numpy())
     table.insert(2, "name_en", names["name_en"].reindex(table["code"]).to_numpy())
@@ -515,8 +647,11 @@ def _coverage(session: Session, query: CoverageQuery, config, context: _Context)
         "share_covered": covered / population if population else math.nan,
         "areas": len(table),
         "facilities": len(facilities),
+        **extra,
     }
-    return CoverageAnswer(query, layer, facilities, table, totals, load, without_beds, engine)
+    return CoverageAnswer(
+        query, layer, facilities, table, totals, load, without_beds, engine, roads
+    )
 
 
 def _area_table(units, facilities: Eligible, query: CoverageQuery, layer: LayerInfo, config):
@@ -548,6 +683,11 @@ def curve(
 ) -> pd.DataFrame:
     """Share of the people covered at each threshold (km), from one nearest search."""
     context = _context(session, query, config, now)
+    if query.by_time:
+        return answers.get_or_compute(
+            (*context.key, "curve-minutes"),
+            lambda: _minutes_curve(session, context, config),
+        )
     thresholds = tuple(float(km) for km in thresholds_km)
 
     def compute():
@@ -563,6 +703,26 @@ def curve(
     return answers.get_or_compute((*context.key, "curve", thresholds), compute)
 
 
+def _minutes_curve(session: Session, context: _Context, config) -> pd.DataFrame:
+    """Share of the people (inside the road layers) covered at every 5 minutes to 60."""
+    times = travel_times(session, context, config)
+    seconds = times.seconds[times.inside]
+    weight = context.units["population"].to_numpy()[times.inside].astype(np.int64)
+    order = np.argsort(seconds, kind="stable")
+    cumulative = np.concatenate(([0], np.cumsum(weight[order])))
+    minutes = np.array(CURVE_MINUTES)
+    covered = cumulative[np.searchsorted(seconds[order], minutes * 60.0, side="right")]
+    total = int(cumulative[-1])
+    return pd.DataFrame(
+        {
+            "threshold_min": minutes,
+            "covered": covered.astype(np.int64),
+            "uncovered": (total - covered).astype(np.int64),
+            "share_covered": covered / total if total else np.full(minutes.size, np.nan),
+        }
+    )
+
+
 def uncovered_units(
     session: Session, query: CoverageQuery, config, *, now: datetime | None = None
 ) -> pd.DataFrame:
@@ -571,6 +731,23 @@ def uncovered_units(
 
     def compute():
         units = context.units
+        if query.by_time:
+            times = travel_times(session, context, config)
+            far = (
+                times.inside
+                & ~(times.seconds <= query.threshold_s)
+                & (units["population"].to_numpy() > 0)
+            )
+            frame = pd.DataFrame(
+                {
+                    "lon": units["lon"].to_numpy()[far],
+                    "lat": units["lat"].to_numpy()[far],
+                    "population": units["population"].to_numpy()[far],
+                    "area_code": units["area_code"].to_numpy()[far],
+                    "travel_time_s": times.seconds[far],
+                }
+            )
+            return frame.sort_values(["population", "area_code"], ascending=[False, True])
         index = context.facilities.index()
         lon = units["lon"].to_numpy()
         lat = units["lat"].to_numpy()
@@ -612,7 +789,17 @@ def suggestions(
 
 def _suggestions(session, query, config, context: _Context, k, candidates, now):
     pool = _candidates(session, query, config, candidates, now)
-    result = suggest_sites(
+    if query.by_time:
+        result = _suggest_by_time(session, query, context, config, pool, k)
+        roads = travel_times(session, context, config).attributions
+    else:
+        result = _suggest_by_distance(context, pool, query, k)
+        roads = None
+    return _suggestion_answer(query, context, pool, result, k, candidates, roads)
+
+
+def _suggest_by_distance(context: _Context, pool: pd.DataFrame, query: CoverageQuery, k: int):
+    return suggest_sites(
         context.units,
         context.facilities.lon,
         context.facilities.lat,
@@ -622,6 +809,44 @@ def _suggestions(session, query, config, context: _Context, k, candidates, now):
         k=k,
         candidate_ids=pool["candidate_id"].to_numpy(),
     )
+
+
+def _suggest_by_time(session, query: CoverageQuery, context: _Context, config, pool, k: int):
+    """Greedy maximal covering in minutes: as suggest_sites, with reach by travel time."""
+    from geo.coverage import SiteSuggestions
+
+    query_s = query.threshold_s
+    times = travel_times(session, context, config)
+    weight = context.units["population"].to_numpy().astype(np.int64)
+    covered_unit = times.inside & (times.seconds <= query_s)
+    total = int(weight[times.inside].sum())
+    covered_before = int(weight[covered_unit].sum())
+    open_weight = np.where(times.inside & ~covered_unit, weight, 0)
+    lon = pool["lon"].to_numpy(dtype=np.float64)
+    lat = pool["lat"].to_numpy(dtype=np.float64)
+    pointer, members = coverage_roads.candidate_reach(
+        times, context.units, lon, lat, query_s, config
+    )
+    chosen, gains = greedy_cover(pointer, members, open_weight, k)
+    chosen = np.asarray(chosen, dtype=np.int64)
+    covered = covered_before + np.cumsum(np.asarray(gains, dtype=np.int64))
+    picks = pd.DataFrame(
+        {
+            "rank": np.arange(1, chosen.size + 1, dtype=np.int64),
+            "candidate_id": pool["candidate_id"].to_numpy()[chosen],
+            "candidate_position": chosen,
+            "lon": lon[chosen],
+            "lat": lat[chosen],
+            "gain": np.asarray(gains, dtype=np.int64),
+            "covered": covered.astype(np.int64),
+            "share_covered": covered / total if total else np.full(chosen.size, np.nan),
+        }
+    )
+    after = int(covered[-1]) if covered.size else covered_before
+    return SiteSuggestions(picks, total, covered_before, after)
+
+
+def _suggestion_answer(query, context: _Context, pool, result, k, candidates, roads):
     picks = result.picks.drop(columns=["candidate_position"])
     chosen = pool.set_index("candidate_id").loc[picks["candidate_id"]]
     picks.insert(2, "name_th", chosen["name_th"].to_numpy())
@@ -638,6 +863,7 @@ def _suggestions(session, query, config, context: _Context, k, candidates, now):
         result.total,
         result.covered_before,
         result.covered_after,
+        roads,
     )
 
 
@@ -657,7 +883,7 @@ def _candidates(session, query: CoverageQuery, config, kind: str, now) -> pd.Dat
             }
         )
     if kind == "grid":
-        return _grid_candidates(session, areas, query)
+        return _grid_candidates(session, areas, query, _road_bounds(session, query))
     facility_type = kind.split(":", 1)[1]
     snapshot = catalogs.get(session).snapshot(session)
     site_filter = SiteFilter(types=(facility_type,), open_now=query.open_now)
@@ -685,8 +911,33 @@ def _candidates(session, query: CoverageQuery, config, kind: str, now) -> pd.Dat
     )
 
 
-def _grid_candidates(session, areas: AreaTable, query: CoverageQuery) -> pd.DataFrame:
-    """Points of a regular grid inside the province (or the country), half a threshold apart."""
+def _grid_points(bounds, spacing_km: float, most: int) -> tuple[np.ndarray, np.ndarray]:
+    """A regular grid over the box, spacing_km apart, widened to hold at most ``most``."""
+    west, south, east, north = bounds
+    middle = math.cos(math.radians((south + north) / 2))
+    box_km2 = (east - west) * _KM_PER_DEGREE * middle * (north - south) * _KM_PER_DEGREE
+    spacing_km = max(spacing_km, math.sqrt(box_km2 / most))
+    step_lat = spacing_km / _KM_PER_DEGREE
+    step_lon = spacing_km / (_KM_PER_DEGREE * middle)
+    lats = np.arange(south + step_lat / 2, north, step_lat)
+    lons = np.arange(west + step_lon / 2, east, step_lon)
+    grid_lon, grid_lat = np.meshgrid(lons, lats)
+    return grid_lon.ravel(), grid_lat.ravel()
+
+
+def _road_bounds(session, query: CoverageQuery):
+    """Travel time: the extents of the road layers the question may use; else None."""
+    if not query.by_time:
+        return None
+    return [layer.bounds for layer in coverage_roads.chosen_layers(session, query.roads)]
+
+
+def _grid_candidates(session, areas: AreaTable, query: CoverageQuery, roads=None) -> pd.DataFrame:
+    """Points of a regular grid inside the province (or the country), half a threshold apart.
+
+    By travel time, one grid per road layer over its extent (within the province), 0.5 km
+    apart or wider, at most MAX_ROAD_GRID_CANDIDATES points in all (one road search each).
+    """
     from .areas import locators
 
     if query.province:
@@ -694,17 +945,22 @@ def _grid_candidates(session, areas: AreaTable, query: CoverageQuery) -> pd.Data
     else:
         provinces = areas.names[areas.names["level"] == 1].index
         bounds = shapely.total_bounds([areas.geometry[code] for code in provinces])
-    west, south, east, north = bounds
-    middle = math.cos(math.radians((south + north) / 2))
-    spacing_km = max(query.threshold_m / 2000.0, 0.5)
-    # Widen the spacing until the bounding box holds at most MAX_GRID_CANDIDATES points.
-    box_km2 = (east - west) * _KM_PER_DEGREE * middle * (north - south) * _KM_PER_DEGREE
-    spacing_km = max(spacing_km, math.sqrt(box_km2 / MAX_GRID_CANDIDATES))
-    step_lat = spacing_km / _KM_PER_DEGREE
-    step_lon = spacing_km / (_KM_PER_DEGREE * middle)
-    lats = np.arange(south + step_lat / 2, north, step_lat)
-    lons = np.arange(west + step_lon / 2, east, step_lon)
-    grid_lon, grid_lat = (a.ravel() for a in np.meshgrid(lons, lats))
+    if roads is None:
+        boxes = [(bounds, max(query.threshold_m / 2000.0, 0.5), MAX_GRID_CANDIDATES)]
+    else:
+        boxes = []
+        for box in roads:
+            inner = (
+                max(bounds[0], box[0]),
+                max(bounds[1], box[1]),
+                min(bounds[2], box[2]),
+                min(bounds[3], box[3]),
+            )
+            if inner[0] < inner[2] and inner[1] < inner[3]:
+                boxes.append((inner, 0.5, MAX_ROAD_GRID_CANDIDATES // max(len(roads), 1)))
+    points = [_grid_points(*box) for box in boxes]
+    grid_lon = np.concatenate([p[0] for p in points]) if points else np.empty(0)
+    grid_lat = np.concatenate([p[1] for p in points]) if points else np.empty(0)
     match = locators.get(session).locate(grid_lon, grid_lat, tolerance_m=0.0)
     codes = match.codes
     inside = np.array(

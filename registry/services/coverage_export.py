@@ -7,8 +7,6 @@ into a GIS keeps the label with the numbers), XLSX also on an "about" sheet.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from typing import Any
 
@@ -16,6 +14,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import mapping
 
+from ..spreadsheets import Workbook, csv_bytes
 from .coverage import LEVEL_NAMES, CoverageAnswer, SuggestionAnswer
 
 FORMATS = ("json", "geojson", "csv", "xlsx")
@@ -41,6 +40,8 @@ _CAPACITY_COLUMNS = ("facilities_serving", "beds_allocated", "beds_per_10k")
 
 def area_columns(answer: CoverageAnswer) -> list[str]:
     columns = list(_BASE_COLUMNS)
+    if answer.query.by_time:
+        columns[-2:] = ["median_min", "p90_min"]
     for group in answer.layer.group_columns:
         columns += [f"{group}_{part}" for part in ("population", "covered", "uncovered")]
         columns.append(f"{group}_share_covered")
@@ -91,10 +92,16 @@ def query_dict(answer: CoverageAnswer | SuggestionAnswer) -> dict[str, Any]:
         "dose": query.dose,
         "age_group": query.age_group,
         "test_method": query.test_method,
-    }
+    } | (
+        {"threshold_km": None, "threshold_min": query.threshold_min, "profile": query.profile}
+        if query.by_time
+        else {}
+    )
 
 
 def _header(answer: CoverageAnswer | SuggestionAnswer) -> dict[str, Any]:
+    if answer.query.by_time:
+        return _travel_header(answer)
     return {
         "query": query_dict(answer),
         "layer": answer.layer.as_dict(),
@@ -104,6 +111,25 @@ def _header(answer: CoverageAnswer | SuggestionAnswer) -> dict[str, Any]:
             "WGS 84 geodesic distance from each population unit to its nearest eligible "
             "facility; a unit exactly at the threshold is covered"
         ),
+    }
+
+
+def _travel_header(answer: CoverageAnswer | SuggestionAnswer) -> dict[str, Any]:
+    roads = answer.roads if answer.roads is not None else []
+    return {
+        "query": query_dict(answer),
+        "layer": answer.layer.as_dict(),
+        "data_version": answer.facilities.data_version,
+        "facilities": len(answer.facilities),
+        "method": (
+            "travel time by road with the profile: a straight walk (5 km/h unless configured) "
+            "from the unit to the nearest node of a usable road, the fastest path on the road "
+            "network (Dijkstra, one multi-source pass from every eligible site), and the walk "
+            "from the network to the site; a unit exactly at the threshold is covered; units "
+            "no road layer reaches are left out and counted in outside_roads_population"
+        ),
+        "roads": roads,
+        "attribution": "; ".join(dict.fromkeys(r["attribution"] for r in roads)),
     }
 
 
@@ -128,7 +154,7 @@ def coverage_geojson(answer: CoverageAnswer, geometry: dict[str, Any]) -> dict[s
     features = []
     for record in area_records(answer):
         shape = geometry.get(record["code"])
-        properties = {**record, "population_kind": answer.layer.kind}
+        properties = {**record, **_layer_columns(answer.layer)}
         features.append(
             {
                 "type": "Feature",
@@ -143,41 +169,44 @@ def coverage_geojson(answer: CoverageAnswer, geometry: dict[str, Any]) -> dict[s
 
 def _table_rows(answer: CoverageAnswer) -> tuple[list[str], list[list[Any]]]:
     columns = area_columns(answer)
-    header = [*columns, "layer", "population_kind"]
-    rows = [
-        [*(record[c] for c in columns), answer.layer.name, answer.layer.kind]
-        for record in area_records(answer)
-    ]
+    about = _layer_columns(answer.layer)
+    header = [*columns, "layer", *about]
+    tail = [answer.layer.name, *about.values()]
+    if answer.query.by_time:
+        # A file copied into a GIS keeps the roads' attribution (ODbL) with the numbers.
+        header.append("roads_attribution")
+        tail.append(_travel_header(answer)["attribution"])
+    rows = [[*(record[c] for c in columns), *tail] for record in area_records(answer)]
     return header, rows
 
 
-def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(["" if value is None else value for value in row] for row in rows)
-    # A byte-order mark, so that Excel reads the Thai names as UTF-8.
-    return text.getvalue().encode("utf-8-sig")
+def _layer_columns(layer) -> dict[str, Any]:
+    """What every row of a file says about its people: kind, what is measured and placed,
+    the year and the source (a row copied out of the file still carries them)."""
+    return {
+        "population_kind": layer.kind,
+        "population_measure": layer.measure,
+        "population_year": layer.year,
+        "population_source": layer.source,
+    }
 
 
 def coverage_csv(answer: CoverageAnswer) -> bytes:
-    return _csv(*_table_rows(answer))
+    return csv_bytes(*_table_rows(answer))
 
 
 def coverage_xlsx(answer: CoverageAnswer) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("coverage")
+    book = Workbook()
+    sheet = book.sheet("coverage")
     header, rows = _table_rows(answer)
     sheet.append(header)
     for row in rows:
         sheet.append(row)
-    about = book.create_sheet("about")
+    about = book.sheet("about")
     info = _header(answer)
     layer = info.pop("layer")
     query = info.pop("query")
-    about.append(["population", f"{layer['title']} ({layer['kind']})"])
+    about.append(["population", f"{layer['title']} ({layer['measure']})"])
     for name, value in layer.items():
         about.append([f"layer {name}", _cell(value)])
     for name, value in query.items():
@@ -186,9 +215,7 @@ def coverage_xlsx(answer: CoverageAnswer) -> bytes:
         about.append([name, _cell(value)])
     for name, value in answer.totals.items():
         about.append([f"total {name}", _cell(_plain(name, value))])
-    output = io.BytesIO()
-    book.save(output)
-    return output.getvalue()
+    return book.to_bytes()
 
 
 def _cell(value: Any) -> Any:
@@ -253,7 +280,7 @@ def suggestions_geojson(answer: SuggestionAnswer) -> dict[str, Any]:
             "type": "Feature",
             "id": pick["candidate_id"],
             "geometry": {"type": "Point", "coordinates": [pick["lon"], pick["lat"]]},
-            "properties": {**pick, "population_kind": answer.layer.kind},
+            "properties": {**pick, **_layer_columns(answer.layer)},
         }
         for pick in picks
     ]
@@ -261,12 +288,13 @@ def suggestions_geojson(answer: SuggestionAnswer) -> dict[str, Any]:
 
 
 def suggestions_csv(answer: SuggestionAnswer) -> bytes:
-    header = [*_PICK_COLUMNS, "layer", "population_kind"]
+    about = _layer_columns(answer.layer)
+    header = [*_PICK_COLUMNS, "layer", *about]
     rows = [
-        [*(record[c] for c in _PICK_COLUMNS), answer.layer.name, answer.layer.kind]
+        [*(record[c] for c in _PICK_COLUMNS), answer.layer.name, *about.values()]
         for record in pick_records(answer)
     ]
-    return _csv(header, rows)
+    return csv_bytes(header, rows)
 
 
 def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -17,14 +17,26 @@ from typing import Any
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely import Point
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from importers.messages import Rule
+
 from ..errors import ConflictError, NotFoundError, ValidationError
-from ..models import Area, Facility, FacilityChange, RegistryState, utcnow
+from ..models import DB_INT_MAX, Area, Facility, FacilityChange, RegistryState, utcnow
 from ..vocabulary import CHANGE_SOURCES, FACILITY_TYPES, FieldSpec, fields_for
 from .areas import LEVELS, assign_areas, level_of
+
+NOT_A_VERSION = Rule(
+    "facility.not_a_version",
+    "field 'version': %(value)s is not a version number; send the version you read",
+)
+CHANGED_AGAIN = Rule(
+    "facility.changed_again",
+    "field '%(field)s' of facility %(id)s has changed again since change %(change)s "
+    "(now %(now)s); revert the later change first",
+)
 
 AREA_FIELDS = ("province_code", "district_code", "subdistrict_code")
 # Logged like fields, written only by deactivate and revert.
@@ -378,10 +390,14 @@ def changes_since(session: Session, facility_id: int, version: int) -> list[Faci
 
 
 def _check_version(session: Session, facility: Facility, expected_version: Any) -> None:
-    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+    if (
+        isinstance(expected_version, bool)
+        or not isinstance(expected_version, int)
+        or not 0 <= expected_version <= DB_INT_MAX
+    ):
+        shown = repr(expected_version)
         raise ValidationError(
-            f"field 'version': {expected_version!r} is not a version number; send the version "
-            "you read",
+            NOT_A_VERSION(value=shown if len(shown) <= 40 else shown[:39] + "…"),
             field="version",
         )
     if facility.version != expected_version:
@@ -490,9 +506,9 @@ def revert_change(
     now_value = _location_of(facility) if name == "location" else _logged(getattr(facility, name))
     if now_value != change.new_value:
         raise ConflictError(
-            f"field '{name}' of facility {facility.id} has changed again since change "
-            f"{change_id} (now {now_value!r}); revert the later change first",
+            CHANGED_AGAIN(field=name, id=facility.id, change=change_id, now=repr(now_value)),
             field=name,
+            facility_id=facility.id,
         )
     values = {name: _from_log(name, change.old_value)}
     warnings: list[str] = []
@@ -503,13 +519,30 @@ def revert_change(
     )
 
 
-def facility_history(session: Session, facility_id: int) -> list[FacilityChange]:
-    """Every logged change of one facility, newest first."""
+def facility_history(
+    session: Session, facility_id: int, *, limit: int | None = None, before: int | None = None
+) -> list[FacilityChange]:
+    """Logged changes of one facility, newest first: all, or a page of ``limit`` changes
+    older than the change ``before`` (the last id of the previous page)."""
     get_facility(session, facility_id)
-    return list(
-        session.scalars(
-            select(FacilityChange)
-            .where(FacilityChange.facility_id == facility_id)
-            .order_by(FacilityChange.id.desc())
-        )
+    query = select(FacilityChange).where(FacilityChange.facility_id == facility_id)
+    if before is not None:
+        query = query.where(FacilityChange.id < before)
+    query = query.order_by(FacilityChange.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def history_page(
+    session: Session, facility_id: int, *, limit: int, before: int | None = None
+) -> tuple[list[FacilityChange], int | None, int]:
+    """One page of the history, the cursor of the next (older) page or None, and the total."""
+    changes = facility_history(session, facility_id, limit=limit + 1, before=before)
+    total = session.scalar(
+        select(func.count())
+        .select_from(FacilityChange)
+        .where(FacilityChange.facility_id == facility_id)
     )
+    page = changes[:limit]
+    return page, (page[-1].id if len(changes) > limit else None), total

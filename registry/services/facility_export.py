@@ -14,7 +14,6 @@ names stay short ASCII (DBF allows 10 bytes: three Thai letters).
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import tempfile
@@ -30,6 +29,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased
 
 from ..models import Area, Facility
+from ..spreadsheets import CsvWriter, Workbook
 from ..vocabulary import (
     ALL_TYPE_FIELD_NAMES,
     COMMON_FIELD_LABELS,
@@ -58,7 +58,6 @@ ATTRIBUTION = (
     "2019 (CC BY-IGO); DOPA codes: Department of Provincial Administration. Licence: Apache-2.0 "
     "for the bundled sources; cite the registry and the sources above."
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _LIST_FIELDS = {s.name for specs in TYPE_FIELDS.values() for s in specs if s.kind == "list"}
 _INT_FIELDS = {s.name for specs in TYPE_FIELDS.values() for s in specs if s.kind == "int"}
 _BOOL_FIELDS = {s.name for specs in TYPE_FIELDS.values() for s in specs if s.kind == "bool"}
@@ -193,20 +192,13 @@ def records(
         yield [_record(row, language) for row in chunk]
 
 
-def _text_cell(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in typed text (=, +, -, @ at the start)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def _bangkok(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(BANGKOK).isoformat()
 
 
 def write_csv(target: Path, chunks: Iterable[list[dict]], language: str) -> None:
     with target.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\r\n")
+        writer = CsvWriter(handle)  # text that would run as a formula is quoted
         names = [header(c, language) for c in COLUMNS]
         writer.writerow([*names, "attribution"])
         for chunk in chunks:
@@ -216,7 +208,7 @@ def write_csv(target: Path, chunks: Iterable[list[dict]], language: str) -> None
                     value = record[column.name]
                     if column.kind == "datetime":
                         value = _bangkok(value)
-                    row.append("" if value is None else _text_cell(value))
+                    row.append(value)
                 row.append(ATTRIBUTION)
                 writer.writerow(row)
 
@@ -250,10 +242,8 @@ def write_geojson(target: Path, chunks: Iterable[list[dict]], language: str) -> 
 
 
 def write_xlsx(target: Path, chunks: Iterable[list[dict]], language: str) -> None:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("facilities")
+    book = Workbook()  # text that would run as a formula is quoted
+    sheet = book.sheet("facilities")
     sheet.append([header(c, language) for c in COLUMNS])
     for chunk in chunks:
         for record in chunk:
@@ -262,9 +252,9 @@ def write_xlsx(target: Path, chunks: Iterable[list[dict]], language: str) -> Non
                 value = record[column.name]
                 if column.kind == "datetime" and value is not None:
                     value = value.astimezone(BANGKOK).replace(tzinfo=None)
-                row.append(_text_cell(value))
+                row.append(value)
             sheet.append(row)
-    about = book.create_sheet("about")
+    about = book.sheet("about")
     about.append(["attribution", ATTRIBUTION])
     about.append(["times", "Bangkok time (UTC+07:00)"])
     about.append(["generated_at", datetime.now(BANGKOK).isoformat(timespec="seconds")])

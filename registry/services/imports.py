@@ -18,16 +18,26 @@ from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
 from importers import read_facilities
+from importers.limits import WEB_LIMITS, ImportLimits
+from importers.messages import Rule
 
 from ..errors import ConflictError, NotFoundError, ValidationError
 from ..models import DuplicateCandidate, Facility, FacilityChange, ImportBatch, utcnow
 from ..spatial import spatial_dialect
 from ..spatial_bulk import ColumnRows
-from .bulk import MEMBERS, UpsertResult, upsert_facilities
-from .bulk_duplicates import CANDIDATE_COLUMNS, Flags, same_codes, similar_across, similar_among
+from .bulk import (
+    MEMBERS,
+    PREVIEW_ID_BASE,
+    UpsertResult,
+    apply_upsert,
+    plan_upsert,
+    preview_upsert,
+)
+from .bulk_duplicates import CANDIDATE_COLUMNS, same_codes, similar_across, similar_among
 from .facilities import AREA_FIELDS, CREATED, Actor, deactivate_facility, revert_change
 
 MAX_PROBLEMS_KEPT = 5_000
+CANNOT_UNDO = Rule("import.cannot_undo", "import batch %(batch)s cannot be undone: %(why)s")
 DERIVED_FROM_LOCATION = frozenset({*AREA_FIELDS, "area_note"})
 
 
@@ -39,6 +49,7 @@ class ImportRejectedError(ValidationError):
     def __init__(self, message: str, outcome: ImportOutcome) -> None:
         super().__init__(message)
         self.outcome = outcome
+        self.rejected_rows = sorted({p["row"] for p in outcome.errors if p["row"] is not None})
 
 
 @dataclass
@@ -63,6 +74,11 @@ class ImportOutcome:
             f"{self.file_name}: {counts}; {len(self.errors)} errors, {warnings} warnings, "
             f"{len(self.duplicates)} likely duplicates flagged"
         )
+
+
+def row_list(rows: list[int], at_most: int = 10) -> str:
+    """``3, 7, 12 ...``: the first rows of a list, for a message."""
+    return ", ".join(map(str, rows[:at_most])) + (" ..." if len(rows) > at_most else "")
 
 
 def _problem(row: int | None, column, value, rule: str, severity: str) -> dict[str, Any]:
@@ -99,8 +115,13 @@ def _outcome(normalised, result: UpsertResult | None) -> ImportOutcome:
             )
             if outcome.action == "rejected":
                 problems.append(_problem(outcome.row, None, None, outcome.message, "error"))
+    first_error: dict[int, str] = {}
+    for problem in problems:
+        if problem["severity"] == "error" and problem["row"] is not None:
+            first_error.setdefault(problem["row"], problem["rule"])
     rows += [
-        {"row": r, "action": "rejected", "facility_id": None} for r in normalised.rejected_rows
+        {"row": r, "action": "rejected", "facility_id": None, "message": first_error.get(r)}
+        for r in normalised.rejected_rows
     ]
     rows.sort(key=lambda r: r["row"])
     problems.sort(key=lambda p: (p["row"] is not None, p["row"] or 0))
@@ -114,7 +135,8 @@ def _outcome(normalised, result: UpsertResult | None) -> ImportOutcome:
     )
 
 
-def _stored_facilities(session: Session, *conditions) -> pd.DataFrame:
+def stored_facilities(session: Session, *conditions) -> pd.DataFrame:
+    """Active facilities meeting ``conditions``, with what the duplicate checks need."""
     columns = (Facility.id, Facility.type, Facility.name_th, Facility.hcode)
     rows = session.execute(
         select(*columns, func.ST_X(Facility.geom), func.ST_Y(Facility.geom)).where(
@@ -127,36 +149,42 @@ def _stored_facilities(session: Session, *conditions) -> pd.DataFrame:
 
 def _stored_others(session: Session, result: UpsertResult) -> pd.DataFrame:
     """The active facilities a batch did not create: the ones it changed, and every one it did
-    not touch (those keep an older data version)."""
+    not touch (those keep an older data version). A preview wrote nothing: every one."""
+    if result.data_version is None:
+        return stored_facilities(session)
     members = MEMBERS[session.get_bind().dialect.name]
     changed = sorted(o.facility_id for o in result.outcomes if o.action == "updated")
-    parts = [_stored_facilities(session, Facility.data_version != result.data_version)]
-    parts += [_stored_facilities(session, condition) for condition in members(Facility.id, changed)]
+    parts = [stored_facilities(session, Facility.data_version != result.data_version)]
+    parts += [stored_facilities(session, condition) for condition in members(Facility.id, changed)]
     parts = [part for part in parts if len(part)]
     if not parts:
-        return _stored_facilities(session, false())
+        return stored_facilities(session, false())
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
-def flag_duplicates(
+Pairs = list[tuple[tuple[int, int], tuple[str, float | None]]]
+
+
+def find_duplicates(
     session: Session,
     result: UpsertResult,
     *,
-    batch_id: int | None = None,
-    among_new: Flags | None = None,
-) -> list[dict[str, Any]]:
-    """Flag likely duplicates of the facilities a bulk write created, for a person; never merge.
+    limits: ImportLimits = WEB_LIMITS,
+    notes: list[str] | None = None,
+) -> Pairs:
+    """Likely duplicates of the facilities a bulk write created (or, in a preview, would).
 
-    See services.bulk_duplicates for what "likely" means. ``among_new`` is
-    ``similar_among(result.created)`` when the caller found it already (while the database
-    wrote). Pairs already flagged are not flagged again.
+    See services.bulk_duplicates for what "likely" means. Pairs already flagged are left out.
+    At most ``limits.duplicate_pairs`` pairs are kept (the lowest ids first); ``notes`` says
+    when more were found or when names were not compared. Reads only.
     """
     created = result.created
     if created is None or not len(created):
         return []
+    comparisons = limits.name_comparisons
     stored = _stored_others(session, result)
-    flags = similar_among(created) if among_new is None else dict(among_new)
-    flags.update(similar_across(created, stored))
+    flags = similar_among(created, max_comparisons=comparisons, notes=notes)
+    flags.update(similar_across(created, stored, max_comparisons=comparisons, notes=notes))
     active = pd.concat([stored, created[list(CANDIDATE_COLUMNS)]], ignore_index=True)
     for pair, flag in same_codes(active, created["id"].to_numpy()).items():
         flags.setdefault(pair, flag)
@@ -166,7 +194,36 @@ def flag_duplicates(
         ).all()
     )
     chosen = [(pair, flag) for pair, flag in sorted(flags.items()) if pair not in existing]
-    if chosen:
+    if len(chosen) > limits.duplicate_pairs:
+        if notes is not None:
+            notes.append(
+                f"{len(chosen):,} likely duplicate pairs were found; only the first "
+                f"{limits.duplicate_pairs:,} are flagged, the limit per import"
+            )
+        chosen = chosen[: limits.duplicate_pairs]
+    return chosen
+
+
+def flag_duplicates(
+    session: Session,
+    result: UpsertResult,
+    *,
+    batch_id: int | None = None,
+    limits: ImportLimits = WEB_LIMITS,
+    notes: list[str] | None = None,
+    write: bool = True,
+    found: Pairs | None = None,
+) -> list[dict[str, Any]]:
+    """Flag likely duplicates of the facilities a bulk write created, for a person; never merge.
+
+    ``found`` are the pairs find_duplicates gave (an import finds them before it takes the
+    write lock); without it they are found here. With ``write`` False (a preview) the pairs
+    are only returned.
+    """
+    chosen = (
+        find_duplicates(session, result, limits=limits, notes=notes) if found is None else found
+    )
+    if chosen and write:
         connection = session.connection()
         spatial_dialect(connection.dialect.name).bulk_insert(
             connection,
@@ -182,11 +239,43 @@ def flag_duplicates(
             ),
             False,
         )
-    session.flush()
-    return [
-        {"facility_id": a, "other_facility_id": b, "reason": reason}
-        for (a, b), (reason, _) in chosen
-    ]
+        session.flush()
+    return [_pair(a, b, reason) for (a, b), (reason, _) in chosen]
+
+
+def _with_ids(found: Pairs, result: UpsertResult) -> Pairs:
+    """Pairs found on a preview's stand-in ids, named by the ids the writes gave."""
+    ids = {PREVIEW_ID_BASE + o.row: o.facility_id for o in result.outcomes if o.action == "created"}
+    named = []
+    for (a, b), flag in found:
+        a, b = ids.get(a, a), ids.get(b, b)
+        if a is not None and b is not None and a > 0 and b > 0:
+            named.append(((min(a, b), max(a, b)), flag))
+    return named
+
+
+def _pair(a: int, b: int, reason: str) -> dict[str, Any]:
+    """A flagged pair; in a preview a new facility has no id yet and is named by its row."""
+    pair: dict[str, Any] = {"facility_id": a, "other_facility_id": b, "reason": reason}
+    for key, value in (("row", a), ("other_row", b)):
+        if value < 0:
+            pair[key] = value - PREVIEW_ID_BASE
+            pair["facility_id" if key == "row" else "other_facility_id"] = None
+    return pair
+
+
+def _refusal(normalised, outcome: ImportOutcome) -> ImportRejectedError:
+    rows = sorted({p["row"] for p in outcome.errors if p["row"] is not None})
+    shown = row_list(rows)
+    return ImportRejectedError(
+        f"{normalised.file_name}: nothing was imported: {len(outcome.errors)} errors "
+        f"in {len(rows)} rows ({shown}); fix them or import the valid rows only",
+        outcome,
+    )
+
+
+def _noted(outcome: ImportOutcome, notes: list[str]) -> None:
+    outcome.problems[:0] = [_problem(None, None, None, note, "warning") for note in notes]
 
 
 def _run(
@@ -204,7 +293,10 @@ def _run(
     allowed_area_prefixes: tuple[str, ...] | None,
     tolerance_m: float,
     progress: Callable[[str], None] | None,
+    limits: ImportLimits,
 ) -> ImportOutcome:
+    """Read, plan without the write lock, refuse or preview; a commit then takes the lock for
+    the writes alone (a plan made stale by another write meanwhile is made again under it)."""
     step = progress or (lambda _: None)
     step("reading and validating")
     normalised = read_facilities(
@@ -214,57 +306,60 @@ def _run(
         source=source,
         crs=crs,
         mapping=mapping,
+        limits=limits,
     )
+    step("matching and writing")
+    planner = Actor(actor_name, "import", "preview")
+    options = {"tolerance_m": tolerance_m, "allowed_area_prefixes": allowed_area_prefixes}
+    plan = plan_upsert(session, normalised.frame, planner, **options)
+    preview = preview_upsert(session, plan)
+    outcome = _outcome(normalised, preview)
+    if outcome.errors and not valid_rows_only:
+        raise _refusal(normalised, outcome)
+    notes: list[str] = []
+    step("flagging likely duplicates")
+    # Found before the lock too: only their insert waits for it (under the stand-in ids).
+    found = find_duplicates(session, preview, limits=limits, notes=notes)
+    if not commit:
+        outcome.duplicates = flag_duplicates(session, preview, write=False, found=found)
+        _noted(outcome, notes)
+        return outcome
+    # Nothing was written: end the reading transaction, so that on SpatiaLite the write
+    # begins with the lock instead of failing on a snapshot older than another's commit.
+    session.commit()
     with session.begin_nested() as savepoint:
-        batch = None
-        if commit:
-            batch = ImportBatch(
-                created_by=actor_name,
-                created_at=utcnow(),
-                file_name=normalised.file_name,
-                file_sha256=normalised.file_sha256,
-                format=normalised.format,
-                source=source or "",
-                options=_options(facility_type, source, crs, mapping, valid_rows_only),
-                counts={},
-                report=[],
-                status="committed",
-            )
-            session.add(batch)
-            session.flush()
-        actor = Actor(actor_name, "import", f"batch:{batch.id}" if batch else "preview")
-        step("matching and writing")
-        connection = session.connection()
-        # The writes reach the database from a thread on PostGIS while the report and the
-        # duplicates among the new rows are worked out here.
-        with spatial_dialect(connection.dialect.name).bulk_writes(connection) as writes:
-            result = upsert_facilities(
-                session,
-                normalised.frame,
-                actor,
-                tolerance_m=tolerance_m,
-                allowed_area_prefixes=allowed_area_prefixes,
-                writes=writes,
-            )
-            outcome = _outcome(normalised, result)
-            refused = bool(outcome.errors) and not valid_rows_only
-            among_new = None if refused else similar_among(result.created)
-        if refused:
-            savepoint.rollback()
-            rows = sorted({p["row"] for p in outcome.errors if p["row"] is not None})
-            shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
-            raise ImportRejectedError(
-                f"{normalised.file_name}: nothing was imported: {len(outcome.errors)} errors "
-                f"in {len(rows)} rows ({shown}); fix them or import the valid rows only",
-                outcome,
-            )
-        step("flagging likely duplicates")
-        outcome.duplicates = flag_duplicates(
-            session, result, batch_id=batch.id if batch else None, among_new=among_new
+        batch = ImportBatch(
+            created_by=actor_name,
+            created_at=utcnow(),
+            file_name=normalised.file_name[:300],  # the column holds 300
+            file_sha256=normalised.file_sha256,
+            format=normalised.format,
+            source=source or "",
+            options=_options(facility_type, source, crs, mapping, valid_rows_only),
+            counts={},
+            report=[],
+            status="committed",
         )
-        if batch is None:
-            savepoint.rollback()  # a preview writes nothing
-            return outcome
+        session.add(batch)
+        session.flush()
+        actor = Actor(actor_name, "import", f"batch:{batch.id}")
+        connection = session.connection()
+        # The writes reach the database from a thread on PostGIS while the report is made.
+        with spatial_dialect(connection.dialect.name).bulk_writes(connection) as writes:
+            result = apply_upsert(session, plan, actor, writes=writes)
+            outcome = _outcome(normalised, result)
+        if outcome.errors and not valid_rows_only:
+            savepoint.rollback()
+            raise _refusal(normalised, outcome)
+        if result.replanned:  # the plan was made again under the lock: so are the pairs
+            notes.clear()
+            found = None
+        else:
+            found = _with_ids(found, result)
+        outcome.duplicates = flag_duplicates(
+            session, result, batch_id=batch.id, limits=limits, notes=notes, found=found
+        )
+        _noted(outcome, notes)
         batch.counts = outcome.counts
         batch.report = outcome.problems[:MAX_PROBLEMS_KEPT]
         batch.data_version = result.data_version
@@ -284,7 +379,11 @@ def _options(facility_type, source, crs, mapping, valid_rows_only) -> dict[str, 
 
 
 def preview_import(session: Session, data: bytes, file_name: str, **options) -> ImportOutcome:
-    """What an import would create, update, leave unchanged and reject. Writes nothing."""
+    """What an import would create, update, leave unchanged and reject.
+
+    Writes nothing and takes no lock: other writers go on meanwhile. New facilities have no
+    id yet; likely duplicates among them name their rows.
+    """
     options.setdefault("tolerance_m", 5_000.0)
     return _run(
         session,
@@ -309,7 +408,9 @@ def commit_import(
     """Import a file as one batch. All or nothing unless ``valid_rows_only``.
 
     Raises ImportRejectedError (nothing written) when any row has an error and
-    ``valid_rows_only`` is False. The caller commits the session.
+    ``valid_rows_only`` is False. The rows are checked, placed and matched before the
+    registry's write lock is taken; the session's (read-only) transaction is committed then,
+    and the writes hold the lock until the caller commits the session.
     """
     return _run(
         session,
@@ -331,6 +432,7 @@ def _defaults(options: dict[str, Any]) -> dict[str, Any]:
         "mapping",
         "allowed_area_prefixes",
         "tolerance_m",
+        "limits",
     }
     unknown = set(options) - allowed
     if unknown:
@@ -344,6 +446,7 @@ def _defaults(options: dict[str, Any]) -> dict[str, Any]:
         "mapping": None,
         "allowed_area_prefixes": None,
         "tolerance_m": 5_000.0,
+        "limits": WEB_LIMITS,
         **options,
     }
 
@@ -386,7 +489,8 @@ def undo_import(session: Session, batch_id: int, *, actor_name: str) -> dict[str
                 revert_change(session, change.id, actor)
             except ConflictError as error:
                 raise ConflictError(
-                    f"import batch {batch_id} cannot be undone: {error.message}"
+                    CANNOT_UNDO(batch=batch_id, why=error.text or error.message),
+                    facility_id=change.facility_id,
                 ) from None
             counts["reverted"] += 1
         batch.status = "undone"

@@ -81,3 +81,23 @@ def search_places(session: Session, query: str, *, limit: int = 10) -> list[Plac
         return place_indexes.get(session).search(query, limit=limit)
     except ValueError as error:
         raise ValidationError(str(error), field="place") from None
+
+
+def place_at(session: Session, code: str) -> PlaceMatch | None:
+    """The area with this code, with its names and the point searches start from."""
+    return place_indexes.get(session).area(code)
+
+
+def place_record(match: PlaceMatch) -> dict:
+    """A match as plain data for JSON answers."""
+    return {
+        "code": match.code,
+        "level": match.level,
+        "name_th": match.name_th,
+        "name_en": match.name_en,
+        "parents_th": list(match.parent_names_th),
+        "parents_en": list(match.parent_names_en),
+        "lon": match.lon,
+        "lat": match.lat,
+        "score": round(match.score, 3),
+    }

@@ -55,7 +55,7 @@ from .areas import locators
 from .population_files import AreaCounts, PointCounts
 
 KINDS = ("measured", "modelled")
-PLACEMENTS = ("point", "spread")
+PLACEMENTS = ("point", "within", "spread")
 LEVEL_NAMES = {1: "province", 2: "district", 3: "subdistrict"}
 
 DEMO_LAYER = "dopa-2020-modelled"
@@ -68,7 +68,10 @@ _GROUP = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 _AS_OF = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 # Output columns of a coverage table; a group may not take these names.
 _RESERVED = {"population", "covered", "uncovered", "share_covered", "code", "median_m", "p90_m"}
-_INSERT_CHUNK = 20_000
+# Units written per statement. A layer of up to this many units goes in at once, so that on
+# SpatiaLite a first layer's R*Tree is built once after the rows, not per row by trigger
+# (registry.spatial_bulk); bigger layers are written in pieces to bound memory.
+_INSERT_CHUNK = 100_000
 # Layers kept in memory per process, least recently used dropped first.
 _CACHED_LAYERS = 4
 
@@ -89,10 +92,25 @@ class LayerInfo:
     unit_count: int
     total_population: int
     checksum: str
+    measured_level: int | None = None
 
     @property
     def modelled(self) -> bool:
         return self.kind == "modelled"
+
+    @property
+    def year(self) -> int | None:
+        return int(self.as_of[:4]) if self.as_of else None
+
+    @property
+    def measure(self) -> str:
+        """What is measured and what is placed, in one phrase every page and file repeats:
+        ``modelled``, ``measured`` or ``measured by subdistrict, placed within it``."""
+        if self.modelled:
+            return "modelled"
+        if self.measured_level:
+            return f"measured by {LEVEL_NAMES[self.measured_level]}, placed within it"
+        return "measured"
 
     @classmethod
     def of(cls, layer: PopulationLayer) -> LayerInfo:
@@ -109,6 +127,7 @@ class LayerInfo:
             unit_count=layer.unit_count,
             total_population=layer.total_population,
             checksum=layer.checksum,
+            measured_level=layer.measured_level,
         )
 
     def as_dict(self) -> dict:
@@ -117,8 +136,11 @@ class LayerInfo:
             "title": self.title,
             "kind": self.kind,
             "modelled": self.modelled,
+            "measure": self.measure,
+            "measured_level": LEVEL_NAMES.get(self.measured_level),
             "source": self.source,
             "as_of": self.as_of,
+            "year": self.year,
             "method": self.method,
             "groups": list(self.group_columns),
             "finest_level": LEVEL_NAMES[self.finest_level],
@@ -157,9 +179,11 @@ def units_from_area_counts(
     seed: int = DEMO_SEED,
 ) -> tuple[pd.DataFrame, int, str]:
     """Units for counts per area, the layer's finest level and a sentence on the method."""
-    if placement not in PLACEMENTS:
+    if placement not in ("point", "spread"):
         raise ValidationError(
-            f"placement {placement!r} is not one of {', '.join(PLACEMENTS)}", field="placement"
+            f"placement {placement!r} is not 'point' or 'spread' (placement 'within' is "
+            "registry.services.population_measured)",
+            field="placement",
         )
     known = set(
         session.scalars(select(Area.code).where(Area.code.in_([str(c) for c in counts.codes])))
@@ -303,6 +327,7 @@ def store_layer(
     replace: bool = False,
     left_out: int = 0,
     notes: Sequence[str] = (),
+    measured_level: int | None = None,
 ) -> StoreOutcome:
     """Write a layer and its units; the same content twice changes nothing.
 
@@ -312,6 +337,11 @@ def store_layer(
     group_columns = _check_description(
         name, title, source, kind, finest_level, as_of, group_columns
     )
+    if measured_level is not None and (kind != "measured" or measured_level not in LEVEL_NAMES):
+        raise ValidationError(
+            f"measured level {measured_level!r} needs kind 'measured' and a level 1, 2 or 3",
+            field="measured_level",
+        )
     arrays = _check_units(units, group_columns, finest_level)
     checksum = _checksum(arrays, group_columns)
     description = {
@@ -322,6 +352,7 @@ def store_layer(
         "method": method,
         "group_columns": list(group_columns),
         "finest_level": finest_level,
+        "measured_level": measured_level,
     }
     existing = session.scalar(select(PopulationLayer).where(PopulationLayer.name == name))
     action = "created"
@@ -428,14 +459,9 @@ def _check_units(units: pd.DataFrame, groups: tuple[str, ...], finest_level: int
             f"unit {position}: ({lon[position]!r}, {lat[position]!r}) is not a longitude and "
             "latitude in degrees"
         )
+    # A unit may be coded coarser than the finest level: people known only by district
+    # (a tambon newer than the boundaries) keep a row of their own in finer tables.
     codes = units["area_code"].astype(str).to_numpy(dtype=object)
-    short = np.array([len(code) < 2 + 2 * finest_level for code in codes], dtype=bool)
-    if short.any():
-        position = int(np.argmax(short))
-        raise ValidationError(
-            f"unit {position}: area {codes[position]} is coarser than the layer's finest level "
-            f"({LEVEL_NAMES[finest_level]})"
-        )
     arrays = {"lon": lon, "lat": lat, "area_code": codes}
     for column in ("population", *groups):
         values = units[column].to_numpy()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +77,31 @@ class PointCounts:
     population: np.ndarray  # int64
     groups: dict[str, np.ndarray] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+
+
+# A population table is text: a gzipped one may unpack to this much and no more (zip bombs).
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+
+
+def read_upload(path: Path) -> bytes:
+    """A file's bytes, unpacked when gzipped (DOPA tables travel as .csv.gz), within a limit."""
+    data = path.read_bytes()
+    if data[:2] != b"\x1f\x8b":
+        return data
+    unpacker = zlib.decompressobj(wbits=31)
+    try:
+        text = unpacker.decompress(data, MAX_UNPACKED_BYTES + 1)
+    except zlib.error as error:
+        raise ImportFormatError(
+            f"is not a readable gzip file: {error}", file_name=path.name
+        ) from None
+    if len(text) > MAX_UNPACKED_BYTES or unpacker.unconsumed_tail:
+        raise ImportFormatError(
+            f"unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB; a population table is "
+            "smaller: check the file",
+            file_name=path.name,
+        )
+    return text
 
 
 # -- counts per area --------------------------------------------------------------------------
@@ -415,13 +441,8 @@ def _group_counts(
     if isinstance(names, str):
         names = [names]
     groups = {}
+    require_group_columns(frame, names)
     for name in names:
-        if name not in frame.columns:
-            raise ValidationError(
-                f"there is no group column {name!r}; the columns are: "
-                f"{', '.join(map(repr, frame.columns))}",
-                field="groups",
-            )
         counts = _counts(frame, name)
         over = counts > population
         if over.any():
@@ -434,3 +455,14 @@ def _group_counts(
             )
         groups[name] = counts
     return groups
+
+
+def require_group_columns(frame: pd.DataFrame, names: Sequence[str]) -> None:
+    """Refuse a group column the file does not have, listing the ones it has."""
+    for name in names:
+        if name not in frame.columns:
+            raise ValidationError(
+                f"there is no group column {name!r}; the columns are: "
+                f"{', '.join(map(repr, frame.columns))}",
+                field="groups",
+            )

@@ -6,9 +6,11 @@ catalog's stored features, the page loads the few facilities it shows (``answer`
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
@@ -17,18 +19,23 @@ from sqlalchemy.orm import Session
 from geo.nearest import NearestList
 from geo.places import PlaceMatch
 
-from ..errors import ValidationError
+from ..errors import PlaceNotFoundError, ValidationError
 from ..models import Facility, utcnow
 from ..vocabulary import AGE_GROUPS, DOSES, FACILITY_TYPES, TEST_METHODS, VACCINE_BRANDS
 from .catalog import CatalogSnapshot, SiteFilter, Source, catalogs, nearest_in
+from .catalog_rows import features_json
 from .freshness import hide_after_hours
-from .places import search_places
+from .place_choice import PlaceResolution, resolve_place
+from .places import place_at, place_record
+from .village_search import village_at
 
 PARAMETERS = frozenset(
     (
         "lat",
         "lon",
         "place",
+        "area",
+        "village",
         "type",
         "k",
         "open_now",
@@ -52,6 +59,8 @@ class NearestQuery:
     site_filter: SiteFilter
     max_distance_m: float | None
     place: PlaceMatch | None = None
+    # How a typed place was read: exact, ambiguous, weak... (see place_choice.PlaceResolution).
+    resolution: PlaceResolution | None = None
     # Open now, but too few sites confirmed within their time: fill up with unconfirmed ones.
     fallback: bool = True
 
@@ -69,6 +78,8 @@ class NearestHits:
     statuses: list[str]
     widened: bool
     unconfirmed_included: bool
+    # While the database cannot be reached: when the catalog was last known current.
+    stale_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,7 @@ class NearestAnswer:
     widened: bool
     # Some answers are open but not confirmed within their time (see NearestQuery.fallback).
     unconfirmed_included: bool = False
+    stale_since: datetime | None = None
 
 
 def _number(args: Mapping[str, str], name: str, low: float, high: float, what: str) -> float:
@@ -119,31 +131,61 @@ def parse_flag(args: Mapping[str, str], name: str, default: bool | None) -> bool
     raise ValidationError(f"parameter '{name}': {raw!r} is not true or false", field=name)
 
 
-def parse_query(session: Session | None, args: Mapping[str, str]) -> NearestQuery:
+def _resolve(session: Session, args: dict, home_province: str | None) -> PlaceResolution:
+    """The area of ``area`` or ``village`` (codes picked from candidates), else of ``place``."""
+    village_code = (args.get("village") or "").strip()
+    if village_code:
+        village = village_at(session, village_code)
+        if village is None:
+            raise ValidationError(
+                f"parameter 'village': {village_code!r} is not the DOPA code of a village "
+                "(8 digits, e.g. 50010101)",
+                field="village",
+            )
+        typed = args.get("place") or village_code
+        return PlaceResolution(typed, "code", village.place, (), village=village)
+    code = (args.get("area") or "").strip()
+    if code:
+        place = place_at(session, code)
+        if place is None:
+            raise ValidationError(
+                f"parameter 'area': {code!r} is not the code of a province, district or "
+                "subdistrict (TH50, TH5001, TH500101)",
+                field="area",
+            )
+        return PlaceResolution(args.get("place") or code, "code", place, ())
+    resolution = resolve_place(session, args.get("place") or "", home_province=home_province)
+    if resolution.chosen is None:
+        raise PlaceNotFoundError(
+            f"parameter 'place': no province, district or subdistrict matches {args['place']!r}",
+            field="place",
+            suggestions=[place_record(m) for m in resolution.alternatives],
+        )
+    return resolution
+
+
+def parse_query(
+    session: Session | None, args: Mapping[str, str], *, home_province: str | None = None
+) -> NearestQuery:
     """Check every parameter and resolve a place name to its point. 400s name the parameter.
 
-    The session is used only to look up a ``place``; without one, a place is not accepted.
+    The session is used only to look up a ``place``, ``area`` or ``village``; without one,
+    none is accepted. ``home_province`` ranks equally good candidates of a place name.
     """
     # One plain dict (first value of each name): a dozen look-ups follow.
     args = args.to_dict() if hasattr(args, "to_dict") else dict(args)
-    place = None
+    place = resolution = None
     if args.get("lat") or args.get("lon"):
         for name in ("lat", "lon"):
             if not args.get(name):
                 raise ValidationError(f"give both 'lat' and 'lon'; '{name}' is missing", field=name)
         lat = _number(args, "lat", -90, 90, "a latitude")
         lon = _number(args, "lon", -180, 180, "a longitude")
-    elif (args.get("place") or "").strip():
+    elif any((args.get(name) or "").strip() for name in ("area", "village", "place")):
         if session is None:
             raise ValidationError("parameter 'place': not accepted here", field="place")
-        matches = search_places(session, args["place"], limit=1)
-        if not matches:
-            raise ValidationError(
-                f"parameter 'place': no province, district or subdistrict matches "
-                f"{args['place']!r}",
-                field="place",
-            )
-        place = matches[0]
+        resolution = _resolve(session, args, home_province)
+        place = resolution.chosen
         lon, lat = place.lon, place.lat
     else:
         raise ValidationError("say where: give 'lat' and 'lon', or a 'place' name", field="lat")
@@ -172,6 +214,7 @@ def parse_query(session: Session | None, args: Mapping[str, str]) -> NearestQuer
         site_filter,
         max_km * 1000 if max_km else None,
         place,
+        resolution,
         fallback=bool(parse_flag(args, "fallback", True)),
     )
 
@@ -188,7 +231,7 @@ def find(source: Source, query: NearestQuery) -> NearestHits:
     config = current_app.config
     ttl_hours = config.get("FRESHNESS_TTL_HOURS")
     now = utcnow()
-    snapshot = catalogs.get(source).snapshot(source)
+    snapshot, stale_since = catalogs.get(source).snapshot_or_last(source)
     common = {
         "k": query.k,
         "site_filter": query.site_filter,
@@ -208,7 +251,7 @@ def find(source: Source, query: NearestQuery) -> NearestHits:
         if wider is not None and any(i not in fresh for i in wider.ids):
             result, unconfirmed = wider, True
     if result is None or len(result) == 0:
-        return NearestHits(query, snapshot, [], [], [], [], False, False)
+        return NearestHits(query, snapshot, [], [], [], [], False, False, stale_since)
     positions = result.positions
     if query.site_filter.open_now and ttl_hours and not unconfirmed:
         # Open and confirmed within its time at `now`: the filter admitted nothing else.
@@ -224,19 +267,76 @@ def find(source: Source, query: NearestQuery) -> NearestHits:
         statuses,
         bool(result.widened),
         unconfirmed,
+        stale_since,
     )
 
 
-def answer(session: Session, query: NearestQuery) -> NearestAnswer:
-    """``find``, with the facilities loaded, nearest first (for pages that show them)."""
-    hits = find(session, query)
-    ids = [int(hits.snapshot.ids[p]) for p in hits.positions]
-    rows = {f.id: f for f in session.scalars(select(Facility).where(Facility.id.in_(ids)))}
+@dataclass(frozen=True)
+class CachedSite:
+    """A site as the catalog holds it, for pages drawn while the database is unreachable.
+
+    It has the attributes of a Facility that the result list and map read.
+    """
+
+    id: int
+    type: str
+    name_th: str
+    name_en: str | None
+    status: str
+    status_confirmed_at: datetime | None
+    opening_hours: str | None
+    phone: str | None
+    lon: float
+    lat: float
+
+    @classmethod
+    def of(cls, feature: dict) -> CachedSite:
+        props = feature["properties"]
+        confirmed = props.get("status_confirmed_at")
+        lon, lat = feature["geometry"]["coordinates"]
+        return cls(
+            id=int(feature["id"]),
+            type=props["type"],
+            name_th=props["name_th"],
+            name_en=props.get("name_en"),
+            status=props["status"],
+            status_confirmed_at=(
+                datetime.fromisoformat(confirmed.replace("Z", "+00:00")) if confirmed else None
+            ),
+            opening_hours=props.get("opening_hours"),
+            phone=props.get("phone"),
+            lon=lon,
+            lat=lat,
+        )
+
+
+def answer_of(session: Session, hits: NearestHits) -> NearestAnswer:
+    """The facilities of ``hits`` in the hits' order, loaded from the database.
+
+    While the database cannot be reached the sites come from the catalog (``CachedSite``)
+    and the answer says since when its data may be old.
+    """
+    if hits.stale_since is not None:
+        features = json.loads(
+            b"[%s]"
+            % features_json(
+                [hits.snapshot.features[p] for p in hits.positions],
+                hits.distance_m,
+                hits.bearing_deg,
+                hits.statuses,
+            )
+        )
+        sites = [CachedSite.of(feature) for feature in features]
+    else:
+        ids = [int(hits.snapshot.ids[p]) for p in hits.positions]
+        rows = {f.id: f for f in session.scalars(select(Facility).where(Facility.id.in_(ids)))}
+        sites = [rows[i] for i in ids]
     return NearestAnswer(
-        query,
-        [rows[i] for i in ids],
+        hits.query,
+        sites,
         hits.distance_m,
         hits.bearing_deg,
         hits.widened,
         hits.unconfirmed_included,
+        hits.stale_since,
     )

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from ..errors import NotFoundError, RegistryError, ValidationError
 from ..models import Area, SurveyRecord, utcnow
 from . import coverage as coverage_service
-from . import reference, stats_facilities, stats_survey
+from . import reference, stats_facilities, stats_survey, stats_villages
 from .stats_tables import Column, Suppression, Table, sort_value
 
 COUNTRY = "TH"
@@ -179,10 +179,13 @@ def area_statistics(
     now: datetime | None = None,
     link: Callable[[int], str] | None = None,
     admin_tables: bool = True,
+    official_tables: bool = True,
 ) -> AreaStatistics:
     """The exact tables of an area (call ``.public()`` on the result for everyone else).
 
-    ``admin_tables=False`` leaves out the administrators' lists (the public view drops them).
+    ``admin_tables=False`` leaves out the administrators' lists (the public view drops them);
+    ``official_tables=False`` the officials' village lists (villages not yet surveyed, typed
+    villages not on DOPA's list), which name villages, not people, and stay in either view.
     """
     now = now or utcnow()
     facilities = stats_facilities.facility_frame(session, scope.code)
@@ -194,6 +197,7 @@ def area_statistics(
         "survey_summary": survey.summary,
         "survey_groups": survey.groups,
         "survey_trend": survey.trend,
+        "village_progress": survey.village_progress,
     }
     result = AreaStatistics(
         scope,
@@ -205,11 +209,14 @@ def area_statistics(
         now,
     )
     coverage_rows = _coverage(session, scope, config, threshold_km, result)
-    tables["coverage"] = _coverage_table(scope, coverage_rows)
+    tables["coverage"] = _coverage_table(scope, coverage_rows, result.coverage_layer)
     tables["ranking"] = rank(
         _ranking(scope, facilities, survey.by_child, coverage_rows, config, now), ranking
     )
     tables["reference"] = _reference(session, scope, result)
+    if official_tables:
+        tables["villages_not_surveyed"] = survey.villages_not_surveyed
+        tables["unlisted_villages"] = survey.unlisted_villages
     if admin_tables:
         tables["stale_facilities"] = stats_facilities.stale_list(facilities, config, now, link=link)
         tables["survey_subdistricts"] = survey.subdistricts
@@ -228,6 +235,9 @@ class SurveyPart:
     trend: Table
     subdistricts: Table
     by_child: pd.DataFrame
+    village_progress: Table
+    villages_not_surveyed: Table
+    unlisted_villages: Table
 
 
 def _build_survey_part(session: Session, scope: Scope) -> SurveyPart:
@@ -240,6 +250,9 @@ def _build_survey_part(session: Session, scope: Scope) -> SurveyPart:
         stats_survey.trend(records, subdistricts),
         stats_survey.by_subdistrict(standing, scope.subdistricts),
         stats_survey.by_child(standing, 4 + 2 * scope.level),
+        *stats_villages.village_progress(
+            session, scope.code, scope.children, scope.subdistricts, scope.level
+        ),
     )
 
 
@@ -278,6 +291,7 @@ class SurveyCache:
             scope.code,
             len(scope.subdistricts),
             survey_stamp(session),
+            stats_villages.village_count(session),
         )
         with self._lock:
             part = self._entries.get(key)
@@ -329,7 +343,15 @@ def _coverage(session, scope: Scope, config, threshold_km: float, result) -> pd.
     return areas[["population", "covered"]].astype("int64")
 
 
-def _coverage_table(scope: Scope, rows: pd.DataFrame) -> Table:
+# People of subdistricts newer than the boundaries, counted in their district (issue 16).
+NEWER_SUBDISTRICTS = (
+    "ตำบล/แขวงที่ตั้งใหม่หลังขอบเขตปี 2562",
+    "Subdistricts newer than the 2019 boundaries",
+)
+
+
+def _coverage_table(scope: Scope, rows: pd.DataFrame, layer: dict | None = None) -> Table:
+    """Coverage per child area and the total; every row names the layer it counts from."""
     columns = (
         Column("code", "code"),
         Column("name_th", "text"),
@@ -338,34 +360,48 @@ def _coverage_table(scope: Scope, rows: pd.DataFrame) -> Table:
         Column("covered", "people"),
         Column("uncovered", "people"),
         Column("share_covered", "share", share_of=("covered", "population")),
+        Column("population_layer", "text"),
+        Column("population_measure", "text"),
+        Column("population_year", "text"),
+        Column("population_source", "text"),
     )
-    out = []
-    for code, row in scope.children.iterrows():
-        if code not in rows.index:
-            continue
-        population, covered = int(rows.at[code, "population"]), int(rows.at[code, "covered"])
-        out.append(
-            {
-                "code": code,
-                "name_th": row["name_th"],
-                "name_en": row["name_en"],
-                "population": population,
-                "covered": covered,
-                "uncovered": population - covered,
-            }
-        )
+    about = (
+        {
+            "population_layer": layer.get("name"),
+            "population_measure": layer.get("measure"),
+            "population_year": str(layer["year"]) if layer.get("year") else None,
+            "population_source": layer.get("source"),
+        }
+        if layer
+        else {}
+    )
+
+    def row_of(code, name_th, name_en, population, covered) -> dict:
+        return {
+            "code": code,
+            "name_th": name_th,
+            "name_en": name_en,
+            "population": population,
+            "covered": covered,
+            "uncovered": population - covered,
+            **about,
+        }
+
+    out = [
+        row_of(code, row["name_th"], row["name_en"], *rows.loc[code, ["population", "covered"]])
+        for code, row in scope.children.iterrows()
+        if code in rows.index
+    ]
+    # People known only by a coarser area (a district's subdistricts newer than the
+    # boundaries) are shown in a row of their own rather than left out of the table.
+    for code in rows.index.difference(scope.children.index):
+        out.append(row_of(None, *NEWER_SUBDISTRICTS, *rows.loc[code, ["population", "covered"]]))
     if out:
-        population, covered = int(rows["population"].sum()), int(rows["covered"].sum())
-        out.append(
-            {
-                "code": scope.url_code,
-                "name_th": scope.name_th,
-                "name_en": scope.name_en,
-                "population": population,
-                "covered": covered,
-                "uncovered": population - covered,
-            }
-        )
+        total = rows[["population", "covered"]].sum()
+        out.append(row_of(scope.url_code, scope.name_th, scope.name_en, *total))
+    for row in out:
+        for name in ("population", "covered", "uncovered"):
+            row[name] = int(row[name])
     return Table.build("coverage", columns, out)
 
 

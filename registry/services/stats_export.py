@@ -8,12 +8,11 @@ the zone stated on the "about" sheet (XLSX, which has no time zones).
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..spreadsheets import Workbook, csv_bytes
 from .stats import AreaStatistics
 from .stats_tables import Table
 
@@ -81,13 +80,7 @@ def stats_json(stats: AreaStatistics, names: list[str]) -> dict[str, Any]:
 
 
 def table_csv(table: Table) -> bytes:
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(table.column_names)
-    for record in table_records(table):
-        writer.writerow(["" if value is None else value for value in record.values()])
-    # A byte-order mark, so that Excel reads the Thai names as UTF-8.
-    return text.getvalue().encode("utf-8-sig")
+    return csv_bytes(table.column_names, (record.values() for record in table_records(table)))
 
 
 def _cell(kind: str, value: Any) -> Any:
@@ -102,22 +95,18 @@ def _cell(kind: str, value: Any) -> Any:
 
 def stats_xlsx(stats: AreaStatistics, names: list[str]) -> bytes:
     """One sheet per table, and an "about" sheet: the area, the view and its rule, sources."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
+    book = Workbook()
     for name in names:
         table = stats.tables[name]
-        sheet = book.create_sheet(name[:31])
+        sheet = book.sheet(name[:31])
         sheet.append(table.column_names)
         for row in table.rows:
             sheet.append([_cell(c.kind, row[c.name]) for c in table.columns])
-    sheet = book.create_sheet("about")
+    sheet = book.sheet("about")
     for key, value in _flat(about(stats)):
         sheet.append([key, value])
     sheet.append(["times", "Bangkok time (UTC+07:00)"])
-    output = io.BytesIO()
-    book.save(output)
-    return output.getvalue()
+    return book.to_bytes()
 
 
 def _flat(body: dict, prefix: str = ""):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from importers.values import parse_hcode
 
 from ..errors import NotFoundError, RegistryError, ValidationError
-from ..models import Facility, FacilityChange, User, utcnow
+from ..models import DB_INT_MAX, Facility, FacilityChange, User, utcnow
 from ..vocabulary import TYPE_FIELDS
 from . import facilities as service
 from .access import require_facility_in_area, require_writer
@@ -57,8 +57,12 @@ class _Planned:
     stated: set[str]
 
 
+def _is_id(value: Any) -> bool:
+    return type(value) is int and 0 < value <= DB_INT_MAX
+
+
 def _prefetch(session: Session, items: list[Any]) -> tuple[dict, dict]:
-    ids = sorted({i["id"] for i in items if isinstance(i, Mapping) and type(i.get("id")) is int})
+    ids = sorted({i["id"] for i in items if isinstance(i, Mapping) and _is_id(i.get("id"))})
     hcodes = sorted(
         {
             code
@@ -93,7 +97,7 @@ def _target(item: Any, by_id: dict, by_hcode: dict) -> Facility:
     if not isinstance(item, Mapping):
         raise ValidationError(f"{item!r} is not an object with 'id' or 'hcode' and fields")
     if item.get("id") is not None:
-        if type(item["id"]) is not int:
+        if not _is_id(item["id"]):
             raise ValidationError(f"field 'id': {item['id']!r} is not a facility id", field="id")
         facility = by_id.get(item["id"])
         if facility is None:

@@ -48,7 +48,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
-from ..models import Area, SurveyChange, SurveyRecord, User, utcnow
+from ..models import DB_INT_MAX, Area, SurveyChange, SurveyRecord, User, utcnow
 from ..vocabulary import SURVEY_COUNT_FIELDS, SURVEY_GROUPS
 from . import survey_layer
 from .access import (
@@ -194,6 +194,7 @@ def record_values(record: SurveyRecord) -> dict[str, Any]:
     """The record as input values (what a correction starts from)."""
     values: dict[str, Any] = {
         "area_code": record.area_code,
+        "village_code": record.village_code,
         "village_no": record.village_no,
         "village_name": record.village_name,
         "survey_date": record.survey_date,
@@ -372,7 +373,11 @@ def get_record(session: Session, record_id: int) -> SurveyRecord:
 
 
 def _check_version(record: SurveyRecord, expected_version: Any) -> None:
-    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+    if (
+        isinstance(expected_version, bool)
+        or not isinstance(expected_version, int)
+        or not 0 <= expected_version <= DB_INT_MAX
+    ):
         raise ValidationError(
             f"field 'version': {expected_version!r} is not a version number; send the version "
             "you read",

@@ -64,6 +64,7 @@ _PLACE_ALIASES: dict[str, tuple[str, ...]] = {
     "province": ("province", "changwat", "จังหวัด", "จ."),
     "district": ("district", "amphoe", "อำเภอ", "อำเภอ/เขต", "เขต", "อ."),
     "subdistrict": ("subdistrict", "tambon", "ตำบล", "ตำบล/แขวง", "แขวง", "ต."),
+    "village_code": ("village code", "muban code", "dopa village code", "รหัสหมู่บ้าน"),
     "village_no": ("village no", "village number", "moo", "หมู่ที่", "หมู่", "ม."),
     "village_name": ("village", "village name", "ชื่อหมู่บ้าน", "หมู่บ้าน"),
     "survey_date": ("date", "survey date", "วันที่สำรวจ", "วันที่", "วันสำรวจ"),
@@ -154,6 +155,7 @@ def template_headers(language: str = "th") -> list[str]:
             "province": "จังหวัด",
             "district": "อำเภอ",
             "subdistrict": "ตำบล",
+            "village_code": "รหัสหมู่บ้าน",
             "village_no": "หมู่ที่",
             "village_name": "ชื่อหมู่บ้าน",
             "survey_date": "วันที่สำรวจ",
@@ -189,6 +191,7 @@ def template_headers(language: str = "th") -> list[str]:
         "unvaccinated_total",
         "lat",
         "lon",
+        "village_code",
     )
     return [counts.get(name) or names[name] for name in order]
 

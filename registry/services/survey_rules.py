@@ -14,6 +14,10 @@ Rules
 -----
 - subdistrict: a level-3 code of the registry (``TH500101`` or the DOPA ``500101``);
 - village number (หมู่ที่): optional, 1-99; village name: optional, at most 200 characters;
+- village code: optional, a village on DOPA's list in the chosen subdistrict, whose number
+  the village number (if given) must equal; without a code, a number or name matching one
+  listed village of the subdistrict gives the record its code, and a name matching none is
+  accepted with no code (a new village, flagged for an official: see services.villages);
 - date: required, not after today in Bangkok and not before 28 February 2021, when COVID-19
   vaccination began in Thailand (a year typed in the wrong era lands outside that range);
 - counts: whole numbers 0-500,000, blank means 0; at least one resident counted;
@@ -47,13 +51,14 @@ from ..vocabulary import SURVEY_COUNT_FIELDS, SURVEY_GROUP_LABELS, SURVEY_GROUPS
 from .access import area_name
 from .areas import locators
 from .cache import PerDatabase
+from .villages import match_village, village_by_code
 
 EARLIEST_SURVEY_DATE = dt.date(2021, 2, 28)
 MAX_COUNT = 500_000
 MAX_VILLAGE_NO = 99
 MAX_VILLAGE_NAME = 200
 TOTAL_FIELDS = ("residents_total", "unvaccinated_total")
-PLACE_FIELDS = ("area_code", "village_no", "village_name", "survey_date")
+PLACE_FIELDS = ("area_code", "village_code", "village_no", "village_name", "survey_date")
 LOCATION_FIELDS = ("lat", "lon")
 # Every field a form or file may carry, in form order.
 INPUT_FIELDS = (*PLACE_FIELDS, *SURVEY_COUNT_FIELDS, *TOTAL_FIELDS, *LOCATION_FIELDS)
@@ -88,6 +93,9 @@ BAD_COORDINATE = "is not a %(kind)s in degrees"
 HALF_LOCATION = "give both latitude and longitude of the village centre, or neither"
 OUTSIDE_THAILAND = "puts the point outside Thailand"
 OTHER_SUBDISTRICT = "puts the point in %(where)s, not in the chosen subdistrict %(chosen)s"
+NOT_A_VILLAGE = "is not a village code on DOPA's list (8 digits, e.g. 50010203)"
+VILLAGE_ELSEWHERE = "is a village of %(where)s, not of the chosen subdistrict %(chosen)s"
+VILLAGE_NUMBER_DIFFERS = "is not the number of the village chosen from the list (Moo %(number)s)"
 
 _LIMITS = {"lat": (-90.0, 90.0, "latitude"), "lon": (-180.0, 180.0, "longitude")}
 
@@ -273,7 +281,54 @@ class SurveyRules:
         if name is not None and len(name) > MAX_VILLAGE_NAME:
             problems.append(SurveyProblem("village_name", raw, TOO_LONG, {"max": MAX_VILLAGE_NAME}))
         clean["village_name"] = name
+        self._village(values.get("village_code"), clean, problems)
         self._date(values.get("survey_date"), clean, problems)
+
+    def _village(self, raw, clean, problems) -> None:
+        """The DOPA village: the code picked, else the listed village the number or name is."""
+        clean["village_code"] = None
+        area = clean.get("area_code")
+        if _blank(raw):
+            if area is not None and (clean["village_no"] or clean["village_name"]):
+                found = match_village(
+                    self.session, area, clean["village_no"], clean["village_name"]
+                )
+                if found is not None:
+                    self._take_village(found, clean)
+            return
+        code = to_ascii_digits(str(raw)).strip()
+        village = village_by_code(self.session, code) if re.fullmatch(r"\d{8}", code) else None
+        if village is None:
+            problems.append(SurveyProblem("village_code", raw, NOT_A_VILLAGE))
+        elif area is not None and "TH" + code[:6] != area:
+            problems.append(
+                SurveyProblem(
+                    "village_code",
+                    raw,
+                    VILLAGE_ELSEWHERE,
+                    {
+                        "where": area_label(self.session, "TH" + code[:6]),
+                        "chosen": area_label(self.session, area),
+                    },
+                )
+            )
+        elif clean["village_no"] is not None and clean["village_no"] != village.number:
+            problems.append(
+                SurveyProblem(
+                    "village_no",
+                    clean["village_no"],
+                    VILLAGE_NUMBER_DIFFERS,
+                    {"number": village.number},
+                )
+            )
+        else:
+            self._take_village(village, clean)
+
+    @staticmethod
+    def _take_village(village, clean) -> None:
+        clean["village_code"] = village.code
+        clean["village_no"] = village.number
+        clean["village_name"] = clean["village_name"] or village.name_th
 
     def _date(self, raw, clean, problems) -> None:
         if _blank(raw):

@@ -32,10 +32,12 @@ def _users_of(admin: User) -> list[User]:
     return list(db.session.scalars(query))
 
 
-def _page(error: str | None = None, status: int = 200):
+def _page(error: str | None = None, status: int = 200, confirm: User | None = None):
     admin = page_account()
     require_user_manager(db.session, admin, "planner", admin.area_code)
-    assignable = [r for r in ROLES.values() if r.rank <= ROLES[admin.role].rank]
+    # Least powerful first, so the form starts on the role that can do least (ROLES lists
+    # the most powerful first); a choice already made stays chosen when the form comes back.
+    assignable = [r for r in reversed(ROLES.values()) if r.rank <= ROLES[admin.role].rank]
     return render_template(
         "official/users.html",
         users=_users_of(admin),
@@ -45,6 +47,7 @@ def _page(error: str | None = None, status: int = 200):
         area=area_name(db.session, admin.area_code, current_language()),
         error=error,
         form=request.form,
+        confirm=confirm,
     ), status
 
 
@@ -91,7 +94,10 @@ def set_user_active(user_id: int):
     require_user_manager(db.session, admin, user.role, user.area_code)
     if user.id == admin.id:
         raise ForbiddenError("you cannot disable your own account")
-    set_active(db.session, user, request.form.get("active") == "1", by=admin.username)
+    active = request.form.get("active") == "1"
+    if not active and user.active and request.form.get("confirmed") != "1":
+        return _page(confirm=user)  # disabling stops the person's work: ask first
+    set_active(db.session, user, active, by=admin.username)
     db.session.commit()
     flash(_("Account %(name)s updated.", name=user.username))
     return redirect(url_for(".users"), 303)

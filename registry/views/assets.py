@@ -33,7 +33,8 @@ def vendor(package: str, filename: str):
 
 def map_assets(*, viewport: bool = False) -> MapAssets:
     """What a page's Folium map loads, as URLs of this app."""
-    extra_js = []
+    # Leaflet's controls in the page's language (see leaflet-locale.js): before any map.
+    extra_js = [("leaflet_locale", url_for("static", filename="js/leaflet-locale.js"))]
     if viewport:
         extra_js.append(("viewport", url_for("static", filename="js/viewport-layer.js")))
     return MapAssets(

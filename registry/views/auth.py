@@ -2,23 +2,43 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
-from ..auth import client, page_account, throttle
+from ..auth import (
+    client,
+    page_account,
+    remember_device,
+    sign_in_session,
+    sign_out_session,
+    throttle,
+    trusted_device,
+)
 from ..db import db
 from ..errors import AuthenticationError, TooManyRequestsError, ValidationError
-from ..services.access import VOLUNTEER
+from ..local_paths import local_path
+from ..services.access import PLANNER, VOLUNTEER
 from ..services.accounts import authenticate, create_token, revoke_token, tokens_of
 
 bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    if current_user.is_authenticated and current_user.role == VOLUNTEER:
+    """Where to go after signing in: the requested page when it is one of ours, else the
+    account's own work."""
+    path = local_path(target)
+    if path is not None:
+        return path
+    return landing_page(current_user.role if current_user.is_authenticated else None)
+
+
+def landing_page(role: str | None) -> str:
+    """Where each role's work is: planners on coverage, volunteers on their survey list,
+    officials and administrators on their area."""
+    if role == PLANNER:
+        return url_for("planner.coverage_page")
+    if role == VOLUNTEER:
         return url_for("survey.entries")  # volunteers keep no sites: their work is the survey
     return url_for("official.my_area")
 
@@ -26,15 +46,17 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """The sign-in page; throttled per account and per client after repeated failures."""
-    error, status = None, 200
+    error, status, headers = None, 200, {}
     if request.method == "POST":
+        username = request.form.get("username", "")
         try:
             user = authenticate(
                 db.session,
-                request.form.get("username", ""),
+                username,
                 request.form.get("password", ""),
                 client(),
                 throttle(),
+                device=trusted_device(username),
             )
         except (AuthenticationError, TooManyRequestsError) as exc:
             db.session.commit()  # keep the recorded failure
@@ -45,22 +67,29 @@ def login():
                 else _("Wrong user name or password, or the account is disabled.")
             )
             status = exc.status_code
+            if "retry_after" in exc.details:
+                headers["Retry-After"] = str(exc.details["retry_after"])
         else:
+            # End the reading transaction first: on SpatiaLite the session row's insert then
+            # waits its turn for the write lock, instead of failing at once because another
+            # writer committed since this request's first read (a stale snapshot).
             db.session.commit()
-            session.clear()  # a fresh session on sign-in (no fixation)
-            session.permanent = True
-            login_user(user)
-            return redirect(_safe_next(request.form.get("next")))
-    return render_template(
-        "account/login.html", error=error, next=request.values.get("next", "")
-    ), status
+            sign_in_session(user)  # a fresh session on sign-in (no fixation)
+            db.session.commit()
+            target = _safe_next(request.form.get("next"))
+            return remember_device(redirect(target), user.username)
+    return (
+        render_template("account/login.html", error=error, next=request.values.get("next", "")),
+        status,
+        headers,
+    )
 
 
 @bp.post("/logout")
 def logout():
     """Sign out (a POST with a CSRF token, so no page can sign a person out)."""
-    logout_user()
-    session.clear()
+    sign_out_session()
+    db.session.commit()
     return redirect(url_for("public.index"))
 
 

@@ -96,3 +96,8 @@ def changes_from_form(
     if form.get("confirm_status") and "status" not in changes and edited.get("status"):
         changes["status"] = edited["status"]  # re-confirm an unchanged status
     return changes, edited
+
+
+def changes_from_form_quietly(form: MultiDict, facility_type: str) -> dict[str, str]:
+    """The texts of a new site's form, for checks made before the service validates them."""
+    return submitted_texts(form, facility_type)

@@ -6,22 +6,28 @@ name tied to the account, so the commit imports exactly the bytes that were prev
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
+from sqlalchemy import select
 
-from ..auth import page_account
+from importers.limits import ImportLimits
+
+from ..auth import begin_write, page_account
 from ..db import db
-from ..errors import RegistryError, ValidationError
+from ..errors import ConflictError, ForbiddenError, NotFoundError, RegistryError, ValidationError
 from ..i18n import current_language
+from ..models import ImportBatch
 from ..presentation import type_label
 from ..services.access import area_name, area_prefixes, require_writer
 from ..vocabulary import FACILITY_TYPES
 from . import problem_text, uploads
+from .message_text import error_text, problem_rule
 
 bp = Blueprint("imports", __name__, url_prefix="/official/import")
 FOLDER = "uploads"  # in the instance folder
 OUT_OF_AREA = "outside your area"
+BATCHES_SHOWN = 100
 
 
 @bp.before_request
@@ -44,6 +50,30 @@ def _options(form) -> dict:
     }
 
 
+def _limits() -> ImportLimits:
+    return ImportLimits.from_config(current_app.config["IMPORT_LIMITS"])
+
+
+def problem_line(problem: dict) -> str:
+    """A problem's rule in the page's language: by its code, or (a rule without a code yet)
+    through the older table of English templates."""
+    if problem.get("code"):
+        return problem_rule(problem)
+    return problem_text.rule_text(problem.get("rule"))
+
+
+def _batches_of(user) -> list[ImportBatch]:
+    """The account's own import batches, newest first."""
+    return list(
+        db.session.scalars(
+            select(ImportBatch)
+            .where(ImportBatch.created_by == user.username)
+            .order_by(ImportBatch.id.desc())
+            .limit(BATCHES_SHOWN)
+        )
+    )
+
+
 def _page(status: int = 200, **context):
     user = page_account()
     return render_template(
@@ -52,6 +82,8 @@ def _page(status: int = 200, **context):
         facility_types=FACILITY_TYPES,
         type_label=type_label,
         text=problem_text,
+        problem_line=problem_line,
+        batches=_batches_of(user),
         **context,
     ), status
 
@@ -83,6 +115,7 @@ def preview():
             upload.filename,
             actor_name=user.username,
             allowed_area_prefixes=area_prefixes(user),
+            limits=_limits(),
             **options,
         )
     except RegistryError as error:  # a file that cannot be read, or a bad option
@@ -96,7 +129,7 @@ def preview():
 @bp.post("/commit")
 def commit():
     """Import the previewed file as one batch: all or nothing unless valid rows only."""
-    from ..services.imports import ImportRejectedError, commit_import
+    from ..services.imports import ImportRejectedError, commit_import, row_list
 
     user = page_account()
     token = request.form.get("token", "")
@@ -109,20 +142,59 @@ def commit():
             actor_name=user.username,
             valid_rows_only=request.form.get("valid_rows_only") == "1",
             allowed_area_prefixes=area_prefixes(user),
+            limits=_limits(),
             **meta["options"],
         )
     except ImportRejectedError as error:
         db.session.rollback()
         rejected = [r for r in error.outcome.rows if r["action"] == "rejected"]
-        scope_only = rejected and all(OUT_OF_AREA in (r["message"] or "") for r in rejected)
+        scope_only = rejected and all(OUT_OF_AREA in (r.get("message") or "") for r in rejected)
         return _page(
             403 if scope_only else 400,
             outcome=error.outcome,
             token=token,
             file_name=meta["file_name"],
             preview=True,
-            error=problem_text.rule_text(error.message),
+            error=_(
+                "Nothing was imported: %(errors)s errors in %(count)s rows (rows %(rows)s). "
+                "Fix them in the file and upload it again, or tick “Import the valid rows "
+                "only” and commit again.",
+                errors=len(error.outcome.errors),
+                count=len(error.rejected_rows),
+                rows=row_list(error.rejected_rows),
+            ),
         )
     db.session.commit()
     uploads.drop(FOLDER, token)
     return _page(outcome=outcome, file_name=meta["file_name"], committed=True)
+
+
+@bp.post("/batch/<int:batch_id>/undo")
+def undo(batch_id: int):
+    """Undo one of my batches: its new sites deactivated, its changes reverted; refused, with
+    nothing written, when someone changed those fields since (as on the command line)."""
+    from ..services.imports import undo_import
+
+    user = page_account()
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None:
+        raise NotFoundError(f"there is no import batch {batch_id}")
+    if batch.created_by != user.username:
+        raise ForbiddenError(f"import batch {batch_id} is not yours to undo")
+    begin_write()
+    try:
+        counts = undo_import(db.session, batch_id, actor_name=user.username)
+    except (ConflictError, ValidationError) as error:
+        db.session.rollback()
+        return _page(error.status_code, error=error_text(error), undo_refused=batch_id)
+    db.session.commit()
+    flash(
+        _(
+            "Import batch %(batch)s undone: %(deactivated)s sites deactivated, %(reverted)s "
+            "changes reverted.",
+            batch=batch_id,
+            deactivated=counts["deactivated"],
+            reverted=counts["reverted"],
+        )
+    )
+    return redirect(url_for(".form") + "#batches", 303)

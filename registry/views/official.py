@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -21,24 +22,34 @@ from ..auth import begin_write, page_account
 from ..db import db
 from ..errors import ConflictError, ForbiddenError, ValidationError
 from ..i18n import current_language
-from ..models import Facility, utcnow
+from ..local_paths import local_path
+from ..models import DB_INT_MAX, Facility, utcnow
 from ..presentation import facility_name, field_label, status_label, type_label
 from ..services import freshness
-from ..services.access import ROLES, area_condition, area_name
-from ..services.facilities import facility_history, get_facility
+from ..services.access import ROLES, area_condition, area_name, require_facility_in_area
+from ..services.facilities import get_facility, history_page
 from ..services.scoped import (
     create_in_area,
     deactivate_in_area,
     revert_in_area,
     update_in_area,
 )
+from ..services.site_duplicates import likely_duplicates
 from ..vocabulary import FACILITY_TYPES, STATUSES
 from .assets import map_assets
-from .facility_form import changes_from_form, facility_texts, form_fields
+from .change_values import change_value
+from .facility_form import (
+    changes_from_form,
+    changes_from_form_quietly,
+    facility_texts,
+    form_fields,
+)
+from .message_text import error_text
 from .problem_text import rule_text
 
 bp = Blueprint("official", __name__, url_prefix="/official")
 PAGE_SIZE = 50
+HISTORY_PAGE_SIZE = 100
 
 
 @bp.before_request
@@ -53,7 +64,7 @@ def _tolerance() -> float:
 
 def _int_arg(name: str, default: int) -> int:
     raw = request.values.get(name, "")
-    return int(raw) if raw.isdigit() else default
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else default
 
 
 def _stale_condition(now):
@@ -124,7 +135,7 @@ def my_area():
 
 def _version() -> int | str:
     raw = request.form.get("version", "")
-    return int(raw) if raw.isdigit() else raw
+    return int(raw) if raw.isascii() and raw.isdigit() else raw
 
 
 def _conflict_page(facility, error: ConflictError, retry: dict):
@@ -166,11 +177,25 @@ def set_status(facility_id: int):
             status=status_label(status),
         )
     )
-    back = request.form.get("back", "")
-    return redirect(back if back.startswith("/official") else url_for(".my_area"), 303)
+    back = local_path(request.form.get("back")) or ""
+    return redirect(back if back.startswith("/official/") else url_for(".my_area"), 303)
 
 
-def _edit_page(facility, texts, orig, version, *, error=None, conflict=None, status=200):
+def _read_only_reason(user, facility) -> str | None:
+    """Why this account cannot save this site (its role, its area, or the site is gone)."""
+    try:
+        require_facility_in_area(db.session, user, facility, "change")
+    except ForbiddenError as refusal:
+        return error_text(refusal)
+    if facility.deleted_at is not None:
+        return _("This site is no longer active.")
+    return None
+
+
+def _edit_page(
+    facility, texts, orig, version, *, error=None, conflict=None, duplicates=(), status=200
+):
+    user = page_account()
     return render_template(
         "official/edit.html",
         facility=facility,
@@ -182,6 +207,8 @@ def _edit_page(facility, texts, orig, version, *, error=None, conflict=None, sta
         version=version,
         error=error,
         conflict=conflict,
+        read_only=_read_only_reason(user, facility) if facility is not None else None,
+        duplicates=duplicates,
         report_id=request.values.get("report", ""),
         field_label=field_label,
         status_label=status_label,
@@ -207,6 +234,8 @@ def edit(facility_id: int):
         return _edit_page(facility, texts, texts, facility.version)
     from ..services.reports import accept_report
 
+    # Access first: a refusal says so and shows nothing of what was sent or stored.
+    require_facility_in_area(db.session, user, facility, "change")
     begin_write()
     try:
         changes, edited = changes_from_form(request.form, facility.type, only_edited=True)
@@ -276,6 +305,11 @@ def new():
         )
     if request.method == "GET":
         return _edit_page(None, {"status": "open"}, {}, 0)
+    if request.form.get("duplicate_ok") != "1":
+        edited = changes_from_form_quietly(request.form, facility_type)
+        duplicates = likely_duplicates(db.session, {**edited, "type": facility_type})
+        if duplicates:  # say so before adding; saving again adds it all the same
+            return _edit_page(None, edited, {}, 0, duplicates=duplicates)
     begin_write()
     try:
         changes, edited = changes_from_form(request.form, facility_type, only_edited=False)
@@ -319,12 +353,21 @@ def deactivate(facility_id: int):
 def history(facility_id: int):
     """Every change of a facility, field by field, with a revert button."""
     facility = get_facility(db.session, facility_id)
+    before = _int_arg("before", 0)
+    before = before if 0 < before <= DB_INT_MAX else None
+    changes, older, total = history_page(
+        db.session, facility_id, limit=HISTORY_PAGE_SIZE, before=before
+    )
     return render_template(
         "official/history.html",
         facility=facility,
         name=facility_name(facility),
-        changes=facility_history(db.session, facility_id),
+        changes=changes,
+        older=older,
+        total=total,
+        first_page=before is None,
         field_label=field_label,
+        change_value=change_value,
     )
 
 
@@ -338,7 +381,8 @@ def revert(change_id: int):
     except ConflictError as error:
         db.session.rollback()
         flash(rule_text(error.message))
-        return redirect(request.referrer or url_for(".my_area"), 303)
+        back = local_path(urlsplit(request.referrer or "")._replace(scheme="", netloc="").geturl())
+        return redirect(back or url_for(".my_area"), 303)
     db.session.commit()
     flash(_("Reverted: version %(version)s.", version=result.facility.version))
     return redirect(url_for(".history", facility_id=result.facility.id), 303)

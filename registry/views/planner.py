@@ -25,14 +25,16 @@ from geo.coverage_map import (
     rounded_geometry,
 )
 from geo.maps import Legend, offline_map, render_parts
+from geo.travel_map import TravelBands, band_legend_items
 
 from ..auth import signed_in
 from ..db import db
 from ..errors import RegistryError
 from ..i18n import current_language
 from ..models import Area, Facility
-from ..presentation import type_label
+from ..presentation import measure_label, type_label
 from ..services import coverage as service
+from ..services import coverage_roads
 from ..services.cache import PerDatabase
 from ..services.population import check_layer_access, visible_layers
 from ..vocabulary import AGE_GROUPS, DOSES, FACILITY_TYPES, TEST_METHODS, VACCINE_BRANDS
@@ -50,6 +52,7 @@ def _private_layers_need_an_account() -> None:
 
 
 DEFAULTS = {"type": "vaccination_site", "threshold_km": "10", "level": "district"}
+DEFAULT_MINUTES = "30"
 TABLE_ROWS = 50
 # Uncovered units drawn on the map, most people first; the downloads hold every area.
 MAP_UNCOVERED_POINTS = 3_000
@@ -77,7 +80,16 @@ def _args() -> dict[str, str]:
     args = {name: request.args.get(name, "") for name in request.args}
     if "type" in request.args:
         args["type"] = ",".join(v for v in request.args.getlist("type") if v)
+    # The form holds both thresholds; the measure chosen (a travel profile, or none for the
+    # straight line) says which one counts.
+    if args.get("profile"):
+        args.pop("threshold_km", None)
+        args["threshold_min"] = args.get("threshold_min") or DEFAULT_MINUTES
+    else:
+        args.pop("threshold_min", None)
     for name, value in DEFAULTS.items():
+        if name == "threshold_km" and args.get("profile"):
+            continue
         if not args.get(name):
             args[name] = value
     return args
@@ -109,6 +121,7 @@ def coverage_page():
         },
         "provinces": _provinces(session),
         "layers": visible_layers(session, config, signed_in=signed_in()),
+        "measures": _measures(),
         "answer": None,
         "error": None,
     }
@@ -136,14 +149,7 @@ def coverage_page():
         uncovered_shown=min(len(uncovered), MAP_UNCOVERED_POINTS),
         uncovered_total=len(uncovered),
         busiest=_busiest(session, answer),
-        chart=coverage_chart_svg(
-            list(curve["threshold_km"]),
-            list(curve["share_covered"]),
-            current_km=query.threshold_m / 1000,
-            title=_("People covered by distance to the nearest site"),
-            x_label=_("Distance threshold (km)"),
-            y_label=_("People covered"),
-        ),
+        chart=_chart(query, curve),
         downloads={
             fmt: url_for("coverage_api.coverage", **query.as_args(), format=fmt)
             for fmt in ("csv", "geojson", "xlsx")
@@ -158,8 +164,43 @@ def coverage_page():
         map=render_parts(fmap),
         percent=_percent,
         km=_km,
+        minutes=_minutes,
     )
     return render_template("coverage.html", **context)
+
+
+def _measures() -> list[tuple[str, str]]:
+    """The measure choices: straight line, or travel time with each profile."""
+    return [
+        ("", _("Straight-line distance")),
+        ("motorcycle", _("Travel time by motorcycle")),
+        ("car", _("Travel time by car")),
+        ("walking", _("Travel time on foot")),
+    ]
+
+
+def _chart(query, curve) -> str:
+    if query.by_time:
+        return coverage_chart_svg(
+            list(curve["threshold_min"]),
+            list(curve["share_covered"]),
+            current_km=query.threshold_min,
+            title=_("People covered by travel time to the nearest site"),
+            x_label=_("Travel time threshold (minutes)"),
+            y_label=_("People covered"),
+        )
+    return coverage_chart_svg(
+        list(curve["threshold_km"]),
+        list(curve["share_covered"]),
+        current_km=query.threshold_m / 1000,
+        title=_("People covered by distance to the nearest site"),
+        x_label=_("Distance threshold (km)"),
+        y_label=_("People covered"),
+    )
+
+
+def _minutes(seconds) -> str:
+    return "–" if seconds is None or not math.isfinite(seconds) else f"{seconds / 60:.1f}"
 
 
 def _provinces(session) -> list[tuple[str, str]]:
@@ -195,25 +236,25 @@ def _add_layers(fmap, session, query, answer, uncovered, picks) -> None:
                         "population": f"{row['population']:,}",
                         "share": _percent(1 - share if math.isfinite(share) else math.nan),
                     },
-                    _("Median distance: %(km)s km") % {"km": _km(row["median_m"])},
+                    _median_line(query, row),
                 ),
             )
         )
     shown = uncovered.head(MAP_UNCOVERED_POINTS)
     largest = float(shown["population"].max()) if len(shown) else 1.0
+    far = shown["travel_time_s"] if query.by_time else shown["distance_m"]
     uncovered_points = [
         MapPoint(
             lon,
             lat,
-            _("%(people)s people, %(km)s km from a site")
-            % {"people": f"{people:,}", "km": _km(distance)},
+            _uncovered_label(query, people, value),
             radius=1.5 + 4 * math.sqrt(people / largest),
         )
-        for lon, lat, people, distance in zip(
-            shown["lon"], shown["lat"], shown["population"], shown["distance_m"], strict=True
+        for lon, lat, people, value in zip(
+            shown["lon"], shown["lat"], shown["population"], far, strict=True
         )
     ]
-    bounds = _bounds(session, query)
+    bounds = _bounds(session, query, answer)
     facilities = _facility_points(session, answer, bounds)
     suggested = [
         MapPoint(
@@ -234,13 +275,53 @@ def _add_layers(fmap, session, query, answer, uncovered, picks) -> None:
     CoverageLayers(
         areas, uncovered_points, facilities, suggested, names=names, bounds=bounds
     ).add_to(fmap)
-    title = _("Share of people not covered")
-    if answer.layer.modelled:
-        title += " (" + _("modelled") + ")"
+    if query.by_time:
+        _add_bands(fmap, session, query, answer)
+    title = _("Share of people not covered") + " (" + measure_label(answer.layer.measure) + ")"
     Legend(title, legend_items(_("No people"))).add_to(fmap)
 
 
-def _bounds(session, query) -> list:
+def _median_line(query, row) -> str:
+    if query.by_time:
+        return _("Median travel time: %(minutes)s min") % {
+            "minutes": _minutes(row["median_min"] * 60)
+        }
+    return _("Median distance: %(km)s km") % {"km": _km(row["median_m"])}
+
+
+def _uncovered_label(query, people, value) -> str:
+    if query.by_time:
+        if not math.isfinite(value):
+            return _("%(people)s people, no site reachable by road") % {"people": f"{people:,}"}
+        return _("%(people)s people, %(minutes)s min from a site") % {
+            "people": f"{people:,}",
+            "minutes": _minutes(value),
+        }
+    return _("%(people)s people, %(km)s km from a site") % {
+        "people": f"{people:,}",
+        "km": _km(value),
+    }
+
+
+def _add_bands(fmap, session, query, answer) -> None:
+    """Travel-time bands (quarters of the threshold) on the roads, with their attribution."""
+    times = service.travel_time_context(session, query, current_app.config)
+    bands = coverage_roads.bands(times, query.threshold_s)
+    attribution = "; ".join(dict.fromkeys(road["attribution"] for road in answer.roads or []))
+    TravelBands(bands, label=_("Travel time"), attribution=attribution).add_to(fmap)
+    Legend(
+        _("Minutes to the nearest site"),
+        band_legend_items([band["minutes"] for band in bands], _("min")),
+    ).add_to(fmap)
+
+
+def _bounds(session, query, answer=None) -> list:
+    # By travel time, the view is the roads' extent: that is where the answer lives.
+    if query.by_time and answer is not None and answer.roads:
+        boxes = [road["bbox"] for road in answer.roads]
+        west, south = min(b[0] for b in boxes), min(b[1] for b in boxes)
+        east, north = max(b[2] for b in boxes), max(b[3] for b in boxes)
+        return [[south, west], [north, east]]
     if not query.province:
         return THAILAND_BOUNDS
     west, south, east, north = service.area_tables.get(session).geometry[query.province].bounds

@@ -293,6 +293,60 @@ THAI: dict[str, str] = {
         "ไม่ใช่ XML ที่ถูกต้อง ({position}); ไฟล์อาจถูกตัดขาด"
     ),
     "has no Placemarks": "ไม่มี Placemark",
+    "declares a DTD or entities, which KML does not use": ("ประกาศ DTD หรือ entity ซึ่งไฟล์ KML ไม่ใช้"),
+    "refers to external entities, which KML does not use": ("อ้างถึง entity ภายนอก ซึ่งไฟล์ KML ไม่ใช้"),
+    "is XML but not KML (its root element is <{tag}>)": (
+        "เป็น XML แต่ไม่ใช่ KML (element หลักคือ <{tag}>)"
+    ),
+    # -- import limits (importers/limits.py) and the duplicate check (services/imports.py)
+    "expands to {size}, more than the limit of {maximum} of data per import": (
+        "เมื่อแตกไฟล์แล้วมีขนาด {size} เกินขีดจำกัด {maximum} ต่อการนำเข้าหนึ่งครั้ง"
+    ),
+    "{member} expands to {size}, more than the limit of {maximum} of data per import": (
+        "{member} เมื่อแตกไฟล์แล้วมีขนาด {size} เกินขีดจำกัด {maximum} ต่อการนำเข้าหนึ่งครั้ง"
+    ),
+    "expands to more than {maximum} of data, the limit per import": (
+        "เมื่อแตกไฟล์แล้วมีขนาดเกิน {maximum} ซึ่งเป็นขีดจำกัดต่อการนำเข้าหนึ่งครั้ง"
+    ),
+    "{member} expands to more than {maximum} of data, the limit per import": (
+        "{member} เมื่อแตกไฟล์แล้วมีขนาดเกิน {maximum} ซึ่งเป็นขีดจำกัดต่อการนำเข้าหนึ่งครั้ง"
+    ),
+    "is {size}, more than the limit of {maximum} of data per import": (
+        "มีขนาด {size} เกินขีดจำกัด {maximum} ต่อการนำเข้าหนึ่งครั้ง"
+    ),
+    "is more than {maximum}, the limit of data per import": (
+        "มีขนาดเกิน {maximum} ซึ่งเป็นขีดจำกัดต่อการนำเข้าหนึ่งครั้ง"
+    ),
+    "has more than {limit} rows, the limit per import": (
+        "มีเกิน {limit} แถว ซึ่งเป็นขีดจำกัดต่อการนำเข้าหนึ่งครั้ง"
+    ),
+    "holds more than {limit} lines or rows (blank ones included), the limit read per import": (
+        "มีเกิน {limit} บรรทัดหรือแถว (นับแถวว่างด้วย) ซึ่งเป็นขีดจำกัดที่อ่านได้ต่อการนำเข้าหนึ่งครั้ง"
+    ),
+    "holds more than {limit} cells, values or elements (blank ones included), the limit read "
+    "per import": ("มีเกิน {limit} ช่อง ค่า หรือ element (นับที่ว่างด้วย) ซึ่งเป็นขีดจำกัดที่อ่านได้ต่อการนำเข้าหนึ่งครั้ง"),
+    "holds {count} files, more than the limit of {limit} in one archive": (
+        "มี {count} ไฟล์ เกินขีดจำกัด {limit} ไฟล์ใน zip เดียว"
+    ),
+    "split the file, or ask an administrator to import it with `registry import`": (
+        "แบ่งไฟล์ให้เล็กลง หรือให้ผู้ดูแลระบบนำเข้าด้วยคำสั่ง `registry import`"
+    ),
+    "names were not compared {between}: {count} pairs lie within {metres} m of each other, "
+    "more than the limit of {limit} comparisons per import": (
+        "ไม่ได้เทียบชื่อ{between}: มี {count} คู่ที่อยู่ห่างกันไม่เกิน {metres} เมตร "
+        "เกินขีดจำกัด {limit} การเทียบต่อการนำเข้าหนึ่งครั้ง"
+    ),
+    "the registry is busy with another change (an import, say) and this request waited "
+    "{seconds}; nothing was written: send it again in a few seconds": (
+        "ทะเบียนกำลังบันทึกการเปลี่ยนแปลงอื่นอยู่ (เช่น การนำเข้าไฟล์) และคำขอนี้รอแล้ว {seconds}; "
+        "ยังไม่ได้บันทึกสิ่งใด: ส่งอีกครั้งในอีกไม่กี่วินาที"
+    ),
+    "among the new facilities": "ระหว่างสถานบริการใหม่",
+    "between the new and the stored facilities": "ระหว่างสถานบริการใหม่กับที่มีอยู่แล้ว",
+    "{count} likely duplicate pairs were found; only the first {limit} are flagged, the limit "
+    "per import": (
+        "พบ {count} คู่ที่น่าจะซ้ำกัน; ทำเครื่องหมายเพียง {limit} คู่แรก ซึ่งเป็นขีดจำกัดต่อการนำเข้าหนึ่งครั้ง"
+    ),
 }
 
 

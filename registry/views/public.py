@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request, url_for
+import re
+
+from flask import Blueprint, current_app, make_response, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 from geoalchemy2.shape import to_shape
 
 from geo.maps import (
@@ -16,9 +20,10 @@ from geo.maps import (
     offline_map,
     render_parts,
 )
+from geo.places import PlaceMatch
 
 from ..db import db
-from ..errors import ValidationError
+from ..errors import PlaceNotFoundError, ValidationError
 from ..i18n import current_language
 from ..presentation import (
     directions_links,
@@ -28,8 +33,14 @@ from ..presentation import (
     status_label,
     type_label,
 )
+from ..services.access import ROLES
+from ..services.areas import locators
 from ..services.facilities import facility_history, get_facility
-from ..services.search import answer, parse_query
+from ..services.nearest_roads import answer_by, parse_by
+from ..services.place_choice import PlaceResolution, province_of, resolve_place
+from ..services.places import place_at
+from ..services.search import CachedSite, parse_query
+from ..services.village_search import VillageMatch
 from ..vocabulary import (
     AGE_GROUPS,
     DOSES,
@@ -39,6 +50,8 @@ from ..vocabulary import (
     VACCINE_BRANDS,
 )
 from .assets import map_assets
+from .change_values import change_value, dataset_label
+from .place_labels import place_label, village_label
 
 bp = Blueprint("public", __name__)
 
@@ -48,7 +61,9 @@ THAILAND_BOUNDS = [[5.6, 97.3], [20.5, 105.7]]
 
 def _basemap() -> Basemap | None:
     url = current_app.config.get("TILE_URL")
-    return Basemap(url, current_app.config["TILE_ATTRIBUTION"]) if url else None
+    # The default attribution is a msgid (Thai pages credit OpenStreetMap in Thai); one an
+    # operator configured is shown as written.
+    return Basemap(url, _(current_app.config["TILE_ATTRIBUTION"])) if url else None
 
 
 def _legend() -> Legend:
@@ -56,11 +71,19 @@ def _legend() -> Legend:
     return Legend(title, [(colour, status_label(s)) for s, colour in STATUS_COLOURS.items()])
 
 
-def _marker(facility, status: str, lines: tuple[str, ...]) -> SiteMarker:
+def _lon_lat(facility) -> tuple[float, float]:
+    """A Facility's point, or a CachedSite's (answers drawn while the database is down)."""
+    if isinstance(facility, CachedSite):
+        return facility.lon, facility.lat
     point = to_shape(facility.geom)
+    return point.x, point.y
+
+
+def _marker(facility, status: str, lines: tuple[str, ...]) -> SiteMarker:
+    lon, lat = _lon_lat(facility)
     return SiteMarker(
-        lon=point.x,
-        lat=point.y,
+        lon=lon,
+        lat=lat,
         name=facility_name(facility),
         status=status,
         lines=(type_label(facility.type), status_label(status), *lines),
@@ -69,27 +92,85 @@ def _marker(facility, status: str, lines: tuple[str, ...]) -> SiteMarker:
     )
 
 
+HOME_PROVINCE_COOKIE = "home_province"
+_PROVINCE_CODE = re.compile(r"TH[0-9]{2}")
+_ONE_YEAR = 365 * 24 * 3600
+
+
+def _home_province() -> str | None:
+    """The province of this browser's last settled search, to rank candidates (never to hide)."""
+    code = request.cookies.get(HOME_PROVINCE_COOKIE, "")
+    return code if _PROVINCE_CODE.fullmatch(code) else None
+
+
+def _located(query) -> PlaceMatch | None:
+    """The subdistrict a searched point lies in (a location search), if any."""
+    try:
+        locator = locators.get(db.session)
+    except ValidationError:  # no areas loaded: the page gives the coordinates instead
+        return None
+    found = locator.locate(
+        [query.lon], [query.lat], tolerance_m=current_app.config["COAST_TOLERANCE_M"]
+    )
+    code = found.codes[0]
+    return place_at(db.session, code) if code else None
+
+
+def _choice_url(match) -> str:
+    """This search again, from one candidate area (a PlaceMatch) or village (VillageMatch)."""
+    args = {k: v for k, v in request.args.items() if k not in ("lat", "lon", "area", "village")}
+    if isinstance(match, VillageMatch):
+        return url_for("public.index", **args, village=match.village.code)
+    return url_for("public.index", **args, area=match.code)
+
+
 @bp.get("/")
 def index():
     """Find the nearest open site from a place name or the browser's location."""
-    error, result, rows = None, None, []
-    asked = any(request.args.get(name) for name in ("place", "lat", "lon"))
+    error, result, rows, road = None, None, [], None
+    choice = unknown = searched = None
+    asked = any(request.args.get(name) for name in ("place", "lat", "lon", "area", "village"))
     if asked:
         try:
-            result = answer(db.session, parse_query(db.session, request.args))
+            query = parse_query(db.session, request.args, home_province=_home_province())
+            if query.resolution is not None and not query.resolution.settled:
+                choice = query.resolution
+            else:
+                # "By road": a travel profile ranks by minutes where a road layer reaches.
+                profile = (request.args.get("profile") or "").strip()
+                by, profile = parse_by(
+                    {"by": "travel_time" if profile else "distance", "profile": profile}
+                )
+                result, road = answer_by(db.session, query, by, profile)
+        except PlaceNotFoundError:
+            typed = request.args.get("place", "")
+            unknown = resolve_place(db.session, typed, home_province=_home_province())
         except ValidationError as exc:
-            error = exc.message
-    centre, zoom = THAILAND_CENTRE, 6
+            if exc.field == "place":  # empty after punctuation, too long, too many parts
+                unknown = PlaceResolution(request.args.get("place", ""), "unknown", None, ())
+            else:
+                error = exc.message
     fmap = None
     if result is not None:
         query = result.query
-        centre, zoom = (query.lat, query.lon), 12
+        searched = query.place or _located(query)
+        # Directions from a named area would start at its middle: only a located search
+        # gives the maps app an origin; otherwise the phone uses where the person is.
+        origin = (None, None) if query.place else (query.lat, query.lon)
+        fmap = offline_map((query.lat, query.lon), 12, basemap=_basemap(), assets=map_assets())
         markers = []
-        for facility, distance, bearing in zip(
-            result.facilities, result.distance_m, result.bearing_deg, strict=True
+        minutes = [t / 60.0 for t in road.travel_time_s] or [None] * len(result.facilities)
+        route_km = [m / 1000.0 for m in road.route_m] or [None] * len(result.facilities)
+        for facility, distance, bearing, travel_min, travel_km in zip(
+            result.facilities,
+            result.distance_m,
+            result.bearing_deg,
+            minutes,
+            route_km,
+            strict=True,
         ):
             status = resident_status(facility)
-            point = to_shape(facility.geom)
+            lon, lat = _lon_lat(facility)
             rows.append(
                 {
                     "facility": facility,
@@ -98,12 +179,16 @@ def index():
                     "status": status,
                     "status_label": status_label(status),
                     "distance_km": distance / 1000,
+                    "travel_min": travel_min,
+                    "route_km": travel_km,
                     "bearing": bearing,
-                    "directions": directions_links(query.lat, query.lon, (point.y, point.x)),
+                    "directions": directions_links(*origin, (lat, lon)),
                 }
             )
-            markers.append(_marker(facility, status, (f"{distance / 1000:.1f} km",)))
-        fmap = offline_map(centre, zoom, basemap=_basemap(), assets=map_assets())
+            reach = f"{distance / 1000:.1f} km"
+            if travel_min is not None:
+                reach = f"{travel_min:.0f} min · {travel_km:.1f} km"
+            markers.append(_marker(facility, status, (reach,)))
         add_search_point(fmap, query.lat, query.lon, _search_label(query))
         add_sites(fmap, markers)
         if markers:
@@ -111,30 +196,62 @@ def index():
             lons = [m.lon for m in markers] + [query.lon]
             fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(20, 20))
         _legend().add_to(fmap)
-    else:
-        fmap = offline_map(centre, zoom, basemap=_basemap(), assets=map_assets())
-    return render_template(
-        "index.html",
-        args=request.args,
-        error=error,
-        result=result,
-        rows=rows,
-        map=render_parts(fmap),
-        facility_types=FACILITY_TYPES,
-        type_label=type_label,
-        choices={
-            "vaccine_brand": VACCINE_BRANDS,
-            "dose": DOSES,
-            "age_group": AGE_GROUPS,
-            "test_method": TEST_METHODS,
-        },
+    elif choice is None and unknown is None:
+        fmap = offline_map(THAILAND_CENTRE, 6, basemap=_basemap(), assets=map_assets())
+    response = make_response(
+        render_template(
+            "index.html",
+            args=request.args,
+            error=error,
+            result=result,
+            road=road,
+            measures=(
+                ("", _("Straight line")),
+                ("motorcycle", _("By road: motorcycle")),
+                ("car", _("By road: car")),
+                ("walking", _("By road: on foot")),
+            ),
+            rows=rows,
+            searched=searched,
+            choice=choice,
+            unknown=unknown,
+            place_label=place_label,
+            village_label=village_label,
+            choice_url=_choice_url,
+            map=render_parts(fmap) if fmap is not None else None,
+            facility_types=FACILITY_TYPES,
+            type_label=type_label,
+            choices={
+                "vaccine_brand": VACCINE_BRANDS,
+                "dose": DOSES,
+                "age_group": AGE_GROUPS,
+                "test_method": TEST_METHODS,
+            },
+        )
     )
+    if searched is not None:
+        response.set_cookie(
+            HOME_PROVINCE_COOKIE,
+            province_of(searched.code),
+            max_age=_ONE_YEAR,
+            samesite="Lax",
+            httponly=True,
+        )
+    return response
 
 
 def _search_label(query) -> str:
     if query.place is None:
         return "ตำแหน่งของคุณ" if current_language() == "th" else "Your location"
     return query.place.name_th if current_language() == "th" else query.place.name_en
+
+
+def _writes_facilities() -> bool:
+    """Officials and administrators also see the codes they work with."""
+    if not current_user.is_authenticated:
+        return False
+    role = ROLES.get(current_user.role)
+    return bool(role and role.writes_facilities)
 
 
 @bp.get("/facility/<int:facility_id>")
@@ -145,7 +262,14 @@ def facility_page(facility_id: int):
     point = to_shape(facility.geom)
     fmap = offline_map((point.y, point.x), 15, basemap=_basemap(), assets=map_assets())
     add_sites(fmap, [_marker(facility, status, ())])
-    history = facility_history(db.session, facility_id)[:20]
+    history = facility_history(db.session, facility_id, limit=20)
+    codes = [facility.province_code, facility.district_code, facility.subdistrict_code]
+    codes = [code for code in codes if code]
+    area = place_at(db.session, codes[-1]) if codes else None
+    area_text = place_label(area) if area else " / ".join(codes)
+    official_view = _writes_facilities()
+    if official_view and codes:
+        area_text += f" ({' / '.join(codes)})"
     return render_template(
         "facility.html",
         facility=facility,
@@ -158,6 +282,10 @@ def facility_page(facility_id: int):
         history=history,
         type_fields=TYPE_FIELDS[facility.type],
         field_label=field_label,
+        change_value=change_value,
+        dataset_label=dataset_label,
+        area_text=area_text,
+        official_view=official_view,
         map=render_parts(fmap),
     )
 
@@ -173,6 +301,7 @@ def all_sites_map():
         facility_url=url_for("public.facility_page", facility_id=0).rsplit("/", 1)[0] + "/",
         api_facility_url=url_for("api.show_facility", facility_id=0).rsplit("/", 1)[0] + "/",
         types={t: type_label(t) for t in FACILITY_TYPES},
+        statuses={s: status_label(s) for s in STATUS_COLOURS},
         language=current_language(),
     ).add_to(fmap)
     _legend().add_to(fmap)

@@ -22,7 +22,7 @@ from ..i18n import current_language, local_date, local_time
 from ..presentation import status_label, type_label
 from ..services import stats as service
 from ..services import stats_export as export
-from ..services.access import NATIONAL_ADMIN, PROVINCIAL_ADMIN, covers
+from ..services.access import NATIONAL_ADMIN, OFFICIAL, PROVINCIAL_ADMIN, covers
 from ..services.stats_tables import DEFAULT_ROUND_TO, DEFAULT_SUPPRESS_BELOW
 from ..vocabulary import FACILITY_TYPES, STATUSES, SURVEY_GROUP_LABELS
 from . import stats_charts as charts
@@ -31,7 +31,12 @@ bp = Blueprint("stats", __name__)
 
 THRESHOLD_CHOICES = (1, 2, 3, 5, 10, 15, 20, 30)
 # Rows listed on the page for long administrator lists; the downloads hold them all.
-PAGE_ROWS = {"stale_facilities": 50, "survey_subdistricts": 200}
+PAGE_ROWS = {
+    "stale_facilities": 50,
+    "survey_subdistricts": 200,
+    "villages_not_surveyed": 200,
+    "unlisted_villages": 100,
+}
 PAGE_TABLES = (
     "facilities",
     "freshness",
@@ -39,11 +44,14 @@ PAGE_TABLES = (
     "survey_summary",
     "survey_groups",
     "survey_trend",
+    "village_progress",
     "coverage",
     "ranking",
     "reference",
     "stale_facilities",
     "survey_subdistricts",
+    "villages_not_surveyed",
+    "unlisted_villages",
 )
 
 
@@ -63,6 +71,15 @@ def _is_admin(scope: service.Scope) -> bool:
     return covers(current_user, scope.code)
 
 
+def _is_official(scope: service.Scope) -> bool:
+    """A signed-in official or administrator of the area: sees the village lists."""
+    if not current_user.is_authenticated:
+        return False
+    if current_user.role not in (OFFICIAL, NATIONAL_ADMIN, PROVINCIAL_ADMIN):
+        return False
+    return covers(current_user, scope.code)
+
+
 def _statistics(code: str | None):
     """The page's statistics in the view the visitor may see, and whether they may see more."""
     scope = service.find_scope(db.session, code)
@@ -78,6 +95,7 @@ def _statistics(code: str | None):
             "official.edit", facility_id=facility_id, _external=True
         ),
         admin_tables=exact,
+        official_tables=_is_official(scope),
     )
     if not exact:
         stats = stats.public()
@@ -104,7 +122,11 @@ def area(code: str):
     if normalised is None or normalised != code:
         target = "stats.country" if normalised is None else "stats.area"
         values = {} if normalised is None else {"code": normalised}
-        return redirect(flask_url_for(target, **values, **request.args), code=301)
+        # The query string is kept as sent: its names are not url_for's arguments (code=,
+        # endpoint=, _method=, ...).
+        query = request.query_string.decode("latin-1")
+        location = flask_url_for(target, **values) + (f"?{query}" if query else "")
+        return redirect(location, code=301)
     return _page(normalised)
 
 
@@ -315,6 +337,16 @@ def column_labels() -> dict[str, str]:
         "name_th": _("Name"),
         "url": _("Link"),
         "residents_bedridden": _("Bedridden residents"),
+        "villages": _("Villages (DOPA)"),
+        "share_villages_reported": _("Share of villages surveyed"),
+        "villages_not_reported": _("Villages not yet surveyed"),
+        "unlisted_village_entries": _("Entries naming unlisted villages"),
+        "village_code": _("DOPA village code"),
+        "village_no": _("Village no. (Moo)"),
+        "village_name": _("Village name"),
+        "record_id": _("Survey entry"),
+        "survey_date": _("Survey date"),
+        "entered_by": _("Entered by"),
         "bed_all": _("All beds"),
         "bed_covid": _("COVID beds"),
         "bed_green": _("Green beds"),

@@ -3,9 +3,6 @@ and the bedridden outreach list. The upload lives in survey_upload (a nested blu
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import (
     Blueprint,
     Response,
@@ -27,6 +24,7 @@ from ..i18n import current_language
 from ..models import Area
 from ..services import survey as service
 from ..services.survey_rules import INPUT_FIELDS, SurveyValidationError, bangkok_today
+from ..spreadsheets import csv_bytes
 from ..vocabulary import SURVEY_GROUPS
 from . import survey_text as text
 from .problem_text import rule_text
@@ -205,11 +203,20 @@ def _version() -> int | str:
     return int(raw) if raw.isdigit() else raw
 
 
+def _readable_record(record_id: int):
+    """The record when this account may see it; checked before anything else is done with it.
+
+    A refusal is a plain error page (the site's error handler) that shows nothing of the record.
+    """
+    record = service.get_record(db.session, record_id)
+    service.require_in_area(db.session, surveyor(), record.area_code, "see")
+    return record
+
+
 @bp.route("/<int:record_id>/edit", methods=["GET", "POST"])
 def edit(record_id: int):
     """Correct an entry (volunteers: their own, for a few days); its change history below."""
-    record = service.get_record(db.session, record_id)
-    service.require_in_area(db.session, surveyor(), record.area_code, "see")
+    record = _readable_record(record_id)
     if request.method == "GET":
         return _form_page(text.form_texts(record), record=record)
     texts = _posted()
@@ -249,6 +256,7 @@ def edit(record_id: int):
 @bp.post("/<int:record_id>/withdraw")
 def withdraw(record_id: int):
     """Withdraw an entry made by mistake, with the reason; it keeps its history."""
+    _readable_record(record_id)
     begin_write()
     try:
         service.withdraw_record(
@@ -261,7 +269,7 @@ def withdraw(record_id: int):
         )
     except (ConflictError, ForbiddenError, ValidationError) as error:
         db.session.rollback()
-        record = service.get_record(db.session, record_id)
+        record = _readable_record(record_id)  # the area again: it may have moved meanwhile
         return _form_page(
             text.form_texts(record),
             record=record,
@@ -337,15 +345,12 @@ def outreach_csv():
         "survey_date",
         "entered_by",
     )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    for row in _outreach_rows():
-        writer.writerow(
-            [row["survey_date"].isoformat() if c == "survey_date" else row[c] for c in columns]
-        )
+    rows = (
+        [row["survey_date"].isoformat() if c == "survey_date" else row[c] for c in columns]
+        for row in _outreach_rows()
+    )
     return Response(
-        "\ufeff" + buffer.getvalue(),
+        csv_bytes(columns, rows),
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=survey-outreach-bedridden.csv"},
     )

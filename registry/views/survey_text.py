@@ -36,6 +36,7 @@ def field_label(name: str) -> str:
         "subdistrict": _("Subdistrict"),
         "district": _("District"),
         "province": _("Province"),
+        "village_code": _("DOPA village code"),
         "village_no": _("Village no. (Moo)"),
         "village_name": _("Village name"),
         "survey_date": _("Survey date"),

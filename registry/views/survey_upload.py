@@ -7,9 +7,6 @@ so the commit writes exactly what was previewed.
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext as _
 
@@ -24,6 +21,7 @@ from ..services.survey_import import (
     preview_survey_upload,
     template_headers,
 )
+from ..spreadsheets import XLSX_MIMETYPE, Workbook, csv_bytes
 from . import survey_text as text
 from . import uploads
 from .problem_text import rule_text
@@ -59,20 +57,11 @@ def template(fmt: str):
     """The blank sheet: one header row, Thai (or English on English pages)."""
     headers = template_headers("th" if current_language() == "th" else "en")
     if fmt == "csv":
-        buffer = io.StringIO()
-        csv.writer(buffer).writerow(headers)
-        body, mimetype = "\ufeff" + buffer.getvalue(), "text/csv"
+        body, mimetype = csv_bytes(headers, []), "text/csv"
     elif fmt == "xlsx":
-        from openpyxl import Workbook
-
         workbook = Workbook()
-        sheet = workbook.active
-        sheet.title = "survey"
-        sheet.append(headers)
-        out = io.BytesIO()
-        workbook.save(out)
-        body = out.getvalue()
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        workbook.sheet("survey").append(headers)
+        body, mimetype = workbook.to_bytes(), XLSX_MIMETYPE
     else:
         raise NotFoundError(f"there is no template in {fmt!r}; choose csv or xlsx")
     return Response(

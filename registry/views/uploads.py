@@ -7,6 +7,7 @@ for the account that uploaded them, so a token seen by someone else is worth not
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from pathlib import Path
@@ -16,6 +17,8 @@ from flask import current_app
 from ..errors import NotFoundError
 
 KEEP_UPLOADS_S = 24 * 3600
+# What keep() makes (secrets.token_urlsafe(16): 22 characters); anything else is no token.
+TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 EXPIRED = "this preview has expired; upload the file again"
 
 
@@ -41,9 +44,11 @@ def keep(folder_name: str, user_id: int, data: bytes, file_name: str, **extra) -
 
 def take(folder_name: str, user_id: int, token: str) -> tuple[dict, bytes]:
     """The kept file's description and bytes; 404 when expired, unknown or someone else's."""
+    if not TOKEN.fullmatch(token or ""):
+        raise NotFoundError(EXPIRED)
     folder = _folder(folder_name)
     meta_path = folder / f"{token}.json"
-    if not token.replace("-", "").replace("_", "").isalnum() or not meta_path.exists():
+    if not meta_path.exists():
         raise NotFoundError(EXPIRED)
     meta = json.loads(meta_path.read_text())
     if meta["user_id"] != user_id:

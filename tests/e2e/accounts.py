@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from registry.db import db
 from registry.services.accounts import create_token, create_user, find_user
 
@@ -29,3 +31,15 @@ def api_token(app, username: str) -> str:
         _row, secret = create_token(db.session, find_user(db.session, username), "e2e")
         db.session.commit()
         return secret
+
+
+def sign_in(page, username: str) -> None:
+    """Sign in through the form on a RecordedPage; returns once the landing page is asked for.
+
+    The landing page itself is not awaited: a planner's (coverage) computes for a while.
+    """
+    page.goto("/login")
+    page.page.fill("input[name=username]", username)
+    page.page.fill("input[name=password]", PASSWORD)
+    page.page.click("#login-form button[type=submit]")
+    page.page.wait_for_url(re.compile(r"^(?!.*/login)"), wait_until="commit")

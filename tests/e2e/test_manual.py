@@ -257,6 +257,18 @@ def test_resident(walk, e2e_app, lang):
     assert report.locator("button[value=closed]").count() == 1
     w.page.fill("#report input[name=note]", {"th": "ปิดวันอาทิตย์", "en": "Closed on Sundays"}[lang])
     w.shot(4, report)
+
+    # A name several places share: the page asks which one, with district and province.
+    w.go("/")
+    w.page.fill("#place", {"th": "ช้างเผือก", "en": "Chang Phueak"}[lang])
+    w.page.click("#search-form button[type=submit]")
+    w.settle()
+    choices = w.page.locator("#place-choice a")
+    assert choices.count() == 3
+    w.shot(5, w.page.locator("#search-form .where"), w.page.locator("#place-choice"))
+    choices.first.click()
+    w.settle()
+    assert w.page.locator("#results li").count() == 10
     w.check_manual()
 
 

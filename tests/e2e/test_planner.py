@@ -9,7 +9,7 @@ import io
 from registry.db import db
 from registry.services import coverage as service
 
-CHIANG_MAI_PEOPLE = 1_784_370  # DOPA registered population, end of 2020
+CHIANG_MAI_PEOPLE = 1_789_385  # DOPA registered population, 2021-12-31 (the default layer)
 QUERY = "type=vaccination_site&threshold_km=10&level=district&province=TH50"
 
 
@@ -38,7 +38,7 @@ def test_planner_page_for_chiang_mai(desktop, e2e_app, backend):
     assert areas.count() == districts
     fills = {areas.nth(i).get_attribute("fill") for i in range(districts)}
     assert len(fills) >= 2  # the districts are not all in one colour class
-    assert "modelled" in page.inner_text(".map-legend")
+    assert "measured by subdistrict, placed within it" in page.inner_text(".map-legend")
     assert page.locator(".leaflet-control-layers-overlays label").count() == 4
 
     # The table: areas sorted by people not covered, most first.
@@ -58,7 +58,9 @@ def test_planner_page_for_chiang_mai(desktop, e2e_app, backend):
 
     # The chart of coverage against distance, 1 to 30 km.
     assert page.locator("#coverage-chart svg circle").count() == 30
-    assert "MODELLED" in page.inner_text("#population-notice").upper()
+    notice = page.inner_text("#population-notice")
+    assert "measured by subdistrict, placed within it" in notice
+    assert "(2021)" in notice and "กรมการปกครอง (DOPA)" in notice
     desktop.screenshot(f"planner-chiang-mai-{backend}")
 
     # A tooltip on a district names it, with its people not covered.
@@ -78,7 +80,12 @@ def test_planner_page_for_chiang_mai(desktop, e2e_app, backend):
     assert len(records) == districts
     assert sum(int(r["population"]) for r in records) == CHIANG_MAI_PEOPLE
     assert sum(int(r["uncovered"]) for r in records) == int(expected.totals["uncovered"])
-    assert {r["population_kind"] for r in records} == {"modelled"}
+    assert {r["population_kind"] for r in records} == {"measured"}
+    assert {r["population_measure"] for r in records} == {
+        "measured by subdistrict, placed within it"
+    }
+    assert {r["population_year"] for r in records} == {"2021"}
+    assert all("กรมการปกครอง (DOPA)" in r["population_source"] for r in records)
     _no_trouble(desktop)
 
 
@@ -87,7 +94,7 @@ def test_planner_page_in_thai_on_a_phone(phone, backend):
     page = phone.page
     assert page.locator("html").get_attribute("lang") == "th"
     assert "ความครอบคลุมสำหรับนักวางแผน" in page.inner_text("h1")
-    assert "จากแบบจำลอง" in page.inner_text("#population-notice")
+    assert "นับจริงรายตำบล วางตำแหน่งภายในตำบล" in page.inner_text("#population-notice")
     assert page.locator("#coverage-map path.coverage-area").count() > 200  # subdistricts
     assert page.locator("#suggestions li.suggestion").count() >= 1
     # The page fits a 360 px screen: wide tables scroll inside their own box.

@@ -154,7 +154,8 @@ def test_chiang_mai_in_english_on_a_desktop_with_a_csv_download(desktop, e2e_app
     assert page.inner_text("h1").startswith("Statistics: Chiang Mai")
     assert "Public view" in page.inner_text("#view-note")
     assert page.locator("#table-coverage tbody tr").count() == 25 + 1  # districts and total
-    assert "modelled" in page.inner_text("#coverage")
+    assert "measured by subdistrict, placed within it" in page.inner_text("#coverage")
+    assert "2021" in page.inner_text("#coverage") and "DOPA" in page.inner_text("#coverage")
     desktop.screenshot(f"stats-chiang-mai-desktop-en-{backend}")
 
     with page.expect_download() as info:

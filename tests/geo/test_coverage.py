@@ -723,11 +723,6 @@ def test_service_load_without_beds_or_facilities(towns):
             r"population lat\[1\] = nan is not a latitude between -90 and 90",
         ),
         (
-            lambda t: t.assign(area_code=["TH10", "TH100102", "TH110101"]),
-            {"level": 2},
-            r"population row 0: area_code 'TH10' is not an HDX pcode .* level 2 \(district, 6",
-        ),
-        (
             lambda t: t.assign(area_code=["TH100101", None, "TH110101"]),
             {},
             r"population row 1: area_code is missing",
@@ -873,3 +868,14 @@ def test_real_suggestions_at_country_scale(modelled_layer, hospitals):
     )
     assert with_picks["covered"].item() == result.covered_after
     assert result.picks.attrs["modelled"] is True
+
+
+def test_units_coded_coarser_than_the_level_keep_a_row_of_their_own(towns):
+    """People known only by district (a tambon newer than the boundaries) are not lost."""
+    population = towns.assign(area_code=["TH1001", "TH100102", "TH100103"])
+    table = coverage_by_area(population, [100.0], [14.0], threshold_m=1e9, level=3)
+    assert table["code"].tolist() == ["TH1001", "TH100102", "TH100103"]
+    assert table["population"].sum() == towns["population"].sum()
+    by_district = coverage_by_area(population, [100.0], [14.0], threshold_m=1e9, level=2)
+    assert by_district["code"].tolist() == ["TH1001"]
+    assert by_district["population"].sum() == towns["population"].sum()

@@ -107,7 +107,7 @@ def test_parse_coordinate_column_fast_and_slow_paths() -> None:
     assert numbers[[0, 1, 2, 3, 7]].tolist() == [13.5, 14.0, 13.5, 13.5, 13.5]
     assert np.isnan(numbers[[4, 5, 6]]).all()
     assert list(bad) == [4]
-    assert "not a number" in bad[4]
+    assert "not a number" in str(bad[4]) and bad[4].code == "coords.not_a_coordinate"
 
 
 @pytest.mark.parametrize(

@@ -57,6 +57,8 @@ def test_report_helpers() -> None:
         "value": None,
         "rule": "the name is empty",
         "severity": "error",
+        "code": None,
+        "params": {},
         "message": "row 2, column 'ชื่อ': the name is empty",
     }
 

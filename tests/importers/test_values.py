@@ -235,7 +235,10 @@ def test_bad_ints(text, rule) -> None:
     ],
 )
 def test_hcodes(text, expected) -> None:
-    assert parse_hcode(text) == expected
+    code, note = parse_hcode(text)
+    assert (code, None if note is None else note.english) == expected
+    if note is not None:
+        assert (note.code, dict(note.params)) == ("value.hcode_padded", {"code": code})
 
 
 @pytest.mark.parametrize("text", ["0", "00000", "24531(245", "274471", "ABC"])

@@ -6,10 +6,12 @@ import functools
 import re
 
 import pytest
+from sqlalchemy.orm import object_session
 from werkzeug.security import generate_password_hash
 
+from registry.auth import SESSION_SECRET
 from registry.models import User, utcnow
-from registry.services.accounts import create_token
+from registry.services.accounts import create_token, start_session
 
 PASSWORD = "correct horse battery"
 # name -> (role, area): Chiang Mai province TH50, its Mueang district TH5001.
@@ -54,11 +56,21 @@ def accounts(session) -> dict[str, User]:
     return made
 
 
-def sign_in(client, user: User) -> str:
-    """Sign ``user`` in on the test client; returns a CSRF token for its forms."""
+def session_for(client, user: User) -> None:
+    """Put ``user``'s new server-side session in the test client's cookie (no password)."""
+    db_session = object_session(user)
+    secret = start_session(db_session, user)
+    db_session.commit()
     with client.session_transaction() as flask_session:
+        flask_session.clear()
         flask_session["_user_id"] = str(user.id)
         flask_session["_fresh"] = True
+        flask_session[SESSION_SECRET] = secret
+
+
+def sign_in(client, user: User) -> str:
+    """Sign ``user`` in on the test client; returns a CSRF token for its forms."""
+    session_for(client, user)
     return csrf_token(client)
 
 

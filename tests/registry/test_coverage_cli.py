@@ -164,7 +164,7 @@ def test_population_commands_load_list_and_delete(app, session, tmp_path):
     assert spread.exit_code == 2 and "--kind modelled" in spread.output
 
     listing = runner.invoke(args=["population", "list"])
-    assert "districts: Districts [measured] 2021" in listing.output
+    assert "districts: Districts [measured by district, placed within it] 2021" in listing.output
     assert "finest level district, groups: elderly" in listing.output
     assert "grid: Grid [modelled]" in listing.output
 

@@ -31,7 +31,8 @@ def test_demo_layer_adds_up_on_the_real_boundaries(app, client, session):
     assert "created; 59,400 units, 66,186,727 people" in first.output
     again = runner.invoke(args=["population", "demo"])
     assert "unchanged" in again.output  # idempotent: a second run changes nothing
-    assert session.scalar(select(func.count()).select_from(PopulationUnit)) == 59_400
+    # The 2020 modelled layer (kept for comparison) and DOPA 2021 by subdistrict (default).
+    assert session.scalar(select(func.count()).select_from(PopulationUnit)) == 59_400 + 59_440
 
     layer = population.find_layer(session, population.DEMO_LAYER)
     assert (layer.kind, layer.total_population, layer.finest_level) == ("modelled", DOPA_TOTAL, 3)
@@ -55,6 +56,7 @@ def test_demo_layer_adds_up_on_the_real_boundaries(app, client, session):
     for level in ("province", "district", "subdistrict"):
         body = client.get(
             f"/api/v1/coverage?type=vaccination_site&threshold_km=10&level={level}"
+            f"&layer={population.DEMO_LAYER}"
         ).get_json()
         items = body["items"]
         counts[level] = len(items)
@@ -67,6 +69,7 @@ def test_demo_layer_adds_up_on_the_real_boundaries(app, client, session):
     # Chiang Mai's subdistricts hold Chiang Mai's registered people.
     response = client.get(
         "/api/v1/coverage?type=vaccination_site&level=subdistrict&province=50&format=csv"
+        f"&layer={population.DEMO_LAYER}"
     )
     rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert sum(int(row["population"]) for row in rows) == 1_784_370

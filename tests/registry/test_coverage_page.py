@@ -34,7 +34,7 @@ def test_page_shows_map_table_chart_suggestions_and_downloads(client, session, l
     assert 'class="coverage-chart"' in html and html.count("<circle") >= 30
     assert 'class="suggestion"' in html
     assert "format=csv" in html and "format=geojson" in html and "format=xlsx" in html
-    assert '<strong class="kind kind-measured">measured</strong>' in html
+    assert 'class="kind kind-measured" data-measure="measured">measured</strong>' in html
     # Every script and stylesheet comes from the app; no choropleth library from a CDN.
     sources = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
     assert sources and all(s.startswith("/") for s in sources), sources
@@ -56,7 +56,8 @@ def test_page_in_thai_labels_the_modelled_layer(client, session, layout):
     assert "จากแบบจำลอง" in html  # "modelled"
     assert "ตัวเลขระดับต่ำกว่าจังหวัดมาจากแบบจำลอง" in html
     english = client.get("/coverage?layer=spread&lang=en&level=province").get_data(as_text=True)
-    assert "kind-modelled" in english and "People (modelled)" in english
+    assert "kind-modelled" in english
+    assert 'People<br><span class="measure">(modelled)</span>' in english
 
 
 def test_bad_parameters_on_the_page_say_what_is_wrong(client, layout):

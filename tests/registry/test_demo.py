@@ -33,7 +33,15 @@ def test_demo_loads_every_real_site_with_its_codes(demo_loaded, session):
         _source_rows("covid_checkpoints_checkpoint.geojson")
     )
     assert counts["hospital"] + counts["field_hospital"] == len(real_hospitals)
-    assert counts["covid_test_point"] == checkpoints
+    labs = _source_rows("covid_labs_2020-04-19.geojson")
+    assert counts["covid_test_point"] == checkpoints + len(labs) == checkpoints + 130
+    stored_labs = session.scalars(
+        select(Facility).where(Facility.source == "dmsc_covid_labs_2020-04-19")
+    ).all()
+    assert sorted(" ".join(lab.name_th.split()) for lab in stored_labs) == sorted(
+        " ".join(row["name"].split()) for row in labs
+    )
+    assert all(lab.type == "covid_test_point" and lab.address for lab in stored_labs)
     vaccination = _source_rows("vaccination_sites_2021-06-20.geojson")
     assert counts["vaccination_site"] == len(vaccination) == 1363
     field = session.scalars(select(Facility.hcode).where(Facility.type == "field_hospital"))

@@ -264,7 +264,10 @@ def test_provincial_admin_manages_accounts_of_the_province_only(client, session,
     )
     assert disable.status_code == 403
     mine = accounts["district_official"]
-    client.post(f"/admin/users/{mine.id}/active", data={"csrf_token": csrf, "active": "0"})
+    client.post(
+        f"/admin/users/{mine.id}/active",
+        data={"csrf_token": csrf, "active": "0", "confirmed": "1"},
+    )
     session.expire_all()
     assert session.get(User, mine.id).active is False
 

@@ -180,9 +180,12 @@ def test_every_rule_reads_in_thai():
 
     from registry.services import survey, survey_import
 
-    po = Path(rules.__file__).parents[1] / "translations" / "th" / "LC_MESSAGES" / "survey.po"
-    with po.open("rb") as handle:
-        catalogue = read_po(handle)
+    # The app merges every catalogue of the folder (issue 16's village rules are in villages.po).
+    folder = Path(rules.__file__).parents[1] / "translations" / "th" / "LC_MESSAGES"
+    catalogue = {}
+    for po in sorted(folder.glob("*.po")):
+        with po.open("rb") as handle:
+            catalogue |= {m.id: m for m in read_po(handle) if m.id}
     # Rule texts: upper-case constants holding a lower-case English sentence.
     templates = {
         value

@@ -114,12 +114,14 @@
           renderer: self.renderer, radius: 6, weight: 1, color: "#ffffff",
           fillColor: colours[status] || colours.unconfirmed, fillOpacity: 0.95
         });
-        marker.on("click", function () { self.openSite(marker, p[0]); });
+        marker.on("click", function () { self.openSite(marker, p[0], status); });
         self.group.addLayer(marker);
       });
     },
 
-    openSite: function (marker, id) {
+    // The popup says the status in words (the colour alone tells nothing to many people) and
+    // the type; every value goes in as text, never as HTML.
+    openSite: function (marker, id, status) {
       var self = this;
       fetch(this.options.api_facility_url + id).then(function (r) {
         return r.json();
@@ -129,7 +131,10 @@
         var name = self.options.language === "en" && props.name_en ? props.name_en : props.name_th;
         box.appendChild(text("strong", name));
         box.appendChild(document.createElement("br"));
-        box.appendChild(text("span", self.options.types[props.type] || props.type));
+        box.appendChild(text("span", self.options.types[props.type] || props.type, "popup-type"));
+        box.appendChild(document.createTextNode(" · "));
+        var label = (self.options.statuses || {})[status] || status;
+        box.appendChild(text("span", label, "badge status-" + status));
         box.appendChild(document.createElement("br"));
         var link = text("a", self.options.language === "en" ? "Details" : "รายละเอียด");
         link.href = self.options.facility_url + props.id;

@@ -1,0 +1,121 @@
+"""Refuse malformed requests at the door, before any view or database sees them.
+
+- Whole-number path parts (``<int:...>``) stop at PostgreSQL's integer limit, so an id such as
+  2147483648 is a plain 404 on both databases instead of an error from PostGIS.
+- A NUL character anywhere in the path, the query, a form field, a file name or a JSON string
+  is refused with 400 naming where it was: PostgreSQL text cannot hold it, and no person types
+  one.
+- A JSON body nested deeper than ``MAX_JSON_DEPTH`` is refused before Python's parser recurses
+  itself into an error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+from werkzeug.routing import IntegerConverter
+
+from .errors import ValidationError
+from .models import DB_INT_MAX
+
+MAX_JSON_DEPTH = 64
+# Objects and lists in one JSON body (issue 11: a few megabytes of "{}," are millions of
+# dicts once parsed); counted on the bytes, strings included, before anything is parsed.
+MAX_JSON_CONTAINERS = 100_000
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:...>`` in every route: 0 to 2,147,483,647; anything else does not match (404)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):
+        super().__init__(map, fixed_digits, min, DB_INT_MAX if max is None else max, signed)
+
+
+def _nul_refusal(where: str) -> ValidationError:
+    return ValidationError(
+        f"{where} contains a NUL character (\\x00), which no field may hold; remove it",
+        field=where.split("'")[1] if "'" in where else None,
+    )
+
+
+def _check_text(values, where: str) -> None:
+    for name, value in values:
+        if "\x00" in name or "\x00" in value:
+            raise _nul_refusal(f"{where} '{name.replace(chr(0), '')}'")
+
+
+def _bytes_nesting_depth(data: bytes) -> int:
+    """How deep brackets nest, strings skipped: cheap, and enough to refuse before parsing."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_JSON_DEPTH:
+                    return deepest
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def _check_json() -> None:
+    data = request.get_data(cache=True)
+    if not data:
+        return
+    if data.count(b"{") + data.count(b"[") > MAX_JSON_CONTAINERS:
+        raise ValidationError(
+            f"the JSON body holds more than {MAX_JSON_CONTAINERS:,} objects and lists, the "
+            "limit; send fewer records at a time"
+        )
+    if _bytes_nesting_depth(data) > MAX_JSON_DEPTH:
+        raise ValidationError(
+            f"the JSON body nests lists or objects more than {MAX_JSON_DEPTH} levels deep; "
+            "send flat records"
+        )
+    body = request.get_json(silent=True)
+    stack: list[tuple[Any, str]] = [(body, "body")]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise _nul_refusal(f"JSON field '{where}'")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in key:
+                    raise _nul_refusal(f"a JSON key in '{where}'")
+                stack.append((item, key))
+        elif isinstance(value, list):
+            stack.extend((item, where) for item in value)
+
+
+def _guard() -> None:
+    if "\x00" in request.path:
+        raise _nul_refusal("the address")
+    _check_text(request.args.items(multi=True), "query parameter")
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        _check_text(request.form.items(multi=True), "form field")
+        for name, upload in request.files.items(multi=True):
+            _check_text([(name, upload.filename or "")], "file name of")
+    elif request.is_json:
+        _check_json()
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_guard)
+
+
+def install_converters(app: Flask) -> None:
+    """Before any blueprint is registered: rules pick their converters when they are added."""
+    app.url_map.converters["int"] = DatabaseIdConverter

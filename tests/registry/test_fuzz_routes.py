@@ -1,0 +1,250 @@
+"""Issue 11, item 8: no request makes the service answer 5xx.
+
+A property-based walk over EVERY route of the app (read from ``app.url_map``, so routes added
+later are walked too) and every parameter name the code reads (scraped from the source:
+``request.args.get("...")``, ``params.integer("...")``, form fields, ...). Each example sends
+hostile values — huge and negative numbers, NUL and control characters, long Thai text,
+out-of-range dates, SQL and markup, bad area codes — by GET, POST and PATCH, as a query
+string, a form (with a file now and then) or a JSON body, anonymously or signed in as each
+role (session cookie or API token). The app runs with TESTING, so an exception in a view
+fails the test with its traceback; any 5xx answer fails it too. Both databases.
+
+CSRF is switched off here so the examples reach the views (CSRF has its own tests).
+Examples per route: REGISTRY_FUZZ_EXAMPLES (default 8; the whole run takes about a minute
+per database on a quiet machine).
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import os
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from registry import PROJECT_ROOT
+
+from .conftest import bearer, session_for
+from .helpers import make_facility
+
+EXAMPLES = int(os.environ.get("REGISTRY_FUZZ_EXAMPLES", "8"))
+ROLES = [None, "national_admin", "provincial_admin", "official", "volunteer", "planner"]
+_READS = re.compile(
+    r"""(?:request\.(?:args|form|values|files)\.get(?:list)?|params\.\w+)\(\s*["']([A-Za-z_][\w]*)["']"""
+)
+
+
+def parameter_names() -> list[str]:
+    """Every parameter name the views and the API read, from their source."""
+    names: set[str] = set()
+    for path in (PROJECT_ROOT / "registry").rglob("*.py"):
+        names.update(_READS.findall(path.read_text(encoding="utf-8")))
+    names.update({"lang", "page", "format", "version", "id", "token", "next", "code"})
+    return sorted(names)
+
+
+def route_parameters(app, endpoint: str) -> list[str]:
+    """The names a view reads itself (its module's parameter lists included), else all."""
+    view = app.view_functions.get(endpoint)
+    module = inspect.getmodule(view)
+    source = inspect.getsource(module) if module else ""
+    names = set(_READS.findall(source)) | set(re.findall(r'^\s+"([a-z_]+)",$', source, re.M))
+    return sorted(names & set(PARAMETERS) | {"lang"})
+
+
+PARAMETERS = parameter_names()
+HOSTILE = [
+    "",
+    " ",
+    "\x00",
+    "%00",
+    "\r\n",
+    "\t",
+    "0",
+    "-1",
+    "1",
+    "2147483647",
+    "2147483648",
+    "-2147483649",
+    "9" * 40,
+    "1e308",
+    "-1e308",
+    "nan",
+    "inf",
+    "0.0000001",
+    "๑๒๓",
+    "TH",
+    "TH50",
+    "TH5001",
+    "TH500101",
+    "50",
+    "TH99999999999",
+    "18.79,98.99",
+    "18.7877",
+    "98.9934",
+    "13.75",
+    "100.5",
+    "5",
+    "10",
+    "3",
+    "-180,-90,180,90",
+    "1,2,3",
+    "true",
+    "9999-12-31T23:59:59-23:59",
+    "0001-01-01T00:00:00+23:59",
+    "2021-13-45",
+    "31/02/2564",
+    "' OR 1=1 --",
+    "<script>alert(1)</script>",
+    '=HYPERLINK("http://evil.example")',
+    "../../../etc/passwd",
+    "//evil.example",
+    "/%09/evil.example",
+    "ก" * 3000,
+    "\ud7ff" * 10,
+    "hospital",
+    "vaccination_site",
+    "open",
+    "csv",
+    "xlsx",
+    "json",
+    "geojson",
+    "grid",
+    "subdistrict_centres",
+    "facilities:hospital",
+    "dopa-2020-modelled",
+    "survey-unvaccinated",
+]
+values = st.one_of(
+    st.sampled_from(HOSTILE),
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.text(max_size=40),
+)
+json_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(2**80), max_value=2**80),
+        st.floats(allow_nan=False),
+        st.sampled_from(HOSTILE),
+        st.text(max_size=20),
+    ),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(PARAMETERS), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _path_value(converter: str):
+    if converter == "int":
+        return st.one_of(st.integers(1, 6), st.integers(0, 2**70)).map(str)
+    if converter == "any":
+        return st.sampled_from(["csv", "xlsx", "json"])
+    return st.one_of(st.sampled_from(["TH50", "TH5001", "facilities", "all", "50"]), values)
+
+
+_ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
+
+
+def _routes(app):
+    found = []
+    for rule in app.url_map.iter_rules():
+        methods = sorted(rule.methods & {"GET", "POST", "PATCH", "PUT", "DELETE"})
+        if methods:
+            names = tuple(route_parameters(app, rule.endpoint))
+            found.append((rule.rule, tuple(methods), names))
+    return sorted(found)
+
+
+def _rule_ids():
+    from registry import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://"})
+    return _routes(app)
+
+
+ROUTES = _rule_ids()
+
+
+@st.composite
+def requests(draw, rule: str, methods: tuple[str, ...], names: tuple[str, ...]):
+    path = rule
+    for match in _ARGUMENT.finditer(rule):
+        converter = match.group(1) or "default"
+        raw = draw(_path_value(converter))
+        if converter in ("default", "path"):
+            raw = raw.replace("/", "%2F").replace("?", "%3F").replace("#", "%23") or "x"
+        path = path.replace(match.group(0), raw, 1)
+    method = draw(st.sampled_from(methods))
+    body_kind = draw(st.sampled_from(["none", "form", "json", "file"]))
+    own = st.dictionaries(st.sampled_from(names), values, max_size=4)
+    query = st.one_of(own, st.dictionaries(st.sampled_from(PARAMETERS), values, max_size=2))
+    return {
+        "path": path,
+        "method": method,
+        "query": draw(query),
+        "body_kind": body_kind,
+        "form": draw(st.one_of(own, st.dictionaries(st.sampled_from(PARAMETERS), values))),
+        "json": draw(json_values),
+        "file": draw(st.binary(max_size=300)),
+        "file_name": draw(st.sampled_from(["a.csv", "a.xlsx", "a.geojson", "a.zip", "ก" * 300])),
+        "role": draw(st.sampled_from(ROLES)),
+    }
+
+
+@pytest.fixture
+def fuzz_client(app, session, accounts):
+    app.config["WTF_CSRF_ENABLED"] = False
+    for _ in range(3):
+        make_facility(session)
+    session.commit()
+    headers = {name: bearer(session, accounts[name]) for name in ROLES if name}
+    return app.test_client(), headers
+
+
+@pytest.mark.parametrize(
+    ("rule", "methods", "names"), ROUTES, ids=[f"{'+'.join(m)}:{r}" for r, m, _ in ROUTES]
+)
+def test_no_request_makes_a_5xx(fuzz_client, accounts, rule, methods, names):
+    client, tokens = fuzz_client
+    statuses: list[int] = []
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
+    @given(requests(rule, methods, names))
+    def walk(request):
+        client.delete_cookie("session", domain="registry.test")
+        headers = {}
+        if request["role"] and request["path"].startswith("/api/"):
+            headers = tokens[request["role"]]
+        elif request["role"]:
+            session_for(client, accounts[request["role"]])
+        kind = request["body_kind"]
+        options = {"query_string": request["query"], "headers": headers}
+        if kind == "form":
+            options["data"] = request["form"]
+        elif kind == "file":
+            options["data"] = {
+                **request["form"],
+                "file": (io.BytesIO(request["file"]), request["file_name"]),
+            }
+            options["content_type"] = "multipart/form-data"
+        elif kind == "json":
+            options["json"] = request["json"]
+        response = client.open(request["path"], method=request["method"], **options)
+        assert response.status_code < 500, (request, response.get_data(as_text=True)[:500])
+        statuses.append(response.status_code)
+        response.close()  # a download streams its file: let it go
+
+    walk()
+    print(rule, sorted(statuses))
