@@ -472,6 +472,9 @@ def check_request() -> None:
             # No row has such an id; the databases cannot even compare with it.
             raise NotFoundError(f"there is no facility with id {value}", field=declared["name"])
     allowed = operation.names
+    for name, value in request.args.items(multi=True):
+        if "\x00" in value:
+            raise ValidationError(f"parameter '{name}': contains a NUL character", field=name)
     for name in request.args:
         if name not in allowed:
             raise ValidationError(

@@ -19,6 +19,8 @@ from pyproj import Transformer
 from ..errors import ValidationError
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+# UTM coordinates farther out than this (metres) are no place on Earth in the zone.
+PROJECTED_LIMIT = 20_000_000.0
 
 
 @dataclass(frozen=True)
@@ -108,8 +110,9 @@ def geometry_to_lonlat(crs: Crs, geom: shapely.Geometry) -> shapely.Geometry:
         return geom
     if crs.lat_first:
         return shapely.transform(geom, lambda xy: xy[:, ::-1])
-    # 1 km segments: a straight UTM edge then differs from its curve by well under a metre.
-    dense = shapely.segmentize(geom, 1_000.0)
+    # 1 km segments (a straight UTM edge then differs from its curve by well under a metre),
+    # longer for huge shapes so no geometry grows past a few thousand points.
+    dense = shapely.segmentize(geom, max(1_000.0, geom.length / 2_000))
     transformer = _to_lonlat(crs.epsg)
     return shapely.transform(dense, lambda xy: np.column_stack(transformer.transform(*xy.T)))
 
@@ -124,6 +127,15 @@ def bbox_geometry(values: tuple[float, ...], crs: Crs, parameter: str) -> shapel
         raise ValidationError(
             f"parameter '{parameter}': the lower corner must be below and left of the upper "
             f"corner, got {','.join(map(_number, values))}",
+            field=parameter,
+        )
+    if crs.projected and not (
+        west >= -PROJECTED_LIMIT and east <= PROJECTED_LIMIT and south >= -PROJECTED_LIMIT
+        and north <= PROJECTED_LIMIT
+    ):  # fmt: skip
+        raise ValidationError(
+            f"parameter '{parameter}': {','.join(map(_number, values))} is not in metres of "
+            f"{crs.uri} (each number within ±{PROJECTED_LIMIT:,.0f})",
             field=parameter,
         )
     if not crs.projected and not (west >= -180 and east <= 180 and south >= -90 and north <= 90):

@@ -44,6 +44,10 @@ def _one(args, name: str) -> str | None:
 
 
 def reject_unknown(args: Mapping, allowed: tuple[str, ...] | set[str]) -> None:
+    """Unknown names are 400s, and so are control characters no database column holds."""
+    for name, value in args.items(multi=True) if hasattr(args, "getlist") else args.items():
+        if "\x00" in value:
+            raise ValidationError(f"parameter '{name}': contains a NUL character", field=name)
     for name in args:
         if name not in allowed:
             raise ValidationError(

@@ -196,3 +196,16 @@ def test_html_pages_in_both_languages(client, sites):
         assert "ชั้นข้อมูล" in thai.get_data(as_text=True)
     page = client.get(f"{BASE}/collections/hospital/items", headers={"Accept": "text/html"})
     assert "รพ.เชียงใหม่ 1" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"bbox": "-432430010817.0,-1.0,0.0,0.0", "bbox-crs": "EPSG:32647"},
+        {"name_th": "a\x00b"},
+        {"filter": "name_th = 'a\x00'"},
+    ],
+)
+def test_what_the_fuzzer_found_is_a_400(client, query):
+    answer = client.get(f"{BASE}/collections/facilities/items", query_string=query)
+    assert answer.status_code == 400, answer.get_data(as_text=True)
