@@ -29,7 +29,8 @@ from . import population
 
 SURVEY_LAYER = "survey-unvaccinated"
 LAYER_GROUPS: tuple[str, ...] = tuple(g for g in SURVEY_GROUPS if g != "bedridden")
-TITLE = "ผู้ยังไม่ได้รับวัคซีนจากการสำรวจล่าสุด / Unvaccinated residents, latest survey"
+# English here; pages show it through gettext (Thai in survey.po).
+TITLE = "Unvaccinated residents, latest survey"
 SOURCE = (
     "Volunteer and official survey entered in this registry (survey_record): the latest "
     "record per village, or per subdistrict where no newer village record exists"
