@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from flask import request
@@ -75,11 +75,16 @@ def hcode(name: str = "hcode") -> str | None:
 
 
 def integer(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
+    return integer_in(request.args, name, default, low, high)
+
+
+def integer_in(args: Mapping, name: str, default: int, low: int, high: int) -> int:
+    """A whole number from ``low`` to ``high`` in ``args``, ``default`` when it is absent."""
+    raw = args.get(name)
     if raw is None:
         return default
     try:
-        value = int(raw)
+        value = int(raw.strip())
     except ValueError:
         raise ValidationError(
             f"parameter '{name}': {raw!r} is not a whole number", field=name

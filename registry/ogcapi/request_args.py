@@ -10,6 +10,7 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from ..api.params import integer_in as integer
 from ..errors import ValidationError
 from .collections import Collection, Property
 from .cql import parse_filter
@@ -65,23 +66,6 @@ def output_format(args: Mapping, accept_html: bool) -> str:
     value = {"application/geo+json": "geojson", "application/json": "json"}.get(value, value)
     if value not in FORMATS:
         raise ValidationError(f"parameter 'f': {raw!r} is not one of json, html", field="f")
-    return value
-
-
-def integer(args: Mapping, name: str, default: int, low: int, high: int) -> int:
-    raw = args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise ValidationError(
-            f"parameter '{name}': {raw!r} is not a whole number", field=name
-        ) from None
-    if not low <= value <= high:
-        raise ValidationError(
-            f"parameter '{name}': {value} is not between {low} and {high}", field=name
-        )
     return value
 
 

@@ -10,18 +10,17 @@ test-artifacts/ for people to look at.
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from werkzeug.serving import make_server
 
 from registry import create_app
 from registry.db import db
 from registry.services.facilities import Actor, create_facility
 
 from ..conftest import drop_postgis_database, fresh_database_url, scratch_name
+from ..live_server import LiveServer
 
 CHROMIUM = os.environ.get("REGISTRY_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -29,21 +28,6 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # Nothing listens on port 9 (discard): every tile request fails, as it would offline.
 DEAD_TILES = "http://127.0.0.1:9/tiles/{z}/{x}/{y}.png"
 XSS_NAME = "<img src=x onerror=alert(1)>"
-
-
-class LiveServer:
-    def __init__(self, app) -> None:
-        self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
 
 
 @pytest.fixture(scope="session")

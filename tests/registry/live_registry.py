@@ -8,16 +8,15 @@ and waiting centres so every collection has features with its type's fields.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
-
-from werkzeug.serving import make_server
 
 from registry import DATA_DIR, create_app
 from registry.db import db
 from registry.demo import DEMO_FACILITY_FILES
 from registry.services.bulk import upsert_facilities
 from registry.services.facilities import Actor, create_facility, deactivate_facility
+
+from ..live_server import LiveServer as BaseLiveServer
 
 LOADER = Actor("test loader", "cli")
 EXTRA_SITES = [
@@ -98,20 +97,12 @@ def load_registry(app) -> int:
         return gone.id
 
 
-class LiveServer:
+class LiveServer(BaseLiveServer):
+    """The app served with its requests logged (``.log``), to see what a client asked."""
+
     def __init__(self, app) -> None:
         self.log = RequestLog(app)
-        self.server = make_server("127.0.0.1", 0, self.log, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(app, self.log)
 
 
 def live_app(url: str):
