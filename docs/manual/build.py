@@ -9,8 +9,9 @@ dependency to install): ``#``/``##``/``###`` headings, paragraphs, ``1.`` and ``
 label exactly as the screen shows it), ``*emphasis*``, `` `code` ``,
 ``[links](url)`` and ``![images](src "phone")``. A paragraph made only of images becomes a row
 of screenshots; the image title says how to print it (``phone``, ``desktop``, ``half``,
-``large``). Anything else is printed as text, escaped. The HTML refers to the screenshots in
-``../img/``, so keep ``print/`` next to ``img/`` when copying the manual for a trainer.
+``large``); the phone screenshots of a row share its width, at most 44 mm each. Anything else
+is printed as text, escaped. The HTML refers to the screenshots in ``../img/``, so keep
+``print/`` next to ``img/`` when copying the manual for a trainer.
 """
 
 from __future__ import annotations
@@ -56,7 +57,9 @@ blockquote p { margin: .2mm 0; }
 .shots { display: flex; flex-wrap: wrap; gap: 2mm; align-items: flex-start; margin: 1mm 0; }
 .shots figure { margin: 0; }
 .shots img { display: block; border: .25mm solid #999; }
-.shots .phone img { width: 44mm; }
+/* Phone screenshots share their row: four print 44 mm wide, five a little narrower. */
+.shots .phone { flex: 1 1 0; min-width: 0; max-width: 44mm; }
+.shots .phone img { width: 100%; }
 .shots .desktop img { max-width: 188mm; max-height: 56mm; }
 .shots .half img { max-width: 92mm; max-height: 56mm; }
 .shots .large img { max-width: 188mm; max-height: 86mm; }

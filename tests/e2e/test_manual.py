@@ -399,7 +399,8 @@ def test_official(walk, e2e_app, tmp_path, lang):
     # Import a sheet: preview, read the problems, commit the valid rows.
     w.page.click("header nav a[href$='/official/import/']")
     w.settle()
-    w.page.set_input_files("#import-form input[name=file]", str(_sheet(tmp_path, lang)))
+    sheet = _sheet(tmp_path, lang)
+    w.page.set_input_files("#import-form input[name=file]", str(sheet))
     w.page.fill("#import-form input[name=source]", f"chiang_mai_sheet_{lang}")
     w.page.click("#import-form button[type=submit]")
     w.settle()
@@ -412,7 +413,11 @@ def test_official(walk, e2e_app, tmp_path, lang):
     assert "1880.5" in problems.inner_text()
     outside = "อยู่นอกประเทศไทย" if lang == "th" else "lies outside Thailand"
     assert outside in problems.inner_text()  # the problem reads in the page's language
-    w.shot(2, w.page.locator("main h2"), problems, max_height=520)
+    # The preview's heading names the file, just above its counts (the page may also list
+    # earlier imports under a heading of their own).
+    preview = w.page.locator("main h2:has(+ #import-counts)")
+    assert preview.inner_text() == sheet.name
+    w.shot(2, preview, problems, max_height=520)
     w.page.check("#commit-form input[name=valid_rows_only]")
     w.page.click("#commit-form button[type=submit]")
     w.settle()
@@ -621,11 +626,22 @@ def test_admin(walk, e2e_app, survey_entries, lang):
     row = w.page.locator("#users tr", has_text=username)
     assert row.locator("button.danger").count() == 1  # Disable
     w.shot(2, w.page.locator(".flashes"), w.page.locator("#users"), max_height=420)
-    row.locator("button.danger").click()  # disable, then enable again
+    assert row.locator(".badge-active").count() == 1  # the status column
+    row.locator("button.danger").click()  # Disable: the page asks first, and names the account
     w.settle()
-    w.page.locator("#users tr", has_text=username).locator("button").click()
+    confirm = w.page.locator("#confirm-disable")
+    assert username in confirm.inner_text()
+    assert row.locator(".badge-active").count() == 1  # nothing changed before the answer
+    confirm.locator("#confirm-disable-button").click()
     w.settle()
-    assert w.page.locator("#users tr", has_text=username).locator("button.danger").count() == 1
+    row = w.page.locator("#users tr", has_text=username)
+    assert row.locator(".badge-disabled").count() == 1
+    assert row.locator("button.danger").count() == 0  # Enable
+    row.locator("button").click()  # enable again
+    w.settle()
+    row = w.page.locator("#users tr", has_text=username)
+    assert row.locator(".badge-active").count() == 1
+    assert row.locator("button.danger").count() == 1
 
     fill(f"{username}-2", "TH50")  # a province: too wide for a volunteer, and the page says so
     form.locator("button[type=submit]").click()
