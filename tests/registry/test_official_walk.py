@@ -292,3 +292,14 @@ def test_only_ones_own_batches_can_be_undone(app, client, session, accounts):
     assert refused.status_code == 403
     session.expire_all()
     assert session.get(ImportBatch, batch.id).status == "committed"
+
+
+def test_the_import_page_lists_ones_batches_once_inside_the_page(client, session, accounts):
+    csrf = sign_in(client, accounts["official"])
+    _commit(client, csrf, "type,name_th,lat,lon\nhospital,รพ.นำเข้า,18.79,98.99\n", "a.csv")
+    html = client.get("/official/import/?lang=en").get_data(as_text=True)
+    title = html[html.index("<title>") + len("<title>") : html.index("</title>")]
+    assert "<" not in title and "Import a list" in title
+    head = html[: html.index("</head>")]
+    assert 'id="batches"' not in head
+    assert html.count('id="batches"') == 1
