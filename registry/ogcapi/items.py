@@ -122,12 +122,19 @@ def rows(session: Session, query: ItemsQuery, spatial, *, with_count: bool = Fal
     """The page's rows in key order (all matching rows when limit is None)."""
     collection = query.collection
     columns = _columns(collection)
+    order = collection.key_column
     if with_count:  # every matching row counted before the page is cut
         columns.append(func.count().over().label("_matched"))
+        if isinstance(order.type, Integer):
+            # Counting reads every match anyway, so walking the key's index in order cannot
+            # stop early; PostgreSQL takes that plan all the same (a bbox of 200 sites read
+            # all 150,000 rows: 46 ms, against 6 ms from the spatial index). Ordering by an
+            # expression leaves it the spatial index and a top-N sort.
+            order = order + 0
     statement = (
         select(*columns)
         .where(*conditions(query, spatial))
-        .order_by(collection.key_column)
+        .order_by(order)
         .offset(query.offset or None)
     )
     if query.limit is not None:
