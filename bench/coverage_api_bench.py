@@ -1,4 +1,4 @@
-"""How long GET /api/v1/coverage takes for the whole country, cold and cached (issue 6).
+"""How long GET /api/v1/coverage takes for the whole country, cold and cached.
 
 Runs against a database that `registry demo` has filled (the demo facilities and the modelled
 population layer, 59,400 units), through Flask's test client, so the numbers are the app's

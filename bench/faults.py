@@ -1,4 +1,4 @@
-"""Load and fault harness (issue 15): what the served registry does when things break.
+"""Load and fault harness: what the served registry does when things break.
 
     .venv/bin/python bench/faults.py                    # outage + killed feed (about 2 min)
     .venv/bin/python bench/faults.py --soak 600         # and a 10-minute mixed soak

@@ -8,7 +8,7 @@ identical-row files). Each preview runs in its own process on a copy of one Spat
 database with the real boundaries, under an address-space limit (``--limit-gb``) so a
 runaway file ends in MemoryError instead of taking the machine; the peak resident size is
 the child's own high-water mark minus its size before the call. Run it with PYTHONPATH
-pointing at any checkout to measure that code (the "before" numbers of issue 11 came from
+pointing at any checkout to measure that code (the "before" numbers of came from
 a copy of the unchanged tree).
 """
 

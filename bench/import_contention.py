@@ -1,4 +1,4 @@
-"""Other writers', sign-ins' and readers' latency while one long import runs (issue 11).
+"""Other writers', sign-ins' and readers' latency while one long import runs.
 
     PYTHONPATH=$PWD .venv/bin/python bench/import_contention.py [--rows 60000]
         [--backend spatialite|postgis ...] [--postgis-server URL]

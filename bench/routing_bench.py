@@ -1,4 +1,4 @@
-"""Travel-time coverage at country scale against pgRouting and networkx (issue 17).
+"""Travel-time coverage at country scale against pgRouting and networkx.
 
     PYTHONPATH=. .venv/bin/python bench/routing_bench.py [--nodes 5000000] [--units 1000000]
         [--sites 15000] [--block-nodes 250000] [--postgis-server postgresql+psycopg://postgres@127.0.0.1]

@@ -1,4 +1,4 @@
-"""Nearest by travel time under HTTP load, against the straight-line endpoint (issue 17).
+"""Nearest by travel time under HTTP load, against the straight-line endpoint.
 
     PYTHONPATH=. .venv/bin/python bench/routing_load.py [--seconds 20] [--clients 8]
         [--workers 2] [--worker-threads 4] [--database PATH]

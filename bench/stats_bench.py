@@ -1,4 +1,4 @@
-"""How long the statistics pages take with a country's worth of survey records (issue 7).
+"""How long the statistics pages take with a country's worth of survey records.
 
 Runs against a database that `registry demo` has filled. Adds ``--records`` synthetic survey
 records (seeded, spread over every subdistrict and ``--weeks`` weeks; a fifth of the villages

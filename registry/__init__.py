@@ -75,13 +75,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(public.bp)
-    from .api import coverage as coverage_api  # issue 6: coverage for planners
+    from .api import coverage as coverage_api  # coverage for planners
     from .views import planner
 
     app.register_blueprint(coverage_api.bp)
     app.register_blueprint(planner.bp)
     _init_accounts(app)
-    from .views import stats, survey  # issue 7: statistics and the volunteer survey
+    from .views import stats, survey  # statistics and the volunteer survey
 
     app.register_blueprint(stats.bp)
     app.register_blueprint(survey.bp)
@@ -90,7 +90,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_operations(app: Flask) -> None:
-    """Request ids, access logs, the 500 answer, health, readiness and metrics (issue 15)."""
+    """Request ids, access logs, the 500 answer, health, readiness and metrics."""
     from . import metrics, observability
     from .db import db
     from .views import health
@@ -101,14 +101,14 @@ def _init_operations(app: Flask) -> None:
 
 
 def _init_open_data(app: Flask) -> None:
-    """OGC API Features, downloads and HTTP caching for GIS tools (issue 14)."""
+    """OGC API Features, downloads and HTTP caching for GIS tools."""
     from .ogcapi import views as ogcapi
 
     app.register_blueprint(ogcapi.bp)
 
 
 def _init_accounts(app: Flask) -> None:
-    """Sign-in, CSRF, official and administrator pages, API writes (issue 5)."""
+    """Sign-in, CSRF, official and administrator pages, API writes."""
     from . import auth
     from .views import admin, imports, official, reports
     from .views import auth as auth_views

@@ -94,20 +94,20 @@ def demo_command(data_dir: Path) -> None:
             tqdm.write(f"  ... and {len(rejected) - MAX_LISTED} more rejected rows")
     for file_name, facility_type, source, mapping in DEMO_IMPORTS:
         _demo_import(data_dir / file_name, facility_type, source, mapping)
-    from .cli_coverage import load_demo_population  # issue 6: the modelled population layer
+    from .cli_coverage import load_demo_population  # the modelled population layer
 
     load_demo_population(data_dir, with_2020=False)
-    from .services.villages import load_villages  # issue 16: DOPA's village list
+    from .services.villages import load_villages  # DOPA's village list
 
     with tqdm(total=1, desc="villages", unit="list") as bar:
         action, count = load_villages(db.session, data_dir)
         db.session.commit()
         bar.update()
     click.echo(f"villages (DOPA): {action}; {count:,} villages")
-    from .cli_roads import load_demo_roads  # issue 17: one city's roads, for travel time
+    from .cli_roads import load_demo_roads  # one city's roads, for travel time
 
     load_demo_roads(data_dir)
-    from .services.reference import load_demo_reference  # issue 7: DDC provincial report
+    from .services.reference import load_demo_reference  # DDC provincial report
 
     try:
         outcome = load_demo_reference(db.session, data_dir)
@@ -377,10 +377,10 @@ def init_app(app: Flask) -> None:
         population_group,
     ):
         app.cli.add_command(command)
-    from .cli_survey import survey_group  # issue 7: the volunteer survey
+    from .cli_survey import survey_group  # the volunteer survey
 
     app.cli.add_command(survey_group)
-    from .cli_roads import roads_group  # issue 17: road networks for travel time
+    from .cli_roads import roads_group  # road networks for travel time
 
     app.cli.add_command(roads_group)
 
@@ -396,7 +396,7 @@ def main() -> None:
 
 
 def _add_serving_commands() -> None:
-    """Production and development servers (issue 15): on the group, so `registry serve`
+    """Production and development servers: on the group, so `registry serve`
     builds the app itself, after setting up what must come first (see registry.serve)."""
     from .serve import dev_command, serve_command
 

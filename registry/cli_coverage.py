@@ -1,4 +1,4 @@
-"""`registry coverage` and `registry population ...`: the planner's commands (issue 6).
+"""`registry coverage` and `registry population ...`: the planner's commands.
 
 Thin commands over the services the API and the planner page use.
 """
@@ -112,7 +112,7 @@ def coverage_command(
         "test_method": test_method or "",
     }
     if threshold_min is not None or profile:
-        # Minutes by road (issue 17) instead of kilometres in a straight line.
+        # Minutes by road instead of kilometres in a straight line.
         del args["threshold_km"]
         args["threshold_min"] = "" if threshold_min is None else repr(threshold_min)
         args["profile"] = profile or ""

@@ -1,4 +1,4 @@
-"""`registry roads`: load, list and delete road network layers (issue 17)."""
+"""`registry roads`: load, list and delete road network layers."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ COAST_TOLERANCE_M = 5_000.0
 API_DEFAULT_LIMIT = 100
 API_MAX_LIMIT = 1_000
 
-# --- Accounts and sessions (issue 5) ---------------------------------------------------------
+# --- Accounts and sessions ---------------------------------------------------------
 # Signs session cookies and CSRF tokens. Unset: a random key is made once and kept in
 # instance/secret_key (shared by every worker on the machine); set REGISTRY_SECRET_KEY when
 # workers run on several machines.
@@ -47,7 +47,7 @@ REPORTS_PER_CLIENT_PER_HOUR = 5
 # -Proto. 0 trusts no header: throttling counts the proxy's address, and a client cannot spoof
 # its own. Set to the number of proxies in the chain (usually 1) when there are some.
 PROXY_COUNT = 0
-# --- Waiting for the database (issue 11) --------------------------------------------------------
+# --- Waiting for the database --------------------------------------------------------
 # A request waits at most this long for another's write lock (SQLite busy timeout, PostgreSQL
 # lock_timeout), then is answered 503 with Retry-After; a statement is cancelled after the
 # statement timeout (PostgreSQL; 0: none). Imports hold the lock only for their final write.
@@ -115,7 +115,7 @@ FRESHNESS_HIDE_AFTER_DAYS = 29
 # hidden, so a newly loaded registry still answers; set True once officials have confirmed.
 FRESHNESS_HIDE_NEVER_CONFIRMED = False
 
-# --- Coverage for planners (issue 6) ---------------------------------------------------------
+# --- Coverage for planners ---------------------------------------------------------
 # A Dask scheduler address (e.g. tcp://10.0.0.5:8786) to compute coverage tables on a cluster;
 # empty: in-process. REGISTRY_DASK_SCHEDULER sets it from the environment.
 DASK_SCHEDULER = ""
@@ -124,7 +124,7 @@ COVERAGE_DEFAULT_LAYER = "dopa-2021-subdistrict"
 # Layers counted from survey records: coverage on them is for signed-in accounts only.
 COVERAGE_PRIVATE_LAYERS = ("survey-unvaccinated",)
 
-# --- Serving and operations (issue 15) -------------------------------------------------------
+# --- Serving and operations -------------------------------------------------------
 # `registry serve` (gunicorn, gthread workers; see registry/gunicorn_conf.py). Each setting is
 # also REGISTRY_SERVE_*, e.g. REGISTRY_SERVE_WORKERS=4; the command's options win over both.
 SERVE_BIND = "127.0.0.1:8000"  # host:port, or unix:/run/registry/registry.sock
@@ -141,7 +141,7 @@ LOG_FILE = "-"
 # own address is the one checked.
 METRICS_ALLOWED_CLIENTS = ("127.0.0.0/8", "::1/128")
 
-# --- Travel time on roads (issue 17) ---------------------------------------------------------
+# --- Travel time on roads ---------------------------------------------------------
 # Travel profiles: the Thai defaults of geo.routing.profiles, changed per profile and field,
 # e.g. {"motorcycle": {"speeds_kmh": {"residential": 20}}, "car": {"top_speed_kmh": 100}}.
 ROUTING_PROFILES: dict = {}

@@ -104,6 +104,6 @@ DEMO_FACILITY_FILES = (
     ("covid_checkpoints_checkpoint.geojson", phitsanulok_checkpoints),
 )
 
-# Roads of one city (issue 17): travel time on the resident and coverage pages there.
+# Roads of one city: travel time on the resident and coverage pages there.
 DEMO_ROADS = "chiangmai_roads.graph.json.gz"
 DEMO_ROADS_LAYER = "chiang-mai"

@@ -1,4 +1,4 @@
-"""Prometheus metrics (issue 15), served at /metrics to the configured clients only.
+"""Prometheus metrics, served at /metrics to the configured clients only.
 
 Under gunicorn every worker is a process of its own and a scrape reaches just one of them, so
 the values live in prometheus_client's multiprocess mode: each process writes its numbers to

@@ -321,7 +321,7 @@ class ResidentReport(Base):
 
 
 class PopulationLayer(Base):
-    """A set of population units from one source (issue 6): where people live, for coverage.
+    """A set of population units from one source: where people live, for coverage.
 
     ``kind`` says whether the counts were measured (a census, a survey) or modelled (spread
     over the map by a model); every page, file and answer built on a layer repeats it.
@@ -369,7 +369,7 @@ class PopulationUnit(Base):
 
 
 class SurveyRecord(Base):
-    """Residents counted in one village or subdistrict on one date (issue 7): counts only.
+    """Residents counted in one village or subdistrict on one date: counts only.
 
     Each resident is in exactly one target group (registry.vocabulary.SURVEY_GROUPS), so the
     residents_* columns add up to the people counted and unvaccinated_<g> <= residents_<g>.
@@ -384,7 +384,7 @@ class SurveyRecord(Base):
     area_code: Mapped[str] = mapped_column(ForeignKey("area.code"), index=True)
     village_no: Mapped[int | None] = mapped_column(Integer)  # หมู่ที่
     village_name: Mapped[str | None] = mapped_column(String(200))
-    # DOPA's 8-digit village code when the village is on DOPA's list (issue 16); a typed
+    # DOPA's 8-digit village code when the village is on DOPA's list; a typed
     # name that matches no listed village leaves it empty, for an official to check.
     village_code: Mapped[str | None] = mapped_column(String(8), index=True)
     survey_date: Mapped[date] = mapped_column(Date, index=True)
@@ -463,7 +463,7 @@ class ReferenceVaccination(Base):
 
 
 class RoadLayer(Base):
-    """A road network (issue 17): one file's roads, for travel-time answers where it reaches.
+    """A road network: one file's roads, for travel-time answers where it reaches.
 
     The network is stored whole as compressed NumPy arrays (``network_npz``, see
     :mod:`registry.services.roads`), beside its source, licence, attribution and extent, so

@@ -1,4 +1,4 @@
-"""Request ids, access logs, JSON logs and the 500 answer (issue 15).
+"""Request ids, access logs, JSON logs and the 500 answer.
 
 Every request carries an id: a sane incoming ``X-Request-ID`` (from nginx, a load balancer or
 the client) is kept, anything else is replaced by a new random one. The id goes back in the

@@ -20,7 +20,7 @@ from .errors import ValidationError
 from .models import DB_INT_MAX
 
 MAX_JSON_DEPTH = 64
-# Objects and lists in one JSON body (issue 11: a few megabytes of "{}," are millions of
+# Objects and lists in one JSON body (a few megabytes of "{}," are millions of
 # dicts once parsed); counted on the bytes, strings included, before anything is parsed.
 MAX_JSON_CONTAINERS = 100_000
 

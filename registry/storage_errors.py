@@ -1,4 +1,4 @@
-"""The database cannot store anything: disk full or read-only (issue 15).
+"""The database cannot store anything: disk full or read-only.
 
 A write that fails because the database's disk is full, or because the database (or its
 folder, or the server) is read-only, is turned into a ``StorageError`` as it leaves the

@@ -196,7 +196,7 @@ CHOICE_LABELS: dict[str, tuple[str, str]] = {
     "atk": ("ATK (ชุดตรวจเร็ว)", "ATK (rapid test)"),
 }
 
-# Target groups of the unvaccinated-residents survey (issue 7). Each resident is counted in
+# Target groups of the unvaccinated-residents survey. Each resident is counted in
 # exactly one group, so the groups add up to the residents counted: a bedridden elderly person
 # is "bedridden" (they need a home visit), a migrant worker's child is "migrant".
 SURVEY_GROUPS: tuple[str, ...] = (

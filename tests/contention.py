@@ -1,4 +1,4 @@
-"""Other people's requests while one long import runs, over real HTTP (issue 11, item 2).
+"""Other people's requests while one long import runs, over real HTTP.
 
 One official previews, then commits, a large facility list through the import page; all the
 while 10 writers PATCH facilities through the API, 5 people sign in and 5 readers list

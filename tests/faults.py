@@ -1,4 +1,4 @@
-"""Pieces of the fault tests and of bench/faults.py (issue 15): a throwaway PostgreSQL cluster,
+"""Pieces of the fault tests and of bench/faults.py: a throwaway PostgreSQL cluster,
 an API token, a large import file, counts that show what a fault left behind.
 
 The PostgreSQL server the suite shares (127.0.0.1:5432) is never stopped: faults that stop

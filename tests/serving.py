@@ -1,4 +1,4 @@
-"""Start real servers for the tests of issue 15: gunicorn through `registry serve`, on free ports.
+"""Start real servers for the tests of: gunicorn through `registry serve`, on free ports.
 
 Every server is a child process of the test, started in its own process group and stopped by
 its own pid (TERM, then KILL after a grace period).

@@ -1,4 +1,4 @@
-"""The built wheel is a complete service, and docs/deploy.md works as written (issue 15).
+"""The built wheel is a complete service, and docs/deploy.md works as written.
 
 Builds the wheel from this checkout and installs it (not editable, with its dependencies from
 the package index or pip's cache) into a fresh virtual environment outside the checkout, made

@@ -1,4 +1,4 @@
-"""Coverage gaps and suggested new sites, computed live from the registry (issue 6).
+"""Coverage gaps and suggested new sites, computed live from the registry.
 
 A blueprint of its own under /api/v1, so that JSON errors apply as for the rest of the API.
 """
@@ -16,7 +16,7 @@ from ..services.population import check_layer_access, configured_layer, visible_
 from . import http
 
 bp = Blueprint("coverage_api", __name__, url_prefix="/api/v1")
-http.init_blueprint(bp)  # validators, gzip, read-only CORS (issue 14)
+http.init_blueprint(bp)  # validators, gzip, read-only CORS
 
 
 @bp.before_request

@@ -1,4 +1,4 @@
-"""Whole-list downloads of facilities, filtered like the list (issue 14).
+"""Whole-list downloads of facilities, filtered like the list.
 
 ``GET /api/v1/facilities/download?format=gpkg|csv|xlsx|geojson|shp&headers=en|th`` plus any
 filter of ``/api/v1/facilities``. A file is written once per data version and filter set

@@ -1,4 +1,4 @@
-"""DOPA's villages (หมู่บ้าน) of a subdistrict, searched by number or name (issue 16)."""
+"""DOPA's villages (หมู่บ้าน) of a subdistrict, searched by number or name."""
 
 from __future__ import annotations
 

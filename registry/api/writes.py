@@ -174,7 +174,7 @@ def status_updates():
     begin_write()
     started = utcnow()
     outcome = status_feed(db.session, user, items, partial=partial)
-    count_feed(outcome.counts, outcome.applied)  # /metrics (issue 15)
+    count_feed(outcome.counts, outcome.applied)  # /metrics
     body = {
         "applied": outcome.applied,
         "partial": partial,

@@ -1,4 +1,4 @@
-"""OGC API - Features on the registry's own data (issue 14).
+"""OGC API - Features on the registry's own data.
 
 The logic is framework-free (collections, CRS, CQL2 filters, item queries and documents take
 plain values and a SQLAlchemy session); ``views`` is the thin Flask blueprint that adapts

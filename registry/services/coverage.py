@@ -1,4 +1,4 @@
-"""Coverage gaps computed live from the registry, for planners (issue 6).
+"""Coverage gaps computed live from the registry, for planners.
 
 One question, asked by the API, the planner page and the CLI alike: for the facilities of the
 chosen types that pass the filters, who in a population layer lives farther than a threshold
@@ -88,7 +88,7 @@ PARAMETERS = (
     "dose",
     "age_group",
     "test_method",
-    # Travel time on roads (issue 17): threshold_min instead of threshold_km.
+    # Travel time on roads: threshold_min instead of threshold_km.
     "threshold_min",
     "profile",
     "roads",
@@ -122,7 +122,7 @@ class CoverageQuery:
     dose: str | None = None
     age_group: str | None = None
     test_method: str | None = None
-    # Travel time (issue 17): minutes by road with a travel profile, on the named road layer
+    # Travel time: minutes by road with a travel profile, on the named road layer
     # or every layer; None means straight-line distance (threshold_m).
     threshold_min: float | None = None
     profile: str | None = None

@@ -1,4 +1,4 @@
-"""Coverage in travel time on the road layers (issue 17), for :mod:`registry.services.coverage`.
+"""Coverage in travel time on the road layers, for :mod:`registry.services.coverage`.
 
 Each population unit is answered on the smallest road layer whose extent holds it and whose
 usable roads come within ``ROUTING_MAX_ACCESS_M`` of it; units no layer reaches are left out

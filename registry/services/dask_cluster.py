@@ -1,4 +1,4 @@
-"""The Dask cluster coverage runs on when ``DASK_SCHEDULER`` is set (issue 6).
+"""The Dask cluster coverage runs on when ``DASK_SCHEDULER`` is set.
 
 One ``distributed.Client`` per scheduler address and process, opened on first use and kept:
 opening a client costs about a second, far more than a coverage answer. ``geo/`` never opens

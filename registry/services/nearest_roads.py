@@ -1,4 +1,4 @@
-"""Nearest sites by travel time on a road layer (issue 17), for the API and the resident page.
+"""Nearest sites by travel time on a road layer, for the API and the resident page.
 
 ``by=travel_time`` with a ``profile`` ranks the eligible sites by minutes on the smallest road
 layer that holds the point and has a usable road within ``ROUTING_MAX_ACCESS_M`` of it: one

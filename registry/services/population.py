@@ -17,7 +17,7 @@ and the most specific area it lies in. Three ways to make one:
 
 Loading is idempotent: a layer's checksum covers its units, so loading the same content again
 under the same name changes nothing; different content under an existing name needs
-``replace``. A layer kept current by its source (the survey layer of issue 7) instead has the
+``replace``. A layer kept current by its source (the survey layer of) instead has the
 units of the areas that changed replaced (:func:`replace_area_units`).
 """
 

@@ -1,4 +1,4 @@
-"""Road network layers (issue 17): load, list, delete, and the travel graphs answers use.
+"""Road network layers: load, list, delete, and the travel graphs answers use.
 
 A layer is one road file's network (see :mod:`importers.roads`), stored whole in the
 ``road_layer`` table as compressed NumPy arrays with its source, licence, attribution and

@@ -343,7 +343,7 @@ def _coverage(session, scope: Scope, config, threshold_km: float, result) -> pd.
     return areas[["population", "covered"]].astype("int64")
 
 
-# People of subdistricts newer than the boundaries, counted in their district (issue 16).
+# People of subdistricts newer than the boundaries, counted in their district.
 NEWER_SUBDISTRICTS = (
     "ตำบล/แขวงที่ตั้งใหม่หลังขอบเขตปี 2562",
     "Subdistricts newer than the 2019 boundaries",

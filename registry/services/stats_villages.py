@@ -1,4 +1,4 @@
-"""Survey progress by village: villages reported out of DOPA's villages of the area (issue 16).
+"""Survey progress by village: villages reported out of DOPA's villages of the area.
 
 A listed village is *reported* when at least one non-withdrawn survey record carries its DOPA
 code (the volunteer picked it, or typed a number or name that matched it: see

@@ -1,4 +1,4 @@
-"""Health, readiness and metrics for the people and machines that run the service (issue 15).
+"""Health, readiness and metrics for the people and machines that run the service.
 
 - ``/healthz``: the process answers (200). It touches nothing else, so a load balancer or
   systemd watchdog restarts only a process that is really stuck.

@@ -1,4 +1,4 @@
-"""One long import does not block everyone else (issue 11, item 2), on both databases.
+"""One long import does not block everyone else, on both databases.
 
 The live server of the e2e database; an official previews then commits a 20,000-row list
 through the import page while 10 API writers, 5 sign-ins and 5 readers go on

@@ -1,4 +1,4 @@
-"""The training manual's screenshots, taken from the real pages (issue 7).
+"""The training manual's screenshots, taken from the real pages.
 
 Each role's walk drives the pages the way docs/manual/<lang>/<role>.md tells a person to,
 asserts what each step shows, and saves a screenshot named <role>-<step>-<lang>.png. At the

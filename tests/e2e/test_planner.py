@@ -1,5 +1,5 @@
 """Planners in a real browser: the coverage page for Chiang Mai, its map, table, suggestions,
-chart and CSV download, with nothing fetched from outside the app (issue 6)."""
+chart and CSV download, with nothing fetched from outside the app."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A resident's search on a 360x740 phone in Thai (issue 12, items 2, 3, 4, 7).
+"""A resident's search on a 360x740 phone in Thai.
 
 The first result is measured, not only photographed: after a search it lies wholly on the first
 screen, with the map one tap away; the header folds into one line behind a menu button that

@@ -1,4 +1,4 @@
-"""Statistics pages in a real browser (issue 7): the country and Chiang Mai, Thai on a 360 px
+"""Statistics pages in a real browser: the country and Chiang Mai, Thai on a 360 px
 phone and English on a desktop; charts, tables, the DDC report and a CSV download that opens,
 with small counts hidden from the public and shown to the province's administrator.
 

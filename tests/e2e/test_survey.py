@@ -1,6 +1,6 @@
 """A data volunteer on a phone: sign in, fill the survey form (Thai digits, a mistake the form
 explains, the phone's location), see the entry listed; then the survey as demand on the
-coverage page, and the bedridden on the outreach list (issue 7)."""
+coverage page, and the bedridden on the outreach list."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Every page for every role in Thai, read in Chromium: no English words outside proper names
-and codes (issue 12, item 5).
+and codes.
 
 The text read is what a person meets: the visible text, the titles and labels of controls
 (Leaflet's zoom buttons included), placeholders, and the options of every select. Words in

@@ -1,4 +1,4 @@
-"""Travel time in a real browser (issue 17): a planner switches the coverage page of the
+"""Travel time in a real browser: a planner switches the coverage page of the
 demo city (Chiang Mai, whose roads `registry demo` loads) to 30 minutes by motorcycle and
 sees the travel-time bands and the table change; a resident ranks sites by road."""
 

@@ -1,5 +1,5 @@
 """A volunteer on a phone picks the village from DOPA's list, by Thai, English or number, and
-the record carries its DOPA code; the statistics count the village as surveyed (issue 16)."""
+the record carries its DOPA code; the statistics count the village as surveyed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Hostile uploads are refused within seconds and bounded memory, naming the limit (issue 11).
+"""Hostile uploads are refused within seconds and bounded memory, naming the limit.
 
 Each file is made in the test (tests/hostile_files.py): a few kilobytes to megabytes that
 expand, or multiply work, far beyond their size. Memory is the peak resident growth around

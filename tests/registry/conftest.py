@@ -1,4 +1,4 @@
-"""Accounts for the tests of issue 5: one per role, signed in without the slow password hash."""
+"""Accounts for the tests of: one per role, signed in without the slow password hash."""
 
 from __future__ import annotations
 

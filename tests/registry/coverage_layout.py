@@ -1,4 +1,4 @@
-"""A small, hand-checked coverage layout shared by the coverage tests (issue 6).
+"""A small, hand-checked coverage layout shared by the coverage tests.
 
 Three groups of people and one vaccination site at Tha Phae Gate, Chiang Mai:
 

@@ -1,4 +1,4 @@
-"""`registry coverage` and `registry population ...` through app.test_cli_runner() (issue 6)."""
+"""`registry coverage` and `registry population ...` through app.test_cli_runner()."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Population layers: reading area counts, points and grids, storing, idempotency (issue 6)."""
+"""Population layers: reading area counts, points and grids, storing, idempotency."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 11, item 9: while the database cannot be reached the service answers 503 with
+"""While the database cannot be reached the service answers 503 with
 Retry-After (JSON under /api, the site's page for people), logs one line per request and one
 warning per outage, and keeps answering nearest-site searches from its in-memory catalog,
 saying the data may be some minutes old.

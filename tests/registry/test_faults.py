@@ -1,4 +1,4 @@
-"""Faults the service survives (issue 15), fast cases; bench/faults.py runs the long ones.
+"""Faults the service survives, fast cases; bench/faults.py runs the long ones.
 
 - PostGIS stopped and started again (a throwaway cluster, never the shared server): /readyz
   says not ready while it is down and ready again after, by itself; requests fail only while

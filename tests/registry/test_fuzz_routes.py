@@ -1,4 +1,4 @@
-"""Issue 11, item 8: no request makes the service answer 5xx.
+"""No request makes the service answer 5xx.
 
 A property-based walk over EVERY route of the app (read from ``app.url_map``, so routes added
 later are walked too) and every parameter name the code reads (scraped from the source:

@@ -1,4 +1,4 @@
-"""Issue 11, item 10 (part): a facility's history comes a page at a time, in the API and on
+"""A facility's history comes a page at a time, in the API and on
 the official page, newest first, every change exactly once across the pages."""
 
 from __future__ import annotations

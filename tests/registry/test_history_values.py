@@ -1,4 +1,4 @@
-"""Histories and facility pages show values as people read them (issue 12, item 6).
+"""Histories and facility pages show values as people read them.
 
 Not None, ISO UTC timestamps, [lon, lat] arrays, area codes or source keys: names, Bangkok
 times (Buddhist era on Thai pages), "latitude, longitude"; officials keep the codes.

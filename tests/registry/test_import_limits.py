@@ -1,4 +1,4 @@
-"""Import limits and previews through the registry (issue 11, items 1 and 2).
+"""Import limits and previews through the registry.
 
 A preview writes nothing (no facility, no duplicate pair, no data version): it takes no
 write lock. Many identical rows are previewed in seconds with their likely-duplicate pairs

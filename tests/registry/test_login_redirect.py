@@ -1,4 +1,4 @@
-"""Issue 11, item 6: after signing in, ``next`` may only lead to a page of this site.
+"""After signing in, ``next`` may only lead to a page of this site.
 
 Each known bypass is sent through a real sign-in; the ``Location`` is then read the way a
 browser reads it (tabs, CR and LF dropped, backslashes as slashes, resolved against the page)

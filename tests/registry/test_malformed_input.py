@@ -1,4 +1,4 @@
-"""Issue 11, item 8: malformed input found by the attack is a clear 4xx, never a 500.
+"""Malformed input found by the attack is a clear 4xx, never a 500.
 
 Each case is one the attack hit on SpatiaLite or PostGIS; every one runs on both.
 """

@@ -1,5 +1,5 @@
 """Coded messages: every code has Thai with the same parameters, and pages show coded
-importer problems and refusals in the page's language (issue 12, item 5)."""
+importer problems and refusals in the page's language."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Officials and administrators as new users found them (issue 12): the import commit with a
+"""Officials and administrators as new users found them: the import commit with a
 rejected row, the deliberate status confirmation, where each role lands after sign-in, and the
 accounts page."""
 

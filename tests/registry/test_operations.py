@@ -1,4 +1,4 @@
-"""Health, readiness, metrics, request ids, logs and the 500 answer (issue 15), both databases."""
+"""Health, readiness, metrics, request ids, logs and the 500 answer, both databases."""
 
 from __future__ import annotations
 

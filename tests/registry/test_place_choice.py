@@ -1,4 +1,4 @@
-"""A resident's typed place: never answered silently for the wrong place (issue 12, items 2, 4).
+"""A resident's typed place: never answered silently for the wrong place.
 
 The page says which place it searched from, offers the candidates of an ambiguous or weak name,
 answers an unknown name with a sentence, suggestions and "use my location"; the API says how the

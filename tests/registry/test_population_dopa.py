@@ -1,4 +1,4 @@
-"""DOPA 2021 by subdistrict as the default layer (issue 16): exact counts, placed within.
+"""DOPA 2021 by subdistrict as the default layer: exact counts, placed within.
 
 The expected numbers are read straight from the bundled DOPA table with the csv module, not
 through the registry's reader, so the two are independent.

@@ -1,4 +1,4 @@
-"""Issue 11, item 3: every route that takes a record id checks access before anything else.
+"""Every route that takes a record id checks access before anything else.
 
 An account of another area walks every such route (taken from the app's URL map, so a route
 added later is walked too) with the ids of a Chiang Mai survey record, facility, report,

@@ -1,4 +1,4 @@
-"""Road layers and travel time through the CLI and the API, on both databases (issue 17).
+"""Road layers and travel time through the CLI and the API, on both databases.
 
 The network is the bundled Chiang Mai road graph (data/chiangmai_roads.graph.json.gz); the
 answers are checked against SciPy's csgraph Dijkstra run per origin or per unit on the

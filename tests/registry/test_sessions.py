@@ -1,4 +1,4 @@
-"""Issue 11, item 5: sign-out ends the session on the server; disabling an account ends its
+"""Sign-out ends the session on the server; disabling an account ends its
 sessions and API tokens for good (enabling it again brings none of them back)."""
 
 from __future__ import annotations

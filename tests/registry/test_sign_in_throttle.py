@@ -1,4 +1,4 @@
-"""Issue 11, item 7: throttling slows guessing without handing attackers a lock-out.
+"""Throttling slows guessing without handing attackers a lock-out.
 
 Before: five wrong passwords from anyone locked the account for everyone, and 20 failures
 from one address (a provincial office behind NAT) locked out everyone there. Now a browser

@@ -1,4 +1,4 @@
-"""Issue 11, item 4: no file the service writes lets a typed value run as a spreadsheet formula.
+"""No file the service writes lets a typed value run as a spreadsheet formula.
 
 Text starting with =, +, -, @, a tab or a carriage return is quoted in every CSV and XLSX
 (outreach list, coverage tables and suggestions, statistics tables, survey templates); numbers

@@ -180,7 +180,7 @@ def test_every_rule_reads_in_thai():
 
     from registry.services import survey, survey_import
 
-    # The app merges every catalogue of the folder (issue 16's village rules are in villages.po).
+    # The app merges every catalogue of the folder (the village rules are in villages.po).
     folder = Path(rules.__file__).parents[1] / "translations" / "th" / "LC_MESSAGES"
     catalogue = {}
     for po in sorted(folder.glob("*.po")):

@@ -1,4 +1,4 @@
-"""Population layers and their units, for coverage analysis (issue 6).
+"""Population layers and their units, for coverage analysis.
 
 Revision ID: 0004
 Revises: 0003

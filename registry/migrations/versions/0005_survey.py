@@ -1,4 +1,4 @@
-"""Unvaccinated-residents survey, its change log, and reference vaccination series (issue 7).
+"""Unvaccinated-residents survey, its change log, and reference vaccination series.
 
 Revision ID: 0005
 Revises: 0004

@@ -1,5 +1,5 @@
 """DOPA villages, the village code of survey records, and the level a layer's counts were
-measured at (issue 16).
+measured at.
 
 Revision ID: 0010
 Revises: 0008

@@ -1,4 +1,4 @@
-"""Road network layers for travel-time answers (issue 17).
+"""Road network layers for travel-time answers.
 
 Revision ID: 0011
 Revises: 0010
