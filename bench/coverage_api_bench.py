@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from registry import create_app  # noqa: E402
+from registry.app import create_app  # noqa: E402
 
 URL = "/api/v1/coverage?type=vaccination_site&threshold_km={km}&level=subdistrict{extra}"
 

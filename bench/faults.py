@@ -146,7 +146,7 @@ def prepare(checkout: Path, cluster: ThrowawayPostgres, folder: Path) -> tuple[s
 
 def serve(checkout: Path, env: dict, folder: Path):
     server = gunicorn_serve(
-        "registry:create_app()",
+        "registry.app:create_app()",
         env,
         folder / "gunicorn.log",
         cwd=checkout,

@@ -34,10 +34,10 @@ def _child(path: Path, database: Path, limit_gb: float) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from sqlalchemy.orm import Session
 
+    from registry.areas.service import locators
     from registry.db import make_engine
     from registry.errors import RegistryError
-    from registry.services.areas import locators
-    from registry.services.imports import preview_import
+    from registry.imports.service import preview_import
     from tests.hostile_files import measure
 
     engine = make_engine(f"sqlite:///{database}")
@@ -62,9 +62,10 @@ def _child(path: Path, database: Path, limit_gb: float) -> None:
 def _template(folder: Path) -> Path:
     from sqlalchemy.orm import Session
 
-    from registry import DATA_DIR, migrate
+    from registry import migrate
+    from registry.areas.service import load_boundaries
     from registry.db import make_engine
-    from registry.services.areas import load_boundaries
+    from registry.paths import DATA_DIR
 
     path = folder / "template.sqlite"
     engine = make_engine(f"sqlite:///{path}")

@@ -26,11 +26,12 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from registry import DATA_DIR, migrate
+from registry import migrate
+from registry.areas.service import load_boundaries, locators
 from registry.db import make_engine, recreate_postgis_database
+from registry.imports.service import commit_import
 from registry.models import Area, Facility
-from registry.services.areas import load_boundaries, locators
-from registry.services.imports import commit_import
+from registry.paths import DATA_DIR
 
 TYPES = ["โรงพยาบาล", "จุดฉีดวัคซีน", "จุดตรวจโควิด", "โรงพยาบาลสนาม", "จุดพักคอย"]
 STATUSES = ["เปิด", "เต็ม", "ปิดชั่วคราว", "ปิด"]

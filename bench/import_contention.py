@@ -28,9 +28,10 @@ sys.path.insert(0, str(HERE.parent))
 def _database(backend: str, folder: Path, server: str) -> str:
     from sqlalchemy.orm import Session
 
-    from registry import DATA_DIR, migrate
+    from registry import migrate
+    from registry.areas.service import load_boundaries
     from registry.db import make_engine, recreate_postgis_database
-    from registry.services.areas import load_boundaries
+    from registry.paths import DATA_DIR
 
     if backend == "spatialite":
         url = f"sqlite:///{folder / 'contention.sqlite'}"
@@ -55,7 +56,7 @@ def main() -> None:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not a line per request
 
-    from registry import create_app
+    from registry.app import create_app
     from registry.db import drop_postgis_database
     from tests.contention import prepare, run
 

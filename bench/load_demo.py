@@ -14,12 +14,13 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from registry import DATA_DIR, migrate
+from registry import migrate
+from registry.areas.service import load_boundaries, locators
 from registry.db import make_engine, recreate_postgis_database
 from registry.demo import DEMO_FACILITY_FILES
-from registry.services.areas import load_boundaries, locators
-from registry.services.bulk import upsert_facilities
-from registry.services.facilities import Actor
+from registry.facilities.service import Actor
+from registry.imports.bulk import upsert_facilities
+from registry.paths import DATA_DIR
 
 
 def load(url: str) -> dict[str, float]:

@@ -13,10 +13,11 @@ Steps, all against 127.0.0.1 only:
    to ``--jitter-km``, kept only where they fall inside a Thai subdistrict; types, statuses
    (mostly open) and vaccination / test / bed attributes are drawn at random.
 2. The catalog in this process: first load (what the gunicorn master pays once, see
-   ``registry/gunicorn_conf.py``) and the catch-ups after a status change made with
+   ``registry/operations/gunicorn_conf.py``) and the catch-ups after a status change made with
    ``update_facility``, a new facility made with ``create_facility`` and a deactivation.
-3. gunicorn serving ``bench/nearest_wsgi.py`` with ``registry/gunicorn_conf.py`` (the master
-   loads the catalog before forking); each worker's first nearest answer; a warm-up; then
+3. gunicorn serving ``bench/nearest_wsgi.py`` with
+   ``registry/operations/gunicorn_conf.py`` (the master loads the catalog before
+   forking); each worker's first nearest answer; a warm-up; then
    ``--rounds`` times ``wrk`` drives, one after another with the same duration,
    connections and threads: ``/bench/trivial``, ``/api/v1/nearest``, ``/bench/postgis-knn``
    (plain ``<->``) and ``/bench/postgis-knn?oversample=N`` (``<->`` LIMIT N re-ranked by
@@ -65,31 +66,18 @@ from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from geo.nearest import NearestIndex  # noqa: E402
-from registry import DATA_DIR, create_app, migrate  # noqa: E402
+from importers.vocabulary import AGE_GROUPS, DOSES, TEST_METHODS, VACCINE_BRANDS  # noqa: E402
+from registry import migrate  # noqa: E402
+from registry.app import create_app  # noqa: E402
+from registry.areas.service import load_boundaries, locators  # noqa: E402
 from registry.db import db, make_engine, recreate_postgis_database  # noqa: E402
+from registry.facilities.freshness import hide_after_hours  # noqa: E402
+from registry.facilities.service import Actor, create_facility, deactivate_facility, update_facility  # noqa: E402
+from registry.imports.bulk import upsert_facilities  # noqa: E402
 from registry.models import Facility, utcnow  # noqa: E402
-from registry.services import catalog_rows, search  # noqa: E402
-from registry.services.areas import load_boundaries, locators  # noqa: E402
-from registry.services.bulk import upsert_facilities  # noqa: E402
-from registry.services.catalog import (  # noqa: E402
-    SiteFilter,
-    catalogs,
-    nearest_in,
-    read_data_version,
-)
-from registry.services.facilities import (  # noqa: E402
-    Actor,
-    create_facility,
-    deactivate_facility,
-    update_facility,
-)
-from registry.services.freshness import hide_after_hours  # noqa: E402
-from registry.vocabulary import (  # noqa: E402
-    AGE_GROUPS,
-    DOSES,
-    TEST_METHODS,
-    VACCINE_BRANDS,
-)
+from registry.nearest import catalog_rows, search  # noqa: E402
+from registry.nearest.catalog import SiteFilter, catalogs, nearest_in, read_data_version  # noqa: E402
+from registry.paths import DATA_DIR  # noqa: E402
 
 HOSPITALS = DATA_DIR / "moph_hospitals_geojson_health.geojson"
 CLINICS = Path("/work/shared/data/facilities/moph_clinics_geojson_clinic.geojson")
@@ -566,7 +554,7 @@ class Server:
             "--bind", f"127.0.0.1:{self.port}",
             "--workers", str(self.args.workers),
             # preload_app: the master loads the catalog once, the workers inherit it.
-            "--config", "python:registry.gunicorn_conf",
+            "--config", "python:registry.operations.gunicorn_conf",
             "--worker-class", "gthread",
             "--threads", str(self.args.worker_threads),
             "--timeout", "120",
@@ -926,7 +914,7 @@ class StepTimer:
 def answer_breakdown(url: str, points: list[tuple[float, float]], k: int) -> dict:
     """Time of each step of one nearest answer, in this process, one point at a time.
 
-    The steps are those of registry.api.nearest / services.search, called one by one with
+    The steps are those of registry.nearest.api / services.search, called one by one with
     the services' own functions: the data-version read (one autocommit round trip), the
     cached filter mask, the exact search, and the answer's GeoJSON from the stored features.
     """

@@ -22,7 +22,7 @@ import os
 from flask import jsonify, request
 from sqlalchemy import text
 
-from registry import create_app
+from registry.app import create_app
 from registry.db import db
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/registry_bench_nearest"

@@ -258,9 +258,9 @@ EXPORT_SCRIPT = """
 import sys
 from pathlib import Path
 from registry import create_app
-from registry.api.facilities import Facility
+from registry.facilities.api import Facility
 from registry.db import db
-from registry.services.facility_export import export_facilities
+from registry.facilities.export import export_facilities
 app = create_app({"DATABASE_URL": sys.argv[1], "SECRET_KEY": "bench"})
 with app.app_context():
     import time

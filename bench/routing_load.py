@@ -4,8 +4,8 @@
         [--workers 2] [--worker-threads 4] [--database PATH]
 
 A SpatiaLite database with `registry demo` (1,900+ sites, Chiang Mai's roads: 34,032 nodes)
-is served by gunicorn (``bench.nearest_wsgi:app``, ``registry/gunicorn_conf.py``) on a free
-port of 127.0.0.1. Keep-alive clients ask ``/api/v1/nearest?lat=&lon=&k=5&open_now=false``
+is served by gunicorn (``bench.nearest_wsgi:app``, ``registry/operations/gunicorn_conf.py``)
+on a free port of 127.0.0.1. Keep-alive clients ask ``/api/v1/nearest?lat=&lon=&k=5&open_now=false``
 at random points in Chiang Mai, by straight line and with ``by=travel_time&profile=
 motorcycle``, in alternating rounds of the same length; every answer must be 200 and, by
 travel time, ranked by road. Prints requests/s and latency percentiles per kind and their
@@ -32,7 +32,7 @@ CHIANG_MAI = (98.95, 18.75, 99.03, 18.83)
 def demo_database(path: Path) -> str:
     url = f"sqlite:///{path}"
     if not path.exists():
-        from registry import create_app
+        from registry.app import create_app
 
         app = create_app({"DATABASE_URL": url})
         result = app.test_cli_runner().invoke(args=["demo"])

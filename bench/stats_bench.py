@@ -31,10 +31,10 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import delete, insert, select  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from registry import create_app  # noqa: E402
+from importers.vocabulary import SURVEY_GROUPS  # noqa: E402
+from registry.app import create_app  # noqa: E402
 from registry.db import db  # noqa: E402
 from registry.models import Area, SurveyRecord, utcnow  # noqa: E402
-from registry.vocabulary import SURVEY_GROUPS  # noqa: E402
 
 MARK = "bench:stats"
 PATHS = ("/stats", "/stats/TH50", "/stats/TH5001", "/stats/TH/all.xlsx")

@@ -25,12 +25,14 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from registry import DATA_DIR, create_app, migrate
+from registry import migrate
+from registry.accounts.service import create_token, create_user
+from registry.app import create_app
+from registry.areas.service import load_boundaries, locators
 from registry.db import make_engine, recreate_postgis_database
+from registry.facilities.service import Actor, create_facility
 from registry.models import FacilityChange
-from registry.services.accounts import create_token, create_user
-from registry.services.areas import load_boundaries, locators
-from registry.services.facilities import Actor, create_facility
+from registry.paths import DATA_DIR
 
 STATUSES = ("open", "full", "temporarily_closed", "open")
 # A box inside Chiang Mai province (TH50), so every site is in the administrator's area.

@@ -27,12 +27,13 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from registry import DATA_DIR, migrate
+from registry import migrate
+from registry.areas.service import load_boundaries, locators
 from registry.db import make_engine, recreate_postgis_database
 from registry.models import Area, SurveyRecord
-from registry.services import survey
-from registry.services.areas import load_boundaries, locators
-from registry.services.survey_import import commit_survey_upload
+from registry.paths import DATA_DIR
+from registry.survey import service as survey
+from registry.survey.sheets import commit_survey_upload
 
 HEADER = "รหัสตำบล,หมู่ที่,วันที่สำรวจ," + ",".join(
     f"{kind}_{group}"

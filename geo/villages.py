@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .places import name_key
+from geo.places import name_key
 
 _PREFIXES = ("บ้าน", "ban ")
 _NUMBERED = re.compile(r"^(?:หมู่|หมู่ที่|mu|moo)\s*[0-9๐-๙]+$", re.IGNORECASE)

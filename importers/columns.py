@@ -5,7 +5,7 @@ English names seen in real lists (``ชื่อหน่วยบริกา�
 An explicit mapping (a dict, or a JSON or two-column CSV file: source header -> field) takes
 precedence. Columns that map to nothing are reported as warnings, never dropped silently.
 
-Besides the registry's own field names (:mod:`registry.vocabulary`), a column may map to one of
+Besides the registry's own field names (:mod:`importers.vocabulary`), a column may map to one of
 these import-only targets: ``lat``, ``lon``, ``coordinates`` (one cell holding "lat, lon"),
 ``type``, ``province``, ``district``, ``subdistrict``.
 """
@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
+from importers import vocabulary
 from importers.errors import ImportOptionError
 from importers.report import WARNING, Problem, quote
-from registry import vocabulary
-from registry.vocabulary import ALL_TYPE_FIELD_NAMES, COMMON_FIELDS
+from importers.vocabulary import ALL_TYPE_FIELD_NAMES, COMMON_FIELDS
 
 FIELD_NAMES: tuple[str, ...] = tuple(s.name for s in COMMON_FIELDS) + ALL_TYPE_FIELD_NAMES
 IMPORT_TARGETS: tuple[str, ...] = (

@@ -57,7 +57,7 @@ from importers.limits import WEB_LIMITS, Budget, ImportLimits
 from importers.messages import text_of
 from importers.provinces import match_province, province_in_address
 from importers.report import ERROR, WARNING, ImportReport, Problem, quote
-from registry.vocabulary import COMMON_FIELDS, FACILITY_TYPES, TYPE_FIELDS, FieldSpec
+from importers.vocabulary import COMMON_FIELDS, FACILITY_TYPES, TYPE_FIELDS, FieldSpec
 
 BASE_COLUMNS: tuple[str, ...] = (
     "row",
@@ -97,7 +97,7 @@ class NormalisedImport:
         One row per valid input row: ``row`` (source row number), ``type``, ``lon``, ``lat``
         (WGS 84), ``province_code_stated`` (``TH50`` or None), ``district_stated``,
         ``subdistrict_stated`` (raw names), ``name_th``, ``source``, ``source_id``, and every
-        other registry field the file had (``registry.vocabulary`` names). Text and list
+        other registry field the file had (``importers.vocabulary`` names). Text and list
         columns are object dtype with None for missing values; counts are ``Int64``, yes/no
         ``boolean``, datetimes ``datetime64[UTC]``.
     report : ImportReport

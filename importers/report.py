@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from .messages import Text
+from importers.messages import Text
 
 Severity = Literal["error", "warning"]
 ERROR: Severity = "error"

@@ -7,7 +7,7 @@ phrased to follow the quoted value starts in lower case (``'1375.5' is not a lat
 
 from __future__ import annotations
 
-from .messages import Rule
+from importers.messages import Rule
 
 # -- values (importers/values.py)
 NOT_A_TYPE = Rule(

@@ -23,7 +23,7 @@ from functools import lru_cache
 from importers import rules
 from importers.coords import to_ascii_digits
 from importers.messages import RuleError, Text
-from registry.vocabulary import (
+from importers.vocabulary import (
     AGE_GROUPS,
     DOSES,
     FACILITY_TYPES,
@@ -201,7 +201,7 @@ STATUS_WORDS: dict[str, tuple[str, ...]] = {
 }
 _STATUS_INDEX = _index(STATUS_WORDS)
 if set(STATUS_WORDS) != set(STATUSES):
-    raise RuntimeError("STATUS_WORDS and registry.vocabulary.STATUSES differ")
+    raise RuntimeError("STATUS_WORDS and importers.vocabulary.STATUSES differ")
 
 
 def parse_status(text: str) -> str:
@@ -416,7 +416,7 @@ _LIST_CHOICES = {
 }
 for _name, _choices in _LIST_CHOICES.items():
     if set(LIST_WORDS[_name]) != set(_choices):
-        raise RuntimeError(f"LIST_WORDS[{_name!r}] and registry.vocabulary differ")
+        raise RuntimeError(f"LIST_WORDS[{_name!r}] and importers.vocabulary differ")
 # "+" separates only between words: "60+" and "18+" are age groups.
 _LIST_SPLIT = re.compile(r"\s*(?:[,;/|\n、]|\+(?=\s*\w)|\s+และ\s+|\s+and\s+|\s+หรือ\s+|\s+or\s+)\s*")
 

@@ -16,10 +16,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from .db import db
-from .errors import AuthenticationError
-from .models import User, utcnow
-from .services.accounts import (
+from registry.accounts.service import (
     Throttle,
     client_key,
     device_key,
@@ -28,6 +25,9 @@ from .services.accounts import (
     start_session,
     token_for,
 )
+from registry.db import db
+from registry.errors import AuthenticationError
+from registry.models import User, utcnow
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -180,7 +180,7 @@ def page_account() -> User:
 
 
 def _account_context() -> dict:
-    from .services.access import ROLES
+    from registry.accounts.access import ROLES
 
     spec = ROLES.get(current_user.role) if current_user.is_authenticated else None
     return {"account_role": spec}
@@ -199,6 +199,6 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     app.context_processor(_account_context)
-    from .api import bp as api_bp
+    from registry.api import bp as api_bp
 
     csrf.exempt(api_bp)

@@ -16,15 +16,16 @@ from sqlalchemy import func, select
 from tqdm import tqdm
 
 from importers.limits import ImportLimits
-
-from . import DATA_DIR, __version__, create_app, migrate
-from .db import db, waits_of
-from .errors import RegistryError
-from .models import Area, ImportBatch
-from .services import facilities as service
-from .services import imports
-from .services.areas import load_boundaries
-from .services.bulk import upsert_facilities
+from registry import __version__, migrate
+from registry.app import create_app
+from registry.areas.service import load_boundaries
+from registry.db import db, waits_of
+from registry.errors import RegistryError
+from registry.facilities import service
+from registry.imports import service as imports
+from registry.imports.bulk import upsert_facilities
+from registry.models import Area, ImportBatch
+from registry.paths import DATA_DIR
 
 MAX_LISTED = 20  # rows listed on the terminal; the rest are counted
 
@@ -69,7 +70,7 @@ def load_areas_command(data_dir: Path, force: bool) -> None:
 @click.option("--data-dir", type=click.Path(path_type=Path, exists=True), default=DATA_DIR)
 def demo_command(data_dir: Path) -> None:
     """Migrate, load areas and the real demo facilities. Safe to run again: nothing doubles."""
-    from .demo import DEMO_FACILITY_FILES, DEMO_IMPORTS
+    from registry.demo import DEMO_FACILITY_FILES, DEMO_IMPORTS
 
     migrate.upgrade(db.engine)
     _load_areas(data_dir, force=False)
@@ -94,20 +95,20 @@ def demo_command(data_dir: Path) -> None:
             tqdm.write(f"  ... and {len(rejected) - MAX_LISTED} more rejected rows")
     for file_name, facility_type, source, mapping in DEMO_IMPORTS:
         _demo_import(data_dir / file_name, facility_type, source, mapping)
-    from .cli_coverage import load_demo_population  # the modelled population layer
+    from registry.coverage.cli import load_demo_population  # the modelled population layer
 
     load_demo_population(data_dir, with_2020=False)
-    from .services.villages import load_villages  # DOPA's village list
+    from registry.areas.villages import load_villages  # DOPA's village list
 
     with tqdm(total=1, desc="villages", unit="list") as bar:
         action, count = load_villages(db.session, data_dir)
         db.session.commit()
         bar.update()
     click.echo(f"villages (DOPA): {action}; {count:,} villages")
-    from .cli_roads import load_demo_roads  # one city's roads, for travel time
+    from registry.roads.cli import load_demo_roads  # one city's roads, for travel time
 
     load_demo_roads(data_dir)
-    from .services.reference import load_demo_reference  # DDC provincial report
+    from registry.stats.reference import load_demo_reference  # DDC provincial report
 
     try:
         outcome = load_demo_reference(db.session, data_dir)
@@ -244,7 +245,7 @@ def facility_revert(change_id: int, actor: str) -> None:
 @click.argument("facility_id", type=int)
 def facility_history(facility_id: int) -> None:
     """Print the change log of one facility, newest first."""
-    from .serialize import change_dict
+    from registry.serialize import change_dict
 
     try:
         changes = service.facility_history(db.session, facility_id)
@@ -362,8 +363,8 @@ def import_undo_command(batch_id: int, actor: str) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from .cli_accounts import user_group
-    from .cli_coverage import coverage_command, population_group
+    from registry.accounts.cli import user_group
+    from registry.coverage.cli import coverage_command, population_group
 
     for command in (
         init_db_command,
@@ -377,10 +378,10 @@ def init_app(app: Flask) -> None:
         population_group,
     ):
         app.cli.add_command(command)
-    from .cli_survey import survey_group  # the volunteer survey
+    from registry.survey.cli import survey_group  # the volunteer survey
 
     app.cli.add_command(survey_group)
-    from .cli_roads import roads_group  # road networks for travel time
+    from registry.roads.cli import roads_group  # road networks for travel time
 
     app.cli.add_command(roads_group)
 
@@ -397,8 +398,8 @@ def main() -> None:
 
 def _add_serving_commands() -> None:
     """Production and development servers: on the group, so `registry serve`
-    builds the app itself, after setting up what must come first (see registry.serve)."""
-    from .serve import dev_command, serve_command
+    builds the app itself, after setting up what must come first (see registry.operations.serve)."""
+    from registry.operations.serve import dev_command, serve_command
 
     main.add_command(serve_command)
     main.add_command(dev_command)

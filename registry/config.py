@@ -125,8 +125,9 @@ COVERAGE_DEFAULT_LAYER = "dopa-2021-subdistrict"
 COVERAGE_PRIVATE_LAYERS = ("survey-unvaccinated",)
 
 # --- Serving and operations -------------------------------------------------------
-# `registry serve` (gunicorn, gthread workers; see registry/gunicorn_conf.py). Each setting is
-# also REGISTRY_SERVE_*, e.g. REGISTRY_SERVE_WORKERS=4; the command's options win over both.
+# `registry serve` (gunicorn, gthread workers; see registry/operations/gunicorn_conf.py).
+# Each setting is also REGISTRY_SERVE_*, e.g. REGISTRY_SERVE_WORKERS=4; the command's options
+# win over both.
 SERVE_BIND = "127.0.0.1:8000"  # host:port, or unix:/run/registry/registry.sock
 SERVE_WORKERS = 2  # processes; about one or two per CPU core
 SERVE_THREADS = 4  # threads per process

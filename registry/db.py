@@ -11,8 +11,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
-from .errors import DatabaseBusyError
-from .spatial import (
+from registry.errors import DatabaseBusyError
+from registry.spatial import (
     NO_WAITS,
     SpatialDialect,
     Waits,
@@ -58,7 +58,7 @@ def make_engine(url: URL | str, waits: Waits = NO_WAITS) -> Engine:
         return None
 
     event.listen(engine, "handle_error", busy_as_refusal)
-    from . import storage_errors  # disk full or read-only: a clear 503
+    from registry.operations import storage_errors  # disk full or read-only: a clear 503
 
     storage_errors.watch(engine)
     return engine
@@ -210,7 +210,7 @@ class Database:
     """Flask extension: one engine per app, one session per application context."""
 
     def init_app(self, app: Flask) -> None:
-        from . import outage
+        from registry.operations import outage
 
         engine = make_engine(resolve_database_url(app), waits_of(app.config))
         outage.watch(engine)

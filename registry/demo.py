@@ -83,7 +83,7 @@ def phitsanulok_checkpoints(path: Path) -> Iterator[dict[str, Any]]:
         }
 
 
-# Loaded through the importer (registry.services.imports), as an official's list would be:
+# Loaded through the importer (registry.imports.service), as an official's list would be:
 # file, facility type, source kept with every record, header mapping (None: recognised).
 DEMO_VACCINATION_SITES = "vaccination_sites_2021-06-20.geojson"
 # The Department of Medical Sciences' 130 COVID-19 laboratories (2020-04-19), as test points.

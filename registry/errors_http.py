@@ -20,9 +20,9 @@ from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
-from . import outage
-from .errors import RegistryError, ValidationError
-from .models import DB_INT_MAX
+from registry.errors import RegistryError, ValidationError
+from registry.models import DB_INT_MAX
+from registry.operations import outage
 
 _PAGE = """<!doctype html><html lang="th"><meta charset="utf-8">
 <title>{{ status }}</title><body><h1>{{ status }}</h1><p>{{ message }}</p></body></html>"""
@@ -33,9 +33,9 @@ def _wants_json() -> bool:
 
 
 def _registry_error(error: RegistryError):
-    from .db import db
-    from .views.message_text import error_text
-    from .views.problem_text import rule_text
+    from registry.db import db
+    from registry.message_text import error_text
+    from registry.problem_text import rule_text
 
     db.session.rollback()
     # A busy database or too many sign-ins: when the same request may be sent again.
@@ -120,7 +120,7 @@ def _database_error(error: DBAPIError):
     """The database is down, unreachable or busy: 503 with Retry-After, no traceback."""
     from flask_login import AnonymousUserMixin
 
-    from .db import db
+    from registry.db import db
 
     if not (outage.unavailable(error) or outage.busy(error)):
         raise error  # a statement that failed on its own: a real 500, with its traceback

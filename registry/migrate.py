@@ -10,8 +10,8 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
-from .errors import ConfigurationError
-from .spatial import spatial_dialect
+from registry.errors import ConfigurationError
+from registry.spatial import spatial_dialect
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # (table, geometry column) pairs that must carry a spatial index on every database.

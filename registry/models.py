@@ -371,7 +371,7 @@ class PopulationUnit(Base):
 class SurveyRecord(Base):
     """Residents counted in one village or subdistrict on one date: counts only.
 
-    Each resident is in exactly one target group (registry.vocabulary.SURVEY_GROUPS), so the
+    Each resident is in exactly one target group (importers.vocabulary.SURVEY_GROUPS), so the
     residents_* columns add up to the people counted and unvaccinated_<g> <= residents_<g>.
     No names and no ID numbers are ever stored. Corrections are audited in survey_change.
     """
@@ -466,7 +466,7 @@ class RoadLayer(Base):
     """A road network: one file's roads, for travel-time answers where it reaches.
 
     The network is stored whole as compressed NumPy arrays (``network_npz``, see
-    :mod:`registry.services.roads`), beside its source, licence, attribution and extent, so
+    :mod:`registry.roads.service`), beside its source, licence, attribution and extent, so
     it travels with the registry on either database. Every answer computed on it names it
     and carries its attribution.
     """

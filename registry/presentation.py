@@ -6,9 +6,7 @@ from datetime import datetime
 
 from flask import current_app
 
-from .i18n import current_language
-from .models import Facility, utcnow
-from .vocabulary import (
+from importers.vocabulary import (
     CHOICE_LABELS,
     COMMON_FIELD_LABELS,
     FIELD_LABELS,
@@ -16,6 +14,8 @@ from .vocabulary import (
     STATUS_LABELS,
     TYPE_LABELS,
 )
+from registry.i18n import current_language
+from registry.models import Facility, utcnow
 
 UNCONFIRMED_LABELS = ("ยังไม่ยืนยัน", "Unconfirmed")
 

@@ -16,8 +16,8 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
-from .errors import ValidationError
-from .models import DB_INT_MAX
+from registry.errors import ValidationError
+from registry.models import DB_INT_MAX
 
 MAX_JSON_DEPTH = 64
 # Objects and lists in one JSON body (a few megabytes of "{}," are millions of

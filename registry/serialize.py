@@ -8,8 +8,8 @@ from typing import Any
 from geoalchemy2.shape import to_shape
 from shapely.geometry import mapping
 
-from .models import Area, Facility, FacilityChange
-from .vocabulary import TYPE_FIELDS
+from importers.vocabulary import TYPE_FIELDS
+from registry.models import Area, Facility, FacilityChange
 
 
 def iso(value: datetime | None) -> str | None:

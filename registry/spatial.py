@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Connection, Engine, Integer, column, event, func, text
 from sqlalchemy.engine import URL
 
-from .errors import ConfigurationError
-from .spatial_bulk import (
+from registry.errors import ConfigurationError
+from registry.spatial_bulk import (
     ColumnRows,
     PostgisWrites,
     SpatialiteWrites,

@@ -16,11 +16,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from registry import DATA_DIR, create_app, migrate
+from registry import migrate
+from registry.app import create_app
+from registry.areas.service import load_boundaries
 from registry.db import DatabaseState, make_engine, recreate_postgis_database
 from registry.db import drop_postgis_database as drop_database
-from registry.services.areas import load_boundaries
-from registry.services.catalog import catalogs
+from registry.nearest.catalog import catalogs
+from registry.paths import DATA_DIR
 
 SHARED_DATA = Path(
     os.environ.get("REGISTRY_SHARED_DATA")

@@ -47,10 +47,10 @@ def import_csv(rows: int, seed: int = 11) -> bytes:
 
 def prepare(app, writers: int = 10) -> dict:
     """Accounts (one official of TH50, one sign-in account per signer) and writers' sites."""
+    from registry.accounts.service import create_token
     from registry.db import db
+    from registry.facilities.service import Actor, create_facility
     from registry.models import User, utcnow
-    from registry.services.accounts import create_token
-    from registry.services.facilities import Actor, create_facility
 
     tag = secrets.token_hex(3)
     hashed = generate_password_hash(PASSWORD, method="scrypt")

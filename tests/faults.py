@@ -66,10 +66,10 @@ class ThrowawayPostgres:
 
 def add_token(database_url: str, username: str = "feeder") -> str:
     """A national administrator with an API token, written straight to the database."""
-    from registry import create_app
+    from registry.accounts.service import create_token
+    from registry.app import create_app
     from registry.db import db
     from registry.models import User, utcnow
-    from registry.services.accounts import create_token
 
     app = create_app({"DATABASE_URL": database_url, "TESTING": True})
     with app.app_context():

@@ -118,9 +118,9 @@ def start_server(
 def gunicorn_serve(
     app: str, env: dict[str, str], log_path: Path, *, cwd: Path, extra: tuple[str, ...] = ()
 ) -> Server:
-    """The documented gunicorn line (``-c python:registry.gunicorn_conf``) on a free port."""
+    """The documented gunicorn line (``-c python:registry.operations.gunicorn_conf``), free port."""
     port = free_port()
-    args = [str(VENV_BIN / "gunicorn"), "-c", "python:registry.gunicorn_conf"]
+    args = [str(VENV_BIN / "gunicorn"), "-c", "python:registry.operations.gunicorn_conf"]
     args += ["--bind", f"127.0.0.1:{port}", *extra, app]
     return start_server(args, env, log_path, cwd=cwd, port=port)
 

@@ -6,15 +6,15 @@ profiles, :mod:`.travel` answers nearest-site and coverage questions in travel t
 :mod:`.bands` draws travel-time bands for maps.
 """
 
-from .network import (
+from geo.routing.network import (
     ROAD_CLASSES,
     RoadNetwork,
     network_from_edges,
     network_from_polylines,
     split_long_edges,
 )
-from .profiles import DEFAULT_PROFILES, Profile, profiles_from_config
-from .travel import NearestByTime, Snap, TravelGraph
+from geo.routing.profiles import DEFAULT_PROFILES, Profile, profiles_from_config
+from geo.routing.travel import NearestByTime, Snap, TravelGraph
 
 __all__ = [
     "DEFAULT_PROFILES",

@@ -10,7 +10,7 @@ import numpy as np
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
-from .travel import TravelGraph
+from geo.routing.travel import TravelGraph
 
 
 def reach_by_time(

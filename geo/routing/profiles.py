@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .network import ROAD_CLASSES, RoadNetwork
+from geo.routing.network import ROAD_CLASSES, RoadNetwork
 
 
 @dataclass(frozen=True)

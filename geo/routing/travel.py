@@ -46,9 +46,8 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from geo.nearest import ecef
-
-from .network import ONEWAY_BACKWARD, ONEWAY_FORWARD, RoadNetwork
-from .profiles import Profile
+from geo.routing.network import ONEWAY_BACKWARD, ONEWAY_FORWARD, RoadNetwork
+from geo.routing.profiles import Profile
 
 _GEOD = Geod(ellps="WGS84")
 MIN_COMPONENT_NODES = 50

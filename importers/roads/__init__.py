@@ -14,11 +14,10 @@ import tempfile
 from pathlib import Path
 
 from importers.errors import ImportFormatError
-
-from .graph_json import read_graph_json
-from .lines import read_road_lines
-from .osm import OSM_ATTRIBUTION, read_osm_pbf, read_overpass_json
-from .result import RoadFile
+from importers.roads.graph_json import read_graph_json
+from importers.roads.lines import read_road_lines
+from importers.roads.osm import OSM_ATTRIBUTION, read_osm_pbf, read_overpass_json
+from importers.roads.result import RoadFile
 
 __all__ = ["OSM_ATTRIBUTION", "ROAD_FORMATS", "RoadFile", "read_road_file"]
 

@@ -14,9 +14,8 @@ import numpy as np
 
 from geo.routing import network_from_edges, split_long_edges
 from importers.errors import ImportFormatError
-
-from .osm import OSM_ATTRIBUTION, OSM_LICENCE
-from .result import RoadFile
+from importers.roads.osm import OSM_ATTRIBUTION, OSM_LICENCE
+from importers.roads.result import RoadFile
 
 
 def read_graph_json(path: Path) -> RoadFile:

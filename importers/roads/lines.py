@@ -17,9 +17,8 @@ import shapely
 
 from geo.routing import network_from_polylines
 from importers.errors import ImportFormatError
-
-from .result import RoadFile
-from .tags import maxspeed_kmh, oneway_code
+from importers.roads.result import RoadFile
+from importers.roads.tags import maxspeed_kmh, oneway_code
 
 _CLASS_COLUMNS = ("highway", "road_class", "fclass")
 

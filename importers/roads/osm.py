@@ -18,9 +18,8 @@ import shapely
 
 from geo.routing import ROAD_CLASSES, network_from_polylines
 from importers.errors import ImportFormatError
-
-from .result import RoadFile
-from .tags import maxspeed_kmh, oneway_code
+from importers.roads.result import RoadFile
+from importers.roads.tags import maxspeed_kmh, oneway_code
 
 OSM_LICENCE = "ODbL-1.0"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL 1.0)"

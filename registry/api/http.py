@@ -21,9 +21,9 @@ from datetime import datetime
 from flask import Blueprint, Response, request
 from sqlalchemy import func, select
 
-from ..db import db
-from ..models import Facility
-from ..services.catalog import read_data_version
+from registry.db import db
+from registry.models import Facility
+from registry.nearest.catalog import read_data_version
 
 COMPRESSIBLE = {
     "application/json",

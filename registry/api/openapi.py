@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Response, json, render_template, url_for
 
-from . import bp
-from .spec import OPERATIONS, Operation
+from registry.api import bp
+from registry.api.spec import OPERATIONS, Operation
 
 _FEATURE = {
     "type": "object",
@@ -149,4 +149,4 @@ def openapi_json():
 @bp.get("/reference")
 def reference():
     """The API reference page: the OpenAPI document rendered by a small script of ours."""
-    return render_template("api_reference.html", spec_url=url_for("api.openapi_json"))
+    return render_template("api/reference.html", spec_url=url_for("api.openapi_json"))

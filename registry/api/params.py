@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from flask import request
 
-from ..errors import ValidationError
+from registry.errors import ValidationError
 
 _AREA_CODE = re.compile(r"^(?:TH)?(\d{2}(?:\d{2}){0,2})$", re.IGNORECASE)
 
@@ -141,6 +141,6 @@ def timestamp(name: str) -> datetime | None:
 
 def boolean(name: str, default: bool = False) -> bool:
     """true/false with the same words on every endpoint: 1/0, true/false, yes/no, on/off."""
-    from ..services.search import parse_flag
+    from registry.nearest.search import parse_flag
 
     return bool(parse_flag(request.args, name, default))

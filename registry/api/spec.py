@@ -14,13 +14,20 @@ from typing import Any
 
 from flask import request
 
-from ..errors import NotFoundError, ValidationError
-from ..models import DB_INT_MAX
-from ..services import coverage as coverage_service
-from ..services import facility_export
-from ..services import search as search_service
-from ..vocabulary import AGE_GROUPS, DOSES, FACILITY_TYPES, STATUSES, TEST_METHODS, VACCINE_BRANDS
-from . import params
+from importers.vocabulary import (
+    AGE_GROUPS,
+    DOSES,
+    FACILITY_TYPES,
+    STATUSES,
+    TEST_METHODS,
+    VACCINE_BRANDS,
+)
+from registry.api import params
+from registry.coverage import service as coverage_service
+from registry.errors import NotFoundError, ValidationError
+from registry.facilities import export as facility_export
+from registry.models import DB_INT_MAX
+from registry.nearest import search as search_service
 
 
 @dataclass(frozen=True)

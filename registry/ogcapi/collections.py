@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 
-from ..errors import NotFoundError
-from ..models import Area, Facility
-from ..serialize import COMMON_PROPERTIES
-from ..vocabulary import ALL_TYPE_FIELD_NAMES, FACILITY_TYPES, TYPE_FIELDS, TYPE_LABELS
+from importers.vocabulary import ALL_TYPE_FIELD_NAMES, FACILITY_TYPES, TYPE_FIELDS, TYPE_LABELS
+from registry.errors import NotFoundError
+from registry.models import Area, Facility
+from registry.serialize import COMMON_PROPERTIES
 
 _KIND_TYPES = {"text": "string", "choice": "string", "int": "integer", "bool": "boolean"}
 
@@ -89,7 +89,7 @@ def _property_for(name: str) -> Property:
     if name in ("version",):
         return Property(name, "integer", column)
     if name == "status":
-        from ..vocabulary import STATUSES
+        from importers.vocabulary import STATUSES
 
         return Property(name, "string", column, enum=STATUSES)
     if name == "type":

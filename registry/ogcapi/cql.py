@@ -23,9 +23,9 @@ from pygeofilter.parsers.cql2_json import parse as parse_json
 from pygeofilter.parsers.cql2_text import parse as parse_text
 from sqlalchemy import ColumnElement, and_, func, not_, or_
 
-from ..errors import ValidationError
-from .collections import Collection, Property
-from .crs import Crs, geometry_to_lonlat
+from registry.errors import ValidationError
+from registry.ogcapi.collections import Collection, Property
+from registry.ogcapi.crs import Crs, geometry_to_lonlat
 
 FILTER_LANGUAGES = ("cql2-text", "cql2-json")
 MAX_FILTER_LENGTH = 20_000

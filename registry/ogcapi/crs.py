@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
-from ..errors import ValidationError
+from registry.errors import ValidationError
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 # UTM coordinates farther out than this (metres) are no place on Earth in the zone.

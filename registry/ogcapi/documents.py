@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .collections import COLLECTIONS, Collection
-from .crs import CRS84, SUPPORTED
+from registry.ogcapi.collections import COLLECTIONS, Collection
+from registry.ogcapi.crs import CRS84, SUPPORTED
 
 # Thailand with its islands, in lon/lat.
 THAILAND_BBOX = [97.343396, 5.613037, 105.636812, 20.465143]

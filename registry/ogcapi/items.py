@@ -17,11 +17,11 @@ import shapely
 from sqlalchemy import ColumnElement, Integer, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from ..models import Area, Facility
-from ..serialize import iso
-from .collections import Collection
-from .cql import FilterSql, spatial_intersects
-from .crs import Crs, geometries_from_lonlat, xy_from_lonlat
+from registry.models import Area, Facility
+from registry.ogcapi.collections import Collection
+from registry.ogcapi.cql import FilterSql, spatial_intersects
+from registry.ogcapi.crs import Crs, geometries_from_lonlat, xy_from_lonlat
+from registry.serialize import iso
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 

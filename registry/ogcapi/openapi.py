@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .collections import COLLECTIONS
-from .cql import FILTER_LANGUAGES
-from .crs import SUPPORTED
-from .documents import DEFAULT_LIMIT, MAX_LIMIT
-from .request_args import COMMON, FORMATS, ITEMS
+from registry.ogcapi.collections import COLLECTIONS
+from registry.ogcapi.cql import FILTER_LANGUAGES
+from registry.ogcapi.crs import SUPPORTED
+from registry.ogcapi.documents import DEFAULT_LIMIT, MAX_LIMIT
+from registry.ogcapi.request_args import COMMON, FORMATS, ITEMS
 
 _CRS = {"type": "string", "enum": list(SUPPORTED)}
 _LANG = {"type": "string", "enum": ["th", "en"]}

@@ -10,12 +10,12 @@ import json
 
 from flask import Blueprint, Response, render_template, request, url_for
 
-from ..api import http
-from ..db import db
-from ..errors import NotFoundError
-from . import documents, items, request_args
-from .collections import get_collection
-from .openapi import openapi_document
+from registry.api import http
+from registry.db import db
+from registry.errors import NotFoundError
+from registry.ogcapi import documents, items, request_args
+from registry.ogcapi.collections import get_collection
+from registry.ogcapi.openapi import openapi_document
 
 bp = Blueprint("ogcapi", __name__, url_prefix="/api/ogc")
 http.init_blueprint(bp)
@@ -63,7 +63,7 @@ def conformance():
 def api_description():
     """The OpenAPI 3.0 description of this OGC API (HTML: the API reference page)."""
     if _format() == "html":
-        return render_template("api_reference.html", spec_url=url_for("ogcapi.api_description"))
+        return render_template("api/reference.html", spec_url=url_for("ogcapi.api_description"))
     response = Response(_ENCODE(openapi_document(_base())))
     # The media type OGC API Part 1 names (GDAL refuses the document without the version).
     response.headers["Content-Type"] = OPENAPI_MEDIA_TYPE

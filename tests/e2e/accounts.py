@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from registry.accounts.service import create_token, create_user, find_user
 from registry.db import db
-from registry.services.accounts import create_token, create_user, find_user
 
 PASSWORD = "e2e password 1"
 

@@ -15,12 +15,11 @@ from urllib.parse import urlparse
 
 import pytest
 
-from registry import create_app
+from registry.app import create_app
 from registry.db import db
-from registry.services.facilities import Actor, create_facility
-
-from ..conftest import drop_postgis_database, fresh_database_url, scratch_name
-from ..live_server import LiveServer
+from registry.facilities.service import Actor, create_facility
+from tests.conftest import drop_postgis_database, fresh_database_url, scratch_name
+from tests.live_server import LiveServer
 
 CHROMIUM = os.environ.get("REGISTRY_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -18,10 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import select
 
 from registry.db import db
+from registry.facilities.service import Actor, create_facility
 from registry.models import Facility, FacilityChange
-from registry.services.facilities import Actor, create_facility
-
-from .accounts import api_token, ensure_user
+from tests.e2e.accounts import api_token, ensure_user
 
 WRITERS = 50
 FACILITIES = 3

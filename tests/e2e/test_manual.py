@@ -21,14 +21,13 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from registry.accounts.service import create_user, find_user
 from registry.db import db
+from registry.facilities.reports import submit_report
+from registry.facilities.service import Actor, create_facility, update_facility
 from registry.models import Facility, ResidentReport, utcnow
-from registry.services.accounts import create_user, find_user
-from registry.services.facilities import Actor, create_facility, update_facility
-from registry.services.reports import submit_report
-
-from .accounts import PASSWORD
-from .conftest import ARTIFACTS, XSS_NAME, RecordedPage
+from tests.e2e.accounts import PASSWORD
+from tests.e2e.conftest import ARTIFACTS, XSS_NAME, RecordedPage
 
 ROOT = Path(__file__).resolve().parents[2]
 MANUAL = ROOT / "docs" / "manual"
@@ -580,8 +579,8 @@ SURVEYED = [
 
 @pytest.fixture(scope="module")
 def survey_entries(e2e_app, manual_users):
-    from registry.services.survey import Surveyor, create_record
-    from registry.services.survey_rules import bangkok_today
+    from registry.survey.rules import bangkok_today
+    from registry.survey.service import Surveyor, create_record
 
     volunteer = USERS["volunteer"]
     by = Surveyor(volunteer[0], "web", volunteer[1], volunteer[2])

@@ -11,10 +11,9 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 
 from registry.db import db
+from registry.facilities.service import Actor, create_facility, update_facility
 from registry.models import Facility, FacilityChange, ResidentReport, utcnow
-from registry.services.facilities import Actor, create_facility, update_facility
-
-from .accounts import PASSWORD, ensure_user
+from tests.e2e.accounts import PASSWORD, ensure_user
 
 # Si Phum, Mueang Chiang Mai: inside the Chiang Mai official's area, away from demo sites.
 SITE = {"lon": 98.9850, "lat": 18.7950}
@@ -140,7 +139,7 @@ def test_resident_report_reaches_the_right_official_and_is_accepted(
 
     other = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
-        from .conftest import RecordedPage
+        from tests.e2e.conftest import RecordedPage
 
         bangkok = RecordedPage(other.new_page(), live_server.url)
         _sign_in(bangkok, "bkk-official")

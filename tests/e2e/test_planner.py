@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 import io
 
+from registry.coverage import service
 from registry.db import db
-from registry.services import coverage as service
 
 CHIANG_MAI_PEOPLE = 1_789_385  # DOPA registered population, 2021-12-31 (the default layer)
 QUERY = "type=vaccination_site&threshold_km=10&level=district&province=TH50"

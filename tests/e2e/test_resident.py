@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 
 from registry.db import db
 from registry.models import Facility
-
-from .conftest import XSS_NAME
+from tests.e2e.conftest import XSS_NAME
 
 
 def _no_trouble(page) -> None:

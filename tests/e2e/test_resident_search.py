@@ -12,11 +12,10 @@ import re
 
 import pytest
 
+from importers.vocabulary import STATUS_LABELS, TYPE_LABELS
 from registry.presentation import UNCONFIRMED_LABELS
-from registry.vocabulary import STATUS_LABELS, TYPE_LABELS
-
-from .accounts import ensure_user, sign_in
-from .conftest import XSS_NAME, RecordedPage
+from tests.e2e.accounts import ensure_user, sign_in
+from tests.e2e.conftest import XSS_NAME, RecordedPage
 
 SCREEN_HEIGHT = 740
 

@@ -17,12 +17,11 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from importers.vocabulary import SURVEY_GROUPS
 from registry.db import db
 from registry.models import Facility, ReferenceVaccination, SurveyRecord, utcnow
-from registry.services.stats_tables import Suppression
-from registry.vocabulary import SURVEY_GROUPS
-
-from .accounts import PASSWORD, ensure_user
+from registry.stats.tables import Suppression
+from tests.e2e.accounts import PASSWORD, ensure_user
 
 MARK = "e2e-stats"
 # Two villages of Si Phum (TH500101), Mueang Chiang Mai: few bedridden people, to be hidden.

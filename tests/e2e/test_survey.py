@@ -12,12 +12,11 @@ from sqlalchemy import select
 
 from registry.db import db
 from registry.models import PopulationUnit, SurveyRecord
-from registry.services import survey
-from registry.services.survey_layer import SURVEY_LAYER
-from registry.services.survey_rules import bangkok_today
-
-from .accounts import PASSWORD, ensure_user
-from .conftest import ARTIFACTS
+from registry.survey import service as survey
+from registry.survey.layer import SURVEY_LAYER
+from registry.survey.rules import bangkok_today
+from tests.e2e.accounts import PASSWORD, ensure_user
+from tests.e2e.conftest import ARTIFACTS
 
 # Nai Mueang, Mueang Lamphun: a province no other browser test surveys, so the statistics
 # and coverage figures checked here move only with these entries.

@@ -15,9 +15,8 @@ from sqlalchemy import select
 
 from registry.db import db
 from registry.models import SurveyRecord, User
-
-from .accounts import PASSWORD, ensure_user
-from .conftest import XSS_NAME
+from tests.e2e.accounts import PASSWORD, ensure_user
+from tests.e2e.conftest import XSS_NAME
 
 # Proper names and codes that stay in Latin letters on Thai pages.
 ALLOWED = {

@@ -9,9 +9,8 @@ from sqlalchemy import select
 
 from registry.db import db
 from registry.models import SurveyRecord
-
-from .accounts import ensure_user
-from .test_survey import _fits_the_phone, _no_trouble, _sign_in
+from tests.e2e.accounts import ensure_user
+from tests.e2e.test_survey import _fits_the_phone, _no_trouble, _sign_in
 
 # Ton Thong, Mueang Lampang: a tambon no other browser test surveys; its villages on DOPA's
 # list include Mu 2 บ้านบุญเกิด (Ban Bun Koet) and Mu 4 บ้านผาลาด (Ban Pha Lat).

@@ -8,7 +8,7 @@ import pytest
 
 import geo.villages
 from geo.villages import VillageIndex
-from registry.services.village_search import VILLAGES_FILE, village_index
+from registry.nearest.village_search import VILLAGES_FILE, village_index
 
 
 def test_docstring_examples() -> None:

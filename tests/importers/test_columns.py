@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from importers import vocabulary
 from importers.columns import (
     HEADER_ALIASES,
     TARGETS,
@@ -13,8 +14,7 @@ from importers.columns import (
     plan_columns,
 )
 from importers.errors import ImportOptionError
-from registry import vocabulary
-from registry.vocabulary import ALL_TYPE_FIELD_NAMES, COMMON_FIELDS
+from importers.vocabulary import ALL_TYPE_FIELD_NAMES, COMMON_FIELDS
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ import pytest
 from importers import read_facilities
 from importers.errors import ImportFormatError
 from importers.limits import Budget, ImportLimitError, ImportLimits
-from registry.services.bulk_duplicates import similar_among
+from registry.imports.duplicates import similar_among
 from tests import hostile_files as hostile
 
 MAX_SECONDS = 15.0

@@ -15,7 +15,7 @@ from importers.values import (
     parse_phones,
     parse_status,
 )
-from registry.vocabulary import FACILITY_TYPES, STATUS_LABELS, STATUSES, TYPE_LABELS
+from importers.vocabulary import FACILITY_TYPES, STATUS_LABELS, STATUSES, TYPE_LABELS
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy.orm import object_session
 from werkzeug.security import generate_password_hash
 
+from registry.accounts.service import create_token, start_session
 from registry.auth import SESSION_SECRET
 from registry.models import User, utcnow
-from registry.services.accounts import create_token, start_session
 
 PASSWORD = "correct horse battery"
 # name -> (role, area): Chiang Mai province TH50, its Mueang district TH5001.

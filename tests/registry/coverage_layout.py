@@ -22,11 +22,10 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from registry.services import coverage as coverage_service
-from registry.services import population
-from registry.services.population_files import PointCounts
-
-from .helpers import BANGKOK, CHIANG_MAI, make_facility
+from registry.coverage import population
+from registry.coverage import service as coverage_service
+from registry.coverage.population_files import PointCounts
+from tests.registry.helpers import BANGKOK, CHIANG_MAI, make_facility
 
 GEOD = Geod(ellps="WGS84")
 LAYER = "test-layout"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from registry.services.facilities import Actor, create_facility
+from registry.facilities.service import Actor, create_facility
 
 OFFICIAL = Actor("somchai@chiangmai", "web")
 # Tha Phae Gate, Mueang Chiang Mai: inside subdistrict Si Phum (TH500102).

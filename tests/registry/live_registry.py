@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from registry import DATA_DIR, create_app
+from registry.app import create_app
 from registry.db import db
 from registry.demo import DEMO_FACILITY_FILES
-from registry.services.bulk import upsert_facilities
-from registry.services.facilities import Actor, create_facility, deactivate_facility
-
-from ..live_server import LiveServer as BaseLiveServer
+from registry.facilities.service import Actor, create_facility, deactivate_facility
+from registry.imports.bulk import upsert_facilities
+from registry.paths import DATA_DIR
+from tests.live_server import LiveServer as BaseLiveServer
 
 LOADER = Actor("test loader", "cli")
 EXTRA_SITES = [
@@ -77,7 +77,7 @@ class LiveRegistry:
 def load_registry(app) -> int:
     """Migrate, load areas and sites; returns the id of one deactivated site."""
     from registry import migrate
-    from registry.services.areas import load_boundaries
+    from registry.areas.service import load_boundaries
 
     with app.app_context():
         migrate.upgrade(db.engine)

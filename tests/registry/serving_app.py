@@ -7,7 +7,7 @@ import time
 
 from flask import request
 
-from registry import create_app
+from registry.app import create_app
 
 
 def create_test_app():

@@ -7,10 +7,9 @@ import hashlib
 import pytest
 from sqlalchemy import select, text
 
+from registry.accounts.service import create_token, create_user
 from registry.models import ApiToken, LoginFailure, User
-from registry.services.accounts import create_token, create_user
-
-from .conftest import PASSWORD, csrf_token, sign_in
+from tests.registry.conftest import PASSWORD, csrf_token, sign_in
 
 
 def _login(client, username: str, password: str, token: str | None = None):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from registry.services.facilities import update_facility
-
-from .helpers import BANGKOK, OFFICIAL, make_facility
+from registry.facilities.service import update_facility
+from tests.registry.helpers import BANGKOK, OFFICIAL, make_facility
 
 
 @pytest.fixture
@@ -69,7 +68,7 @@ def test_paging_follows_next_links_in_stable_order(client, sites):
 
 
 def test_deactivated_facilities_are_left_out_unless_asked(client, session, sites):
-    from registry.services.facilities import deactivate_facility
+    from registry.facilities.service import deactivate_facility
 
     deactivate_facility(session, sites[0].id, OFFICIAL, reason="duplicate", expected_version=1)
     session.commit()

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from registry.facilities.service import revert_change
 from registry.models import Facility, FacilityChange, FieldConfirmation
-from registry.services.facilities import revert_change
-
-from .conftest import bearer
-from .helpers import BANGKOK, OFFICIAL, make_facility
+from tests.registry.conftest import bearer
+from tests.registry.helpers import BANGKOK, OFFICIAL, make_facility
 
 
 def _changes(session, facility_id: int, field: str) -> list[FacilityChange]:

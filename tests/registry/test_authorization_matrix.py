@@ -14,13 +14,12 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from registry.facilities.form import facility_texts
+from registry.facilities.reports import submit_report
+from registry.facilities.service import update_facility
 from registry.models import Facility
-from registry.services.facilities import update_facility
-from registry.services.reports import submit_report
-from registry.views.facility_form import facility_texts
-
-from .conftest import bearer, sign_in
-from .helpers import BANGKOK, CHIANG_MAI, OFFICIAL, make_facility
+from tests.registry.conftest import bearer, sign_in
+from tests.registry.helpers import BANGKOK, CHIANG_MAI, OFFICIAL, make_facility
 
 ROLES = (
     "national_admin",

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from registry import spatial, spatial_bulk
+from registry.facilities.service import Actor
+from registry.imports import bulk
+from registry.imports.bulk import upsert_facilities
 from registry.models import Facility, FacilityChange, utcnow
-from registry.services import bulk
-from registry.services.bulk import upsert_facilities
-from registry.services.facilities import Actor
 
 ACTOR = Actor("bulk-test", "import", "test")
 AWKWARD = [

@@ -14,7 +14,7 @@ import time
 import pytest
 from sqlalchemy import text
 
-from registry import create_app
+from registry.app import create_app
 from registry.db import BUSY_MESSAGE, db
 from registry.errors import DatabaseBusyError
 

@@ -9,15 +9,14 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
+from registry.facilities.service import deactivate_facility, update_facility
 from registry.models import utcnow
+from registry.nearest import catalog as catalog_module
+from registry.nearest.catalog import SiteFilter, catalogs, filter_mask, nearest_in
+from registry.nearest.catalog_rows import FeatureStore, feature_json
 from registry.presentation import resident_status
 from registry.serialize import facility_feature
-from registry.services import catalog as catalog_module
-from registry.services.catalog import SiteFilter, catalogs, filter_mask, nearest_in
-from registry.services.catalog_rows import FeatureStore, feature_json
-from registry.services.facilities import deactivate_facility, update_facility
-
-from .helpers import OFFICIAL, make_facility
+from tests.registry.helpers import OFFICIAL, make_facility
 
 GEOD = Geod(ellps="WGS84")
 ORIGIN = (98.9934, 18.7877)
@@ -296,7 +295,7 @@ def test_the_version_read_is_one_statement_outside_any_transaction(engine, backe
     from sqlalchemy import create_engine, text
 
     from registry.db import autocommit_int
-    from registry.services.catalog import read_data_version
+    from registry.nearest.catalog import read_data_version
 
     with engine.connect() as conn:
         committed = conn.scalar(text("SELECT data_version FROM registry_state WHERE id = 1"))

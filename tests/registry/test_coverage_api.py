@@ -13,19 +13,17 @@ import math
 import pytest
 from openpyxl import load_workbook
 
-from registry.services import coverage as service
-from registry.services.facilities import update_facility
-
-from .coverage_layout import (
+from registry.coverage import service
+from registry.facilities.service import update_facility
+from tests.registry.coverage_layout import (
     CITY,
     FAR,
     LAYER,
     NEAR,
     build_layout,
-    fresh_caches,  # noqa: F401  (fixture)
     geodesic,
 )
-from .helpers import CHIANG_MAI, OFFICIAL, make_facility
+from tests.registry.helpers import CHIANG_MAI, OFFICIAL, make_facility
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 GATE = (CHIANG_MAI["lon"], CHIANG_MAI["lat"])
@@ -216,8 +214,8 @@ def test_capacity_for_hospitals_hand_checked(client, session, layout):
 
 
 def test_level_finer_than_the_layer_is_refused(client, session, layout):
-    from registry.services import population
-    from registry.services.population_files import read_area_counts
+    from registry.coverage import population
+    from registry.coverage.population_files import read_area_counts
 
     counts = read_area_counts(b"code,population\n50,1000\n", "p.csv")
     units, level, _ = population.units_from_area_counts(session, counts)

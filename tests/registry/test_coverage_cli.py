@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from openpyxl import load_workbook
 
-from .coverage_layout import LAYER, build_layout, fresh_caches  # noqa: F401  (fixture)
+from tests.registry.coverage_layout import LAYER, build_layout, fresh_caches  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 

@@ -7,12 +7,11 @@ import pandas as pd
 import pytest
 from distributed import LocalCluster
 
-from registry.services import coverage as service
-from registry.services.dask_cluster import close_clients
-from registry.services.population_files import PointCounts
-
-from .coverage_layout import fresh_caches  # noqa: F401  (fixture)
-from .helpers import make_facility
+from registry.coverage import service
+from registry.coverage.dask_cluster import close_clients
+from registry.coverage.population_files import PointCounts
+from tests.registry.coverage_layout import fresh_caches  # noqa: F401  (fixture)
+from tests.registry.helpers import make_facility
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 
@@ -28,7 +27,7 @@ def cluster():
 
 def _random_layer(session, rng) -> str:
     """3,000 villages with people and two groups across northern Thailand."""
-    from registry.services import population
+    from registry.coverage import population
 
     count = 3_000
     counts = PointCounts(

@@ -14,11 +14,9 @@ import pytest
 import shapely
 from sqlalchemy import func, select
 
+from registry.coverage import population, service
 from registry.models import PopulationUnit
-from registry.services import coverage as service
-from registry.services import population
-
-from .coverage_layout import fresh_caches  # noqa: F401  (fixture)
+from tests.registry.coverage_layout import fresh_caches  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 DOPA_TOTAL = 66_186_727

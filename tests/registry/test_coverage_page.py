@@ -6,11 +6,10 @@ import re
 
 import pytest
 
-from registry.services import population
-from registry.services.population_files import read_area_counts
-
-from .coverage_layout import LAYER, build_layout, fresh_caches  # noqa: F401  (fixture)
-from .helpers import make_facility
+from registry.coverage import population
+from registry.coverage.population_files import read_area_counts
+from tests.registry.coverage_layout import LAYER, build_layout, fresh_caches  # noqa: F401  (fixture)
+from tests.registry.helpers import make_facility
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 XSS = "<img src=x onerror=alert(1)>"

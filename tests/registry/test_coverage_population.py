@@ -10,17 +10,16 @@ import rasterio
 from affine import Affine
 from sqlalchemy import func, select
 
-from registry.errors import ConflictError, NotFoundError, ValidationError
-from registry.models import PopulationLayer, PopulationUnit
-from registry.services import population
-from registry.services.population_files import (
+from registry.coverage import population
+from registry.coverage.population_files import (
     read_area_counts,
     read_point_counts,
     read_raster_counts,
 )
-
-from .coverage_layout import fresh_caches  # noqa: F401  (fixture)
-from .helpers import CHIANG_MAI
+from registry.errors import ConflictError, NotFoundError, ValidationError
+from registry.models import PopulationLayer, PopulationUnit
+from tests.registry.coverage_layout import fresh_caches  # noqa: F401  (fixture)
+from tests.registry.helpers import CHIANG_MAI
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 
@@ -75,7 +74,7 @@ def test_area_counts_at_representative_points_answer_only_their_level(session):
     layer = _store(session, units, finest_level=level, method=method).layer
     assert (layer.finest_level, layer.total_population, layer.unit_count) == (2, 1500, 2)
     # The representative point lies inside its district.
-    from registry.services.coverage import area_tables
+    from registry.coverage.service import area_tables
 
     geometry = area_tables.get(session).geometry
     import shapely

@@ -19,10 +19,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry import create_app
-from registry.services.catalog import catalogs
-
-from .helpers import CHIANG_MAI, make_facility
+from registry.app import create_app
+from registry.nearest.catalog import catalogs
+from tests.registry.helpers import CHIANG_MAI, make_facility
 
 NEAR = f"lat={CHIANG_MAI['lat'] + 0.01}&lon={CHIANG_MAI['lon']}"
 
@@ -127,7 +126,7 @@ def test_an_outage_is_503_with_one_warning_and_nearest_keeps_answering(relayed_a
     names = [f["properties"]["name_th"] for f in before.get_json()["features"]]
     assert len(names) == 3 and "stale" not in before.get_json()["search"]
 
-    caplog.set_level(logging.INFO, logger="registry.outage")
+    caplog.set_level(logging.INFO, logger="registry.operations.outage")
     relay.cut()
 
     refused = [client.get("/api/v1/facilities") for _ in range(5)]
@@ -150,7 +149,7 @@ def test_an_outage_is_503_with_one_warning_and_nearest_keeps_answering(relayed_a
     html = resident.get_data(as_text=True)
     assert 'id="stale-notice"' in html and names[0] in html
 
-    outage = [r for r in caplog.records if r.name == "registry.outage"]
+    outage = [r for r in caplog.records if r.name == "registry.operations.outage"]
     warnings = [r for r in outage if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "unreachable" in warnings[0].getMessage()
     lines = [r for r in outage if r.levelno == logging.INFO]

@@ -7,8 +7,8 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from registry import DATA_DIR
 from registry.models import Facility, FacilityChange
+from registry.paths import DATA_DIR
 
 
 @pytest.fixture

@@ -10,10 +10,9 @@ import zipfile
 import pytest
 
 from importers.values import parse_hcode
-from registry.services.facility_export import ATTRIBUTION
-
-from .conftest import bearer
-from .helpers import BANGKOK, make_facility
+from registry.facilities.export import ATTRIBUTION
+from tests.registry.conftest import bearer
+from tests.registry.helpers import BANGKOK, make_facility
 
 DOWNLOAD = "/api/v1/facilities/download"
 

@@ -7,8 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.errors import ConflictError, OutsideThailandError, ValidationError
-from registry.models import Facility, FacilityChange
-from registry.services.facilities import (
+from registry.facilities.service import (
     CREATED,
     Actor,
     create_facility,
@@ -18,8 +17,8 @@ from registry.services.facilities import (
     revert_change,
     update_facility,
 )
-
-from .helpers import BANGKOK, CHIANG_MAI, OFFICIAL, make_facility
+from registry.models import Facility, FacilityChange
+from tests.registry.helpers import BANGKOK, CHIANG_MAI, OFFICIAL, make_facility
 
 
 def test_create_derives_areas_from_the_point(session):

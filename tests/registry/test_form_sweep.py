@@ -11,10 +11,9 @@ import io
 import re
 from pathlib import Path
 
-from registry.services.facilities import update_facility
-
-from .conftest import csrf_token, sign_in
-from .helpers import OFFICIAL, make_facility
+from registry.facilities.service import update_facility
+from tests.registry.conftest import csrf_token, sign_in
+from tests.registry.helpers import OFFICIAL, make_facility
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 FIELD = re.compile(r'name="([a-z_][a-z0-9_-]*)"')

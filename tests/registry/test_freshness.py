@@ -7,12 +7,11 @@ from datetime import timedelta
 import pytest
 from pyproj import Geod
 
+from registry.facilities.form import facility_texts
+from registry.facilities.service import update_facility
 from registry.models import utcnow
-from registry.services.facilities import update_facility
-from registry.views.facility_form import facility_texts
-
-from .conftest import sign_in
-from .helpers import OFFICIAL, make_facility
+from tests.registry.conftest import sign_in
+from tests.registry.helpers import OFFICIAL, make_facility
 
 GEOD = Geod(ellps="WGS84")
 ORIGIN = {"lat": 18.7877, "lon": 98.9934}

@@ -25,10 +25,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from registry import PROJECT_ROOT
-
-from .conftest import bearer, session_for
-from .helpers import make_facility
+from registry.paths import PROJECT_ROOT
+from tests.registry.conftest import bearer, session_for
+from tests.registry.helpers import make_facility
 
 EXAMPLES = int(os.environ.get("REGISTRY_FUZZ_EXAMPLES", "8"))
 ROLES = [None, "national_admin", "provincial_admin", "official", "volunteer", "planner"]
@@ -163,7 +162,7 @@ def _routes(app):
 
 
 def _rule_ids():
-    from registry import create_app
+    from registry.app import create_app
 
     app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://"})
     return _routes(app)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import re
 
-from registry.services.facilities import update_facility
-
-from .conftest import sign_in
-from .helpers import OFFICIAL, make_facility
+from registry.facilities.service import update_facility
+from tests.registry.conftest import sign_in
+from tests.registry.helpers import OFFICIAL, make_facility
 
 
 def _with_changes(session, n: int):
@@ -51,7 +50,7 @@ def test_api_history_default_page_is_bounded(app, client, session):
 
 
 def test_official_history_page_is_paged(app, client, session, accounts, monkeypatch):
-    from registry.views import official
+    from registry.facilities import official_pages as official
 
     monkeypatch.setattr(official, "HISTORY_PAGE_SIZE", 5)
     facility = _with_changes(session, 7)  # 8 changes

@@ -11,10 +11,9 @@ from html import unescape
 
 import pytest
 
-from registry.services.facilities import update_facility
-
-from .conftest import sign_in
-from .helpers import BANGKOK, OFFICIAL, make_facility
+from registry.facilities.service import update_facility
+from tests.registry.conftest import sign_in
+from tests.registry.helpers import BANGKOK, OFFICIAL, make_facility
 
 ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
 LON_LAT_ARRAY = re.compile(r"\[\s*\d+\.\d+,\s*\d+\.\d+\s*\]")
@@ -86,7 +85,7 @@ def test_officials_see_names_and_the_codes_they_need(client, accounts, moved_sit
 
 def test_every_demo_source_has_a_name():
     from registry.demo import DEMO_FACILITY_FILES, DEMO_IMPORTS
-    from registry.views.change_values import DATASET_LABELS
+    from registry.facilities.change_values import DATASET_LABELS
 
     # The sources the demo's readers give (demo.py) and its importer runs.
     demo_sources = {"moph_hospitals", "covid_checkpoints_th", "covid_checkpoints_phitsanulok"}

@@ -14,13 +14,13 @@ import re
 from sqlalchemy import func, select
 
 from importers.limits import ImportLimits
+from registry.facilities.service import Actor, create_facility, current_data_version
+from registry.imports import bulk
+from registry.imports import service as imports
+from registry.imports.service import commit_import, preview_import
 from registry.models import DuplicateCandidate, Facility, FacilityChange, ImportBatch
-from registry.services import bulk, imports
-from registry.services.facilities import Actor, create_facility, current_data_version
-from registry.services.imports import commit_import, preview_import
 from tests import hostile_files as hostile
-
-from .conftest import bearer, sign_in
+from tests.registry.conftest import bearer, sign_in
 
 OPTIONS = {"actor_name": "importer@moph", "source": "moph"}
 FIVE_ROWS = "type,name_th,lat,lon\n" + "".join(

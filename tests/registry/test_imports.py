@@ -11,14 +11,10 @@ from sqlalchemy import func, select
 
 from importers import ImportFormatError, read_facilities
 from registry.errors import ConflictError, ValidationError
+from registry.imports import bulk
+from registry.imports import service as imports
+from registry.imports.service import ImportRejectedError, commit_import, preview_import, undo_import
 from registry.models import DuplicateCandidate, Facility, FacilityChange, ImportBatch
-from registry.services import bulk, imports
-from registry.services.imports import (
-    ImportRejectedError,
-    commit_import,
-    preview_import,
-    undo_import,
-)
 from tests.importers.corpus import BAD_CASES, BASE, Case, write_csv
 
 GEOD = Geod(ellps="WGS84")
@@ -227,7 +223,7 @@ def test_undo_a_batch(session, shared_data):
 
 
 def test_undo_refused_when_a_person_changed_the_site_since(session, tmp_path):
-    from registry.services.facilities import Actor, update_facility
+    from registry.facilities.service import Actor, update_facility
 
     path = write_csv(tmp_path / "one.csv", BASE)
     first = commit_import(session, path.read_bytes(), path.name, actor_name="x")

@@ -12,8 +12,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from registry.local_paths import local_path
-
-from .conftest import PASSWORD, csrf_token
+from tests.registry.conftest import PASSWORD, csrf_token
 
 BYPASSES = [
     "/%09/evil.example/",

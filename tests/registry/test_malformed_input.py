@@ -9,8 +9,8 @@ import io
 
 import pytest
 
-from .conftest import bearer, sign_in
-from .helpers import make_facility
+from tests.registry.conftest import bearer, sign_in
+from tests.registry.helpers import make_facility
 
 BIG = 2**31  # one above PostgreSQL's integer
 
@@ -150,7 +150,7 @@ def test_hostile_import_tokens(client, accounts, path, token):
 
 @pytest.mark.parametrize("name", ["official", "\x00", "x" * 5000])
 def test_hostile_sign_in_values(client, accounts, name):
-    from .conftest import csrf_token
+    from tests.registry.conftest import csrf_token
 
     response = client.post(
         "/login",

@@ -9,14 +9,13 @@ import re
 from babel.messages.mofile import read_mo
 
 import importers.rules
-import registry.services.access
-import registry.services.facilities
-import registry.services.imports  # noqa: F401
+import registry.accounts.access
+import registry.facilities.service
+import registry.imports.service  # noqa: F401
 from importers.messages import RULES, Rule, Text
 from importers.report import Problem
 from registry import i18n
-
-from .conftest import sign_in
+from tests.registry.conftest import sign_in
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
@@ -81,7 +80,7 @@ def test_import_preview_shows_coded_problems_in_thai(client, accounts):
 
 
 def test_refusals_are_coded_in_the_api_and_translated_on_pages(client, session, accounts):
-    from .helpers import make_facility
+    from tests.registry.helpers import make_facility
 
     site = make_facility(session)
     session.commit()

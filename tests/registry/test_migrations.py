@@ -9,8 +9,7 @@ from sqlalchemy import inspect
 from registry import migrate
 from registry.db import make_engine
 from registry.models import Base
-
-from ..conftest import create_postgis_database, drop_postgis_database, scratch_name
+from tests.conftest import create_postgis_database, drop_postgis_database, scratch_name
 
 
 def test_migrated_database_has_spatial_indexes(engine):

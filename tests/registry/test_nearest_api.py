@@ -12,13 +12,12 @@ import pytest
 from pyproj import Geod
 from sqlalchemy.orm import Session
 
-from registry import create_app
+from registry.app import create_app
 from registry.db import db
+from registry.facilities.service import update_facility
 from registry.models import utcnow
 from registry.serialize import facility_feature
-from registry.services.facilities import update_facility
-
-from .helpers import OFFICIAL, make_facility
+from tests.registry.helpers import OFFICIAL, make_facility
 
 GEOD = Geod(ellps="WGS84")
 ORIGIN = {"lat": 18.7877, "lon": 98.9934}

@@ -9,12 +9,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from registry.facilities.form import facility_texts
+from registry.facilities.service import update_facility
 from registry.models import Facility, FacilityChange, ImportBatch, ResidentReport, User, utcnow
-from registry.services.facilities import update_facility
-from registry.views.facility_form import facility_texts
-
-from .conftest import csrf_token, sign_in
-from .helpers import BANGKOK, OFFICIAL, make_facility
+from tests.registry.conftest import csrf_token, sign_in
+from tests.registry.helpers import BANGKOK, OFFICIAL, make_facility
 
 
 def _edit_form(facility, csrf, **edits):

@@ -11,11 +11,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from registry.facilities.service import update_facility
 from registry.models import Facility, ImportBatch, User, utcnow
-from registry.services.facilities import update_facility
-
-from .conftest import PASSWORD, csrf_token, sign_in
-from .helpers import OFFICIAL, make_facility
+from tests.registry.conftest import PASSWORD, csrf_token, sign_in
+from tests.registry.helpers import OFFICIAL, make_facility
 
 BAD_ROW_CSV = "type,name_th,lat,lon\nhospital,รพ.ดี,18.79,98.99\nhospital,รพ.พิกัดเสีย,1375.5,98.98\n"
 

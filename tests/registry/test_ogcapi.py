@@ -6,12 +6,11 @@ import json
 
 import pytest
 
+from registry.facilities.service import deactivate_facility
 from registry.ogcapi.collections import COLLECTIONS
 from registry.ogcapi.openapi import ITEM_PARAMETERS
 from registry.ogcapi.request_args import ITEMS
-from registry.services.facilities import deactivate_facility
-
-from .helpers import BANGKOK, OFFICIAL, make_facility
+from tests.registry.helpers import BANGKOK, OFFICIAL, make_facility
 
 BASE = "/api/ogc"
 

@@ -19,9 +19,8 @@ from sqlalchemy import func, select
 from registry.db import db
 from registry.models import Area, Facility
 from registry.ogcapi.collections import COLLECTIONS
-
-from ..conftest import drop_postgis_database, fresh_database_url, scratch_name
-from .live_registry import LiveServer, live_app, load_registry
+from tests.conftest import drop_postgis_database, fresh_database_url, scratch_name
+from tests.registry.live_registry import LiveServer, live_app, load_registry
 
 pytestmark = pytest.mark.slow
 

@@ -8,11 +8,10 @@ import re
 
 import pytest
 
-from registry import create_app
-from registry.observability import JsonFormatter, RequestIdFilter, logging_config
-from registry.views.health import client_allowed
-
-from .helpers import make_facility
+from registry.app import create_app
+from registry.operations.health import client_allowed
+from registry.operations.observability import JsonFormatter, RequestIdFilter, logging_config
+from tests.registry.helpers import make_facility
 
 SAMPLE = re.compile(r"^(?P<name>[a-z_]+)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$")
 

@@ -12,7 +12,7 @@ from html import unescape
 
 import pytest
 
-from .helpers import CHIANG_MAI, make_facility
+from tests.registry.helpers import CHIANG_MAI, make_facility
 
 CHANG_PHUEAK = {"TH500107": "เชียงใหม่", "TH451112": "ร้อยเอ็ด", "TH961204": "นราธิวาส"}
 

@@ -11,18 +11,17 @@ import gzip
 
 import pytest
 
-from registry import DATA_DIR
-from registry.errors import ValidationError
-from registry.services import population
-from registry.services.admin_counts import read_admin_counts
-from registry.services.population_measured import (
+from registry.coverage import population
+from registry.coverage.admin_counts import read_admin_counts
+from registry.coverage.population_measured import (
     DOPA_2021_FILE,
     DOPA_2021_LAYER,
     ensure_dopa_2021_layer,
     known_area_codes,
 )
-
-from .coverage_layout import fresh_caches  # noqa: F401  (fixture)
+from registry.errors import ValidationError
+from registry.paths import DATA_DIR
+from tests.registry.coverage_layout import fresh_caches  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 

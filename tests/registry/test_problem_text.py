@@ -10,12 +10,11 @@ import pytest
 
 from importers import ImportFormatError, read_facilities
 from registry.models import Facility
-from registry.views.problem_text import THAI, thai_rule
+from registry.problem_text import THAI, thai_rule
 from tests.importers.corpus import BAD_CASES, GOOD_CASES, Case
-
-from .conftest import sign_in
-from .helpers import BANGKOK, make_facility
-from .test_official_pages import _edit_form
+from tests.registry.conftest import sign_in
+from tests.registry.helpers import BANGKOK, make_facility
+from tests.registry.test_official_pages import _edit_form
 
 THAI_LETTER = re.compile(r"[\u0e01-\u0e5b]")
 

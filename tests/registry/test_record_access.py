@@ -13,14 +13,13 @@ import re
 import pytest
 from sqlalchemy import select
 
+from registry.accounts.service import create_token
+from registry.facilities.reports import submit_report
 from registry.models import FacilityChange, SurveyRecord
-from registry.services import survey
-from registry.services.accounts import create_token
-from registry.services.reports import submit_report
-from registry.services.survey import Surveyor
-
-from .conftest import sign_in
-from .helpers import make_facility
+from registry.survey import service as survey
+from registry.survey.service import Surveyor
+from tests.registry.conftest import sign_in
+from tests.registry.helpers import make_facility
 
 MARKER = "บ้านลับเฉพาะพื้นที่"  # the village name only the record's area may read
 INT_ARGUMENT = re.compile(r"<int:(\w+)>")
@@ -77,7 +76,7 @@ def _routes(app):
 def test_every_route_with_a_record_id_refuses_another_area(
     app, client, session, accounts, intruder
 ):
-    from .conftest import add_user
+    from tests.registry.conftest import add_user
 
     if intruder == "volunteer_elsewhere":
         user = add_user(session, "volunteer_elsewhere", "volunteer", "TH1001")

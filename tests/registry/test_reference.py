@@ -9,10 +9,10 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from registry import DATA_DIR
 from registry.errors import ValidationError
 from registry.models import Area, ReferenceVaccination
-from registry.services import reference
+from registry.paths import DATA_DIR
+from registry.stats import reference
 
 REPORT = DATA_DIR / reference.DEMO_REFERENCE_FILE
 SHARED = "vaccination/vaccinations_by_province_ddc_2021-11-17.csv"

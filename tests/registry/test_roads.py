@@ -15,15 +15,14 @@ from scipy.sparse.csgraph import dijkstra
 from sqlalchemy import func, select
 
 from geo.routing import DEFAULT_PROFILES, TravelGraph
-from registry import DATA_DIR
+from registry.coverage import service as coverage_service
 from registry.demo import DEMO_ROADS
+from registry.facilities.service import update_facility
 from registry.models import RoadLayer
-from registry.services import coverage as coverage_service
-from registry.services import roads as roads_service
-from registry.services.facilities import update_facility
-
-from .coverage_layout import fresh_caches, store_points  # noqa: F401  (fixture)
-from .helpers import OFFICIAL, make_facility
+from registry.paths import DATA_DIR
+from registry.roads import service as roads_service
+from tests.registry.coverage_layout import fresh_caches, store_points  # noqa: F401  (fixture)
+from tests.registry.helpers import OFFICIAL, make_facility
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 ROADS = DATA_DIR / DEMO_ROADS

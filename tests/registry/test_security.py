@@ -6,11 +6,10 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
+from registry.facilities.reports import submit_report
 from registry.models import Facility, FacilityChange, ResidentReport
-from registry.services.reports import submit_report
-
-from .conftest import bearer, sign_in
-from .helpers import make_facility
+from tests.registry.conftest import bearer, sign_in
+from tests.registry.helpers import make_facility
 
 SQL = "x'); DROP TABLE facility; --"
 HTML = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -54,8 +53,8 @@ def _forms(site, change_id, report_id, token_id):
 @pytest.mark.parametrize("bad_token", [None, "forged-token"])
 def test_every_form_refuses_a_missing_or_forged_csrf_token(client, session, accounts, bad_token):
     site = make_facility(session)
-    from registry.services.accounts import create_token
-    from registry.services.facilities import facility_history
+    from registry.accounts.service import create_token
+    from registry.facilities.service import facility_history
 
     change_id = facility_history(session, site.id)[0].id
     report_id = submit_report(session, site.id, "full", None, client="c", per_hour=5).id
@@ -143,7 +142,7 @@ def test_client_address_trusts_forwarded_for_only_behind_configured_proxies(
 ):
     from flask import request
 
-    from registry import create_app
+    from registry.app import create_app
 
     app = create_app(
         {

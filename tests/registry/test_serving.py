@@ -16,9 +16,8 @@ import urllib.request
 
 import pytest
 
+from tests.registry.test_operations import samples
 from tests.serving import CHECKOUT, VENV_BIN, base_env, gunicorn_serve, registry_serve
-
-from .test_operations import samples
 
 pytestmark = pytest.mark.slow
 

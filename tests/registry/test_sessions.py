@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from registry.accounts.service import create_token, set_active
 from registry.models import ApiToken, UserSession
-from registry.services.accounts import create_token, set_active
-
-from .conftest import PASSWORD, csrf_token
+from tests.registry.conftest import PASSWORD, csrf_token
 
 
 def _sign_in(client, username: str = "official"):

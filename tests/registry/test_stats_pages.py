@@ -10,14 +10,13 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from registry import DATA_DIR
-from registry.services import stats as service_stats
-from registry.services.facilities import create_facility
-from registry.services.reference import load_demo_reference
-
-from .conftest import sign_in
-from .helpers import CHIANG_MAI, OFFICIAL
-from .test_stats import survey  # noqa: F401  (fixture)
+from registry.facilities.service import create_facility
+from registry.paths import DATA_DIR
+from registry.stats import service as service_stats
+from registry.stats.reference import load_demo_reference
+from tests.registry.conftest import sign_in
+from tests.registry.helpers import CHIANG_MAI, OFFICIAL
+from tests.registry.test_stats import survey  # noqa: F401  (fixture)
 
 PAGES = ["/stats", "/stats/TH50", "/stats/TH5001", "/stats/TH5002"]
 XSS = "<img src=x onerror=alert(1)>"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from registry.services.stats_tables import Column, Suppression, Table, share
+from registry.stats.tables import Column, Suppression, Table, share
 
 
 @pytest.mark.parametrize(

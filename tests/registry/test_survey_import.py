@@ -10,16 +10,15 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from registry.models import PopulationLayer, SurveyChange, SurveyRecord
-from registry.services import survey
-from registry.services.survey import Surveyor
-from registry.services.survey_import import (
+from registry.survey import service as survey
+from registry.survey.service import Surveyor
+from registry.survey.sheets import (
     SurveyImportRejectedError,
     commit_survey_upload,
     preview_survey_upload,
     template_headers,
 )
-
-from .conftest import sign_in
+from tests.registry.conftest import sign_in
 
 HEADER = (
     "รหัสตำบล,จังหวัด,อำเภอ,ตำบล,หมู่ที่,ชื่อหมู่บ้าน,วันที่สำรวจ,"

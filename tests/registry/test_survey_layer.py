@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import pytest
 
+from registry.coverage import population
+from registry.coverage import service as coverage_service
 from registry.models import PopulationLayer, PopulationUnit
-from registry.services import coverage as coverage_service
-from registry.services import population, survey, survey_layer
-from registry.services.survey import Surveyor
-from registry.services.survey_layer import LAYER_GROUPS, SURVEY_LAYER
-
-from .conftest import bearer, sign_in
-from .helpers import make_facility
+from registry.survey import layer as survey_layer
+from registry.survey import service as survey
+from registry.survey.layer import LAYER_GROUPS, SURVEY_LAYER
+from registry.survey.service import Surveyor
+from tests.registry.conftest import bearer, sign_in
+from tests.registry.helpers import make_facility
 
 SI_PHUM, CHOENG_DOI = "TH500101", "TH500501"
 VILLAGE_POINT = {"lat": "18.795", "lon": "98.985"}

@@ -10,11 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from registry.models import SurveyChange, SurveyRecord
-from registry.services import survey
-from registry.services.survey import Surveyor
-from registry.services.survey_rules import bangkok_today, thai_date
-
-from .conftest import sign_in
+from registry.survey import service as survey
+from registry.survey.rules import bangkok_today, thai_date
+from registry.survey.service import Surveyor
+from tests.registry.conftest import sign_in
 
 SI_PHUM, CHOENG_DOI = "TH500101", "TH500501"
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from registry.services import survey_rules as rules
-from registry.services.survey_rules import SurveyRules, SurveyValidationError
+from registry.survey import rules
+from registry.survey.rules import SurveyRules, SurveyValidationError
 
 TODAY = dt.date(2021, 11, 30)
 # Si Phum, Mueang Chiang Mai, and a point inside it (old city, north-west).
@@ -178,7 +178,8 @@ def test_every_rule_reads_in_thai():
 
     from babel.messages.pofile import read_po
 
-    from registry.services import survey, survey_import
+    from registry.survey import service as survey
+    from registry.survey import sheets as survey_import
 
     # The app merges every catalogue of the folder (the village rules are in villages.po).
     folder = Path(rules.__file__).parents[1] / "translations" / "th" / "LC_MESSAGES"

@@ -9,10 +9,9 @@ from sqlalchemy import func, select
 
 from registry.errors import ConflictError, ForbiddenError, ValidationError
 from registry.models import SurveyChange, SurveyRecord, utcnow
-from registry.services import survey
-from registry.services.survey import Surveyor
-
-from .conftest import add_user
+from registry.survey import service as survey
+from registry.survey.service import Surveyor
+from tests.registry.conftest import add_user
 
 SI_PHUM = "TH500101"  # Mueang Chiang Mai (TH5001)
 SUTHEP = "TH500108"  # Mueang Chiang Mai

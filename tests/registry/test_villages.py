@@ -13,13 +13,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import insert
 
-from registry import DATA_DIR
-from registry.models import Village
-from registry.services import stats as service_stats
-from registry.services import survey
-from registry.services.survey import Surveyor
-from registry.services.survey_rules import SurveyValidationError
-from registry.services.villages import (
+from registry.areas.villages import (
     VILLAGE_FILE,
     load_villages,
     read_village_file,
@@ -27,8 +21,13 @@ from registry.services.villages import (
     typed_number,
     village_index,
 )
-
-from .conftest import add_user, sign_in
+from registry.models import Village
+from registry.paths import DATA_DIR
+from registry.stats import service as service_stats
+from registry.survey import service as survey
+from registry.survey.rules import SurveyValidationError
+from registry.survey.service import Surveyor
+from tests.registry.conftest import add_user, sign_in
 
 SI_PHUM = "TH500101"
 SYSTEM = Surveyor("tests", "cli")

@@ -12,8 +12,8 @@ from geoalchemy2 import (
     alembic_helpers,  # noqa: F401  (registers op.drop_geospatial_table)
 )
 
+from importers.vocabulary import SURVEY_COUNT_FIELDS
 from registry.models import UTCDateTime
-from registry.vocabulary import SURVEY_COUNT_FIELDS
 
 revision = "0005"
 down_revision = "0004"

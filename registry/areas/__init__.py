@@ -1,0 +1,1 @@
+"""Administrative areas and DOPA's villages: loading, lookup and their API."""

@@ -1,0 +1,1 @@
+"""Coverage gaps for planners: population layers, the live analysis, API, page and CLI."""

@@ -1,0 +1,1 @@
+"""Facilities: every write (the one audit writer), the official's pages, the API, exports."""

@@ -1,0 +1,112 @@
+"""Whole-list downloads of facilities, filtered like the list.
+
+``GET /api/v1/facilities/download?format=gpkg|csv|xlsx|geojson|shp&headers=en|th`` plus any
+filter of ``/api/v1/facilities``. A file is written once per data version and filter set
+into the instance folder, then served from disk: ETag, Last-Modified, 304 and Range (what
+GDAL's /vsicurl/ needs) come with it, and a second download costs no query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from flask import current_app, request, send_file
+
+from registry.api import bp, http, params
+from registry.db import db
+from registry.facilities import api as facilities
+from registry.facilities import export
+from registry.spreadsheets import Workbook
+
+
+def _folder() -> Path:
+    return Path(current_app.instance_path) / "downloads"
+
+
+@bp.get("/facilities/download")
+def download_facilities():
+    """Every matching facility in one file (GeoPackage, CSV, XLSX, GeoJSON, Shapefile zip)."""
+    fmt = (params.choices("format", export.FORMATS) or ["gpkg"])[0]
+    language = (params.choices("headers", export.HEADER_LANGUAGES) or ["en"])[0]
+    conditions = facilities.list_conditions()
+    version = http.data_version()
+    query = sorted((k, v) for k, v in request.args.items(multi=True) if k not in ("format",))
+    digest = hashlib.sha256(repr((version, fmt, language, query)).encode()).hexdigest()[:32]
+    cached = http.unchanged(digest)
+    if cached is not None:
+        return cached
+    target = _folder() / f"facilities-{version}-{digest}.{export.EXTENSIONS[fmt]}"
+    if not target.exists():
+        _forget_older_versions(version)
+        export.export_facilities(db.session, conditions, fmt, language, target)
+    response = send_file(
+        target,
+        mimetype=export.MEDIA_TYPES[fmt],
+        as_attachment=True,
+        download_name=f"facilities.{export.EXTENSIONS[fmt]}",
+        conditional=True,
+        etag=digest,
+        max_age=0,
+        last_modified=http.last_change(),
+    )
+    response.cache_control.no_cache = True
+    return response
+
+
+def _forget_older_versions(version: int) -> None:
+    """Files of older data versions are never served again."""
+    folder = _folder()
+    if not folder.is_dir():
+        return
+    for path in folder.glob("facilities-*"):
+        stem = path.name.split("-")
+        if len(stem) > 2 and stem[1].isdigit() and int(stem[1]) < version:
+            path.unlink(missing_ok=True)
+
+
+@bp.get("/statistics/provinces")
+def province_statistics():
+    """One row per province: sites by type and status, freshness, beds, survey progress."""
+    from registry.models import utcnow
+    from registry.stats.export import table_csv, table_records
+    from registry.stats.province_table import public_province_table
+
+    fmt = (params.choices("format", ("json", "csv", "xlsx")) or ["json"])[0]
+    etag = http.request_etag(fmt)
+    cached = http.unchanged(etag)
+    if cached is not None:
+        return cached
+    now = utcnow()
+    table = public_province_table(db.session, current_app.config, now)
+    if fmt == "csv":
+        body, mimetype = table_csv(table), "text/csv"
+    elif fmt == "xlsx":
+        body, mimetype = _province_xlsx(table, now), export.MEDIA_TYPES["xlsx"]
+    else:
+        document = {
+            "attribution": export.ATTRIBUTION,
+            "generated_at": now.isoformat(),
+            "view": table.view,
+            "columns": [{"name": c.name, "kind": c.kind} for c in table.columns],
+            "rows": table_records(table),
+        }
+        body, mimetype = json.dumps(document, ensure_ascii=False).encode(), "application/json"
+    response = http.whole(body, mimetype, etag)
+    if fmt != "json":
+        response.headers["Content-Disposition"] = f'attachment; filename="provinces.{fmt}"'
+    return response
+
+
+def _province_xlsx(table, now) -> bytes:
+    book = Workbook()  # text that would run as a formula is quoted
+    sheet = book.sheet("provinces")
+    sheet.append(table.column_names)
+    for row in table.rows:
+        sheet.append([row[name] for name in table.column_names])
+    about = book.sheet("about")
+    about.append(["attribution", export.ATTRIBUTION])
+    about.append(["view", f"{table.view}: small counts of people shown as a range"])
+    about.append(["generated_at", now.astimezone(export.BANGKOK).isoformat(timespec="seconds")])
+    return book.to_bytes()

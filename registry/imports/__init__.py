@@ -1,0 +1,1 @@
+"""Importing facility files: preview, commit all or nothing, undo; the bulk upsert."""

@@ -1,0 +1,1 @@
+"""Running the service: gunicorn, health, readiness, metrics, logs, outages."""

@@ -1,0 +1,1 @@
+"""Road network layers: loading them and the travel graphs answers use."""

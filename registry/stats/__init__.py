@@ -1,0 +1,1 @@
+"""Statistics pages and tables of the country, a province or a district."""

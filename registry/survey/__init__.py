@@ -1,0 +1,1 @@
+"""The volunteer survey: records, rules, sheets, pages, the survey layer and CLI."""

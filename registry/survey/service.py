@@ -1,0 +1,663 @@
+"""The volunteer survey: enter, correct and withdraw records, audited, in one's own area.
+
+Who may do what
+---------------
+Data volunteers, officials and administrators enter records for subdistricts of their area
+(an account's area covers every code that starts with it); planners cannot. A volunteer may
+correct or withdraw only their own entries, and only for ``CORRECTION_WINDOW_DAYS`` (7) days
+after entering them (``SURVEY_CORRECTION_WINDOW_DAYS`` in the app config): after that the
+record is part of what others have read and planned with, and an official of the area
+corrects it. Officials and administrators correct any record of their area, at any time.
+The command line acts as a trusted system actor (no area, no window).
+
+What is kept
+------------
+Counts only (see registry.models.SurveyRecord); every write logs, per changed field, the old
+and new value, who, when and through what (web, import, cli) in ``survey_change``; the first
+write logs one ``created`` entry holding every initial value. A withdrawn record keeps its
+row (``deleted_at``) and leaves every answer.
+
+Writes start with the registry's write lock (scoped.write_lock), so concurrent writers queue,
+and end by bringing the survey population layer up to date for the subdistricts they touched
+(see :func:`refresh_survey_layer`), inside the same transaction: the layer never disagrees
+with the committed records, and coverage answers built on it refresh because its checksum
+changes. Survey writes do not raise the registry's data version (no facility changed); a
+cache over survey data can key on :func:`survey_stamp`. Services flush; callers commit.
+
+Which records count
+-------------------
+:func:`latest_records` gives the latest record (by survey date, then entry) per village and
+per subdistrict-wide entry. A village is identified by its number (หมู่ที่) when given, else by
+its name. :func:`counted_records` then keeps, per subdistrict, either its subdistrict-wide
+record or its villages' records, whichever is newer (the subdistrict-wide one on a tie), so
+nobody is counted twice; the population layer and the outreach list use these.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from geoalchemy2.shape import from_shape
+from shapely import Point
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from importers.vocabulary import SURVEY_COUNT_FIELDS, SURVEY_GROUPS
+from registry.accounts.access import (
+    NATIONAL_ADMIN,
+    OFFICIAL,
+    PROVINCIAL_ADMIN,
+    ROLES,
+    VOLUNTEER,
+    area_name,
+    role_phrase,
+)
+from registry.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from registry.facilities.scoped import write_lock
+from registry.models import DB_INT_MAX, Area, SurveyChange, SurveyRecord, User, utcnow
+from registry.survey import layer as survey_layer
+from registry.survey.layer import location_of
+from registry.survey.rules import STORED_FIELDS, SurveyRules, area_label, thai_date
+
+SURVEY_ROLES = frozenset({NATIONAL_ADMIN, PROVINCIAL_ADMIN, OFFICIAL, VOLUNTEER})
+SOURCES = ("web", "api", "import", "cli", "demo")
+CORRECTION_WINDOW_DAYS = 7
+CREATED = "created"
+WITHDRAWN = "deleted_at"
+WITHDRAW_REASON = "withdraw_reason"
+
+
+@dataclass(frozen=True)
+class Surveyor:
+    """Who writes survey records: an account (role and area) or a trusted system actor."""
+
+    name: str
+    source: str
+    role: str | None = None  # None: the command line or a loader, no area or window rules
+    area_code: str | None = None
+    source_ref: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.name.strip():
+            raise ValidationError("every survey write needs a person or system name; got none")
+        if self.source not in SOURCES:
+            raise ValidationError(f"source {self.source!r} is not one of {', '.join(SOURCES)}")
+
+    @classmethod
+    def account(cls, user: User, source: str = "web", source_ref: str | None = None) -> Surveyor:
+        return cls(user.username, source, user.role, user.area_code, source_ref)
+
+    @property
+    def is_system(self) -> bool:
+        return self.role is None
+
+
+# -- who may do what --------------------------------------------------------------------------
+
+
+def require_surveyor(surveyor: Surveyor) -> None:
+    if surveyor.is_system or surveyor.role in SURVEY_ROLES:
+        return
+    label = role_phrase(surveyor.role) if surveyor.role in ROLES else f"a {surveyor.role}"
+    raise ForbiddenError(
+        f"{label} account cannot enter or correct survey records; volunteers, officials and "
+        "administrators of the area can"
+    )
+
+
+def covers_area(surveyor: Surveyor, code: str | None) -> bool:
+    if surveyor.is_system or surveyor.area_code is None:
+        return True
+    return code is not None and code.startswith(surveyor.area_code)
+
+
+def require_in_area(session: Session, surveyor: Surveyor, code: str, action: str) -> None:
+    """403 naming both areas when the subdistrict lies outside the surveyor's area."""
+    if not covers_area(surveyor, code):
+        raise ForbiddenError(
+            f"you cannot {action} a survey of {area_name(session, code)}: it is outside your "
+            f"area {area_name(session, surveyor.area_code)}",
+            area=code,
+            your_area=surveyor.area_code,
+        )
+
+
+# Why a record cannot be corrected: English templates, translated on pages.
+NOT_A_SURVEYOR = "this account cannot correct survey records"
+OTHER_AREA = "survey record %(id)s is of %(area)s, outside your area %(yours)s"
+NOT_YOURS = (
+    "survey record %(id)s was entered by %(who)s; a volunteer corrects only their own "
+    "entries: ask an official of the area"
+)
+TOO_OLD = (
+    "survey record %(id)s was entered %(days)s days ago; a volunteer corrects their entries "
+    "for %(window)s days after entering them: ask an official of the area"
+)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why someone may not correct a record: a rule template and its parameters."""
+
+    rule: str
+    params: dict[str, Any]
+
+    def __str__(self) -> str:
+        return self.rule % self.params
+
+
+def correction_refusal(
+    session: Session,
+    surveyor: Surveyor,
+    record: SurveyRecord,
+    *,
+    window_days: int = CORRECTION_WINDOW_DAYS,
+    now: dt.datetime | None = None,
+) -> Refusal | None:
+    """Why the surveyor may not correct or withdraw the record, or None when they may."""
+    if not surveyor.is_system and surveyor.role not in SURVEY_ROLES:
+        return Refusal(NOT_A_SURVEYOR, {})
+    if not covers_area(surveyor, record.area_code):
+        return Refusal(
+            OTHER_AREA,
+            {
+                "id": record.id,
+                "area": area_label(session, record.area_code),
+                "yours": area_label(session, surveyor.area_code),
+            },
+        )
+    if surveyor.role != VOLUNTEER:
+        return None
+    if record.entered_by != surveyor.name:
+        return Refusal(NOT_YOURS, {"id": record.id, "who": record.entered_by})
+    age = (now or utcnow()) - record.entered_at
+    if age > dt.timedelta(days=window_days):
+        return Refusal(TOO_OLD, {"id": record.id, "days": age.days, "window": window_days})
+    return None
+
+
+def _require_correctable(session, surveyor, record, window_days, now) -> None:
+    refusal = correction_refusal(session, surveyor, record, window_days=window_days, now=now)
+    if refusal:
+        raise ForbiddenError(f"you cannot change this record: {refusal}", record_id=record.id)
+
+
+# -- values and the change log ----------------------------------------------------------------
+
+
+def record_values(record: SurveyRecord) -> dict[str, Any]:
+    """The record as input values (what a correction starts from)."""
+    values: dict[str, Any] = {
+        "area_code": record.area_code,
+        "village_code": record.village_code,
+        "village_no": record.village_no,
+        "village_name": record.village_name,
+        "survey_date": record.survey_date,
+    }
+    values.update({name: getattr(record, name) for name in SURVEY_COUNT_FIELDS})
+    location = location_of(record)
+    values["lon"], values["lat"] = location if location else (None, None)
+    return values
+
+
+def _logged(name: str, value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if name == "location" and value is not None:
+        return [round(value[0], 7), round(value[1], 7)]
+    return value
+
+
+def _stored(record: SurveyRecord) -> dict[str, Any]:
+    stored = {name: getattr(record, name) for name in STORED_FIELDS if name != "location"}
+    stored["location"] = location_of(record)
+    return {name: _logged(name, value) for name, value in stored.items()}
+
+
+def _apply(record: SurveyRecord, clean: Mapping[str, Any], names=STORED_FIELDS) -> None:
+    for name in names:
+        if name == "location":
+            location = clean["location"]
+            record.geom = from_shape(Point(*location), srid=4326) if location else None
+        else:
+            setattr(record, name, clean[name])
+
+
+def _log(session, record, changes: dict[str, tuple], surveyor: Surveyor, at) -> list[SurveyChange]:
+    rows = [
+        SurveyChange(
+            record_id=record.id,
+            field=name,
+            old_value=old,
+            new_value=new,
+            changed_by=surveyor.name,
+            changed_at=at,
+            source=surveyor.source,
+            source_ref=surveyor.source_ref,
+        )
+        for name, (old, new) in changes.items()
+    ]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def _flush(session: Session, record: SurveyRecord) -> None:
+    try:
+        session.flush()
+    except StaleDataError:
+        raise ConflictError(
+            f"survey record {record.id} was changed by someone else just now; reload it and "
+            "apply your change again"
+        ) from None
+
+
+def same_place_and_date(
+    session: Session, clean: Mapping[str, Any], *, other_than: int | None = None
+) -> SurveyRecord | None:
+    """An active record of the same village (or subdistrict) and date, if there is one."""
+    conditions = [
+        SurveyRecord.deleted_at.is_(None),
+        SurveyRecord.area_code == clean["area_code"],
+        SurveyRecord.survey_date == clean["survey_date"],
+    ]
+    if clean["village_no"] is not None:
+        conditions.append(SurveyRecord.village_no == clean["village_no"])
+    else:
+        conditions += [
+            SurveyRecord.village_no.is_(None),
+            SurveyRecord.village_name.is_(None)
+            if clean["village_name"] is None
+            else SurveyRecord.village_name == clean["village_name"],
+        ]
+    if other_than is not None:
+        conditions.append(SurveyRecord.id != other_than)
+    return session.scalar(select(SurveyRecord).where(*conditions).limit(1))
+
+
+def _refuse_duplicate(session: Session, clean, other_than: int | None = None) -> None:
+    twin = same_place_and_date(session, clean, other_than=other_than)
+    if twin is not None:
+        place = f"village {twin.village_no or twin.village_name}" if village_key(twin) else ""
+        raise ConflictError(
+            f"{place + ' of ' if place else ''}{area_name(session, twin.area_code)} already has "
+            f"a survey on {thai_date(twin.survey_date)} (record {twin.id}, entered by "
+            f"{twin.entered_by}); correct that record instead of entering it again",
+            field="survey_date",
+            record_id=twin.id,
+        )
+
+
+# -- writes -----------------------------------------------------------------------------------
+
+
+def create_record(
+    session: Session,
+    values: Mapping[str, Any],
+    surveyor: Surveyor,
+    *,
+    rules: SurveyRules | None = None,
+    tolerance_m: float = 5_000.0,
+    refresh_layer: bool = True,
+) -> SurveyRecord:
+    """Add a record after checking the rules, the area and that it is not entered twice.
+
+    ``tolerance_m``: how far off the coast a village point may lie (see SurveyRules).
+    """
+    require_surveyor(surveyor)
+    write_lock(session)
+    clean = (rules or SurveyRules(session, tolerance_m=tolerance_m)).clean(values)
+    require_in_area(session, surveyor, clean["area_code"], "enter")
+    _refuse_duplicate(session, clean)
+    [record] = add_checked_records(session, [clean], surveyor)
+    if refresh_layer:
+        refresh_survey_layer(session, [record.area_code], created_by=surveyor.name)
+    return record
+
+
+def add_checked_records(
+    session: Session, cleans: list[Mapping[str, Any]], surveyor: Surveyor
+) -> list[SurveyRecord]:
+    """Insert records whose values, area and uniqueness the caller has already checked.
+
+    For create_record and bulk uploads (which check a whole file first, then insert its rows
+    in two statements rather than four per row). Each record gets its ``created`` log entry;
+    the survey layer is left to the caller.
+    """
+    now = utcnow()
+    records = []
+    for clean in cleans:
+        record = SurveyRecord(
+            entered_by=surveyor.name,
+            entered_at=now,
+            source=surveyor.source,
+            source_ref=surveyor.source_ref,
+            version=1,
+        )
+        _apply(record, clean)
+        records.append(record)
+    session.add_all(records)
+    session.flush()
+    changes = [
+        SurveyChange(
+            record_id=record.id,
+            field=CREATED,
+            old_value=None,
+            new_value={k: v for k, v in _stored_clean(clean).items() if v is not None},
+            changed_by=surveyor.name,
+            changed_at=now,
+            source=surveyor.source,
+            source_ref=surveyor.source_ref,
+        )
+        for record, clean in zip(records, cleans, strict=True)
+    ]
+    session.add_all(changes)
+    session.flush()
+    return records
+
+
+def _stored_clean(clean: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _logged(name, clean[name]) for name in STORED_FIELDS}
+
+
+def get_record(session: Session, record_id: int) -> SurveyRecord:
+    record = session.get(SurveyRecord, record_id)
+    if record is None:
+        raise NotFoundError(f"there is no survey record {record_id}")
+    return record
+
+
+def _check_version(record: SurveyRecord, expected_version: Any) -> None:
+    if (
+        isinstance(expected_version, bool)
+        or not isinstance(expected_version, int)
+        or not 0 <= expected_version <= DB_INT_MAX
+    ):
+        raise ValidationError(
+            f"field 'version': {expected_version!r} is not a version number; send the version "
+            "you read",
+            field="version",
+        )
+    if record.version != expected_version:
+        by = f" by {record.updated_by}" if record.updated_by else ""
+        raise ConflictError(
+            f"survey record {record.id} is at version {record.version}, but you edited version "
+            f"{expected_version}: it was changed{by} after you opened it. Reload, check the "
+            "change and apply yours again.",
+            field="version",
+            current_version=record.version,
+        )
+
+
+def correct_record(
+    session: Session,
+    record_id: int,
+    changes: Mapping[str, Any],
+    surveyor: Surveyor,
+    *,
+    expected_version: Any,
+    window_days: int = CORRECTION_WINDOW_DAYS,
+    rules: SurveyRules | None = None,
+    tolerance_m: float = 5_000.0,
+    refresh_layer: bool = True,
+    now: dt.datetime | None = None,
+) -> list[SurveyChange]:
+    """Change some values of a record; every changed field is logged (old, new, who, when).
+
+    ``changes`` holds input fields (see survey_rules.INPUT_FIELDS); fields left out keep
+    their values, and the whole record is checked again. Returns the logged changes (none
+    when nothing differs).
+    """
+    require_surveyor(surveyor)
+    write_lock(session)
+    record = get_record(session, record_id)
+    if record.deleted_at is not None:
+        raise ValidationError(f"survey record {record_id} was withdrawn; it cannot be corrected")
+    now = now or utcnow()
+    _require_correctable(session, surveyor, record, window_days, now)
+    _check_version(record, expected_version)
+    rules = rules or SurveyRules(session, tolerance_m=tolerance_m)
+    clean = rules.clean({**record_values(record), **changes})
+    require_in_area(session, surveyor, clean["area_code"], "move a record to")
+    _refuse_duplicate(session, clean, other_than=record.id)
+    before = _stored(record)
+    after = _stored_clean(clean)
+    changed = {n: (before[n], after[n]) for n in STORED_FIELDS if before[n] != after[n]}
+    if not changed:
+        return []
+    old_area = record.area_code
+    _apply(record, clean, tuple(changed))
+    record.updated_by = surveyor.name
+    record.updated_at = now
+    _flush(session, record)
+    logged = _log(session, record, changed, surveyor, now)
+    if refresh_layer:
+        refresh_survey_layer(session, {old_area, record.area_code}, created_by=surveyor.name)
+    return logged
+
+
+def withdraw_record(
+    session: Session,
+    record_id: int,
+    surveyor: Surveyor,
+    *,
+    reason: str,
+    expected_version: Any,
+    window_days: int = CORRECTION_WINDOW_DAYS,
+    now: dt.datetime | None = None,
+) -> SurveyRecord:
+    """Withdraw a record entered by mistake: it leaves every answer and keeps its history."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationError("field 'reason': say why the record is withdrawn", field="reason")
+    require_surveyor(surveyor)
+    write_lock(session)
+    record = get_record(session, record_id)
+    if record.deleted_at is not None:
+        raise ValidationError(f"survey record {record_id} is already withdrawn")
+    now = now or utcnow()
+    _require_correctable(session, surveyor, record, window_days, now)
+    _check_version(record, expected_version)
+    record.deleted_at = now
+    record.updated_by = surveyor.name
+    record.updated_at = now
+    _flush(session, record)
+    changes = {WITHDRAWN: (None, now.isoformat()), WITHDRAW_REASON: (None, reason.strip())}
+    _log(session, record, changes, surveyor, now)
+    refresh_survey_layer(session, [record.area_code], created_by=surveyor.name)
+    return record
+
+
+def record_history(session: Session, record_id: int) -> list[SurveyChange]:
+    """Every logged change of one record, newest first."""
+    get_record(session, record_id)
+    return list(
+        session.scalars(
+            select(SurveyChange)
+            .where(SurveyChange.record_id == record_id)
+            .order_by(SurveyChange.id.desc())
+        )
+    )
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def village_key(record: SurveyRecord) -> int | str | None:
+    """The village a record is about: its number, else its name; None for a whole subdistrict."""
+    return record.village_no if record.village_no is not None else record.village_name
+
+
+def _area_filter(area_prefix: str | None, area_codes: Iterable[str] | None) -> list:
+    conditions = [SurveyRecord.deleted_at.is_(None)]
+    if area_prefix:
+        conditions.append(SurveyRecord.area_code.startswith(area_prefix))
+    if area_codes is not None:
+        conditions.append(SurveyRecord.area_code.in_(sorted(set(area_codes))))
+    return conditions
+
+
+def latest_records(
+    session: Session, area_prefix: str | None = None, *, area_codes: Iterable[str] | None = None
+) -> list[SurveyRecord]:
+    """The latest active record per (area_code, village), ordered by area and village.
+
+    Latest means the newest survey date, then the last entered. ``area_prefix`` keeps the
+    records of one province, district or subdistrict (``TH50``); ``area_codes`` of some
+    subdistricts. Records of a village and a subdistrict-wide record of the same subdistrict
+    are both returned: use :func:`counted_records` to sum people without counting twice.
+    """
+    village_no = func.coalesce(SurveyRecord.village_no, -1)
+    village_name = case(
+        (SurveyRecord.village_no.is_(None), func.coalesce(SurveyRecord.village_name, "")),
+        else_="",
+    )
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(SurveyRecord.area_code, village_no, village_name),
+            order_by=(SurveyRecord.survey_date.desc(), SurveyRecord.id.desc()),
+        )
+        .label("rank")
+    )
+    ranked = select(SurveyRecord.id, rank).where(*_area_filter(area_prefix, area_codes)).subquery()
+    return list(
+        session.scalars(
+            select(SurveyRecord)
+            .join(ranked, ranked.c.id == SurveyRecord.id)
+            .where(ranked.c.rank == 1)
+            .order_by(
+                SurveyRecord.area_code,
+                SurveyRecord.village_no.is_(None),
+                SurveyRecord.village_no,
+                SurveyRecord.village_name,
+            )
+        )
+    )
+
+
+def counted_records(
+    session: Session, area_prefix: str | None = None, *, area_codes: Iterable[str] | None = None
+) -> list[SurveyRecord]:
+    """The latest records whose counts stand for each subdistrict, nobody counted twice.
+
+    Per subdistrict: its latest subdistrict-wide record when that is at least as new as its
+    newest village record, else the latest record of each village.
+    """
+    by_area: dict[str, list[SurveyRecord]] = defaultdict(list)
+    for record in latest_records(session, area_prefix, area_codes=area_codes):
+        by_area[record.area_code].append(record)
+    counted = []
+    for records in by_area.values():
+        whole = [r for r in records if village_key(r) is None]
+        villages = [r for r in records if village_key(r) is not None]
+        if whole and (not villages or whole[0].survey_date >= max(v.survey_date for v in villages)):
+            counted += whole
+        else:
+            counted += villages
+    return counted
+
+
+def survey_stamp(session: Session) -> tuple[int, int, int]:
+    """Changes with every survey write (records, their versions summed, the newest id)."""
+    count, versions, newest = session.execute(
+        select(
+            func.count(SurveyRecord.id),
+            func.coalesce(func.sum(SurveyRecord.version), 0),
+            func.coalesce(func.max(SurveyRecord.id), 0),
+        )
+    ).one()
+    return int(count), int(versions), int(newest)
+
+
+def records_in_area(
+    session: Session,
+    area_prefix: str | None,
+    *,
+    entered_by: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[SurveyRecord], int]:
+    """Active records of an area, most recently entered first, and how many there are."""
+    conditions = _area_filter(area_prefix, None)
+    if entered_by:
+        conditions.append(SurveyRecord.entered_by == entered_by)
+    total = session.scalar(select(func.count()).select_from(SurveyRecord).where(*conditions))
+    rows = session.scalars(
+        select(SurveyRecord)
+        .where(*conditions)
+        .order_by(SurveyRecord.entered_at.desc(), SurveyRecord.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows), int(total)
+
+
+def last_area_of(session: Session, username: str) -> str | None:
+    """The subdistrict of the person's last entry: the form starts there."""
+    return session.scalar(
+        select(SurveyRecord.area_code)
+        .where(SurveyRecord.entered_by == username)
+        .order_by(SurveyRecord.id.desc())
+        .limit(1)
+    )
+
+
+def area_names(session: Session, codes: Iterable[str]) -> dict[str, Area]:
+    """Areas by code for the codes and all their parents (for tables naming each level)."""
+    wanted = set()
+    for code in codes:
+        wanted.update(code[:length] for length in (4, 6, 8) if len(code) >= length)
+    names: dict[str, Area] = {}
+    ordered = sorted(wanted)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        for area in session.scalars(select(Area).where(Area.code.in_(chunk))):
+            names[area.code] = area
+    return names
+
+
+def outreach_records(session: Session, area_prefix: str | None) -> list[SurveyRecord]:
+    """Counted records with unvaccinated bedridden residents: the home-visit list."""
+    return [r for r in counted_records(session, area_prefix) if r.unvaccinated_bedridden > 0]
+
+
+# -- the survey population layer --------------------------------------------------------------
+
+
+def _newest_date(session: Session) -> str | None:
+    newest = session.scalar(
+        select(func.max(SurveyRecord.survey_date)).where(SurveyRecord.deleted_at.is_(None))
+    )
+    if isinstance(newest, str):  # SQLite hands back aggregate dates as text
+        return newest
+    return newest.isoformat() if newest else None
+
+
+def rebuild_survey_layer(session: Session, *, created_by: str):
+    """Build the whole survey layer from the counted records (the CLI; the first write).
+
+    Returns the store outcome, or None when there is neither a record nor a layer.
+    """
+    records = counted_records(session)
+    if not records and survey_layer.find(session) is None:
+        return None
+    return survey_layer.store(session, records, created_by=created_by, as_of=_newest_date(session))
+
+
+def refresh_survey_layer(session: Session, area_codes: Iterable[str], *, created_by: str):
+    """Bring the survey layer up to date for some subdistricts, after writes to them."""
+    codes = sorted(set(area_codes))
+    if survey_layer.find(session) is None:
+        return rebuild_survey_layer(session, created_by=created_by)
+    records = counted_records(session, area_codes=codes)
+    return survey_layer.replace(session, records, codes, as_of=_newest_date(session))
+
+
+def groups_total(record: SurveyRecord, kind: str) -> int:
+    """Residents or unvaccinated of a record, all groups together."""
+    return sum(getattr(record, f"{kind}_{group}") for group in SURVEY_GROUPS)
