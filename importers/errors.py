@@ -1,4 +1,8 @@
-"""Errors that stop an import before any row is looked at.
+"""The registry's base error, and the errors that stop an import before any row is looked at.
+
+:class:`RegistryError` is the base of every error the registry answers with a status and a
+message for people; it lives here, in the Flask-free layer, so that the importers raise the
+registry's errors without importing the registry (``registry.errors`` builds on it).
 
 Problems with single rows or values never raise: they are collected in an
 :class:`~importers.report.ImportReport`. The exceptions here are for the cases where there is
@@ -8,7 +12,36 @@ nothing to report on row by row: the file cannot be read at all, or the caller p
 
 from __future__ import annotations
 
-from registry.errors import RegistryError
+from typing import Any
+
+from importers.messages import Text
+
+
+class RegistryError(Exception):
+    """Base class: a problem the user can act on, with an HTTP status and a clear message."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str | Text, *, field: str | None = None, **details: Any) -> None:
+        # A Text carries its code and parameters so a page can say it in its language; the
+        # English sentence stays the message of the API, the CLI and the logs.
+        self.text = message if isinstance(message, Text) else None
+        message = str(message)
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": self.code, "message": self.message}
+        if self.text is not None:
+            body["message_code"] = self.text.code
+            body["message_params"] = self.text.as_dict()["params"]
+        if self.field is not None:
+            body["field"] = self.field
+        body.update(self.details)
+        return body
 
 
 class ImporterError(RegistryError):

@@ -76,14 +76,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         hops = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    from registry import auth, cli, errors_http, i18n, request_guard
+    from registry import auth, commands, errors_http, i18n, presentation, request_guard
     from registry.db import db
     from registry.operations import metrics, observability
 
     request_guard.install_converters(app)
     db.init_app(app)
     i18n.init_app(app)
-    cli.init_app(app)
+    presentation.init_app(app)  # labels of choices, measures and sources in templates
+    commands.init_app(app)  # registry init-db, demo, import, coverage, survey, user ...
     errors_http.init_app(app)
     observability.init_app(app)  # request ids, access logs, the 500 answer
     metrics.watch_pool(db.state(app).engine)
@@ -91,4 +92,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)  # sign-in sessions, CSRF, API tokens
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
+    from registry.api import bp as api
+
+    auth.csrf.exempt(api)  # the API authenticates by token, never by cookie
     return app

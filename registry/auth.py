@@ -199,6 +199,3 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     app.context_processor(_account_context)
-    from registry.api import bp as api_bp
-
-    csrf.exempt(api_bp)

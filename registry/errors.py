@@ -2,39 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # importers.errors builds on this module: no import of importers at load
-    from importers.messages import Text
-
-
-class RegistryError(Exception):
-    """Base class: a problem the user can act on, with an HTTP status and a clear message."""
-
-    status_code = 400
-    code = "bad_request"
-
-    def __init__(self, message: str | Text, *, field: str | None = None, **details: Any) -> None:
-        # A Text carries its code and parameters so a page can say it in its language; the
-        # English sentence stays the message of the API, the CLI and the logs.
-        from importers.messages import Text
-
-        self.text = message if isinstance(message, Text) else None
-        message = str(message)
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.details = details
-
-    def to_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"error": self.code, "message": self.message}
-        if self.text is not None:
-            body["message_code"] = self.text.code
-            body["message_params"] = self.text.as_dict()["params"]
-        if self.field is not None:
-            body["field"] = self.field
-        body.update(self.details)
-        return body
+# The base class lives with the importers, the Flask-free layer, so that they can raise the
+# registry's errors without importing the registry.
+from importers.errors import RegistryError as RegistryError
 
 
 class ValidationError(RegistryError):

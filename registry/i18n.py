@@ -109,12 +109,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", TIMEZONE)
     babel.init_app(app, locale_selector=select_language)
     app.after_request(_remember_language)
-    from registry.presentation import choice_label, measure_label, source_label
-
     app.jinja_env.globals.update(
-        choice_label=choice_label,
-        measure_label=measure_label,
-        source_label=source_label,
         current_language=current_language,
         local_time=local_time,
         local_date=local_date,

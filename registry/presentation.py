@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
+from flask import Flask, current_app
 
 from importers.vocabulary import (
     CHOICE_LABELS,
@@ -90,3 +90,10 @@ def measure_label(measure: str) -> str:
         "measured by province, placed within it": _("measured by province, placed within it"),
     }
     return labels.get(measure, measure)
+
+
+def init_app(app: Flask) -> None:
+    """The labels above, for templates."""
+    app.jinja_env.globals.update(
+        choice_label=choice_label, measure_label=measure_label, source_label=source_label
+    )

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from registry.accounts.access import ROLES
 from registry.accounts.service import create_user, find_user, set_active
+from registry.cli import fail
 from registry.db import db
 from registry.errors import RegistryError
 from registry.models import User
@@ -16,11 +17,6 @@ from registry.models import User
 @click.group("user", cls=AppGroup)
 def user_group() -> None:
     """Accounts of officials, administrators, volunteers and planners."""
-
-
-def _fail(error: RegistryError) -> None:
-    db.session.rollback()
-    raise click.ClickException(error.message)
 
 
 @user_group.command("create")
@@ -44,7 +40,7 @@ def user_create(username, role, area_code, display_name, password, created_by) -
         )
         db.session.commit()
     except RegistryError as error:
-        _fail(error)
+        fail(error)
     click.echo(f"user {user.username} ({user.role}, {user.area_code or 'national'}) created")
 
 

@@ -14,6 +14,7 @@ from flask.cli import AppGroup, with_appcontext
 from tqdm import tqdm
 
 from importers.vocabulary import FACILITY_TYPES
+from registry.cli import fail
 from registry.coverage import export, population, service
 from registry.coverage.admin_counts import read_admin_counts
 from registry.coverage.population_files import read_point_counts, read_raster_counts, read_upload
@@ -28,11 +29,6 @@ from registry.errors import RegistryError, ValidationError
 from registry.paths import DATA_DIR
 
 OUTPUT_FORMATS = {".csv": "csv", ".geojson": "geojson", ".json": "json", ".xlsx": "xlsx"}
-
-
-def _fail(error: RegistryError) -> None:
-    db.session.rollback()
-    raise click.ClickException(error.message)
 
 
 @click.command("coverage")
@@ -134,7 +130,7 @@ def coverage_command(
             out.write_bytes(_encode(answer, fmt, session))
             bar.update()
     except RegistryError as error:
-        _fail(error)
+        fail(error)
     totals = answer.totals
     click.echo(
         f"{totals['areas']:,} areas, {totals['population']:,} people ({answer.layer.kind}, "
@@ -234,7 +230,7 @@ def _store(
         )
         db.session.commit()
     except RegistryError as error:
-        _fail(error)
+        fail(error)
     for note in outcome.notes:
         click.echo(note)
     click.echo(outcome.summary())
@@ -294,7 +290,7 @@ def population_load_areas(
                 db.session, counts, placement=placement
             )
     except RegistryError as error:
-        _fail(error)
+        fail(error)
     measured = counts.level if options["kind"] == "measured" and placement != "spread" else None
     _store(units, level, method, options, measured_level=measured)
 
@@ -322,7 +318,7 @@ def population_load_points(file: Path, population_column, lon_column, lat_column
             db.session, counts, tolerance_m=current_app.config["COAST_TOLERANCE_M"]
         )
     except RegistryError as error:
-        _fail(error)
+        fail(error)
     method = "points with counts, each in the subdistrict holding it"
     _store(units, 3, method, options, left_out)
 
@@ -351,7 +347,7 @@ def population_load_raster(file: Path, band: int, aggregate: int, **options):
             )
             bar.update()
         except RegistryError as error:
-            _fail(error)
+            fail(error)
         method = f"grid cells (aggregated {aggregate} x {aggregate}) at their centres"
         _store(units, 3, method, options, left_out, counts.notes)
         bar.update()
@@ -365,7 +361,7 @@ def population_delete(name: str) -> None:
         info = population.delete_layer(db.session, name)
         db.session.commit()
     except RegistryError as error:
-        _fail(error)
+        fail(error)
     click.echo(f"deleted population layer {info.name!r} ({info.unit_count:,} units)")
 
 
@@ -395,7 +391,7 @@ def load_demo_population(data_dir: Path, *, with_2020: bool) -> None:
                 db.session.commit()
                 bar.update()
     except (RegistryError, ValidationError) as error:
-        _fail(error)
+        fail(error)
     if counts.reassigned:
         click.echo(reassigned_note(counts))
     click.echo(outcome.summary())

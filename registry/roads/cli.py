@@ -8,14 +8,10 @@ import click
 from flask.cli import AppGroup, with_appcontext
 from tqdm import tqdm
 
+from registry.cli import fail
 from registry.db import db
 from registry.errors import RegistryError
 from registry.roads import service
-
-
-def _fail(error: RegistryError) -> None:
-    db.session.rollback()
-    raise click.ClickException(error.message)
 
 
 @click.group("roads", cls=AppGroup)
@@ -50,7 +46,7 @@ def roads_load(file, name, source, licence, attribution, replace, actor) -> None
             db.session.commit()
             bar.update()
         except RegistryError as error:
-            _fail(error)
+            fail(error)
     click.echo(
         f"road layer {info.name!r} {action}: {info.node_count:,} nodes, {info.edge_count:,} "
         f"edges, extent {', '.join(f'{v:.4f}' for v in info.bounds)}; {info.attribution}"
@@ -79,7 +75,7 @@ def roads_delete(name: str) -> None:
     try:
         service.delete_road_layer(db.session, name)
     except RegistryError as error:
-        _fail(error)
+        fail(error)
     db.session.commit()
     click.echo(f"road layer {name!r} deleted")
 
@@ -96,5 +92,5 @@ def load_demo_roads(data_dir: Path) -> None:
             db.session.commit()
             bar.update()
     except RegistryError as error:
-        _fail(error)
+        fail(error)
     click.echo(f"road layer {info.name!r}: {action}; {info.node_count:,} nodes; {info.attribution}")

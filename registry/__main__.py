@@ -1,0 +1,36 @@
+"""The `registry` command (``python -m registry`` too): Flask's CLI and the service's commands.
+
+`registry serve` is the production server (gunicorn); `registry dev` is Flask's development
+server. The other commands come from the app (:mod:`registry.commands`).
+"""
+
+from __future__ import annotations
+
+import click
+from flask.cli import FlaskGroup
+
+from registry import __version__
+from registry.app import create_app
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
+@click.version_option(__version__, prog_name="registry", message="%(prog)s %(version)s")
+def main() -> None:
+    """Thai facility registry: serve it, load data, change facilities.
+
+    `registry serve` is the production server (gunicorn); `registry dev` is Flask's
+    development server, for developers only.
+    """
+
+
+def _add_serving_commands() -> None:
+    """Production and development servers: on the group, so `registry serve`
+    builds the app itself, after setting up what must come first (see registry.operations.serve)."""
+    from registry.operations.serve import dev_command, serve_command
+
+    main.add_command(serve_command)
+    main.add_command(dev_command)
+
+
+if __name__ == "__main__":
+    main()
