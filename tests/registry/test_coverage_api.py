@@ -21,6 +21,7 @@ from tests.registry.coverage_layout import (
     LAYER,
     NEAR,
     build_layout,
+    fresh_caches,  # noqa: F401  (fixture)
     geodesic,
 )
 from tests.registry.helpers import CHIANG_MAI, OFFICIAL, make_facility
