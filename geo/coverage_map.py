@@ -103,46 +103,15 @@ class CoverageLayers(MacroElement):
     Areas and suggested sites are SVG paths (classes ``coverage-area`` and
     ``suggested-site``); the many small points are drawn on one canvas. ``bounds`` is
     ``[[south, west], [north, east]]`` to fit the map to, or None.
+
+    Drawn by ``RegistryMapLayers`` of the app's ``js/map-layers.js``, which the page loads
+    (see MapAssets).
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        (function () {
-            var map = {{ this._parent.get_name() }};
-            var data = {{ this.data|tojson }};
-            var canvas = L.canvas({padding: 0.5});
-            var areas = L.geoJSON(data.areas, {
-                style: function (feature) {
-                    return {color: "#525252", weight: 0.7, fillColor: feature.properties.fill,
-                            fillOpacity: 0.75, className: "coverage-area"};
-                },
-                onEachFeature: function (feature, layer) {
-                    layer.bindTooltip(feature.properties.label, {sticky: true});
-                }
-            });
-            function points(rows, style) {
-                return L.layerGroup(rows.map(function (row) {
-                    var options = Object.assign({radius: row[2]}, style);
-                    return L.circleMarker([row[1], row[0]], options).bindTooltip(row[3]);
-                }));
-            }
-            var uncovered = points(data.uncovered, {renderer: canvas, color: data.colours.uncovered,
-                weight: 0.5, fillColor: data.colours.uncovered, fillOpacity: 0.35});
-            var facilities = points(data.facilities, {renderer: canvas, color: "#ffffff",
-                weight: 1, fillColor: data.colours.facility, fillOpacity: 0.95});
-            var suggestions = points(data.suggestions, {color: data.colours.suggestion,
-                weight: 4, fillColor: "#ffffff", fillOpacity: 0.9, className: "suggested-site"});
-            var overlays = {};
-            overlays[data.names.areas] = areas.addTo(map);
-            overlays[data.names.uncovered] = uncovered.addTo(map);
-            overlays[data.names.facilities] = facilities.addTo(map);
-            overlays[data.names.suggestions] = suggestions.addTo(map);
-            L.control.layers(null, overlays, {collapsed: false}).addTo(map);
-            // Fractional zoom levels let a province fill the map instead of a third of it.
-            map.options.zoomSnap = 0.25;
-            if (data.bounds) { map.fitBounds(data.bounds); }
-        })();
+        RegistryMapLayers.coverage({{ this._parent.get_name() }}, {{ this.data|tojson }});
         {% endmacro %}
         """
     )

@@ -184,20 +184,16 @@ class Bound(MacroElement):
 
 
 class Legend(MacroElement):
-    """A Leaflet control listing colours and labels (labels escaped)."""
+    """A Leaflet control listing colours and labels (labels escaped).
+
+    Drawn by ``RegistryMapLayers`` of the app's ``js/map-layers.js``, which the page loads
+    (see MapAssets).
+    """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        (function () {
-            var legend = L.control({position: "bottomleft"});
-            legend.onAdd = function () {
-                var div = L.DomUtil.create("div", "map-legend");
-                div.innerHTML = {{ this.html|tojson }};
-                return div;
-            };
-            legend.addTo({{ this._parent.get_name() }});
-        })();
+        RegistryMapLayers.legend({{ this._parent.get_name() }}, {{ this.html|tojson }});
         {% endmacro %}
         """
     )

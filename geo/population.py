@@ -266,10 +266,10 @@ def spread_population(
     polygons = polygons[order]
     province_of = _province_index(codes, provinces)
 
-    subdistrict_population = _split_equally(province_population, province_of)
+    subdistrict_population = split_equally(province_population, province_of)
     per_point = int(points_per_subdistrict)
     point_subdistrict = np.repeat(np.arange(codes.size), per_point)
-    point_population = _split_equally(subdistrict_population, point_subdistrict)
+    point_population = split_equally(subdistrict_population, point_subdistrict)
     lon, lat = _place_points(codes, polygons, per_point, int(seed))
     groups = _split_groups(point_population, province_of[point_subdistrict], province_groups)
 
@@ -378,7 +378,7 @@ def place_area_counts(
     population = _count_column(counts, "population")[order]
     per_point = int(points_per_area)
     point_area = np.repeat(np.arange(wanted.size), per_point)
-    point_population = _split_equally(population, point_area)
+    point_population = split_equally(population, point_area)
     lon, lat = _place_points(
         wanted, np.array([polygon_of[code] for code in wanted]), per_point, int(seed)
     )
@@ -595,7 +595,7 @@ def _largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
     return shares
 
 
-def _split_equally(parent_totals: np.ndarray, parent_of: np.ndarray) -> np.ndarray:
+def split_equally(parent_totals: np.ndarray, parent_of: np.ndarray) -> np.ndarray:
     """Split each parent's total equally among its children, in whole units.
 
     ``parent_of`` must be sorted (children of a parent contiguous, in code order). Every child

@@ -37,23 +37,15 @@ class TravelBands(MacroElement):
 
     Drawn in Leaflet's overlay pane: added after :class:`geo.coverage_map.CoverageLayers`,
     the bands share the areas' SVG and lie above them, below the canvas of points.
+
+    Drawn by ``RegistryMapLayers`` of the app's ``js/map-layers.js``, which the page loads
+    (see MapAssets).
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        (function () {
-            var map = {{ this._parent.get_name() }};
-            var data = {{ this.data|tojson }};
-            data.bands.forEach(function (band, index) {
-                if (!band.lines.length) { return; }
-                L.geoJSON({type: "MultiLineString", coordinates: band.lines}, {
-                    style: {color: band.colour, weight: 2, opacity: 0.85,
-                            className: "travel-band travel-band-" + index}
-                }).bindTooltip(band.label, {sticky: true}).addTo(map);
-            });
-            if (data.attribution) { map.attributionControl.addAttribution(data.attribution); }
-        })();
+        RegistryMapLayers.travelBands({{ this._parent.get_name() }}, {{ this.data|tojson }});
         {% endmacro %}
         """
     )

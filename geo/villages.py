@@ -28,17 +28,21 @@ class Village:
     subdistrict: str  # the subdistrict's area code (HDX pcode, TH + DOPA code)
 
 
-def _keys(name: str) -> set[str]:
-    """The name's key, and its key without a leading บ้าน or "Ban " (a word, not "Bang")."""
-    key = name_key(name)
-    keys = {key} if key else set()
+def bare_key(name: str) -> str:
+    """The name's key without a leading บ้าน or "Ban " (a word, not "Bang"), as villages are
+    usually called; the whole name's key when nothing would be left."""
     folded = name.strip().casefold()
     for prefix in _PREFIXES:
         if folded.startswith(prefix):
             rest = name_key(folded[len(prefix) :])
             if len(rest) > 1:
-                keys.add(rest)
-    return keys
+                return rest
+    return name_key(name)
+
+
+def _keys(name: str) -> set[str]:
+    """The name's key, and its key without a leading บ้าน or "Ban "."""
+    return {key for key in (name_key(name), bare_key(name)) if key}
 
 
 class VillageIndex:

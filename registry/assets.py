@@ -34,7 +34,11 @@ def vendor(package: str, filename: str):
 def map_assets(*, viewport: bool = False) -> MapAssets:
     """What a page's Folium map loads, as URLs of this app."""
     # Leaflet's controls in the page's language (see leaflet-locale.js): before any map.
-    extra_js = [("leaflet_locale", url_for("static", filename="js/leaflet-locale.js"))]
+    extra_js = [
+        ("leaflet_locale", url_for("static", filename="js/leaflet-locale.js")),
+        # Legends, coverage layers and travel bands (geo's map elements call into it).
+        ("map_layers", url_for("static", filename="js/map-layers.js")),
+    ]
     if viewport:
         extra_js.append(("viewport", url_for("static", filename="js/viewport-layer.js")))
     return MapAssets(

@@ -9,6 +9,8 @@ TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 TILE_ATTRIBUTION = "&copy; OpenStreetMap contributors"
 # A point outside every area is given the nearest area when within this distance (coast, islands).
 COAST_TOLERANCE_M = 5_000.0
+# Days a volunteer may correct or withdraw their own survey entry after entering it.
+SURVEY_CORRECTION_WINDOW_DAYS = 7
 # API paging.
 API_DEFAULT_LIMIT = 100
 API_MAX_LIMIT = 1_000

@@ -47,7 +47,7 @@ def _registry_error(error: RegistryError):
     message = error_text(error) if error.text is not None else rule_text(error.message)
     try:
         page = render_template(
-            "error.html", heading=_heading(error.status_code), message=message, back=_back()
+            "error.html", heading=_heading(error.status_code), message=message, back=back_link()
         )
     except Exception:  # the layout itself failed (its database, say): still answer plainly
         current_app.logger.exception("the error page could not be rendered")
@@ -68,7 +68,7 @@ def _heading(status: int) -> str:
     return headings.get(status, _("This cannot be done"))
 
 
-def _back() -> str:
+def back_link() -> str:
     """The page the person came from when it is one of ours, else the home page."""
     referrer = request.referrer or ""
     if referrer.startswith(request.host_url) and referrer != request.url:
@@ -84,7 +84,7 @@ def _http_error(error: HTTPException):
     if message is None:
         return error
     heading = _("The form cannot be sent") if isinstance(error, CSRFError) else _heading(error.code)
-    page = render_template("error.html", heading=heading, message=message, back=_back())
+    page = render_template("error.html", heading=heading, message=message, back=back_link())
     return page, error.code
 
 
@@ -149,7 +149,10 @@ def _database_error(error: DBAPIError):
     )
     try:
         page = render_template(
-            "error.html", heading=_("Temporarily unavailable"), message=page_message, back=_back()
+            "error.html",
+            heading=_("Temporarily unavailable"),
+            message=page_message,
+            back=back_link(),
         )
     except Exception:  # the page must be answered whatever the layout needs
         page = render_template_string(_PAGE, status=503, message=page_message)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from flask import request
 
 from registry.errors import ValidationError
+from registry.query_args import integer_in, parse_flag
 
 _AREA_CODE = re.compile(r"^(?:TH)?(\d{2}(?:\d{2}){0,2})$", re.IGNORECASE)
 
@@ -78,24 +79,6 @@ def integer(name: str, default: int, low: int, high: int) -> int:
     return integer_in(request.args, name, default, low, high)
 
 
-def integer_in(args: Mapping, name: str, default: int, low: int, high: int) -> int:
-    """A whole number from ``low`` to ``high`` in ``args``, ``default`` when it is absent."""
-    raw = args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise ValidationError(
-            f"parameter '{name}': {raw!r} is not a whole number", field=name
-        ) from None
-    if not low <= value <= high:
-        raise ValidationError(
-            f"parameter '{name}': {value} is not between {low} and {high}", field=name
-        )
-    return value
-
-
 def bbox(name: str = "bbox") -> tuple[float, float, float, float] | None:
     raw = request.args.get(name)
     if raw is None:
@@ -141,6 +124,4 @@ def timestamp(name: str) -> datetime | None:
 
 def boolean(name: str, default: bool = False) -> bool:
     """true/false with the same words on every endpoint: 1/0, true/false, yes/no, on/off."""
-    from registry.nearest.search import parse_flag
-
     return bool(parse_flag(request.args, name, default))

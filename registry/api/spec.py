@@ -23,7 +23,7 @@ from importers.vocabulary import (
     VACCINE_BRANDS,
 )
 from registry.api import params
-from registry.coverage import service as coverage_service
+from registry.coverage import query as coverage_query
 from registry.errors import NotFoundError, ValidationError
 from registry.facilities import export as facility_export
 from registry.models import DB_INT_MAX
@@ -184,7 +184,7 @@ _SITE_FILTERS = (
 _COVERAGE = (
     _TYPES,
     Param("threshold_km", "number", "Distance people may travel, in km.", low=0.0, high=200.0),
-    Param("level", "choice", "Area level of the table.", tuple(coverage_service.LEVELS)),
+    Param("level", "choice", "Area level of the table.", tuple(coverage_query.LEVELS)),
     Param("province", "area", "Only this province.", level=1),
     Param("layer", "text", "Population layer name.", high=100),
     Param("confirmed_only", "boolean", "Only sites whose status was confirmed in time."),
@@ -199,7 +199,7 @@ _COVERAGE_BY_ROAD = (
         "number",
         "Travel time people may take, in minutes (instead of threshold_km).",
         low=0.0,
-        high=coverage_service.MAX_THRESHOLD_MIN,
+        high=coverage_query.MAX_THRESHOLD_MIN,
     ),
     *_ROADS,
     Param("roads", "text", "Road layer name (default: the one covering the area).", high=100),
@@ -387,7 +387,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET",
         "/coverage",
         "People within and beyond threshold_km of the nearest eligible site, per area",
-        (*_check_names((*_COVERAGE, *_COVERAGE_BY_ROAD), coverage_service.PARAMETERS), _FORMAT),
+        (*_check_names((*_COVERAGE, *_COVERAGE_BY_ROAD), coverage_query.PARAMETERS), _FORMAT),
         media=("application/json", "application/geo+json", "text/csv"),
         tags=("coverage",),
     ),
@@ -398,12 +398,12 @@ OPERATIONS: tuple[Operation, ...] = (
         (
             *_COVERAGE,
             *_COVERAGE_BY_ROAD,
-            Param("k", "integer", "How many suggestions.", low=1, high=coverage_service.MAX_K),
+            Param("k", "integer", "How many suggestions.", low=1, high=coverage_query.MAX_K),
             Param(
                 "candidates",
                 "choice",
                 "Where candidates come from.",
-                coverage_service.CANDIDATE_KINDS,
+                coverage_query.CANDIDATE_KINDS,
             ),
             Param("format", "choice", "Answer format.", ("json", "geojson", "csv")),
         ),

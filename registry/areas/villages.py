@@ -18,13 +18,13 @@ import csv
 import gzip
 import io
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from geo.villages import bare_key as name_key
 from importers.coords import to_ascii_digits
 from registry.errors import ValidationError
 from registry.models import Village
@@ -38,7 +38,6 @@ _COLUMNS = ("muban_geocode", "tambon_geocode", "tambon_pcode", "name_th", "name_
 _CODE = re.compile(r"\d{8}")
 # "หมู่ 3", "หมู่ที่ 3", "ม.3", "Mu 3", "Moo 3", "#3" or a bare "3".
 _NUMBER = re.compile(r"^(?:หมู่ที่|หมู่|ม\.|mu|moo|m\.|#)?\s*0*(\d{1,2})$")
-_PREFIXES = ("บ้าน", "ban ")
 _INSERT_CHUNK = 5_000
 
 
@@ -98,7 +97,7 @@ def read_village_file(path: Path) -> list[dict]:
                     "8-digit village code starting with its tambon_geocode",
                     field="muban_geocode",
                 )
-            if record["obsolete"].strip() == "1":
+            if "1" in (record["obsolete"].strip(), (record.get("tambon_obsolete") or "").strip()):
                 continue
             rows.append(
                 {
@@ -143,15 +142,6 @@ village_index = _VillageIndex()
 
 def villages_of(session: Session, subdistrict_code: str) -> tuple[VillageChoice, ...]:
     return village_index.of(session, subdistrict_code)
-
-
-def name_key(text: str) -> str:
-    """A name reduced for comparison: NFC, lower case, no spaces, no leading บ้าน/Ban."""
-    key = unicodedata.normalize("NFC", str(text)).strip().lower()
-    for prefix in _PREFIXES:
-        if key.startswith(prefix):
-            key = key[len(prefix) :]
-    return re.sub(r"[\s\-.'’]+", "", key)
 
 
 def typed_number(text: str) -> int | None:

@@ -34,8 +34,8 @@ from importers.report import ImportReport
 from registry.coverage.population_files import (
     CODE_HEADERS,
     POPULATION_HEADERS,
-    _column,
-    _read_csv,
+    find_column,
+    read_csv_table,
     require_group_columns,
 )
 from registry.errors import ValidationError
@@ -139,9 +139,11 @@ def read_admin_counts(
     :class:`ValidationError` carrying the whole report when the file has errors (or, with
     ``valid_rows_only``, when no row is left).
     """
-    frame = _read_csv(data, file_name)
-    code_column = _column(frame, code_column, ("geocode", *CODE_HEADERS), "area code", file_name)
-    population_column = _column(
+    frame = read_csv_table(data, file_name)
+    code_column = find_column(
+        frame, code_column, ("geocode", *CODE_HEADERS), "area code", file_name
+    )
+    population_column = find_column(
         frame, population_column, POPULATION_HEADERS, "population", file_name
     )
     level_column = _optional_column(frame, level_column, LEVEL_HEADERS, "level", file_name)
@@ -197,7 +199,7 @@ def read_admin_counts(
 
 def _optional_column(frame, given, known, what, file_name) -> str | None:
     if given is not None:
-        return _column(frame, given, known, what, file_name)
+        return find_column(frame, given, known, what, file_name)
     by_lower = {str(column).strip().lower(): column for column in frame.columns}
     return next((by_lower[header] for header in known if header in by_lower), None)
 

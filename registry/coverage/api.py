@@ -10,6 +10,8 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from registry.api import http
 from registry.auth import signed_in
 from registry.coverage import export, service
+from registry.coverage import query as coverage_query
+from registry.coverage import suggestions as suggesting
 from registry.coverage.population import check_layer_access, configured_layer, visible_layers
 from registry.db import db
 from registry.errors import ValidationError
@@ -82,7 +84,7 @@ def _stem(answer, what: str) -> str:
 def coverage():
     """People within and beyond threshold_km of the nearest eligible site, one item per area."""
     fmt = _format(export.FORMATS)
-    query = service.parse_coverage_query(_args())
+    query = coverage_query.parse_coverage_query(_args())
     answer = service.coverage(db.session, query, current_app.config)
     if fmt == "json":
         return _json(export.coverage_json(answer), fmt)
@@ -98,9 +100,11 @@ def coverage_suggestions():
     """Up to k new sites (greedy maximal covering) with each one's gain and the coverage after."""
     fmt = _format(("json", "geojson", "csv"))
     args = _args()
-    query = service.parse_coverage_query(args)
-    k, candidates = service.parse_suggestion_args(args)
-    answer = service.suggestions(db.session, query, current_app.config, k=k, candidates=candidates)
+    query = coverage_query.parse_coverage_query(args)
+    k, candidates = coverage_query.parse_suggestion_args(args)
+    answer = suggesting.suggestions(
+        db.session, query, current_app.config, k=k, candidates=candidates
+    )
     if fmt == "json":
         return _json(export.suggestions_json(answer), fmt)
     if fmt == "geojson":
@@ -111,7 +115,7 @@ def coverage_suggestions():
 @bp.get("/coverage/curve")
 def coverage_curve():
     """Share of the people covered at every whole km from 1 to 30."""
-    query = service.parse_coverage_query(_args())
+    query = coverage_query.parse_coverage_query(_args())
     table = service.curve(db.session, query, current_app.config)
     layer = configured_layer(db.session, query.layer, current_app.config)
     return jsonify({"layer": layer.as_dict(), "items": export.frame_records(table)})

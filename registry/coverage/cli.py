@@ -15,7 +15,8 @@ from tqdm import tqdm
 
 from importers.vocabulary import FACILITY_TYPES
 from registry.cli import fail
-from registry.coverage import export, population, service
+from registry.coverage import export, population, population_store, population_units, service
+from registry.coverage import query as coverage_query
 from registry.coverage.admin_counts import read_admin_counts
 from registry.coverage.population_files import read_point_counts, read_raster_counts, read_upload
 from registry.coverage.population_measured import (
@@ -48,7 +49,10 @@ OUTPUT_FORMATS = {".csv": "csv", ".geojson": "geojson", ".json": "json", ".xlsx"
 )
 @click.option("--profile", help="Travel profile with --threshold-min: motorcycle, car, walking.")
 @click.option(
-    "--level", type=click.Choice(tuple(service.LEVELS)), default="district", show_default=True
+    "--level",
+    type=click.Choice(tuple(coverage_query.LEVELS)),
+    default="district",
+    show_default=True,
 )
 @click.option("--province", help="Only the people of this province, e.g. TH50.")
 @click.option("--layer", help="Population layer name (default: the demo layer or the newest).")
@@ -115,7 +119,7 @@ def coverage_command(
     steps = ("population layer", "eligible sites", "coverage", f"writing {out.name}")
     try:
         with tqdm(total=len(steps), desc="coverage", unit="step") as bar:
-            query = service.parse_coverage_query(args)
+            query = coverage_query.parse_coverage_query(args)
             bar.set_postfix_str(steps[0])
             info = population.configured_layer(session, query.layer, config)
             population.layer_units(session, info)
@@ -211,7 +215,7 @@ def _store(
     units, finest_level: int, method: str, options: dict, left_out=0, notes=(), **extra
 ) -> None:
     try:
-        outcome = population.store_layer(
+        outcome = population_store.store_layer(
             db.session,
             units,
             name=options["name"],
@@ -286,7 +290,7 @@ def population_load_areas(
             )
             level = counts.level
         else:
-            units, level, method = population.units_from_area_counts(
+            units, level, method = population_units.units_from_area_counts(
                 db.session, counts, placement=placement
             )
     except RegistryError as error:
@@ -314,7 +318,7 @@ def population_load_points(file: Path, population_column, lon_column, lat_column
             lat_column=lat_column,
             crs=crs,
         )
-        units, left_out = population.units_at_points(
+        units, left_out = population_units.units_at_points(
             db.session, counts, tolerance_m=current_app.config["COAST_TOLERANCE_M"]
         )
     except RegistryError as error:
@@ -342,7 +346,7 @@ def population_load_raster(file: Path, band: int, aggregate: int, **options):
         try:
             counts = read_raster_counts(str(file), band=band, aggregate=aggregate)
             bar.update()
-            units, left_out = population.units_at_points(
+            units, left_out = population_units.units_at_points(
                 db.session, counts, tolerance_m=current_app.config["COAST_TOLERANCE_M"]
             )
             bar.update()
@@ -387,7 +391,7 @@ def load_demo_population(data_dir: Path, *, with_2020: bool) -> None:
             bar.update()
             modelled = None
             if with_2020:
-                modelled = population.ensure_demo_layer(db.session, data_dir)
+                modelled = population_store.ensure_demo_layer(db.session, data_dir)
                 db.session.commit()
                 bar.update()
     except (RegistryError, ValidationError) as error:

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import mapping
 
-from registry.coverage.service import LEVEL_NAMES, CoverageAnswer, SuggestionAnswer
+from registry.coverage.service import LEVEL_NAMES, CoverageAnswer
+from registry.coverage.suggestions import SuggestionAnswer
 from registry.spreadsheets import Workbook, csv_bytes
 
 FORMATS = ("json", "geojson", "csv", "xlsx")
@@ -99,38 +100,33 @@ def query_dict(answer: CoverageAnswer | SuggestionAnswer) -> dict[str, Any]:
     )
 
 
+_BY_DISTANCE = (
+    "WGS 84 geodesic distance from each population unit to its nearest eligible "
+    "facility; a unit exactly at the threshold is covered"
+)
+_BY_TIME = (
+    "travel time by road with the profile: a straight walk (5 km/h unless configured) "
+    "from the unit to the nearest node of a usable road, the fastest path on the road "
+    "network (Dijkstra, one multi-source pass from every eligible site), and the walk "
+    "from the network to the site; a unit exactly at the threshold is covered; units "
+    "no road layer reaches are left out and counted in outside_roads_population"
+)
+
+
 def _header(answer: CoverageAnswer | SuggestionAnswer) -> dict[str, Any]:
+    """What every format says about the answer: the question, layer, data and method."""
+    header = {
+        "query": query_dict(answer),
+        "layer": answer.layer.as_dict(),
+        "data_version": answer.facilities.data_version,
+        "facilities": len(answer.facilities),
+        "method": _BY_TIME if answer.query.by_time else _BY_DISTANCE,
+    }
     if answer.query.by_time:
-        return _travel_header(answer)
-    return {
-        "query": query_dict(answer),
-        "layer": answer.layer.as_dict(),
-        "data_version": answer.facilities.data_version,
-        "facilities": len(answer.facilities),
-        "method": (
-            "WGS 84 geodesic distance from each population unit to its nearest eligible "
-            "facility; a unit exactly at the threshold is covered"
-        ),
-    }
-
-
-def _travel_header(answer: CoverageAnswer | SuggestionAnswer) -> dict[str, Any]:
-    roads = answer.roads if answer.roads is not None else []
-    return {
-        "query": query_dict(answer),
-        "layer": answer.layer.as_dict(),
-        "data_version": answer.facilities.data_version,
-        "facilities": len(answer.facilities),
-        "method": (
-            "travel time by road with the profile: a straight walk (5 km/h unless configured) "
-            "from the unit to the nearest node of a usable road, the fastest path on the road "
-            "network (Dijkstra, one multi-source pass from every eligible site), and the walk "
-            "from the network to the site; a unit exactly at the threshold is covered; units "
-            "no road layer reaches are left out and counted in outside_roads_population"
-        ),
-        "roads": roads,
-        "attribution": "; ".join(dict.fromkeys(r["attribution"] for r in roads)),
-    }
+        roads = answer.roads if answer.roads is not None else []
+        header["roads"] = roads
+        header["attribution"] = "; ".join(dict.fromkeys(r["attribution"] for r in roads))
+    return header
 
 
 def coverage_json(answer: CoverageAnswer) -> dict[str, Any]:
@@ -175,7 +171,7 @@ def _table_rows(answer: CoverageAnswer) -> tuple[list[str], list[list[Any]]]:
     if answer.query.by_time:
         # A file copied into a GIS keeps the roads' attribution (ODbL) with the numbers.
         header.append("roads_attribution")
-        tail.append(_travel_header(answer)["attribution"])
+        tail.append(_header(answer)["attribution"])
     rows = [[*(record[c] for c in columns), *tail] for record in area_records(answer)]
     return header, rows
 

@@ -30,14 +30,16 @@ from importers.vocabulary import AGE_GROUPS, DOSES, FACILITY_TYPES, TEST_METHODS
 from registry.assets import map_assets
 from registry.auth import signed_in
 from registry.cache import PerDatabase
+from registry.coverage import query as coverage_query
 from registry.coverage import service
+from registry.coverage import suggestions as coverage_suggestions
 from registry.coverage import travel_time as coverage_roads
 from registry.coverage.population import check_layer_access, visible_layers
 from registry.db import db
 from registry.errors import RegistryError
 from registry.i18n import current_language
 from registry.models import Area, Facility
-from registry.nearest.pages import THAILAND_BOUNDS, THAILAND_CENTRE, _basemap
+from registry.nearest.pages import THAILAND_BOUNDS, THAILAND_CENTRE, basemap
 from registry.presentation import measure_label, type_label
 from registry.problem_text import rule_text
 
@@ -110,8 +112,8 @@ def coverage_page():
         "chosen_types": args["type"].split(","),
         "facility_types": FACILITY_TYPES,
         "type_label": type_label,
-        "levels": tuple(service.LEVELS),
-        "candidate_kinds": service.CANDIDATE_KINDS,
+        "levels": tuple(coverage_query.LEVELS),
+        "candidate_kinds": coverage_query.CANDIDATE_KINDS,
         "choices": {
             "vaccine_brand": VACCINE_BRANDS,
             "dose": DOSES,
@@ -124,14 +126,14 @@ def coverage_page():
         "answer": None,
         "error": None,
     }
-    fmap = offline_map(THAILAND_CENTRE, 6, basemap=_basemap(), assets=map_assets())
+    fmap = offline_map(THAILAND_CENTRE, 6, basemap=basemap(), assets=map_assets())
     try:
-        query = service.parse_coverage_query(args)
-        k, candidates = service.parse_suggestion_args(args)
+        query = coverage_query.parse_coverage_query(args)
+        k, candidates = coverage_query.parse_suggestion_args(args)
         answer = service.coverage(session, query, config)
         curve = service.curve(session, query, config)
         uncovered = service.uncovered_units(session, query, config)
-        picks = service.suggestions(session, query, config, k=k, candidates=candidates)
+        picks = coverage_suggestions.suggestions(session, query, config, k=k, candidates=candidates)
     except RegistryError as error:
         context["error"] = rule_text(error.message)
         fmap.fit_bounds(THAILAND_BOUNDS)

@@ -119,9 +119,9 @@ def read_area_counts(
     Every row must be of the same level (mixing provinces and their districts would count
     people twice) and every code must appear once.
     """
-    frame = _read_csv(data, file_name)
-    code_column = _column(frame, code_column, CODE_HEADERS, "area code", file_name)
-    population_column = _column(
+    frame = read_csv_table(data, file_name)
+    code_column = find_column(frame, code_column, CODE_HEADERS, "area code", file_name)
+    population_column = find_column(
         frame, population_column, POPULATION_HEADERS, "population", file_name
     )
     codes = []
@@ -180,16 +180,16 @@ def read_point_counts(
     suffix = Path(file_name).suffix.lower()
     if suffix in (".geojson", ".json"):
         frame, lon, lat = _geojson_points(data, file_name)
-        population_column = _column(
+        population_column = find_column(
             frame, population_column, POPULATION_HEADERS, "population", file_name
         )
     elif suffix in (".csv", ".txt", ".tsv"):
-        frame = _read_csv(data, file_name)
-        population_column = _column(
+        frame = read_csv_table(data, file_name)
+        population_column = find_column(
             frame, population_column, POPULATION_HEADERS, "population", file_name
         )
-        lon_column = _column(frame, lon_column, LON_HEADERS, "longitude", file_name)
-        lat_column = _column(frame, lat_column, LAT_HEADERS, "latitude", file_name)
+        lon_column = find_column(frame, lon_column, LON_HEADERS, "longitude", file_name)
+        lat_column = find_column(frame, lat_column, LAT_HEADERS, "latitude", file_name)
         x = _numbers(frame, lon_column)
         y = _numbers(frame, lat_column)
         lon, lat = to_lonlat(x, y, crs) if crs else (x, y)
@@ -358,7 +358,7 @@ def _blocks(values: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray, np
 # -- shared helpers ---------------------------------------------------------------------------
 
 
-def _read_csv(data: bytes, file_name: str) -> pd.DataFrame:
+def read_csv_table(data: bytes, file_name: str) -> pd.DataFrame:
     text, _encoding = decode_text(data, file_name)
     if not text.strip():
         raise ImportFormatError("is empty", file_name=file_name)
@@ -376,7 +376,7 @@ def _read_csv(data: bytes, file_name: str) -> pd.DataFrame:
     return frame
 
 
-def _column(
+def find_column(
     frame: pd.DataFrame, given: str | None, known: Sequence[str], what: str, file_name: str
 ) -> str:
     if given is not None:

@@ -36,8 +36,8 @@ from registry.coverage.population import (
     DEMO_SEED,
     LEVEL_NAMES,
     StoreOutcome,
-    store_layer,
 )
+from registry.coverage.population_store import store_layer
 from registry.errors import ValidationError
 from registry.models import Area
 
@@ -107,13 +107,13 @@ def units_from_admin_counts(
 
 def _measured_groups(units: pd.DataFrame, frame: pd.DataFrame, groups) -> pd.DataFrame:
     """Measured group counts of each area, split over its points like its people."""
-    from geo.population import _split_equally  # the same whole-people split as the totals
+    from geo.population import split_equally  # the same whole-people split as the totals
 
     by_code = frame.set_index("area_code")
     area_of = pd.factorize(units["area_code"])[0]
     for name in groups:
         totals = by_code[name].reindex(pd.unique(units["area_code"])).to_numpy("int64")
-        units[name] = _split_equally(totals, area_of)
+        units[name] = split_equally(totals, area_of)
     return units
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registry.accounts.access import facility_area, require_facility_in_area
+from registry.config import COAST_TOLERANCE_M
 from registry.errors import ConflictError, NotFoundError, TooManyRequestsError, ValidationError
 from registry.facilities.scoped import update_in_area, write_lock
 from registry.models import Facility, ResidentReport, User, utcnow
@@ -97,7 +98,7 @@ def accept_report(
     *,
     expected_version: int,
     changes: dict | None = None,
-    tolerance_m: float = 5_000.0,
+    tolerance_m: float = COAST_TOLERANCE_M,
     facility_id: int | None = None,
 ) -> ResidentReport:
     """Apply what the report says as an audited change; 'wrong location' needs ``changes``."""

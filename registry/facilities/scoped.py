@@ -21,6 +21,7 @@ from registry.accounts.access import (
     require_facility_in_area,
     require_writer,
 )
+from registry.config import COAST_TOLERANCE_M
 from registry.errors import ForbiddenError, NotFoundError, ValidationError
 from registry.facilities import service
 from registry.facilities.freshness import confirm_fields
@@ -79,7 +80,7 @@ def create_in_area(
     values: Mapping[str, Any],
     *,
     source: str = "web",
-    tolerance_m: float = service.DEFAULT_TOLERANCE_M,
+    tolerance_m: float = COAST_TOLERANCE_M,
 ) -> service.WriteResult:
     require_writer(user)
     write_lock(session)
@@ -102,7 +103,7 @@ def update_in_area(
     expected_version: Any,
     source: str = "web",
     source_ref: str | None = None,
-    tolerance_m: float = service.DEFAULT_TOLERANCE_M,
+    tolerance_m: float = COAST_TOLERANCE_M,
 ) -> service.WriteResult:
     write_lock(session)
     facility = _load(session, facility_id)
@@ -142,7 +143,7 @@ def revert_in_area(
     user: User,
     change_id: int,
     *,
-    tolerance_m: float = service.DEFAULT_TOLERANCE_M,
+    tolerance_m: float = COAST_TOLERANCE_M,
 ) -> service.WriteResult:
     write_lock(session)
     change = session.get(FacilityChange, change_id)

@@ -22,8 +22,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from importers.messages import Rule
-from importers.vocabulary import CHANGE_SOURCES, FACILITY_TYPES, FieldSpec, fields_for
+from importers.vocabulary import FACILITY_TYPES, FieldSpec, fields_for
+from registry import audit
 from registry.areas.service import LEVELS, assign_areas, level_of
+from registry.audit import CREATED, Actor, logged
+from registry.config import COAST_TOLERANCE_M
 from registry.errors import ConflictError, NotFoundError, ValidationError
 from registry.models import DB_INT_MAX, Area, Facility, FacilityChange, RegistryState, utcnow
 
@@ -42,10 +45,7 @@ AREA_FIELDS = ("province_code", "district_code", "subdistrict_code")
 LIFECYCLE_FIELDS = ("deleted_at", "deleted_reason")
 # Keys a write may carry besides fields: the location, the type, stated areas, a row number.
 NOT_FIELDS = frozenset({"lon", "lat", "type", "row", *AREA_FIELDS})
-# The change-log field of a facility's first write; its new value holds every initial field.
-CREATED = "created"
 MAX_TEXT = 2_000
-DEFAULT_TOLERANCE_M = 5_000.0
 
 
 @dataclass
@@ -55,35 +55,18 @@ class WriteResult:
     changes: list[FacilityChange] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who writes and through what: recorded on every logged change."""
-
-    name: str
-    source: str
-    source_ref: str | None = None
-
-    def __post_init__(self) -> None:
-        if not self.name or not self.name.strip():
-            raise ValidationError("every change needs a person or system name; got none")
-        if self.source not in CHANGE_SOURCES:
-            raise ValidationError(
-                f"change source {self.source!r} is not one of {', '.join(CHANGE_SOURCES)}"
-            )
-
-
 # ---------------------------------------------------------------------------------------------
 # Values
 
 
-def _text_limit(name: str) -> int:
+def text_limit(name: str) -> int:
     """The column's own length (hcode 10, phone 100, ...) or MAX_TEXT for unbounded text."""
     column = Facility.__table__.c.get(name)
     length = getattr(column.type, "length", None) if column is not None else None
     return length or MAX_TEXT
 
 
-def _clean_value(spec: FieldSpec, value: Any) -> Any:
+def clean_value(spec: FieldSpec, value: Any) -> Any:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     name = spec.name
@@ -91,7 +74,7 @@ def _clean_value(spec: FieldSpec, value: Any) -> Any:
         if not isinstance(value, str):
             raise ValidationError(f"field '{name}': {value!r} is not text", field=name)
         value = value.strip()
-        limit = _text_limit(name)
+        limit = text_limit(name)
         if len(value) > limit:
             raise ValidationError(
                 f"field '{name}': {len(value)} characters is longer than {limit}", field=name
@@ -147,7 +130,7 @@ def _clean_value(spec: FieldSpec, value: Any) -> Any:
     raise AssertionError(f"unknown field kind {spec.kind}")  # a programming error, not input
 
 
-def _clean_location(values: Mapping[str, Any]) -> tuple[float, float] | None:
+def clean_location(values: Mapping[str, Any]) -> tuple[float, float] | None:
     if "lon" not in values and "lat" not in values:
         return None
     coords = []
@@ -179,7 +162,7 @@ def clean_values(facility_type: str, values: Mapping[str, Any]) -> dict[str, Any
                 f"field '{name}' does not belong to a {facility_type}; its fields are: {allowed}",
                 field=name,
             )
-        clean[name] = _clean_value(specs[name], value)
+        clean[name] = clean_value(specs[name], value)
     return clean
 
 
@@ -203,21 +186,14 @@ def _stated_areas(session: Session, values: Mapping[str, Any]) -> dict[str, str]
 # Change log
 
 
-def _logged(value: Any) -> Any:
-    """The JSON form of a value in the change log."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
-def _location_of(facility: Facility) -> list[float] | None:
+def location_of(facility: Facility) -> list[float] | None:
     if facility.geom is None:
         return None
     point = to_shape(facility.geom)
     return [round(point.x, 7), round(point.y, 7)]
 
 
-def _next_data_version(session: Session) -> int:
+def next_data_version(session: Session) -> int:
     return session.execute(
         update(RegistryState)
         .where(RegistryState.id == 1)
@@ -245,11 +221,9 @@ def _apply(
     """Write the values that differ and log each one; the version rises once per write."""
     current = {name: getattr(facility, name) for name in new_values if name != "location"}
     if "location" in new_values:
-        current["location"] = _location_of(facility)
+        current["location"] = location_of(facility)
     changed = {
-        name: value
-        for name, value in new_values.items()
-        if _logged(value) != _logged(current[name])
+        name: value for name, value in new_values.items() if logged(value) != logged(current[name])
     }
     if not changed:
         return []
@@ -272,30 +246,20 @@ def _apply(
             f"facility {facility.id} was changed by someone else while you edited it; "
             "reload it and apply your change again"
         ) from None
-    if is_new:
-        # One "created" entry holding the first values, not one row per field.
-        logged = {CREATED: (None, {n: _logged(v) for n, v in changed.items() if v is not None})}
+    if is_new:  # one "created" entry holding the first values, not one row per field
+        logged_changes = audit.created(changed)
     else:
-        logged = {n: (_logged(current[n]), _logged(v)) for n, v in changed.items()}
-    changes = [
-        FacilityChange(
-            facility_id=facility.id,
-            change_set=data_version,
-            facility_version=facility.version,
-            field=name,
-            old_value=old,
-            new_value=new,
-            changed_by=actor.name,
-            changed_at=now,
-            source=actor.source,
-            source_ref=actor.source_ref,
-            reverts_change_id=reverts.id if reverts else None,
-        )
-        for name, (old, new) in logged.items()
-    ]
-    session.add_all(changes)
-    session.flush()
-    return changes
+        logged_changes = {n: (current[n], v) for n, v in changed.items()}
+    rows = audit.entries(
+        actor,
+        now,
+        logged_changes,
+        facility_id=facility.id,
+        change_set=data_version,
+        facility_version=facility.version,
+        reverts_change_id=reverts.id if reverts else None,
+    )
+    return audit.record(session, FacilityChange, rows)
 
 
 def _with_areas(
@@ -331,7 +295,7 @@ def create_facility(
     actor: Actor,
     *,
     confirm_status: bool = True,
-    tolerance_m: float = DEFAULT_TOLERANCE_M,
+    tolerance_m: float = COAST_TOLERANCE_M,
 ) -> WriteResult:
     """Create a facility from field values plus ``type``, ``lon`` and ``lat``.
 
@@ -346,7 +310,7 @@ def create_facility(
             f"field 'type': {facility_type!r} is not one of {', '.join(FACILITY_TYPES)}",
             field="type",
         )
-    location = _clean_location(values)
+    location = clean_location(values)
     if location is None:
         raise ValidationError("a facility needs a location: give 'lat' and 'lon'", field="lat")
     clean = clean_values(facility_type, values)
@@ -360,7 +324,7 @@ def create_facility(
         clean["status_confirmed_at"] = utcnow()
         clean["status_confirmed_by"] = actor.name
     stated = _stated_areas(session, values)
-    data_version = _next_data_version(session)
+    data_version = next_data_version(session)
     clean["location"] = list(location)
     warnings = _with_areas(session, clean, location, stated, tolerance_m)
     facility = Facility(type=facility_type, version=1)
@@ -388,7 +352,7 @@ def changes_since(session: Session, facility_id: int, version: int) -> list[Faci
     )
 
 
-def _check_version(session: Session, facility: Facility, expected_version: Any) -> None:
+def check_version(session: Session, facility: Facility, expected_version: Any) -> None:
     if (
         isinstance(expected_version, bool)
         or not isinstance(expected_version, int)
@@ -427,16 +391,16 @@ def update_facility(
     actor: Actor,
     *,
     expected_version: int,
-    tolerance_m: float = DEFAULT_TOLERANCE_M,
+    tolerance_m: float = COAST_TOLERANCE_M,
 ) -> WriteResult:
     """Change some fields of a facility, refusing the write if ``expected_version`` is stale.
 
     A new ``status`` without its own ``status_confirmed_at`` counts as confirmed now by the
     actor, as does a request that repeats the current status (the "still open" tap).
     """
-    data_version = _next_data_version(session)
+    data_version = next_data_version(session)
     facility = get_facility(session, facility_id)
-    _check_version(session, facility, expected_version)
+    check_version(session, facility, expected_version)
     if "type" in changes and changes["type"] != facility.type:
         raise ValidationError(
             f"field 'type': a {facility.type} cannot become {changes['type']!r}; deactivate it "
@@ -452,10 +416,10 @@ def update_facility(
     if clean.get("status", "") is None:
         raise ValidationError("field 'status': a facility needs a status", field="status")
     warnings: list[str] = []
-    location = _clean_location(changes)
+    location = clean_location(changes)
     stated = _stated_areas(session, changes)
     if location is not None or stated:
-        location = location or tuple(_location_of(facility))
+        location = location or tuple(location_of(facility))
         clean["location"] = list(location)
         warnings = _with_areas(session, clean, location, stated, tolerance_m)
     logged = _apply(session, facility, clean, actor, data_version)
@@ -468,9 +432,9 @@ def deactivate_facility(
     """Soft-delete: the facility leaves every public answer but keeps its history."""
     if not isinstance(reason, str) or not reason.strip():
         raise ValidationError("field 'reason': say why the facility is deactivated", field="reason")
-    data_version = _next_data_version(session)
+    data_version = next_data_version(session)
     facility = get_facility(session, facility_id)
-    _check_version(session, facility, expected_version)
+    check_version(session, facility, expected_version)
     if facility.deleted_at is not None:
         raise ValidationError(f"facility {facility_id} is already deactivated", field="id")
     values = {"deleted_at": utcnow(), "deleted_reason": reason.strip()}
@@ -484,14 +448,14 @@ def _from_log(field_name: str, value: Any) -> Any:
 
 
 def revert_change(
-    session: Session, change_id: int, actor: Actor, *, tolerance_m: float = DEFAULT_TOLERANCE_M
+    session: Session, change_id: int, actor: Actor, *, tolerance_m: float = COAST_TOLERANCE_M
 ) -> WriteResult:
     """Put one logged field back to its old value, as a new, logged change.
 
     Refused when the field has changed again since: revert the later change first.
     A reverted location re-derives the areas.
     """
-    data_version = _next_data_version(session)
+    data_version = next_data_version(session)
     change = session.get(FacilityChange, change_id)
     if change is None:
         raise NotFoundError(f"there is no logged change with id {change_id}")
@@ -502,7 +466,7 @@ def revert_change(
             f"change {change_id} created facility {facility.id}; deactivate it instead",
             field="id",
         )
-    now_value = _location_of(facility) if name == "location" else _logged(getattr(facility, name))
+    now_value = location_of(facility) if name == "location" else logged(getattr(facility, name))
     if now_value != change.new_value:
         raise ConflictError(
             CHANGED_AGAIN(field=name, id=facility.id, change=change_id, now=repr(now_value)),

@@ -14,12 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from importers.values import parse_hcode
 from importers.vocabulary import TYPE_FIELDS
+from registry import audit
 from registry.accounts.access import require_facility_in_area, require_writer
+from registry.audit import Actor, logged
 from registry.errors import NotFoundError, RegistryError, ValidationError
 from registry.facilities import service
 from registry.facilities.freshness import confirm_fields
@@ -145,14 +147,14 @@ def _plan(session: Session, user: User, index: int, item: Any, by_id, by_hcode, 
             )
     if not raw:
         raise ValidationError("the item changes nothing: give a status or another field")
-    service._check_version(session, facility, item.get("version", facility.version))
+    service.check_version(session, facility, item.get("version", facility.version))
     clean = service.clean_values(facility.type, raw)
     if clean.get("status", "") is None:
         raise ValidationError("field 'status': a facility needs a status", field="status")
     if "status" in clean:  # a stated status is a confirmation, changed or not
         clean["status_confirmed_at"], clean["status_confirmed_by"] = now, by
     old = {name: getattr(facility, name) for name in clean}
-    changes = {n: v for n, v in clean.items() if service._logged(v) != service._logged(old[n])}
+    changes = {n: v for n, v in clean.items() if logged(v) != logged(old[n])}
     return _Planned(index, facility, changes, old, stated_fields(raw))
 
 
@@ -185,25 +187,21 @@ def _write(session: Session, planned: list[_Planned], data_version: int, now, by
             for p in plans
         ]
         session.execute(statement, rows, execution_options={"synchronize_session": False})
+    feed = Actor(by, "api", SOURCE_REF)
     change_rows = [
-        {
-            "facility_id": p.facility.id,
-            "change_set": data_version,
-            "facility_version": p.facility.version + 1,
-            "field": name,
-            "old_value": service._logged(p.old[name]),
-            "new_value": service._logged(value),
-            "changed_by": by,
-            "changed_at": now,
-            "source": "api",
-            "source_ref": SOURCE_REF,
-            "reverts_change_id": None,
-        }
+        row
         for p in planned
-        for name, value in p.changes.items()
+        for row in audit.entries(
+            feed,
+            now,
+            {name: (p.old[name], value) for name, value in p.changes.items()},
+            facility_id=p.facility.id,
+            change_set=data_version,
+            facility_version=p.facility.version + 1,
+            reverts_change_id=None,
+        )
     ]
-    if change_rows:
-        session.execute(insert(FacilityChange), change_rows)
+    audit.record_many(session, FacilityChange, change_rows)
 
 
 def status_feed(session: Session, user: User, items: list[Any], *, partial: bool) -> FeedOutcome:
@@ -251,7 +249,7 @@ def status_feed(session: Session, user: User, items: list[Any], *, partial: bool
     stated = {plan.facility.id: plan.stated for plan in planned}
     writes = [plan for plan in planned if plan.changes]
     if writes:
-        outcome.data_version = service._next_data_version(session)
+        outcome.data_version = service.next_data_version(session)
         _write(session, writes, outcome.data_version, now, user.username)
         for plan in writes:  # written behind the ORM's back: reload on next use
             session.expire(plan.facility)

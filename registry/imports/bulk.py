@@ -38,15 +38,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from registry import audit
 from registry.areas.service import assign_columns
+from registry.audit import Actor, logged
 from registry.errors import ConflictError
 from registry.facilities.service import (
     AREA_FIELDS,
-    Actor,
-    _location_of,
-    _logged,
-    _next_data_version,
     current_data_version,
+    location_of,
+    next_data_version,
 )
 from registry.imports.bulk_clean import CleanBatch, Values, clean_batch
 from registry.imports.bulk_log import log_created
@@ -194,7 +194,7 @@ def apply_upsert(session: Session, plan: UpsertPlan | None, actor: Actor, *, wri
     """
     if plan is None:
         return UpsertResult([], [], None)
-    data_version = _next_data_version(session)
+    data_version = next_data_version(session)
     if data_version == plan.seen_version + 1 or _still_valid(session, plan):
         return _write(session, plan, data_version, actor, writes)
     plan = plan_upsert(session, plan.records, actor, **plan.options)
@@ -273,7 +273,7 @@ def upsert_facilities(
     """
     if isinstance(records, pd.DataFrame) and not len(records):
         return UpsertResult([], [], None)
-    data_version = _next_data_version(session)
+    data_version = next_data_version(session)
     plan = plan_upsert(
         session,
         records,
@@ -525,7 +525,7 @@ def _differs(values: Values, matched, stored: _Stored, live) -> np.ndarray:
 
 
 def _logged_all(values: list) -> list:
-    return [_logged(v) for v in values]
+    return [logged(v) for v in values]
 
 
 def _update(session, values: Values, matched, suspect, data_version, actor, now) -> dict:
@@ -572,8 +572,8 @@ def _changed(existing: Facility, new_values: dict[str, Any]) -> dict[str, tuple[
     """Field -> (stored, new) for the values that differ from what is stored."""
     changed = {}
     for name, value in new_values.items():
-        current = _location_of(existing) if name == "location" else getattr(existing, name)
-        if _logged(value) != _logged(current):
+        current = location_of(existing) if name == "location" else getattr(existing, name)
+        if logged(value) != logged(current):
             changed[name] = (current, value)
     return changed
 
@@ -588,46 +588,17 @@ def _flush(session, pending: list, updates: dict, data_version, actor, now) -> N
             f"facility {ids} was changed by someone else during the import; run the import again"
         ) from None
     for i, facility, changed in pending:
-        log = [
-            _log_row(
-                facility.id,
-                facility.version,
-                data_version,
-                name,
-                _logged(old),
-                _logged(new),
-                actor,
-                now,
-            )
-            for name, (old, new) in changed.items()
-        ]
+        log = audit.entries(
+            actor,
+            now,
+            changed,
+            facility_id=facility.id,
+            change_set=data_version,
+            facility_version=facility.version,
+            reverts_change_id=None,
+        )
         updates[i] = (facility.id, log, list(changed))
     pending.clear()
-
-
-def _log_row(
-    facility_id: int,
-    facility_version: int,
-    data_version: int,
-    name: str,
-    old: Any,
-    new: Any,
-    actor: Actor,
-    now,
-) -> dict:
-    return {
-        "facility_id": facility_id,
-        "change_set": data_version,
-        "facility_version": facility_version,
-        "field": name,
-        "old_value": old,
-        "new_value": new,
-        "changed_by": actor.name,
-        "changed_at": now,
-        "source": actor.source,
-        "source_ref": actor.source_ref,
-        "reverts_change_id": None,
-    }
 
 
 # --------------------------------------------------------------------------- new rows

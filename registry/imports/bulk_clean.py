@@ -23,9 +23,9 @@ from registry.errors import RegistryError, ValidationError
 from registry.facilities.service import (
     AREA_FIELDS,
     NOT_FIELDS,
-    _clean_location,
-    _clean_value,
-    _text_limit,
+    clean_location,
+    clean_value,
+    text_limit,
 )
 from registry.facilities.service import clean_values as _clean_values
 from registry.imports.bulk_rows import from_frame, from_records
@@ -149,7 +149,7 @@ def _text(spec: FieldSpec, values: np.ndarray):
     text = np.full(len(values), None, dtype=object)
     text[ok] = list(map(str.strip, values[ok]))
     lengths = np.array([len(v) if v is not None else 0 for v in text], dtype=np.int64)
-    ok &= lengths <= _text_limit(spec.name)
+    ok &= lengths <= text_limit(spec.name)
     if spec.kind == "choice":
         ok &= (lengths == 0) | pd.Series(text, dtype=object).isin(spec.choices).to_numpy()
     text[lengths == 0] = None  # blank is empty
@@ -175,7 +175,7 @@ def _listed(spec: FieldSpec, values: np.ndarray):
     ok = np.ones(len(values), dtype=bool)
     for k, value in enumerate(values):
         try:
-            cleaned[k] = _clean_value(spec, value)
+            cleaned[k] = clean_value(spec, value)
         except ValidationError:
             ok[k] = False
     return cleaned, ok
@@ -195,7 +195,7 @@ def _clean_row(batch: CleanBatch, i: int, row: dict[str, Any]) -> None:
     """One row through the services' checks (a row the column checks were unsure of)."""
     row["source"] = batch.source[i]
     try:
-        location = _clean_location(row)
+        location = clean_location(row)
         if location is None:
             raise RegistryError("a facility needs a location: give 'lat' and 'lon'")
         values = _clean_values(row["type"], row) if row.get("type") else None

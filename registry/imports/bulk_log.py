@@ -28,7 +28,8 @@ from sqlalchemy import (
     select,
 )
 
-from registry.facilities.service import CREATED, Actor
+from registry import audit
+from registry.audit import CREATED, Actor
 from registry.imports.bulk_clean import Values
 from registry.models import Facility, FacilityChange, UTCDateTime
 from registry.spatial_bulk import ColumnRows, JSONTexts
@@ -87,17 +88,9 @@ def created_values(values: Values, rows: np.ndarray) -> JSONTexts:
 
 
 def _shared(data_version: int, actor: Actor, now) -> dict[str, Any]:
-    return {
-        "change_set": data_version,
-        "facility_version": 1,
-        "field": CREATED,
-        "old_value": None,
-        "changed_by": actor.name,
-        "changed_at": now,
-        "source": actor.source,
-        "source_ref": actor.source_ref,
-        "reverts_change_id": None,
-    }
+    """The columns every "created" entry of one bulk write shares."""
+    keys = {"change_set": data_version, "facility_version": 1, "reverts_change_id": None}
+    return audit.who(actor, now) | keys | {"field": CREATED, "old_value": None}
 
 
 def created_log(

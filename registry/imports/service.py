@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from importers import read_facilities
 from importers.limits import WEB_LIMITS, ImportLimits
 from importers.messages import Rule
+from registry.config import COAST_TOLERANCE_M
 from registry.errors import ConflictError, NotFoundError, ValidationError
 from registry.facilities.service import (
     AREA_FIELDS,
@@ -389,7 +390,7 @@ def preview_import(session: Session, data: bytes, file_name: str, **options) -> 
     Writes nothing and takes no lock: other writers go on meanwhile. New facilities have no
     id yet; likely duplicates among them name their rows.
     """
-    options.setdefault("tolerance_m", 5_000.0)
+    options.setdefault("tolerance_m", COAST_TOLERANCE_M)
     return _run(
         session,
         data,
@@ -450,7 +451,7 @@ def _defaults(options: dict[str, Any]) -> dict[str, Any]:
         "crs": None,
         "mapping": None,
         "allowed_area_prefixes": None,
-        "tolerance_m": 5_000.0,
+        "tolerance_m": COAST_TOLERANCE_M,
         "limits": WEB_LIMITS,
         **options,
     }

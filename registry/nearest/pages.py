@@ -60,7 +60,7 @@ THAILAND_CENTRE = (13.0, 101.0)
 THAILAND_BOUNDS = [[5.6, 97.3], [20.5, 105.7]]
 
 
-def _basemap() -> Basemap | None:
+def basemap() -> Basemap | None:
     url = current_app.config.get("TILE_URL")
     # The default attribution is a msgid (Thai pages credit OpenStreetMap in Thai); one an
     # operator configured is shown as written.
@@ -163,7 +163,7 @@ def index():
         # Directions from a named area would start at its middle: only a located search
         # gives the maps app an origin; otherwise the phone uses where the person is.
         origin = (None, None) if query.place else (query.lat, query.lon)
-        fmap = offline_map((query.lat, query.lon), 12, basemap=_basemap(), assets=map_assets())
+        fmap = offline_map((query.lat, query.lon), 12, basemap=basemap(), assets=map_assets())
         markers = []
         minutes = [t / 60.0 for t in road.travel_time_s] or [None] * len(result.facilities)
         route_km = [m / 1000.0 for m in road.route_m] or [None] * len(result.facilities)
@@ -203,7 +203,7 @@ def index():
             fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(20, 20))
         _legend().add_to(fmap)
     elif choice is None and unknown is None:
-        fmap = offline_map(THAILAND_CENTRE, 6, basemap=_basemap(), assets=map_assets())
+        fmap = offline_map(THAILAND_CENTRE, 6, basemap=basemap(), assets=map_assets())
     response = make_response(
         render_template(
             "nearest/index.html",
@@ -266,7 +266,7 @@ def facility_page(facility_id: int):
     facility = get_facility(db.session, facility_id)
     status = resident_status(facility)
     point = to_shape(facility.geom)
-    fmap = offline_map((point.y, point.x), 15, basemap=_basemap(), assets=map_assets())
+    fmap = offline_map((point.y, point.x), 15, basemap=basemap(), assets=map_assets())
     add_sites(fmap, [_marker(facility, status, ())])
     history = facility_history(db.session, facility_id, limit=20)
     codes = [facility.province_code, facility.district_code, facility.subdistrict_code]
@@ -300,7 +300,7 @@ def facility_page(facility_id: int):
 def all_sites_map():
     """Every facility, loaded by view: clusters when zoomed out, sites when zoomed in."""
     fmap = offline_map(
-        THAILAND_CENTRE, 6, basemap=_basemap(), assets=map_assets(viewport=True), canvas=True
+        THAILAND_CENTRE, 6, basemap=basemap(), assets=map_assets(viewport=True), canvas=True
     )
     ViewportLayer(
         url_for("api.map_features"),

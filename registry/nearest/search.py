@@ -7,7 +7,6 @@ catalog's stored features, the page loads the few facilities it shows (``answer`
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +26,7 @@ from registry.nearest.catalog_rows import features_json
 from registry.nearest.place_choice import PlaceResolution, resolve_place
 from registry.nearest.places import place_at, place_record
 from registry.nearest.village_search import village_at
+from registry.query_args import number_in, parse_choice, parse_flag
 
 PARAMETERS = frozenset(
     (
@@ -93,65 +93,31 @@ class NearestAnswer:
     stale_since: datetime | None = None
 
 
-def _number(args: Mapping[str, str], name: str, low: float, high: float, what: str) -> float:
-    raw = args[name]
-    try:
-        value = float(raw.replace(",", "."))
-    except ValueError:
-        raise ValidationError(f"parameter '{name}': {raw!r} is not a number", field=name) from None
-    if not math.isfinite(value) or not low <= value <= high:
-        raise ValidationError(
-            f"parameter '{name}': {raw!r} is not {what} between {low:g} and {high:g}", field=name
-        )
-    return value
+VILLAGE_CODE = "the DOPA code of a village (8 digits, e.g. 50010101)"
+AREA_CODE = "the code of a province, district or subdistrict (TH50, TH5001, TH500101)"
 
 
-def parse_choice(args: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str | None:
-    """An optional parameter that must be one of the allowed words."""
-    raw = (args.get(name) or "").strip()
-    if not raw:
+def _by_code(session: Session, args: dict, name: str, find, what: str):
+    """(code, what it names) for a code parameter, None when it is absent; 400 when unknown."""
+    code = (args.get(name) or "").strip()
+    if not code:
         return None
-    if raw not in allowed:
-        raise ValidationError(
-            f"parameter '{name}': {raw!r} is not one of {', '.join(allowed)}", field=name
-        )
-    return raw
-
-
-def parse_flag(args: Mapping[str, str], name: str, default: bool | None) -> bool | None:
-    """An optional true/false parameter (1/0, true/false, yes/no, on/off)."""
-    raw = (args.get(name) or "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise ValidationError(f"parameter '{name}': {raw!r} is not true or false", field=name)
+    found = find(session, code)
+    if found is None:
+        raise ValidationError(f"parameter '{name}': {code!r} is not {what}", field=name)
+    return code, found
 
 
 def _resolve(session: Session, args: dict, home_province: str | None) -> PlaceResolution:
     """The area of ``area`` or ``village`` (codes picked from candidates), else of ``place``."""
-    village_code = (args.get("village") or "").strip()
-    if village_code:
-        village = village_at(session, village_code)
-        if village is None:
-            raise ValidationError(
-                f"parameter 'village': {village_code!r} is not the DOPA code of a village "
-                "(8 digits, e.g. 50010101)",
-                field="village",
-            )
-        typed = args.get("place") or village_code
+    found = _by_code(session, args, "village", village_at, VILLAGE_CODE)
+    if found:
+        code, village = found
+        typed = args.get("place") or code
         return PlaceResolution(typed, "code", village.place, (), village=village)
-    code = (args.get("area") or "").strip()
-    if code:
-        place = place_at(session, code)
-        if place is None:
-            raise ValidationError(
-                f"parameter 'area': {code!r} is not the code of a province, district or "
-                "subdistrict (TH50, TH5001, TH500101)",
-                field="area",
-            )
+    found = _by_code(session, args, "area", place_at, AREA_CODE)
+    if found:
+        code, place = found
         return PlaceResolution(args.get("place") or code, "code", place, ())
     resolution = resolve_place(session, args.get("place") or "", home_province=home_province)
     if resolution.chosen is None:
@@ -178,8 +144,8 @@ def parse_query(
         for name in ("lat", "lon"):
             if not args.get(name):
                 raise ValidationError(f"give both 'lat' and 'lon'; '{name}' is missing", field=name)
-        lat = _number(args, "lat", -90, 90, "a latitude")
-        lon = _number(args, "lon", -180, 180, "a longitude")
+        lat = number_in(args, "lat", -90, 90, what="a latitude")
+        lon = number_in(args, "lon", -180, 180, what="a longitude")
     elif any((args.get(name) or "").strip() for name in ("area", "village", "place")):
         if session is None:
             raise ValidationError("parameter 'place': not accepted here", field="place")
@@ -195,8 +161,8 @@ def parse_query(
                 f"parameter 'type': {facility_type!r} is not one of {', '.join(FACILITY_TYPES)}",
                 field="type",
             )
-    k = int(_number(args, "k", 1, MAX_K, "a count")) if args.get("k") else 10
-    max_km = _number(args, "max_km", 0.1, 2000, "a distance in km") if args.get("max_km") else None
+    k = int(number_in(args, "k", 1, MAX_K, what="a count", default=10))
+    max_km = number_in(args, "max_km", 0.1, 2000, what="a distance in km", default=None)
     site_filter = SiteFilter(
         types=types,
         open_now=bool(parse_flag(args, "open_now", True)),

@@ -6,9 +6,7 @@ page says so. See geo/villages.py for how names are compared.
 
 from __future__ import annotations
 
-import csv
 import functools
-import gzip
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +15,11 @@ from sqlalchemy.orm import Session
 
 from geo.places import PlaceMatch, name_key
 from geo.villages import Village, VillageIndex
+from registry.areas.villages import VILLAGE_FILE, read_village_file
 from registry.nearest.places import place_at
 from registry.paths import DATA_DIR
 
-VILLAGES_FILE = DATA_DIR / "villages" / "th_muban_villages.csv.gz"
+VILLAGES_FILE = DATA_DIR / VILLAGE_FILE
 # Administrative words before the district or province a resident adds after a village name.
 _ADMIN_WORD = re.compile(r"^(?:จังหวัด|อำเภอ|ตำบล|จ\.|อ\.|ต\.|เขต|แขวง)")
 _SEPARATORS = re.compile(r"[\s,;/|()]+")
@@ -39,16 +38,11 @@ def village_index(path: Path = VILLAGES_FILE) -> VillageIndex | None:
     """Current villages of the bundled list (None if the file is not there)."""
     if not path.exists():
         return None
-    codes, names_th, names_en, subdistricts = [], [], [], []
-    with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            if row.get("obsolete") == "1" or row.get("tambon_obsolete") == "1":
-                continue
-            subdistrict = row.get("tambon_pcode") or "TH" + row["tambon_geocode"]
-            codes.append(row["muban_geocode"])
-            names_th.append(row["name_th"] or "")
-            names_en.append(row["name_en"] or "")
-            subdistricts.append(subdistrict)
+    rows = read_village_file(path)  # the same rows the database is loaded with
+    codes = [row["code"] for row in rows]
+    names_th = [row["name_th"] for row in rows]
+    names_en = [row["name_en"] or "" for row in rows]
+    subdistricts = [row["subdistrict_code"] for row in rows]
     return VillageIndex(codes, names_th, names_en, subdistricts)
 
 

@@ -10,13 +10,13 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from registry.api.params import integer_in as integer
 from registry.errors import ValidationError
 from registry.ogcapi.collections import Collection, Property
 from registry.ogcapi.cql import parse_filter
 from registry.ogcapi.crs import bbox_geometry, parse_crs
 from registry.ogcapi.documents import DEFAULT_LIMIT, MAX_LIMIT
 from registry.ogcapi.items import ItemsQuery
+from registry.query_args import integer_in as integer
 
 COMMON = ("f", "crs", "lang")  # lang: the page language of the HTML answers
 ITEMS = (

@@ -106,10 +106,10 @@ def _server_error(error: InternalServerError):
     if request.path.startswith("/api/"):
         return jsonify({"error": "internal_error", "message": message, "request_id": rid}), 500
     try:
-        from registry.errors_http import _back
+        from registry.errors_http import back_link
 
         page = render_template(
-            "error.html", heading=_("Server error"), message=message, back=_back()
+            "error.html", heading=_("Server error"), message=message, back=back_link()
         )
     except Exception:  # the layout itself failed (its database, say): still answer plainly
         page = f"<!doctype html><title>500</title><h1>500</h1><p>{_escape(message)}</p>"

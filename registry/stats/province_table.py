@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from importers.vocabulary import FACILITY_TYPES, STATUSES
 from registry.stats import facilities as stats_facilities
 from registry.stats.service import find_scope, survey_part
-from registry.stats.tables import Column, Suppression, Table
+from registry.stats.tables import SURVEY_PROGRESS_COLUMNS, Column, Suppression, Table
 
 SEVERITY_COLUMNS = tuple(
     f"beds_{severity}_{measure}"
@@ -39,12 +39,7 @@ COLUMNS = (
     Column("covid_beds_occupied", "count"),
     Column("share_covid_occupied", "share", share_of=("covid_beds_occupied", "covid_beds_total")),
     *(Column(name, "count") for name in SEVERITY_COLUMNS),
-    Column("subdistricts", "count"),
-    Column("subdistricts_reported", "count"),
-    Column("share_reported", "share", share_of=("subdistricts_reported", "subdistricts")),
-    Column("residents", "people"),
-    Column("unvaccinated", "people"),
-    Column("share_unvaccinated", "share", share_of=("unvaccinated", "residents")),
+    *SURVEY_PROGRESS_COLUMNS,
 )
 _SUMMED = ("beds_total", "covid_beds_total", "covid_beds_occupied", *SEVERITY_COLUMNS)
 

@@ -27,6 +27,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from registry.coverage import query as coverage_query
 from registry.coverage import service as coverage_service
 from registry.errors import NotFoundError, RegistryError, ValidationError
 from registry.models import Area, SurveyRecord, utcnow
@@ -42,7 +43,7 @@ from registry.stats import (
 from registry.stats import (
     villages as stats_villages,
 )
-from registry.stats.tables import Column, Suppression, Table, sort_value
+from registry.stats.tables import SURVEY_PROGRESS_COLUMNS, Column, Suppression, Table, sort_value
 
 COUNTRY = "TH"
 DEFAULT_THRESHOLD_KM = 10.0
@@ -140,9 +141,7 @@ def parse_threshold(raw: str | None) -> float:
     text = (raw or "").strip()
     if not text:
         return DEFAULT_THRESHOLD_KM
-    query = coverage_service.parse_coverage_query(
-        {"type": "vaccination_site", "threshold_km": text}
-    )
+    query = coverage_query.parse_coverage_query({"type": "vaccination_site", "threshold_km": text})
     return query.threshold_m / 1000
 
 
@@ -342,7 +341,7 @@ def _coverage(session, scope: Scope, config, threshold_km: float, result) -> pd.
     if scope.province:
         args["province"] = scope.province
     try:
-        query = coverage_service.parse_coverage_query(args)
+        query = coverage_query.parse_coverage_query(args)
         answer = coverage_service.coverage(session, query, config)
     except RegistryError as error:
         result.coverage_error = error.message
@@ -427,12 +426,7 @@ _RANKING_COLUMNS = (
     Column("open", "count"),
     Column("confirmed_in_time", "count"),
     Column("share_in_time", "share", share_of=("confirmed_in_time", "facilities")),
-    Column("subdistricts", "count"),
-    Column("subdistricts_reported", "count"),
-    Column("share_reported", "share", share_of=("subdistricts_reported", "subdistricts")),
-    Column("residents", "people"),
-    Column("unvaccinated", "people"),
-    Column("share_unvaccinated", "share", share_of=("unvaccinated", "residents")),
+    *SURVEY_PROGRESS_COLUMNS,
     Column("population", "people"),
     Column("covered", "people"),
     Column("share_covered", "share", share_of=("covered", "population")),

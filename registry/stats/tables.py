@@ -144,6 +144,17 @@ class Table:
         return replace(self, rows=rows, view="public")
 
 
+# The survey's progress in an area, in the order every table that shows it uses.
+SURVEY_PROGRESS_COLUMNS = (
+    Column("subdistricts", "count"),
+    Column("subdistricts_reported", "count"),
+    Column("share_reported", "share", share_of=("subdistricts_reported", "subdistricts")),
+    Column("residents", "people"),
+    Column("unvaccinated", "people"),
+    Column("share_unvaccinated", "share", share_of=("unvaccinated", "residents")),
+)
+
+
 def _with_shares(columns, row: dict, *, recompute: bool = False) -> dict:
     for column in columns:
         if column.share_of is None or (row.get(column.name) is not None and not recompute):

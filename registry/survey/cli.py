@@ -46,7 +46,7 @@ def survey_import(file: Path, by: str, dry_run: bool) -> None:
     """Import a survey sheet (CSV or XLSX): every row or nothing."""
     options = {
         "tolerance_m": current_app.config["COAST_TOLERANCE_M"],
-        "window_days": int(current_app.config.get("SURVEY_CORRECTION_WINDOW_DAYS", 7)),
+        "window_days": current_app.config["SURVEY_CORRECTION_WINDOW_DAYS"],
     }
     try:
         surveyor = survey.Surveyor(by, "cli")

@@ -1,15 +1,16 @@
 """The survey as demand: a measured population layer of the unvaccinated, for coverage.
 
-One unit per counted survey record (see survey.counted_records): the village centre when the
-record has one, else a point inside its subdistrict (its representative point, which always
-lies inside the polygon). The unit's people are the record's unvaccinated residents of every
-target group except the bedridden, with one group column per target group: bedridden people
-need a home visit, not a site within reach, so they are listed for outreach instead
-(/survey/outreach). Records with nobody unvaccinated outside the bedridden give no unit.
+One unit per counted survey record (see :func:`registry.survey.records.counted_records`): the
+village centre when the record has one, else a point inside its subdistrict (its representative
+point, which always lies inside the polygon). The unit's people are the record's unvaccinated
+residents of every target group except the bedridden, with one group column per target group:
+bedridden people need a home visit, not a site within reach, so they are listed for outreach
+instead (/survey/outreach). Records with nobody unvaccinated outside the bedridden give no
+unit.
 
 The layer is kind "measured" (people were counted, not modelled) with counts per
 subdistrict, so coverage answers by subdistrict, district or province. The survey services
-keep it current on every write, one subdistrict at a time (population.replace_area_units);
+keep it current on every write, one subdistrict at a time (population_store.replace_area_units);
 ``registry survey layer`` rebuilds it whole.
 """
 
@@ -24,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from importers.vocabulary import SURVEY_GROUPS
-from registry.coverage import population
+from registry.coverage import population_store
 from registry.models import PopulationLayer, SurveyRecord
 
 SURVEY_LAYER = "survey-unvaccinated"
@@ -58,7 +59,7 @@ def units_from_records(session: Session, records: Sequence[SurveyRecord]) -> pd.
     """Population units (lon, lat, population, area_code, groups) for counted records."""
     kept = [r for r in records if sum(getattr(r, f"unvaccinated_{g}") for g in LAYER_GROUPS)]
     missing = {r.area_code for r in kept if r.geom is None}
-    inside = population.representative_points(session, missing) if missing else {}
+    inside = population_store.representative_points(session, missing) if missing else {}
     points = [location_of(r) or inside[r.area_code] for r in kept]
     units = pd.DataFrame(
         {
@@ -78,7 +79,7 @@ def units_from_records(session: Session, records: Sequence[SurveyRecord]) -> pd.
 
 def store(session: Session, records, *, created_by: str, as_of: str | None):
     """Write the whole layer from the counted records (replacing the stored one)."""
-    return population.store_layer(
+    return population_store.store_layer(
         session,
         units_from_records(session, records),
         name=SURVEY_LAYER,
@@ -96,6 +97,6 @@ def store(session: Session, records, *, created_by: str, as_of: str | None):
 
 def replace(session: Session, records, area_codes: Sequence[str], *, as_of: str | None):
     """Replace the layer's units of some subdistricts by those of their counted records."""
-    return population.replace_area_units(
+    return population_store.replace_area_units(
         session, SURVEY_LAYER, units_from_records(session, records), area_codes, as_of=as_of
     )

@@ -25,6 +25,7 @@ from registry.i18n import current_language
 from registry.models import Area
 from registry.problem_text import rule_text
 from registry.spreadsheets import csv_bytes
+from registry.survey import records as survey_records
 from registry.survey import service, text
 from registry.survey.rules import INPUT_FIELDS, SurveyValidationError, bangkok_today
 from registry.survey.upload_pages import bp as upload_bp
@@ -48,7 +49,7 @@ def surveyor(source: str = "web") -> service.Surveyor:
 
 
 def window_days() -> int:
-    return int(current_app.config.get("SURVEY_CORRECTION_WINDOW_DAYS", 7))
+    return current_app.config["SURVEY_CORRECTION_WINDOW_DAYS"]
 
 
 def _tolerance() -> float:
@@ -62,7 +63,7 @@ def entries():
     mine = request.args.get("mine") == "1"
     raw_page = request.args.get("page", "")
     page = max(1, int(raw_page)) if raw_page.isdigit() else 1
-    rows, total = service.records_in_area(
+    rows, total = survey_records.records_in_area(
         db.session,
         user.area_code,
         entered_by=user.username if mine else None,
@@ -78,7 +79,7 @@ def entries():
         pages=max(1, -(-total // PAGE_SIZE)),
         mine=mine,
         area=text.place_name(db.session, user.area_code),
-        names=service.area_names(db.session, [r.area_code for r in rows]),
+        names=survey_records.area_names(db.session, [r.area_code for r in rows]),
         editable={
             r.id: service.correction_refusal(db.session, me, r, window_days=window_days()) is None
             for r in rows
@@ -166,7 +167,7 @@ def new():
     """The phone form: subdistrict, village, date, per group living there and unvaccinated."""
     user = page_account()
     if request.method == "GET":
-        area = service.last_area_of(db.session, user.username)
+        area = survey_records.last_area_of(db.session, user.username)
         if area is None and user.area_code and len(user.area_code) == 8:
             area = user.area_code
         texts = {"area_code": area or "", "survey_date": text.date_text(bangkok_today())}
@@ -282,8 +283,8 @@ def withdraw(record_id: int):
 
 def _outreach_rows() -> list[dict]:
     user = page_account()
-    records = service.outreach_records(db.session, user.area_code)
-    names = service.area_names(db.session, [r.area_code for r in records])
+    records = survey_records.outreach_records(db.session, user.area_code)
+    names = survey_records.area_names(db.session, [r.area_code for r in records])
     english = current_language() == "en"
 
     def name(code: str) -> str:

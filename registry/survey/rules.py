@@ -49,6 +49,7 @@ from registry.accounts.access import area_name
 from registry.areas.service import locators
 from registry.areas.villages import match_village, village_by_code
 from registry.cache import PerDatabase
+from registry.config import COAST_TOLERANCE_M
 from registry.errors import ValidationError
 from registry.models import Area
 
@@ -211,7 +212,11 @@ class SurveyRules:
     """
 
     def __init__(
-        self, session: Session, *, today: dt.date | None = None, tolerance_m: float = 5_000.0
+        self,
+        session: Session,
+        *,
+        today: dt.date | None = None,
+        tolerance_m: float = COAST_TOLERANCE_M,
     ) -> None:
         self.session = session
         self.today = today or bangkok_today()

@@ -4,7 +4,7 @@ Who may do what
 ---------------
 Data volunteers, officials and administrators enter records for subdistricts of their area
 (an account's area covers every code that starts with it); planners cannot. A volunteer may
-correct or withdraw only their own entries, and only for ``CORRECTION_WINDOW_DAYS`` (7) days
+correct or withdraw only their own entries, and only for ``SURVEY_CORRECTION_WINDOW_DAYS`` days
 after entering them (``SURVEY_CORRECTION_WINDOW_DAYS`` in the app config): after that the
 record is part of what others have read and planned with, and an official of the area
 corrects it. Officials and administrators correct any record of their area, at any time.
@@ -36,18 +36,18 @@ nobody is counted twice; the population layer and the outreach list use these.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from geoalchemy2.shape import from_shape
 from shapely import Point
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from importers.vocabulary import SURVEY_COUNT_FIELDS, SURVEY_GROUPS
+from registry import audit
 from registry.accounts.access import (
     NATIONAL_ADMIN,
     OFFICIAL,
@@ -57,17 +57,17 @@ from registry.accounts.access import (
     area_name,
     role_phrase,
 )
+from registry.config import COAST_TOLERANCE_M, SURVEY_CORRECTION_WINDOW_DAYS
 from registry.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from registry.facilities.scoped import write_lock
-from registry.models import DB_INT_MAX, Area, SurveyChange, SurveyRecord, User, utcnow
+from registry.models import DB_INT_MAX, SurveyChange, SurveyRecord, User, utcnow
 from registry.survey import layer as survey_layer
 from registry.survey.layer import location_of
+from registry.survey.records import counted_records, village_key
 from registry.survey.rules import STORED_FIELDS, SurveyRules, area_label, thai_date
 
 SURVEY_ROLES = frozenset({NATIONAL_ADMIN, PROVINCIAL_ADMIN, OFFICIAL, VOLUNTEER})
 SOURCES = ("web", "api", "import", "cli", "demo")
-CORRECTION_WINDOW_DAYS = 7
-CREATED = "created"
 WITHDRAWN = "deleted_at"
 WITHDRAW_REASON = "withdraw_reason"
 
@@ -156,7 +156,7 @@ def correction_refusal(
     surveyor: Surveyor,
     record: SurveyRecord,
     *,
-    window_days: int = CORRECTION_WINDOW_DAYS,
+    window_days: int = SURVEY_CORRECTION_WINDOW_DAYS,
     now: dt.datetime | None = None,
 ) -> Refusal | None:
     """Why the surveyor may not correct or withdraw the record, or None when they may."""
@@ -206,11 +206,9 @@ def record_values(record: SurveyRecord) -> dict[str, Any]:
 
 
 def _logged(name: str, value: Any) -> Any:
-    if isinstance(value, dt.date):
-        return value.isoformat()
     if name == "location" and value is not None:
         return [round(value[0], 7), round(value[1], 7)]
-    return value
+    return audit.logged(value)
 
 
 def _stored(record: SurveyRecord) -> dict[str, Any]:
@@ -229,22 +227,8 @@ def _apply(record: SurveyRecord, clean: Mapping[str, Any], names=STORED_FIELDS) 
 
 
 def _log(session, record, changes: dict[str, tuple], surveyor: Surveyor, at) -> list[SurveyChange]:
-    rows = [
-        SurveyChange(
-            record_id=record.id,
-            field=name,
-            old_value=old,
-            new_value=new,
-            changed_by=surveyor.name,
-            changed_at=at,
-            source=surveyor.source,
-            source_ref=surveyor.source_ref,
-        )
-        for name, (old, new) in changes.items()
-    ]
-    session.add_all(rows)
-    session.flush()
-    return rows
+    rows = audit.entries(surveyor, at, changes, record_id=record.id)
+    return audit.record(session, SurveyChange, rows)
 
 
 def _flush(session: Session, record: SurveyRecord) -> None:
@@ -302,7 +286,7 @@ def create_record(
     surveyor: Surveyor,
     *,
     rules: SurveyRules | None = None,
-    tolerance_m: float = 5_000.0,
+    tolerance_m: float = COAST_TOLERANCE_M,
     refresh_layer: bool = True,
 ) -> SurveyRecord:
     """Add a record after checking the rules, the area and that it is not entered twice.
@@ -343,21 +327,14 @@ def add_checked_records(
         records.append(record)
     session.add_all(records)
     session.flush()
-    changes = [
-        SurveyChange(
-            record_id=record.id,
-            field=CREATED,
-            old_value=None,
-            new_value={k: v for k, v in _stored_clean(clean).items() if v is not None},
-            changed_by=surveyor.name,
-            changed_at=now,
-            source=surveyor.source,
-            source_ref=surveyor.source_ref,
-        )
+    rows = [
+        row
         for record, clean in zip(records, cleans, strict=True)
+        for row in audit.entries(
+            surveyor, now, audit.created(_stored_clean(clean)), record_id=record.id
+        )
     ]
-    session.add_all(changes)
-    session.flush()
+    audit.record(session, SurveyChange, rows)
     return records
 
 
@@ -401,9 +378,9 @@ def correct_record(
     surveyor: Surveyor,
     *,
     expected_version: Any,
-    window_days: int = CORRECTION_WINDOW_DAYS,
+    window_days: int = SURVEY_CORRECTION_WINDOW_DAYS,
     rules: SurveyRules | None = None,
-    tolerance_m: float = 5_000.0,
+    tolerance_m: float = COAST_TOLERANCE_M,
     refresh_layer: bool = True,
     now: dt.datetime | None = None,
 ) -> list[SurveyChange]:
@@ -448,7 +425,7 @@ def withdraw_record(
     *,
     reason: str,
     expected_version: Any,
-    window_days: int = CORRECTION_WINDOW_DAYS,
+    window_days: int = SURVEY_CORRECTION_WINDOW_DAYS,
     now: dt.datetime | None = None,
 ) -> SurveyRecord:
     """Withdraw a record entered by mistake: it leaves every answer and keeps its history."""
@@ -482,148 +459,6 @@ def record_history(session: Session, record_id: int) -> list[SurveyChange]:
             .order_by(SurveyChange.id.desc())
         )
     )
-
-
-# -- reading ----------------------------------------------------------------------------------
-
-
-def village_key(record: SurveyRecord) -> int | str | None:
-    """The village a record is about: its number, else its name; None for a whole subdistrict."""
-    return record.village_no if record.village_no is not None else record.village_name
-
-
-def _area_filter(area_prefix: str | None, area_codes: Iterable[str] | None) -> list:
-    conditions = [SurveyRecord.deleted_at.is_(None)]
-    if area_prefix:
-        conditions.append(SurveyRecord.area_code.startswith(area_prefix))
-    if area_codes is not None:
-        conditions.append(SurveyRecord.area_code.in_(sorted(set(area_codes))))
-    return conditions
-
-
-def latest_records(
-    session: Session, area_prefix: str | None = None, *, area_codes: Iterable[str] | None = None
-) -> list[SurveyRecord]:
-    """The latest active record per (area_code, village), ordered by area and village.
-
-    Latest means the newest survey date, then the last entered. ``area_prefix`` keeps the
-    records of one province, district or subdistrict (``TH50``); ``area_codes`` of some
-    subdistricts. Records of a village and a subdistrict-wide record of the same subdistrict
-    are both returned: use :func:`counted_records` to sum people without counting twice.
-    """
-    village_no = func.coalesce(SurveyRecord.village_no, -1)
-    village_name = case(
-        (SurveyRecord.village_no.is_(None), func.coalesce(SurveyRecord.village_name, "")),
-        else_="",
-    )
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=(SurveyRecord.area_code, village_no, village_name),
-            order_by=(SurveyRecord.survey_date.desc(), SurveyRecord.id.desc()),
-        )
-        .label("rank")
-    )
-    ranked = select(SurveyRecord.id, rank).where(*_area_filter(area_prefix, area_codes)).subquery()
-    return list(
-        session.scalars(
-            select(SurveyRecord)
-            .join(ranked, ranked.c.id == SurveyRecord.id)
-            .where(ranked.c.rank == 1)
-            .order_by(
-                SurveyRecord.area_code,
-                SurveyRecord.village_no.is_(None),
-                SurveyRecord.village_no,
-                SurveyRecord.village_name,
-            )
-        )
-    )
-
-
-def counted_records(
-    session: Session, area_prefix: str | None = None, *, area_codes: Iterable[str] | None = None
-) -> list[SurveyRecord]:
-    """The latest records whose counts stand for each subdistrict, nobody counted twice.
-
-    Per subdistrict: its latest subdistrict-wide record when that is at least as new as its
-    newest village record, else the latest record of each village.
-    """
-    by_area: dict[str, list[SurveyRecord]] = defaultdict(list)
-    for record in latest_records(session, area_prefix, area_codes=area_codes):
-        by_area[record.area_code].append(record)
-    counted = []
-    for records in by_area.values():
-        whole = [r for r in records if village_key(r) is None]
-        villages = [r for r in records if village_key(r) is not None]
-        if whole and (not villages or whole[0].survey_date >= max(v.survey_date for v in villages)):
-            counted += whole
-        else:
-            counted += villages
-    return counted
-
-
-def survey_stamp(session: Session) -> tuple[int, int, int]:
-    """Changes with every survey write (records, their versions summed, the newest id)."""
-    count, versions, newest = session.execute(
-        select(
-            func.count(SurveyRecord.id),
-            func.coalesce(func.sum(SurveyRecord.version), 0),
-            func.coalesce(func.max(SurveyRecord.id), 0),
-        )
-    ).one()
-    return int(count), int(versions), int(newest)
-
-
-def records_in_area(
-    session: Session,
-    area_prefix: str | None,
-    *,
-    entered_by: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[SurveyRecord], int]:
-    """Active records of an area, most recently entered first, and how many there are."""
-    conditions = _area_filter(area_prefix, None)
-    if entered_by:
-        conditions.append(SurveyRecord.entered_by == entered_by)
-    total = session.scalar(select(func.count()).select_from(SurveyRecord).where(*conditions))
-    rows = session.scalars(
-        select(SurveyRecord)
-        .where(*conditions)
-        .order_by(SurveyRecord.entered_at.desc(), SurveyRecord.id.desc())
-        .offset(offset)
-        .limit(limit)
-    )
-    return list(rows), int(total)
-
-
-def last_area_of(session: Session, username: str) -> str | None:
-    """The subdistrict of the person's last entry: the form starts there."""
-    return session.scalar(
-        select(SurveyRecord.area_code)
-        .where(SurveyRecord.entered_by == username)
-        .order_by(SurveyRecord.id.desc())
-        .limit(1)
-    )
-
-
-def area_names(session: Session, codes: Iterable[str]) -> dict[str, Area]:
-    """Areas by code for the codes and all their parents (for tables naming each level)."""
-    wanted = set()
-    for code in codes:
-        wanted.update(code[:length] for length in (4, 6, 8) if len(code) >= length)
-    names: dict[str, Area] = {}
-    ordered = sorted(wanted)
-    for start in range(0, len(ordered), 500):
-        chunk = ordered[start : start + 500]
-        for area in session.scalars(select(Area).where(Area.code.in_(chunk))):
-            names[area.code] = area
-    return names
-
-
-def outreach_records(session: Session, area_prefix: str | None) -> list[SurveyRecord]:
-    """Counted records with unvaccinated bedridden residents: the home-visit list."""
-    return [r for r in counted_records(session, area_prefix) if r.unvaccinated_bedridden > 0]
 
 
 # -- the survey population layer --------------------------------------------------------------

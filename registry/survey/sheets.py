@@ -32,8 +32,9 @@ from importers.formats.base import load_source
 from importers.provinces import match_province
 from importers.report import ERROR, WARNING, Problem
 from importers.values import word_key
-from importers.vocabulary import SURVEY_COUNT_FIELDS, SURVEY_GROUP_LABELS, SURVEY_GROUPS
+from importers.vocabulary import SURVEY_COUNT_FIELDS
 from registry.cache import PerDatabase
+from registry.config import COAST_TOLERANCE_M, SURVEY_CORRECTION_WINDOW_DAYS
 from registry.errors import ValidationError
 from registry.facilities.scoped import write_lock
 from registry.models import Area, SurveyRecord
@@ -48,152 +49,7 @@ from registry.survey.service import (
     refresh_survey_layer,
     require_surveyor,
 )
-
-# Header names by target; each target's own name and the labels below match too.
-_PLACE_ALIASES: dict[str, tuple[str, ...]] = {
-    "area_code": (
-        "subdistrict code",
-        "subdistrict_code",
-        "tambon code",
-        "adm3_pcode",
-        "รหัสตำบล",
-        "รหัสตำบล/แขวง",
-        "รหัสพื้นที่",
-    ),
-    "province": ("province", "changwat", "จังหวัด", "จ."),
-    "district": ("district", "amphoe", "อำเภอ", "อำเภอ/เขต", "เขต", "อ."),
-    "subdistrict": ("subdistrict", "tambon", "ตำบล", "ตำบล/แขวง", "แขวง", "ต."),
-    "village_code": ("village code", "muban code", "dopa village code", "รหัสหมู่บ้าน"),
-    "village_no": ("village no", "village number", "moo", "หมู่ที่", "หมู่", "ม."),
-    "village_name": ("village", "village name", "ชื่อหมู่บ้าน", "หมู่บ้าน"),
-    "survey_date": ("date", "survey date", "วันที่สำรวจ", "วันที่", "วันสำรวจ"),
-    "residents_total": ("total residents", "residents total", "รวมผู้อยู่จริง", "ผู้อยู่จริงรวม"),
-    "unvaccinated_total": (
-        "total unvaccinated",
-        "unvaccinated total",
-        "รวมยังไม่ได้รับวัคซีน",
-        "รวมผู้ยังไม่ได้รับวัคซีน",
-    ),
-    "referred_site": ("referred to a site", "ส่งต่อไปจุดฉีด", "ส่งต่อไปจุดฉีดวัคซีน", "ส่งต่อจุดฉีด"),
-    "referred_home_visit": (
-        "referred to a home visit",
-        "ส่งต่อเยี่ยมบ้าน",
-        "ส่งต่อฉีดที่บ้าน",
-        "เยี่ยมบ้าน",
-    ),
-    "lat": ("latitude", "ละติจูด", "ละติจูดกลางหมู่บ้าน"),
-    "lon": ("longitude", "lng", "long", "ลองจิจูด", "ลองจิจูดกลางหมู่บ้าน"),
-}
-RESIDENTS_TH, UNVACCINATED_TH = "อยู่จริง", "ยังไม่ได้รับวัคซีน"
-RESIDENTS_EN, UNVACCINATED_EN = "residents", "unvaccinated"
-# Headers of personal data: such a column is never read.
-_PERSONAL = (
-    "ชื่อ",
-    "ชื่อสกุล",
-    "ชื่อ-สกุล",
-    "ชื่อ-นามสกุล",
-    "นามสกุล",
-    "เลขบัตรประชาชน",
-    "เลขประจำตัวประชาชน",
-    "บัตรประชาชน",
-    "name",
-    "full name",
-    "first name",
-    "surname",
-    "citizen id",
-    "national id",
-    "id card",
-)
-
-
-def _count_aliases() -> dict[str, tuple[str, ...]]:
-    aliases: dict[str, tuple[str, ...]] = {}
-    for group in SURVEY_GROUPS:
-        thai, english = SURVEY_GROUP_LABELS[group]
-        short = thai.split(" (")[0]
-        aliases[f"residents_{group}"] = (
-            f"{thai} {RESIDENTS_TH}",
-            f"{short} {RESIDENTS_TH}",
-            f"{short}ที่{RESIDENTS_TH}",
-            f"{english} {RESIDENTS_EN}",
-        )
-        aliases[f"unvaccinated_{group}"] = (
-            f"{thai} {UNVACCINATED_TH}",
-            f"{short} {UNVACCINATED_TH}",
-            f"{short}ที่{UNVACCINATED_TH}",
-            f"{short} ยังไม่ฉีด",
-            f"{english} {UNVACCINATED_EN}",
-        )
-    return aliases
-
-
-SURVEY_HEADER_ALIASES = {**_PLACE_ALIASES, **_count_aliases()}
-TARGETS = ("province", "district", "subdistrict", *INPUT_FIELDS)
-
-
-def _header_index() -> dict[str, str]:
-    index: dict[str, str] = {}
-    for target in TARGETS:
-        for alias in (target, *SURVEY_HEADER_ALIASES.get(target, ())):
-            key = normalise_header(alias)
-            if index.get(key, target) != target:
-                raise RuntimeError(f"survey header {alias!r} names {index[key]} and {target}")
-            index[key] = target
-    return index
-
-
-_HEADERS = _header_index()
-_PERSONAL_KEYS = frozenset(normalise_header(h) for h in _PERSONAL)
-
-
-def template_headers(language: str = "th") -> list[str]:
-    """The header row of the blank sheet offices download: one column per input field."""
-    names = {
-        "th": {
-            "area_code": "รหัสตำบล",
-            "province": "จังหวัด",
-            "district": "อำเภอ",
-            "subdistrict": "ตำบล",
-            "village_code": "รหัสหมู่บ้าน",
-            "village_no": "หมู่ที่",
-            "village_name": "ชื่อหมู่บ้าน",
-            "survey_date": "วันที่สำรวจ",
-            "residents_total": "รวมผู้อยู่จริง",
-            "unvaccinated_total": "รวมยังไม่ได้รับวัคซีน",
-            "referred_site": "ส่งต่อไปจุดฉีด",
-            "referred_home_visit": "ส่งต่อเยี่ยมบ้าน",
-            "lat": "ละติจูด",
-            "lon": "ลองจิจูด",
-        },
-        "en": {name: name for name in TARGETS},
-    }[language]
-    counts = {
-        f"{kind}_{group}": SURVEY_GROUP_LABELS[group][0 if language == "th" else 1]
-        + " "
-        + (words[0] if language == "th" else words[1])
-        for group in SURVEY_GROUPS
-        for kind, words in (
-            ("residents", (RESIDENTS_TH, RESIDENTS_EN)),
-            ("unvaccinated", (UNVACCINATED_TH, UNVACCINATED_EN)),
-        )
-    }
-    order = (
-        "area_code",
-        "province",
-        "district",
-        "subdistrict",
-        "village_no",
-        "village_name",
-        "survey_date",
-        *SURVEY_COUNT_FIELDS,
-        "residents_total",
-        "unvaccinated_total",
-        "lat",
-        "lon",
-        "village_code",
-    )
-    return [counts.get(name) or names[name] for name in order]
-
+from registry.survey.sheet_columns import HEADER_TARGETS, PERSONAL_KEYS
 
 # -- place names ------------------------------------------------------------------------------
 
@@ -337,8 +193,8 @@ class _Reader:
         """Match the columns; False when the file cannot be read row by row."""
         for column in self.table.columns:
             key = normalise_header(column)
-            target = _HEADERS.get(key)
-            if key in _PERSONAL_KEYS:
+            target = HEADER_TARGETS.get(key)
+            if key in PERSONAL_KEYS:
                 self.problems.append(_problem(None, column, None, PERSONAL_COLUMN, None, WARNING))
             elif target is None:
                 self.problems.append(_problem(None, column, None, UNKNOWN_COLUMN, None, WARNING))
@@ -469,7 +325,7 @@ def _run(
 ) -> SurveyImportOutcome:
     require_surveyor(surveyor)
     data, file_name = load_source(data, file_name)
-    table = reader_for(file_name).read(data, name=file_name, extra_headers=tuple(_HEADERS))
+    table = reader_for(file_name).read(data, name=file_name, extra_headers=tuple(HEADER_TARGETS))
     sha256 = hashlib.sha256(data).hexdigest()
     outcome = SurveyImportOutcome(file_name, sha256, table.format)
     write_lock(session)
@@ -573,8 +429,8 @@ def preview_survey_upload(
     file_name: str,
     surveyor: Surveyor,
     *,
-    tolerance_m: float = 5_000.0,
-    window_days: int = 7,
+    tolerance_m: float = COAST_TOLERANCE_M,
+    window_days: int = SURVEY_CORRECTION_WINDOW_DAYS,
 ) -> SurveyImportOutcome:
     """What the upload would do, row by row; writes nothing. Errors are in the outcome."""
     try:
@@ -603,8 +459,8 @@ def commit_survey_upload(
     file_name: str,
     surveyor: Surveyor,
     *,
-    tolerance_m: float = 5_000.0,
-    window_days: int = 7,
+    tolerance_m: float = COAST_TOLERANCE_M,
+    window_days: int = SURVEY_CORRECTION_WINDOW_DAYS,
     progress: Callable[[int, int], None] | None = None,
 ) -> SurveyImportOutcome:
     """Write every row, or nothing: raises SurveyImportRejectedError when a row has an error.

@@ -19,11 +19,11 @@ from registry.problem_text import rule_text
 from registry.spreadsheets import XLSX_MIMETYPE, Workbook, csv_bytes
 from registry.survey import text
 from registry.survey.service import Surveyor
+from registry.survey.sheet_columns import template_headers
 from registry.survey.sheets import (
     SurveyImportRejectedError,
     commit_survey_upload,
     preview_survey_upload,
-    template_headers,
 )
 
 bp = Blueprint("upload", __name__, url_prefix="/upload")
@@ -33,7 +33,7 @@ FOLDER = "survey-uploads"  # in the instance folder
 def _options() -> dict:
     return {
         "tolerance_m": current_app.config["COAST_TOLERANCE_M"],
-        "window_days": int(current_app.config.get("SURVEY_CORRECTION_WINDOW_DAYS", 7)),
+        "window_days": current_app.config["SURVEY_CORRECTION_WINDOW_DAYS"],
     }
 
 

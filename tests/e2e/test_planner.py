@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+from registry.coverage import query as coverage_query
 from registry.coverage import service
 from registry.db import db
 
@@ -21,7 +22,7 @@ def _no_trouble(page) -> None:
 
 def _expected(e2e_app):
     with e2e_app.app_context():
-        query = service.parse_coverage_query(dict(p.split("=") for p in QUERY.split("&")))
+        query = coverage_query.parse_coverage_query(dict(p.split("=") for p in QUERY.split("&")))
         return service.coverage(db.session, query, e2e_app.config)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from registry.db import db
 from registry.models import PopulationUnit, SurveyRecord
+from registry.survey import records as survey_records
 from registry.survey import service as survey
 from registry.survey.layer import SURVEY_LAYER
 from registry.survey.rules import bangkok_today
@@ -179,7 +180,7 @@ def test_coverage_page_uses_the_survey_as_demand(desktop, e2e_app, backend):
             + r.unvaccinated_migrant
             + r.unvaccinated_children_5_11
             + r.unvaccinated_students_12_18
-            for r in survey.counted_records(db.session, NAI_MUEANG)
+            for r in survey_records.counted_records(db.session, NAI_MUEANG)
         )
     assert row.locator("td.num").first.inner_text().replace(",", "") == str(expected)
     desktop.screenshot(f"survey-coverage-layer-{backend}")

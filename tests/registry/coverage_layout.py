@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from registry.coverage import population
+from registry.coverage import population, population_store, population_units
 from registry.coverage import service as coverage_service
 from registry.coverage.population_files import PointCounts
 from tests.registry.helpers import BANGKOK, CHIANG_MAI, make_facility
@@ -55,9 +55,9 @@ def store_points(session, name: str, points: dict, people: dict, groups: dict | 
         population=np.array(list(people.values()), dtype=np.int64),
         groups={g: np.array([v[k] for k in people], dtype=np.int64) for g, v in groups.items()},
     )
-    units, left_out = population.units_at_points(session, counts, tolerance_m=5_000)
+    units, left_out = population_units.units_at_points(session, counts, tolerance_m=5_000)
     assert left_out == 0
-    return population.store_layer(
+    return population_store.store_layer(
         session,
         units,
         name=name,

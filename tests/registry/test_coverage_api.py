@@ -13,6 +13,7 @@ import math
 import pytest
 from openpyxl import load_workbook
 
+from registry.coverage import query as coverage_query
 from registry.coverage import service
 from registry.facilities.service import update_facility
 from tests.registry.coverage_layout import (
@@ -215,12 +216,12 @@ def test_capacity_for_hospitals_hand_checked(client, session, layout):
 
 
 def test_level_finer_than_the_layer_is_refused(client, session, layout):
-    from registry.coverage import population
+    from registry.coverage import population_store, population_units
     from registry.coverage.population_files import read_area_counts
 
     counts = read_area_counts(b"code,population\n50,1000\n", "p.csv")
-    units, level, _ = population.units_from_area_counts(session, counts)
-    population.store_layer(session, units, name="provinces", title="p", source="t",
+    units, level, _ = population_units.units_from_area_counts(session, counts)
+    population_store.store_layer(session, units, name="provinces", title="p", source="t",
                            kind="measured", finest_level=level, created_by="t")  # fmt: skip
     session.commit()
     response = client.get(BASE.replace(LAYER, "provinces") + "&level=district")
@@ -300,7 +301,7 @@ def test_more_sites_never_cover_fewer_people(client, session, layout):
     """Through the service: adding a site anywhere never lowers any area's covered count."""
     from flask import current_app
 
-    query = service.parse_coverage_query(
+    query = coverage_query.parse_coverage_query(
         {"type": "vaccination_site", "threshold_km": "40", "level": "district", "layer": LAYER}
     )
     with client.application.app_context():

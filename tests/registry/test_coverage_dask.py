@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from distributed import LocalCluster
 
+from registry.coverage import query as coverage_query
 from registry.coverage import service
 from registry.coverage.dask_cluster import close_clients
 from registry.coverage.population_files import PointCounts
@@ -27,7 +28,7 @@ def cluster():
 
 def _random_layer(session, rng) -> str:
     """3,000 villages with people and two groups across northern Thailand."""
-    from registry.coverage import population
+    from registry.coverage import population_store, population_units
 
     count = 3_000
     counts = PointCounts(
@@ -38,8 +39,8 @@ def _random_layer(session, rng) -> str:
     )
     counts.groups["kids"][:] = np.minimum(counts.groups["kids"], counts.population)
     counts.groups["old"][:] = np.minimum(counts.groups["old"], counts.population)
-    units, _ = population.units_at_points(session, counts, tolerance_m=5_000)
-    population.store_layer(
+    units, _ = population_units.units_at_points(session, counts, tolerance_m=5_000)
+    population_store.store_layer(
         session, units, name="villages", title="Random villages", source="tests",
         kind="modelled", finest_level=3, created_by="tests", group_columns=("kids", "old"),
     )  # fmt: skip
@@ -54,7 +55,7 @@ def test_dask_run_through_the_service_is_identical(app, session, cluster):
     session.commit()
 
     for level in ("province", "district", "subdistrict"):
-        query = service.parse_coverage_query(
+        query = coverage_query.parse_coverage_query(
             {"type": "vaccination_site", "threshold_km": "12.5", "level": level, "layer": layer}
         )
         app.config["DASK_SCHEDULER"] = ""

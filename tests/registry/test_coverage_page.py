@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from registry.coverage import population
+from registry.coverage import population_store, population_units
 from registry.coverage.population_files import read_area_counts
 from tests.registry.coverage_layout import LAYER, build_layout, fresh_caches  # noqa: F401  (fixture)
 from tests.registry.helpers import make_facility
@@ -28,7 +28,8 @@ def test_page_shows_map_table_chart_suggestions_and_downloads(client, session, l
     html = page.get_data(as_text=True)
 
     assert "Coverage for planners" in html
-    assert 'id="coverage-map"' in html and "coverage-area" in html
+    assert 'id="coverage-map"' in html and "RegistryMapLayers.coverage(" in html
+    assert "/static/js/map-layers.js" in html  # the script that draws the layers
     assert re.search(r'<table class="coverage-table" id="coverage-table">', html)
     assert 'class="coverage-chart"' in html and html.count("<circle") >= 30
     assert 'class="suggestion"' in html
@@ -44,10 +45,10 @@ def test_page_shows_map_table_chart_suggestions_and_downloads(client, session, l
 
 def test_page_in_thai_labels_the_modelled_layer(client, session, layout):
     counts = read_area_counts(b"code,population\n50,1000\n10,2000\n", "p.csv")
-    units, level, _ = population.units_from_area_counts(
+    units, level, _ = population_units.units_from_area_counts(
         session, counts, placement="spread", points_per_subdistrict=1
     )
-    population.store_layer(session, units, name="spread", title="Spread", source="t",
+    population_store.store_layer(session, units, name="spread", title="Spread", source="t",
                            kind="modelled", finest_level=level, created_by="t")  # fmt: skip
     session.commit()
     html = client.get("/coverage?layer=spread&lang=th&level=province").get_data(as_text=True)

@@ -10,7 +10,7 @@ import rasterio
 from affine import Affine
 from sqlalchemy import func, select
 
-from registry.coverage import population
+from registry.coverage import population, population_store, population_units
 from registry.coverage.population_files import (
     read_area_counts,
     read_point_counts,
@@ -32,7 +32,7 @@ def _store(session, units, name="layer", **options):
         "finest_level": 3,
         "created_by": "tests",
     }
-    return population.store_layer(session, units, name=name, **{**defaults, **options})
+    return population_store.store_layer(session, units, name=name, **{**defaults, **options})
 
 
 # -- counts per area --------------------------------------------------------------------------
@@ -68,7 +68,7 @@ def test_bad_area_counts_name_row_column_and_rule(text, message):
 
 def test_area_counts_at_representative_points_answer_only_their_level(session):
     counts = read_area_counts(b"code,population\n5001,1000\n5002,500\n", "districts.csv")
-    units, level, method = population.units_from_area_counts(session, counts)
+    units, level, method = population_units.units_from_area_counts(session, counts)
     assert level == 2
     assert units["area_code"].tolist() == ["TH5001", "TH5002"]
     layer = _store(session, units, finest_level=level, method=method).layer
@@ -86,7 +86,7 @@ def test_area_counts_at_representative_points_answer_only_their_level(session):
 def test_unknown_area_codes_are_refused(session):
     counts = read_area_counts(b"code,population\n99,1\n50,2\n", "x.csv")
     with pytest.raises(ValidationError, match=r"1 area code.*TH99"):
-        population.units_from_area_counts(session, counts)
+        population_units.units_from_area_counts(session, counts)
 
 
 def test_province_counts_spread_over_subdistricts_are_modelled_and_exact(session):
@@ -95,9 +95,9 @@ def test_province_counts_spread_over_subdistricts_are_modelled_and_exact(session
     )
     with pytest.raises(ValidationError, match="cannot spread"):
         # Groups must add up to the population to be spread (geo.population's rule).
-        population.units_from_area_counts(session, counts, placement="spread")
+        population_units.units_from_area_counts(session, counts, placement="spread")
     counts = read_area_counts(b"code,population\n50,1000\n", "p.csv")
-    units, level, method = population.units_from_area_counts(
+    units, level, method = population_units.units_from_area_counts(
         session, counts, placement="spread", points_per_subdistrict=2
     )
     assert level == 3 and "modelled" in method
@@ -105,7 +105,7 @@ def test_province_counts_spread_over_subdistricts_are_modelled_and_exact(session
     assert units["area_code"].str.startswith("TH50").all()
     district = read_area_counts(b"code,population\n5001,10\n", "d.csv")
     with pytest.raises(ValidationError, match="spreads province counts"):
-        population.units_from_area_counts(session, district, placement="spread")
+        population_units.units_from_area_counts(session, district, placement="spread")
 
 
 # -- points -----------------------------------------------------------------------------------
@@ -133,7 +133,7 @@ def test_points_from_geojson_land_in_their_subdistrict_and_the_sea_is_left_out(s
     counts = read_point_counts(
         json.dumps(collection).encode(), "villages.geojson", group_columns=["elderly"]
     )
-    units, left_out = population.units_at_points(session, counts, tolerance_m=5_000)
+    units, left_out = population_units.units_at_points(session, counts, tolerance_m=5_000)
     assert left_out == 1
     # Tha Phae Gate is in Mueang Chiang Mai district.
     assert [code[:6] for code in units["area_code"]] == ["TH5001"]
@@ -214,7 +214,7 @@ def test_grid_bytes_in_utm_aggregated_and_stored(session, tmp_path):
 
     # 2 x 2 blocks: [1.4 + 0.3 + 0.3, 2.6 + 5.0 + 0.3], [10.2, 0.49 + 0.2].
     assert counts.population.tolist() == [2, 8, 10, 1]
-    units, left_out = population.units_at_points(session, counts, tolerance_m=5_000)
+    units, left_out = population_units.units_at_points(session, counts, tolerance_m=5_000)
     assert left_out == 0 and set(units["area_code"].str[:6]) == {"TH5001"}
     layer = _store(session, units, kind="modelled").layer
     assert layer.total_population == 21
@@ -234,7 +234,7 @@ def test_grid_errors_are_named(tmp_path):
 
 def _two_units(session):
     counts = read_area_counts(b"code,population\n500102,70\n500101,30\n", "s.csv")
-    return population.units_from_area_counts(session, counts)[0]
+    return population_units.units_from_area_counts(session, counts)[0]
 
 
 def test_same_content_twice_changes_nothing_and_other_content_needs_replace(session):

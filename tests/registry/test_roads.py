@@ -15,7 +15,7 @@ from scipy.sparse.csgraph import dijkstra
 from sqlalchemy import func, select
 
 from geo.routing import DEFAULT_PROFILES, TravelGraph
-from registry.coverage import service as coverage_service
+from registry.coverage import query as coverage_query
 from registry.demo import DEMO_ROADS
 from registry.facilities.service import update_facility
 from registry.models import RoadLayer
@@ -266,9 +266,9 @@ def test_closing_a_site_changes_the_next_answer(client, session, roads, sites):
 def test_coverage_service_query_round_trips(app):
     with app.test_request_context():
         args = {"type": "hospital", "threshold_min": "30", "profile": "car", "level": "province"}
-        query = coverage_service.parse_coverage_query(args)
+        query = coverage_query.parse_coverage_query(args)
         assert query.by_time and query.threshold_s == 1800.0
-        assert coverage_service.parse_coverage_query(query.as_args()) == query
+        assert coverage_query.parse_coverage_query(query.as_args()) == query
 
 
 def test_coverage_command_in_minutes(app, session, tmp_path, roads, sites):

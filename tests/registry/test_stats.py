@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from importers.vocabulary import FACILITY_TYPES, STATUSES, SURVEY_GROUPS
 from registry.config import FRESHNESS_TTL_HOURS
+from registry.coverage import query as coverage_query
 from registry.coverage import service as coverage_service
 from registry.facilities.freshness import status_is_stale
 from registry.facilities.service import Actor, create_facility, deactivate_facility
@@ -373,7 +374,7 @@ def test_the_weekly_trend_is_the_standing_at_each_weeks_end(session, survey):
 def test_the_records_counted_are_the_survey_services(session, survey):
     """The survey pages and layer count with registry.survey.service: the same records."""
     from registry.stats.survey import latest, survey_frame
-    from registry.survey.service import counted_records
+    from registry.survey.records import counted_records
 
     for code in (None, "TH50", "TH5001", "TH500102", "TH10"):
         mine = set(latest(survey_frame(session, code))["id"])
@@ -400,7 +401,7 @@ def test_coverage_and_ranking_match_the_coverage_service(session, app, survey):
     config = app.config
     scope = service.find_scope(session, "TH50")
     stats = service.area_statistics(session, scope, config, threshold_km=10)
-    query = coverage_service.parse_coverage_query(
+    query = coverage_query.parse_coverage_query(
         {"type": "vaccination_site", "threshold_km": "10", "level": "district", "province": "TH50"}
     )
     answer = coverage_service.coverage(session, query, config)

@@ -10,13 +10,14 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from registry.models import PopulationLayer, SurveyChange, SurveyRecord
+from registry.survey import records as survey_records
 from registry.survey import service as survey
 from registry.survey.service import Surveyor
+from registry.survey.sheet_columns import template_headers
 from registry.survey.sheets import (
     SurveyImportRejectedError,
     commit_survey_upload,
     preview_survey_upload,
-    template_headers,
 )
 from tests.registry.conftest import sign_in
 
@@ -55,7 +56,7 @@ def test_a_good_csv_is_previewed_then_committed(session):
     outcome = commit_survey_upload(session, data, "survey.csv", ADMIN)
     session.commit()
     assert outcome.committed and records(session) == 3
-    by_area = {r.area_code: r for r in survey.latest_records(session)}
+    by_area = {r.area_code: r for r in survey_records.latest_records(session)}
     assert set(by_area) == {"TH500101", "TH500108", "TH500501"}
     assert by_area["TH500101"].residents_general == 100
     assert by_area["TH500101"].survey_date.isoformat() == "2021-11-15"
@@ -88,7 +89,7 @@ def test_excel_with_a_merged_title_and_tis620_csv(session):
     thai = "รหัสตำบล,หมู่ที่,วันที่สำรวจ,ประชาชนทั่วไป อยู่จริง\nTH500101,5,15/11/2564,30\n"
     outcome = commit_survey_upload(session, thai.encode("cp874"), "tis620.csv", ADMIN)
     assert outcome.counts["created"] == 1
-    assert {r.village_no for r in survey.latest_records(session)} == {4, 5}
+    assert {r.village_no for r in survey_records.latest_records(session)} == {4, 5}
 
 
 def test_a_bad_file_writes_nothing_and_names_row_column_value_rule(session):

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from registry.coverage import population
+from registry.coverage import population, population_store
 from registry.coverage import service as coverage_service
 from registry.models import PopulationLayer, PopulationUnit
 from registry.survey import layer as survey_layer
+from registry.survey import records as survey_records
 from registry.survey import service as survey
 from registry.survey.layer import LAYER_GROUPS, SURVEY_LAYER
 from registry.survey.service import Surveyor
@@ -84,9 +85,9 @@ def test_layer_totals_equal_the_latest_counts_without_the_bedridden(session, sur
     assert by_area.loc[SI_PHUM, "elderly"] == 12 and by_area.loc[CHOENG_DOI, "elderly"] == 1
     assert (by_area.loc[SI_PHUM, "lon"], by_area.loc[SI_PHUM, "lat"]) == (98.985, 18.795)
     # No village point: a point inside Choeng Doi stands for its people.
-    assert population.representative_points(session, [CHOENG_DOI])[CHOENG_DOI] == pytest.approx(
-        (by_area.loc[CHOENG_DOI, "lon"], by_area.loc[CHOENG_DOI, "lat"])
-    )
+    assert population_store.representative_points(session, [CHOENG_DOI])[
+        CHOENG_DOI
+    ] == pytest.approx((by_area.loc[CHOENG_DOI, "lon"], by_area.loc[CHOENG_DOI, "lat"]))
 
 
 def test_the_survey_layer_is_for_accounts_only(client, session, surveyed, accounts):
@@ -197,6 +198,6 @@ def test_planner_page_offers_the_survey_layer(client, surveyed, accounts):
 
 
 def test_replace_area_units_refuses_units_outside_the_areas(session, surveyed):
-    units = survey_layer.units_from_records(session, survey.counted_records(session))
+    units = survey_layer.units_from_records(session, survey_records.counted_records(session))
     with pytest.raises(population.ValidationError, match="outside the areas being replaced"):
-        population.replace_area_units(session, SURVEY_LAYER, units, [SI_PHUM])
+        population_store.replace_area_units(session, SURVEY_LAYER, units, [SI_PHUM])

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from registry.errors import ConflictError, ForbiddenError, ValidationError
 from registry.models import SurveyChange, SurveyRecord, utcnow
+from registry.survey import records as survey_records
 from registry.survey import service as survey
 from registry.survey.service import Surveyor
 from tests.registry.conftest import add_user
@@ -225,7 +226,7 @@ def test_withdraw_keeps_the_row_and_logs_why(session, people):
     assert session.get(SurveyRecord, record.id).deleted_at is not None
     fields = {c.field: c.new_value for c in survey.record_history(session, record.id)}
     assert fields["withdraw_reason"] == "ซ้ำกับแบบฟอร์มอื่น" and fields["deleted_at"]
-    assert survey.latest_records(session) == []
+    assert survey_records.latest_records(session) == []
     with pytest.raises(ValidationError, match="withdrawn"):
         survey.correct_record(
             session, record.id, {"unvaccinated_elderly": 4}, people["vol"], expected_version=2
@@ -245,24 +246,28 @@ def test_latest_records_per_village_and_counted_records_never_double(session, pe
         Surveyor("loader", "cli"),
     )
     session.commit()
-    latest = survey.latest_records(session, "TH50")
+    latest = survey_records.latest_records(session, "TH50")
     assert {r.id for r in latest} == {new.id, named.id, whole_old.id, other.id}
     assert old.id not in {r.id for r in latest} and bangkok.id not in {r.id for r in latest}
     # Si Phum's villages are newer than its subdistrict-wide record: they count, it does not.
-    assert {r.id for r in survey.counted_records(session, "TH50")} == {new.id, named.id, other.id}
+    assert {r.id for r in survey_records.counted_records(session, "TH50")} == {
+        new.id,
+        named.id,
+        other.id,
+    }
     whole_new = enter(session, vol, survey_date="2021-11-20")
-    assert {r.id for r in survey.counted_records(session, SI_PHUM)} == {whole_new.id}
-    assert [r.id for r in survey.latest_records(session, area_codes=[SUTHEP])] == [other.id]
+    assert {r.id for r in survey_records.counted_records(session, SI_PHUM)} == {whole_new.id}
+    assert [r.id for r in survey_records.latest_records(session, area_codes=[SUTHEP])] == [other.id]
 
 
 def test_survey_stamp_moves_with_every_write(session, people):
-    before = survey.survey_stamp(session)
+    before = survey_records.survey_stamp(session)
     record = enter(session, people["vol"])
-    after_create = survey.survey_stamp(session)
+    after_create = survey_records.survey_stamp(session)
     survey.correct_record(
         session, record.id, {"unvaccinated_elderly": 4}, people["vol"], expected_version=1
     )
-    after_correct = survey.survey_stamp(session)
+    after_correct = survey_records.survey_stamp(session)
     assert len({before, after_create, after_correct}) == 3
 
 
