@@ -19,25 +19,22 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.support.databases import database_label  # noqa: E402
+from bench.support.timing import timed_get  # noqa: E402
 from registry.app import create_app  # noqa: E402
 
 URL = "/api/v1/coverage?type=vaccination_site&threshold_km={km}&level=subdistrict{extra}"
 
 
-def timed(client, url: str) -> tuple[float, int, int]:
-    start = time.perf_counter()
-    response = client.get(url)
-    seconds = time.perf_counter() - start
-    if response.status_code != 200:
-        raise SystemExit(f"{url}: {response.status_code} {response.get_data(as_text=True)[:300]}")
-    return seconds, len(response.get_data()), response.status_code
+def timed(client, url: str) -> tuple[float, int]:
+    seconds, body = timed_get(client, url)
+    return seconds, len(body)
 
 
 def main(argv=None) -> None:
@@ -50,11 +47,7 @@ def main(argv=None) -> None:
         config["DATABASE_URL"] = args.database_url
     app = create_app(config)
     client = app.test_client()
-    with app.app_context():
-        from registry.db import db
-
-        url = db.engine.url.render_as_string(hide_password=True)
-    print(f"database: {url}")
+    print(f"database: {database_label(app)}")
 
     rows = []
     for fmt, extra in (("json", ""), ("csv", "&format=csv"), ("geojson", "&format=geojson")):
@@ -66,7 +59,6 @@ def main(argv=None) -> None:
                 f"{fmt}: cached, median of {args.repeat}",
                 statistics.median(c[0] for c in cached),
                 cached[0][1],
-                200,
             )
         )
     new = [timed(client, URL.format(km=km, extra="")) for km in (5, 7.5, 12.5, 15, 20)]
@@ -75,13 +67,12 @@ def main(argv=None) -> None:
             "json: warm, new threshold, median of 5",
             statistics.median(n[0] for n in new),
             new[0][1],
-            200,
         )
     )
     province = timed(client, URL.format(km=10, extra="&province=TH50"))
     rows.append(("json: Chiang Mai subdistricts (cold question)", *province))
     print(f"{'request':<48}{'ms':>10}{'bytes':>12}")
-    for name, seconds, size, _status in rows:
+    for name, seconds, size in rows:
         print(f"{name:<48}{seconds * 1000:>10.1f}{size:>12,}")
 
 

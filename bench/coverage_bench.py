@@ -47,11 +47,9 @@ Run, e.g.::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import pickle
-import resource
 import subprocess
 import sys
 import tempfile
@@ -62,20 +60,27 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import Geod, Proj
+from pyproj import Proj
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.coverage_postgis import run_postgis  # noqa: E402
+from bench.support.locations import GEOD, geodesic_m, jittered_copies, moph_locations  # noqa: E402
+from bench.support.machine import (  # noqa: E402
+    busy_cores,
+    machine_cpu_seconds,
+    reset_peak,
+    status_mb,
+    wait_until_quiet,
+)
+from bench.support.timing import median_run  # noqa: E402
 from geo.coverage import coverage_by_area  # noqa: E402
 from geo.nearest import NearestIndex  # noqa: E402
 from geo.population import province_totals_from_dopa, spread_population  # noqa: E402
 
-FACILITY_FILES = ("moph_hospitals_geojson_health.geojson", "moph_clinics_geojson_clinic.geojson")
-THAILAND_BOX = (97.0, 5.0, 106.0, 21.0)
 UTM_47N = "EPSG:32647"
-GEOD = Geod(ellps="WGS84")
 METHODS = ("ours", "sjoin", "postgis", "reference")
 
 
@@ -147,21 +152,7 @@ def population_points(layer: pd.DataFrame, count: int, spread: float, rng) -> pd
 
 
 def facility_points(shared: Path, count: int, jitter: float, rng) -> tuple[np.ndarray, ...]:
-    frames = [gpd.read_file(shared / "facilities" / name) for name in FACILITY_FILES]
-    points = pd.concat([frame.geometry for frame in frames], ignore_index=True)
-    lon, lat = points.x.to_numpy(), points.y.to_numpy()
-    inside = (
-        (lon >= THAILAND_BOX[0])
-        & (lon <= THAILAND_BOX[2])
-        & (lat >= THAILAND_BOX[1])
-        & (lat <= THAILAND_BOX[3])
-    )
-    lon, lat = lon[inside], lat[inside]
-    pick = rng.integers(0, lon.size, count)
-    return (
-        np.clip(lon[pick] + rng.normal(0, jitter, count), THAILAND_BOX[0], THAILAND_BOX[2]),
-        np.clip(lat[pick] + rng.normal(0, jitter, count), THAILAND_BOX[1], THAILAND_BOX[3]),
-    )
+    return jittered_copies(*moph_locations(shared / "facilities"), count, jitter, rng)
 
 
 def build_inputs(args, workdir: Path) -> dict:
@@ -319,174 +310,10 @@ def brute_force_distance(lon, lat, flon, flat) -> np.ndarray:
     """Geod.inv from each point to every facility, the smallest; on all cores."""
 
     def one(i):
-        return GEOD.inv(np.full(flon.size, lon[i]), np.full(flon.size, lat[i]), flon, flat)[2].min()
+        return geodesic_m(lon[i], lat[i], flon, flat).min()
 
     with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
         return np.fromiter(pool.map(one, range(lon.size)), dtype=np.float64, count=lon.size)
-
-
-POSTGIS_NEAREST = """
-CREATE TEMP TABLE nearest AS
-SELECT p.id, p.code, p.population, n.distance_m
-FROM bench_point p
-CROSS JOIN LATERAL (
-    SELECT ST_Distance(p.geom::geography, c.geom::geography) AS distance_m
-    FROM (SELECT f.geom FROM bench_facility f ORDER BY f.geom <-> p.geom LIMIT {k}) c
-    ORDER BY distance_m
-    LIMIT 1
-) n
-"""
-
-POSTGIS_AREAS = """
-WITH ranked AS (
-    SELECT code, population, distance_m,
-           sum(population) OVER (
-               PARTITION BY code ORDER BY distance_m ROWS UNBOUNDED PRECEDING
-           ) AS running,
-           sum(population) OVER (PARTITION BY code) AS total
-    FROM nearest
-)
-SELECT code,
-       sum(population)::bigint AS population,
-       coalesce(sum(population) FILTER (WHERE distance_m <= %(threshold)s), 0)::bigint
-           AS covered,
-       min(distance_m) FILTER (WHERE running >= 1 AND 2 * running >= total) AS median_m,
-       min(distance_m) FILTER (WHERE running >= 1 AND 10 * running >= 9 * total) AS p90_m
-FROM ranked
-GROUP BY code
-ORDER BY code
-"""
-
-
-def run_postgis(units, flon, flat, threshold: float, args) -> dict:
-    import psycopg  # only this method needs a database driver
-
-    database = args.postgis_database or (
-        f"registry_bench_coverage_{os.environ.get('REGISTRY_TEST_TAG', 'main')}"
-    )
-    with psycopg.connect(f"{args.postgis_server}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{database}"')
-    steps = {}
-    try:
-        with psycopg.connect(f"{args.postgis_server}/{database}", autocommit=True) as conn:
-            clock = time.perf_counter()
-            load_postgis(conn, units, flon, flat)
-            steps["load + index"] = time.perf_counter() - clock
-            backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-            plan = "\n".join(
-                row[0]
-                for row in conn.execute(
-                    "EXPLAIN " + POSTGIS_NEAREST.format(k=args.postgis_k)
-                ).fetchall()
-            )
-            before = reset_peak(backend)
-            machine, server, client = busy_jiffies()[0], cpu_seconds(backend), time.process_time()
-            clock = start = time.perf_counter()
-            conn.execute(POSTGIS_NEAREST.format(k=args.postgis_k))
-            steps["nearest"], clock = time.perf_counter() - clock, time.perf_counter()
-            rows = conn.execute(POSTGIS_AREAS, {"threshold": threshold}).fetchall()
-            steps["aggregate"] = time.perf_counter() - clock
-            wall = time.perf_counter() - start
-            # The work is the server backend's (the plan has no parallel workers).
-            used = cpu_seconds(backend) - server + time.process_time() - client
-            machine = (busy_jiffies()[0] - machine) / os.sysconf("SC_CLK_TCK")
-            peak = status_mb("VmHWM", backend) - before
-            distance = np.array(
-                conn.execute("SELECT distance_m FROM nearest ORDER BY id").fetchall(),
-                dtype=np.float64,
-            ).ravel()
-            version = conn.execute("SELECT postgis_lib_version()").fetchone()[0]
-    finally:
-        with psycopg.connect(f"{args.postgis_server}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    table = pd.DataFrame(
-        rows, columns=["code", "population", "covered", "median_m", "p90_m"]
-    ).astype({"median_m": float, "p90_m": float})
-    table["uncovered"] = table["population"] - table["covered"]
-    return {
-        "table": table,
-        "distance": distance,
-        "steps": steps,
-        "seconds": wall,
-        "cpu_seconds": used,
-        "others_cores": max(machine - used, 0.0) / wall,
-        "peak_mb": peak,
-        "plan": plan,
-        "version": version,
-    }
-
-
-def load_postgis(conn, units, flon, flat) -> None:
-    conn.execute("CREATE EXTENSION postgis")
-    conn.execute(
-        "CREATE TABLE bench_point (id integer PRIMARY KEY, code text NOT NULL, "
-        "population bigint NOT NULL, geom geometry(Point, 4326) NOT NULL)"
-    )
-    conn.execute(
-        "CREATE TABLE bench_facility (id integer PRIMARY KEY, geom geometry(Point, 4326) NOT NULL)"
-    )
-    codes = units["area_code"].astype(str).tolist()
-    people = units["population"].tolist()
-    lon, lat = units["lon"].tolist(), units["lat"].tolist()
-    flon, flat = np.asarray(flon).tolist(), np.asarray(flat).tolist()
-    with conn.cursor() as cursor:
-        # repr() of a float is the shortest text that reads back as the same double.
-        with cursor.copy("COPY bench_point (id, code, population, geom) FROM STDIN") as copy:
-            for i in range(len(lon)):
-                copy.write_row(
-                    (i, codes[i], int(people[i]), f"SRID=4326;POINT({lon[i]!r} {lat[i]!r})")
-                )
-        with cursor.copy("COPY bench_facility (id, geom) FROM STDIN") as copy:
-            for i in range(len(flon)):
-                copy.write_row((i, f"SRID=4326;POINT({flon[i]!r} {flat[i]!r})"))
-    conn.execute("CREATE INDEX ON bench_facility USING gist (geom)")
-    conn.execute("ANALYZE bench_point")
-    conn.execute("ANALYZE bench_facility")
-
-
-# -- measuring --------------------------------------------------------------------------------
-
-
-def status_mb(field: str, pid: int | str = "self") -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def reset_peak(pid: int | str = "self") -> float:
-    """Reset a process's peak-RSS mark (VmHWM) where the kernel allows; its RSS in MB."""
-    with contextlib.suppress(OSError):
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
-    return status_mb("VmRSS", pid)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU seconds of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def busy_jiffies() -> tuple[int, int]:
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    idle = fields[3] + fields[4]
-    return sum(fields[:8]) - idle, sum(fields[:8])
-
-
-def wait_for_quiet(max_cores: float, timeout: float) -> float:
-    """Wait until the machine's busy cores (over 2 s) are at most max_cores; the last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        busy, total = busy_jiffies()
-        time.sleep(2.0)
-        busy2, total2 = busy_jiffies()
-        cores = (busy2 - busy) / max(total2 - total, 1) * (os.cpu_count() or 1)
-        if cores <= max_cores or time.monotonic() >= deadline:
-            return cores
 
 
 def child_main(args) -> None:
@@ -506,12 +333,12 @@ def child_main(args) -> None:
     else:
         call = lambda: run_reference(units, flon, flat, threshold, samples)  # noqa: E731
     before = reset_peak()
-    machine = busy_jiffies()[0]
+    machine = machine_cpu_seconds()[0]
     start, cpu = time.perf_counter(), time.process_time()
     result = call()
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu
-    machine = (busy_jiffies()[0] - machine) / os.sysconf("SC_CLK_TCK")
+    machine = machine_cpu_seconds()[0] - machine
     result.setdefault("seconds", seconds)
     result.setdefault("cpu_seconds", cpu)
     # Busy cores of everything else on the machine while the method ran.
@@ -524,7 +351,7 @@ def child_main(args) -> None:
 
 def run_method(args, method: str, workdir: Path) -> dict:
     """One run of a method in a fresh process, once the machine is quiet enough."""
-    others = wait_for_quiet(args.max_others, args.quiet_timeout)
+    others = wait_until_quiet(busy_cores, args.max_others, args.quiet_timeout)
     print(f"running {method} (other processes were using {others:.1f} cores) ...", flush=True)
     command = [sys.executable, __file__, "--child", method, "--workdir", str(workdir)]
     for name in ("threshold_m", "postgis_k", "postgis_server", "postgis_database"):
@@ -547,7 +374,7 @@ def run_all(args, methods: list[str], workdir: Path) -> dict:
                 runs[method].append(run_method(args, method, workdir))
     results = {}
     for method, done in runs.items():
-        middle = sorted(done, key=lambda run: run["seconds"])[(len(done) - 1) // 2]
+        middle = median_run(done, "seconds")
         keys = ("seconds", "cpu_seconds", "others_cores")
         results[method] = {
             **middle,

@@ -60,20 +60,10 @@ def _child(path: Path, database: Path, limit_gb: float) -> None:
 
 
 def _template(folder: Path) -> Path:
-    from sqlalchemy.orm import Session
-
-    from registry import migrate
-    from registry.areas.service import load_boundaries
-    from registry.db import make_engine
-    from registry.paths import DATA_DIR
+    from bench.support.databases import with_areas
 
     path = folder / "template.sqlite"
-    engine = make_engine(f"sqlite:///{path}")
-    migrate.upgrade(engine)
-    with Session(engine) as session:
-        load_boundaries(session, DATA_DIR)
-        session.commit()
-    engine.dispose()
+    with_areas(f"sqlite:///{path}").dispose()
     return path
 
 
@@ -89,11 +79,11 @@ def main() -> None:
     if args.child:
         _child(Path(args.child[0]), Path(args.child[1]), args.limit_gb)
         return
+    from bench.support.machine import load_average
     from tests.hostile_files import HOSTILE
 
     sizes = dict(item.rsplit("=", 1) for item in args.size)
-    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"cores: {os.cpu_count()}, load: {load}, limit: {args.limit_gb} GB per preview")
+    print(f"cores: {os.cpu_count()}, load: {load_average()}, limit: {args.limit_gb} GB per preview")
     with tempfile.TemporaryDirectory(prefix="hostile-") as tmp:
         folder = Path(tmp)
         template = _template(folder)

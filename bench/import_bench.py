@@ -17,21 +17,28 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import shapely
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from registry import migrate
-from registry.areas.service import load_boundaries, locators
-from registry.db import make_engine, recreate_postgis_database
-from registry.imports.service import commit_import
-from registry.models import Area, Facility
-from registry.paths import DATA_DIR
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from bench.support.databases import scratch_url, with_areas  # noqa: E402
+from bench.support.machine import load_average  # noqa: E402
+from registry.areas.service import locators  # noqa: E402
+from registry.db import recreate_postgis_database  # noqa: E402
+from registry.imports.service import commit_import  # noqa: E402
+from registry.models import Facility  # noqa: E402
+from registry.paths import DATA_DIR  # noqa: E402
 
 TYPES = ["โรงพยาบาล", "จุดฉีดวัคซีน", "จุดตรวจโควิด", "โรงพยาบาลสนาม", "จุดพักคอย"]
 STATUSES = ["เปิด", "เต็ม", "ปิดชั่วคราว", "ปิด"]
@@ -113,13 +120,8 @@ def _import(session: Session, csv_path: Path) -> tuple[float, dict]:
 
 def run_registry(url: str, csv_path: Path) -> list[tuple[float, dict]]:
     """The import into a fresh database, then the same file again."""
-    locators.clear()
-    engine = make_engine(url)
-    migrate.upgrade(engine)
+    engine = with_areas(url)
     with Session(engine) as session:
-        if not session.scalar(select(func.count()).select_from(Area)):
-            load_boundaries(session, DATA_DIR)
-            session.commit()
         locators.get(session)  # area index built before the clock starts, as in a server
         runs = [_import(session, csv_path), _import(session, csv_path)]
     engine.dispose()
@@ -135,7 +137,7 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("ogr2ogr") is None:
         raise SystemExit("ogr2ogr is missing: apt-get install gdal-bin")
-    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    load = load_average()
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "sites.csv"
         generate_csv(csv_path, args.rows)
@@ -148,12 +150,13 @@ def main() -> None:
         ogr = statistics.median(times)
         each = ", ".join(f"{t:.2f}" for t in times)
         results = {"ogr2ogr raw into PostGIS": (ogr, {"stored": args.rows, "runs (s)": each})}
-        url = recreate_postgis_database(args.postgis_server, "registry_bench_import")
+        url = scratch_url("postgis", args.postgis_server, "registry_bench_import", Path(tmp))
         first, again = run_registry(url, csv_path)
         results["registry import, PostGIS"] = first
         results["  same file again, PostGIS"] = again
         if not args.skip_spatialite:
-            first, again = run_registry(f"sqlite:///{Path(tmp) / 'bench.sqlite'}", csv_path)
+            url = scratch_url("spatialite", args.postgis_server, "bench", Path(tmp))
+            first, again = run_registry(url, csv_path)
             results["registry import, SpatiaLite"] = first
             results["  same file again, SpatiaLite"] = again
     print(f"{args.rows:,} generated CSV rows; {os.cpu_count()} cores; load average {load}")

@@ -26,23 +26,10 @@ sys.path.insert(0, str(HERE.parent))
 
 
 def _database(backend: str, folder: Path, server: str) -> str:
-    from sqlalchemy.orm import Session
+    from bench.support.databases import scratch_url, with_areas
 
-    from registry import migrate
-    from registry.areas.service import load_boundaries
-    from registry.db import make_engine, recreate_postgis_database
-    from registry.paths import DATA_DIR
-
-    if backend == "spatialite":
-        url = f"sqlite:///{folder / 'contention.sqlite'}"
-    else:
-        url = recreate_postgis_database(server, f"registry_bench_contention_{os.getpid()}")
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    with Session(engine) as session:
-        load_boundaries(session, DATA_DIR)
-        session.commit()
-    engine.dispose()
+    url = scratch_url(backend, server, f"registry_bench_contention_{os.getpid()}", folder)
+    with_areas(url).dispose()
     return url
 
 
@@ -56,12 +43,12 @@ def main() -> None:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not a line per request
 
+    from bench.support.machine import load_average
     from registry.app import create_app
     from registry.db import drop_postgis_database
     from tests.contention import prepare, run
 
-    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"cores: {os.cpu_count()}, load: {load}, import of {args.rows:,} rows")
+    print(f"cores: {os.cpu_count()}, load: {load_average()}, import of {args.rows:,} rows")
     for backend in args.backend or ["spatialite", "postgis"]:
         with tempfile.TemporaryDirectory(prefix="contention-") as tmp:
             url = _database(backend, Path(tmp), args.postgis_server)

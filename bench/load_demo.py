@@ -8,33 +8,30 @@ Each run starts from an empty database. Prints seconds per step and the PostGIS/
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy.orm import Session
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-from registry import migrate
-from registry.areas.service import load_boundaries, locators
-from registry.db import make_engine, recreate_postgis_database
-from registry.demo import DEMO_FACILITY_FILES
-from registry.facilities.service import Actor
-from registry.imports.bulk import upsert_facilities
-from registry.paths import DATA_DIR
+from sqlalchemy.orm import Session  # noqa: E402
+
+from bench.support.databases import POSTGIS_SERVER, scratch_url, with_areas  # noqa: E402
+from registry.demo import DEMO_FACILITY_FILES  # noqa: E402
+from registry.facilities.service import Actor  # noqa: E402
+from registry.imports.bulk import upsert_facilities  # noqa: E402
+from registry.paths import DATA_DIR  # noqa: E402
 
 
 def load(url: str) -> dict[str, float]:
-    locators.clear()
-    timings = {}
     start = time.perf_counter()
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    timings["migrate"] = time.perf_counter() - start
+    steps: dict = {}
+    engine = with_areas(url, steps)
+    timings = {"migrate": steps["migrate"], "areas": steps["areas"]}
     with Session(engine) as session:
-        step = time.perf_counter()
-        load_boundaries(session, DATA_DIR)
-        session.commit()
-        timings["areas"] = time.perf_counter() - step
         step = time.perf_counter()
         facilities = 0
         for file_name, reader in DEMO_FACILITY_FILES:
@@ -59,12 +56,12 @@ def load(url: str) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgis-server", default="postgresql+psycopg://postgres@127.0.0.1:5432")
+    parser.add_argument("--postgis-server", default=POSTGIS_SERVER)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         results = {
-            "SpatiaLite": load(f"sqlite:///{Path(tmp) / 'bench.sqlite'}"),
-            "PostGIS": load(recreate_postgis_database(args.postgis_server, "registry_bench")),
+            name: load(scratch_url(backend, args.postgis_server, "registry_bench", Path(tmp)))
+            for name, backend in (("SpatiaLite", "spatialite"), ("PostGIS", "postgis"))
         }
     steps = list(results["SpatiaLite"])
     print(f"{'step':<26}{'SpatiaLite':>12}{'PostGIS':>12}{'ratio':>8}")

@@ -39,7 +39,6 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +52,18 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from bench import nearest_load  # noqa: E402
+from bench.support.databases import (  # noqa: E402
+    add_site_arguments,
+    database_summary,
+    database_url,
+    reuse_or_load,
+)
+from bench.support.machine import print_run_header  # noqa: E402
+from bench.support.server import (  # noqa: E402
+    BenchServer,
+    add_server_arguments,
+    first_answer_per_worker,
+)
 from registry.db import make_engine  # noqa: E402
 
 CHROMIUM_ARGS = [
@@ -110,19 +120,9 @@ PAGE_FACTS = """() => {
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_site_arguments(parser, database="registry_bench_nearest")
+    add_server_arguments(parser)
     add = parser.add_argument
-    add("--postgis-server", default="postgresql+psycopg://postgres@127.0.0.1:5432")
-    add("--database", default="registry_bench_nearest")
-    add("--reuse", action="store_true", help="keep the database if it already holds the sites")
-    add("--facilities", type=int, default=150_000, help="sites to load when (re)creating")
-    add("--chunk", type=int, default=10_000)
-    add("--no-analyze", dest="analyze_between_chunks", action="store_false")
-    add("--clinics", type=Path, default=nearest_load.CLINICS)
-    add("--jitter-km", type=float, default=3.0)
-    add("--seed", type=int, default=2021)
-    add("--workers", type=int, default=2)
-    add("--worker-threads", type=int, default=4)
-    add("--port", type=int, default=0)
     add("--repeat", type=int, default=3, help="page loads per viewport of our map (median)")
     add(
         "--naive-sizes",
@@ -401,29 +401,24 @@ def print_table(columns: dict[str, dict], naive_keys: list[str], ours_key: str) 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    url = nearest_load.database_url(args)
-    print(f"map_page: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, {url}")
-    print(nearest_load.code_state())
-    reused = False
-    if args.reuse:
-        count = nearest_load.existing_count(args)
-        reused = count is not None and count >= args.facilities
-        print(f"--reuse: the database holds {count} bench facilities")
-    if not reused:
-        print(f"loading {args.facilities:,} facilities through upsert_facilities ...", flush=True)
-        timings = nearest_load.load_database(args)
+    url = database_url(args)
+    print_run_header("map_page", url)
+    timings = reuse_or_load(args)
+    if timings is not None:
         print(f"loaded in {timings['total']:.0f} s ({timings['counts']})")
-    summary = nearest_load.database_summary(url)
+    summary = database_summary(url)
     print(f"active facilities: {summary['active']:,}")
 
     columns: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="map_page_") as tmp:
         work_dir = Path(tmp)
-        server = nearest_load.Server(args, url, work_dir)
+        server = BenchServer(
+            url, work_dir, workers=args.workers, threads=args.worker_threads, port=args.port
+        )
         try:
             server.start()
             features = "/api/v1/map/features?bbox=97,5,106,21&zoom=6"
-            cold = nearest_load.first_answer_per_worker(server.port, [features], args.workers)
+            cold = first_answer_per_worker(server.port, [features], args.workers)
             firsts = ", ".join(f"{t * 1e3:,.0f} ms" for t in cold["first"].values())
             print(
                 f"gunicorn on 127.0.0.1:{server.port}; first map/features per worker (catalog "

@@ -23,10 +23,7 @@ Run small with, e.g.::
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import multiprocessing
-import resource
 import sys
 import time
 import tracemalloc
@@ -38,11 +35,16 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.support.locations import (  # noqa: E402
+    LOCATION_BOX,
+    geodesic_m,
+    jittered_copies,
+    moph_locations,
+)
+from bench.support.machine import reset_peak, status_mb  # noqa: E402
+from bench.support.timing import timed  # noqa: E402
 from geo.nearest import NearestIndex  # noqa: E402
 
-DATA_FILES = ("moph_hospitals_geojson_health.geojson", "moph_clinics_geojson_clinic.geojson")
-LON_RANGE = (97.0, 106.0)
-LAT_RANGE = (5.0, 21.0)
 UTM_47N = "EPSG:32647"
 
 
@@ -80,29 +82,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 # -- data -----------------------------------------------------------------------------------------
 
 
-def real_locations(data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    lon, lat = [], []
-    for name in DATA_FILES:
-        features = json.loads((data_dir / name).read_text(encoding="utf-8"))["features"]
-        for feature in features:
-            geometry = feature.get("geometry") or {}
-            if geometry.get("type") == "Point":
-                x, y = geometry["coordinates"][:2]
-                if LON_RANGE[0] <= x <= LON_RANGE[1] and LAT_RANGE[0] <= y <= LAT_RANGE[1]:
-                    lon.append(x)
-                    lat.append(y)
-    return np.array(lon), np.array(lat)
-
-
 def synthetic_facilities(base_lon, base_lat, count, jitter_deg, rng):
-    pick = rng.integers(0, base_lon.size, count)
-    lon = np.clip(base_lon[pick] + rng.normal(0, jitter_deg, count), *LON_RANGE)
-    lat = np.clip(base_lat[pick] + rng.normal(0, jitter_deg, count), *LAT_RANGE)
+    lon, lat = jittered_copies(base_lon, base_lat, count, jitter_deg, rng)
     return np.arange(count, dtype=np.int64), lon, lat
 
 
 def uniform_points(count, rng):
-    return rng.uniform(*LON_RANGE, count), rng.uniform(*LAT_RANGE, count)
+    west, south, east, north = LOCATION_BOX
+    return rng.uniform(west, east, count), rng.uniform(south, north, count)
 
 
 # -- methods ------------------------------------------------------------------------------------
@@ -110,13 +97,9 @@ def uniform_points(count, rng):
 
 def brute_force_nearest(qlon, qlat, ids, lon, lat, k):
     """Rank every facility by (pyproj geodesic, id) for each query; returns positions."""
-    from pyproj import Geod
-
-    geod = Geod(ellps="WGS84")
     out = np.empty((qlon.size, k), dtype=np.int64)
     for i in range(qlon.size):
-        dist = geod.inv(np.full(lon.size, qlon[i]), np.full(lon.size, qlat[i]), lon, lat)[2]
-        out[i] = np.lexsort((ids, dist))[:k]
+        out[i] = np.lexsort((ids, geodesic_m(qlon[i], qlat[i], lon, lat)))[:k]
     return out
 
 
@@ -136,42 +119,17 @@ def sjoin_first_match(points_utm, facilities_utm) -> np.ndarray:
     return joined["index_right"].to_numpy(dtype=np.int64)
 
 
-def timed(function, *args, **kwargs):
-    start = time.perf_counter()
-    result = function(*args, **kwargs)
-    return result, time.perf_counter() - start
-
-
 # -- batch case, one method per fresh process ----------------------------------------------------
-
-
-def reset_peak_rss() -> float:
-    """Reset the peak-RSS mark if the kernel allows it; return the current mark in MB."""
-    # Writing 5 to clear_refs resets VmHWM (Linux 4.0+), so input generation before the
-    # measured work does not hide the work's own peak.
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
-    return peak_rss_mb()
-
-
-def peak_rss_mb() -> float:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def _batch_worker(method, args, queue):
     rng = np.random.default_rng(args.seed + 1)
-    base_lon, base_lat = real_locations(args.data_dir)
+    base_lon, base_lat = moph_locations(args.data_dir)
     ids, lon, lat = synthetic_facilities(
         base_lon, base_lat, args.batch_facilities, args.jitter_deg, rng
     )
     qlon, qlat = uniform_points(args.batch_points, rng)
-    rss_before = reset_peak_rss()
+    rss_before = reset_peak()
     tracemalloc.start()
     if method == "ours":
         index, build = timed(NearestIndex, ids, lon, lat)
@@ -190,7 +148,7 @@ def _batch_worker(method, args, queue):
         positions, run = timed(lambda: sjoin_first_match(to_utm_points(qlon, qlat), facilities_utm))
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    rss_after = peak_rss_mb()
+    rss_after = status_mb("VmHWM")
     sample = np.linspace(0, qlon.size - 1, min(args.brute_points, qlon.size)).astype(np.int64)
     queue.put(
         {
@@ -341,7 +299,7 @@ def batch_case(args):
     sjoin = run_batch_in_process("sjoin", args)
 
     rng = np.random.default_rng(args.seed + 1)
-    base_lon, base_lat = real_locations(args.data_dir)
+    base_lon, base_lat = moph_locations(args.data_dir)
     ids, lon, lat = synthetic_facilities(
         base_lon, base_lat, args.batch_facilities, args.jitter_deg, rng
     )
@@ -409,7 +367,7 @@ def batch_case(args):
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    base_lon, base_lat = real_locations(args.data_dir)
+    base_lon, base_lat = moph_locations(args.data_dir)
     print(
         f"{base_lon.size:,} real facility locations from {args.data_dir}, jittered by "
         f"{args.jitter_deg} degrees; {multiprocessing.cpu_count()} CPUs"

@@ -3,8 +3,8 @@
     .venv/bin/python bench/ogcapi_bench.py            # (re)creates registry_bench_ogcapi
     .venv/bin/python bench/ogcapi_bench.py --reuse    # keeps it when it holds the sites
 
-The facilities are nearest_load.py's: real MOPH hospital and clinic locations, jittered,
-loaded through ``upsert_facilities``. In one run:
+The facilities are those of nearest_load.py (``bench/support/sites.py``): real MOPH hospital
+and clinic locations, jittered, loaded through ``upsert_facilities``. In one run:
 
 1. ``items?bbox=...&limit=10`` under load (threads in two client processes, keep-alive) against
    our OGC API (gunicorn, ``bench.nearest_wsgi:app``) and against stock pygeoapi (gunicorn,
@@ -23,7 +23,7 @@ ratios within one run.
 from __future__ import annotations
 
 import argparse
-import http.client
+import functools
 import json
 import multiprocessing
 import os
@@ -32,7 +32,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +40,14 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from bench import nearest_load  # noqa: E402
+from bench.support.databases import (  # noqa: E402
+    add_site_arguments,
+    database_summary,
+    database_url,
+    reuse_or_load,
+)
+from bench.support.machine import print_run_header, status_mb  # noqa: E402
+from bench.support.server import BenchServer, Gunicorn, get, keep_asking  # noqa: E402
 
 PYGEOAPI_CONFIG = """
 server:
@@ -85,56 +91,29 @@ resources:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    args = nearest_load.parse_args([])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reuse", action="store_true")
-    parser.add_argument("--database", default="registry_bench_ogcapi")
-    parser.add_argument("--facilities", type=int, default=150_000)
+    add_site_arguments(parser, database="registry_bench_ogcapi")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of load per server")
     parser.add_argument("--clients", type=int, default=8, help="threads per client process")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
-    own = parser.parse_args(argv)
-    args.reuse, args.database, args.facilities = own.reuse, own.database, own.facilities
-    args.workers, args.worker_threads, args.port = own.workers, own.threads, 0
-    args.duration, args.clients = own.duration, own.clients
-    return args
+    return parser.parse_args(argv)
 
 
 # -- load -----------------------------------------------------------------------------------------
 
 
 def _client(port: int, paths: list[str], seconds: float, threads: int, out) -> None:
-    import threading
+    statuses: list[int] = []
 
-    counts = []
+    def random_paths(seed: int):
+        return functools.partial(random.Random(seed).choice, paths)
 
-    def run(seed: int) -> None:
-        rng = random.Random(seed)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        done = failed = 0
-        deadline = time.perf_counter() + seconds
-        while time.perf_counter() < deadline:
-            try:
-                conn.request("GET", rng.choice(paths))
-                answer = conn.getresponse()
-                answer.read()
-                if answer.status == 200:
-                    done += 1
-                else:
-                    failed += 1
-            except (OSError, http.client.HTTPException):
-                failed += 1
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        counts.append((done, failed))
-
-    workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    out.put((sum(c[0] for c in counts), sum(c[1] for c in counts)))
+    keep_asking(
+        port, threads, seconds, random_paths, lambda _p, status, _s, _b: statuses.append(status)
+    )
+    done = statuses.count(200)
+    out.put((done, len(statuses) - done))
 
 
 def load(port: int, paths: list[str], seconds: float, threads: int) -> dict:
@@ -172,63 +151,36 @@ def bbox_paths(url: str, prefix: str, n: int = 500) -> list[str]:
 # -- processes ------------------------------------------------------------------------------------
 
 
-class Pygeoapi:
+class Pygeoapi(Gunicorn):
+    """Stock pygeoapi under gunicorn, its PostgreSQL provider on the bench database."""
+
     def __init__(self, args, work: Path) -> None:
-        self.args = args
-        self.port = nearest_load.free_port()
         self.config = work / "pygeoapi.yml"
         self.openapi = work / "pygeoapi-openapi.yml"
-        self.config.write_text(PYGEOAPI_CONFIG.format(port=self.port, database=args.database))
-        self.log = (work / "pygeoapi.log").open("w")
-        self.process = None
-
-    def start(self) -> None:
-        bin_dir = Path(sys.executable).parent
-        env = {
-            **os.environ,
-            "PYGEOAPI_CONFIG": str(self.config),
-            "PYGEOAPI_OPENAPI": str(self.openapi),
-        }
-        subprocess.run(
-            [str(bin_dir / "pygeoapi"), "openapi", "generate", str(self.config), "--output-file",
-             str(self.openapi)],
-            check=True, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        command = [
-            str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{self.port}",
-            "--workers", str(self.args.workers), "--worker-class", "gthread",
-            "--threads", str(self.args.worker_threads), "--timeout", "300",
+        super().__init__(
             "pygeoapi.flask_app:APP",
-        ]  # fmt: skip
-        self.process = subprocess.Popen(
-            command, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+            work / "pygeoapi.log",
+            workers=args.workers,
+            threads=args.threads,
+            options=["--timeout", "300"],
+            env={
+                **os.environ,
+                "PYGEOAPI_CONFIG": str(self.config),
+                "PYGEOAPI_OPENAPI": str(self.openapi),
+            },
+            ready_path="/collections?f=json",
+            ready_within=120,
         )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                status, _, _ = nearest_load.get(self.port, "/collections?f=json")
-                if status == 200:
-                    return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError("pygeoapi did not answer within 120 s; see pygeoapi.log")
+        self.config.write_text(PYGEOAPI_CONFIG.format(port=self.port, database=args.database))
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
-
-
-def _high_water_kb(pid: int) -> int:
-    """VmHWM of a process: its own peak RSS (ru_maxrss of a child starts at its parent's)."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    def start(self) -> float:
+        with self.log_path.open("ab") as log:
+            subprocess.run(
+                [str(Path(sys.executable).with_name("pygeoapi")), "openapi", "generate",
+                 str(self.config), "--output-file", str(self.openapi)],
+                check=True, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        return super().start()
 
 
 def measured(command: list[str], env: dict | None = None) -> dict:
@@ -238,16 +190,17 @@ def measured(command: list[str], env: dict | None = None) -> dict:
     """
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    peak = 0
+    peak = 0.0
     while process.poll() is None:
-        peak = max(peak, _high_water_kb(process.pid))
+        # The child's own VmHWM: ru_maxrss of a child starts at its parent's.
+        peak = max(peak, status_mb("VmHWM", process.pid))
         time.sleep(0.02)
     elapsed = time.perf_counter() - start
     out = process.stdout.read().decode(errors="replace")
     error = process.stderr.read().decode(errors="replace")[-2000:]
     if process.returncode != 0:
         raise RuntimeError(f"{command[0]} failed: {error}")
-    result = {"s": elapsed, "peak MB": peak / 1024}
+    result = {"s": elapsed, "peak MB": peak}
     for line in out.splitlines():
         if line.startswith("inner "):
             result["work s"] = float(line.split()[1])
@@ -257,8 +210,8 @@ def measured(command: list[str], env: dict | None = None) -> dict:
 EXPORT_SCRIPT = """
 import sys
 from pathlib import Path
-from registry import create_app
-from registry.facilities.api import Facility
+from registry.app import create_app
+from registry.models import Facility
 from registry.db import db
 from registry.facilities.export import export_facilities
 app = create_app({"DATABASE_URL": sys.argv[1], "SECRET_KEY": "bench"})
@@ -277,20 +230,17 @@ def pg_dsn(database: str) -> str:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    url = nearest_load.database_url(args)
-    print(f"ogcapi_bench: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, {url}")
-    print(nearest_load.code_state())
-    count = nearest_load.existing_count(args) if args.reuse else None
-    if count is None or count < args.facilities:
-        print(f"loading {args.facilities:,} facilities through upsert_facilities ...", flush=True)
-        timings = nearest_load.load_database(args)
+    url = database_url(args)
+    print_run_header("ogcapi_bench", url)
+    timings = reuse_or_load(args)
+    if timings is not None:
         print(f"loaded in {timings['total']:.0f} s")
-    active = nearest_load.database_summary(url)["active"]
+    active = database_summary(url)["active"]
     print(f"active facilities: {active:,}")
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="ogcapi_bench_") as tmp:
         work = Path(tmp)
-        ours = nearest_load.Server(args, url, work)
+        ours = BenchServer(url, work, workers=args.workers, threads=args.threads)
         theirs = Pygeoapi(args, work)
         try:
             ours.start()
@@ -343,7 +293,7 @@ def main(argv=None) -> None:
                 path = f"/api/v1/facilities/download?format={fmt}"
                 for attempt in ("first", "cached"):
                     start = time.perf_counter()
-                    status, _, body = nearest_load.get(ours.port, path)
+                    status, _, body = get(ours.port, path)
                     results[f"{fmt} HTTP {attempt}"] = {
                         "s": time.perf_counter() - start,
                         "MB": len(body) / 1e6,

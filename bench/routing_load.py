@@ -15,16 +15,14 @@ ratio. The machine is shared and busy: read the ratio of one run, not the absolu
 from __future__ import annotations
 
 import argparse
-import http.client
+import itertools
 import json
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
 
-from bench.nearest_load import Server, get
+from bench.support.server import BenchServer, add_server_arguments, get, keep_asking
 
 CHIANG_MAI = (98.95, 18.75, 99.03, 18.83)
 
@@ -55,38 +53,22 @@ def paths(kind: str, count: int, rng) -> list[str]:
 def load(port: int, kind: str, seconds: float, clients: int, rng) -> dict:
     latencies: list[float] = []
     errors: list[str] = []
-    by_road = [0]
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
+    by_road: list[str] = []
     queries = paths(kind, 20_000, rng)
 
-    def client(offset: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        mine, ranked, i = [], 0, offset
-        while time.monotonic() < stop:
-            path = queries[i % len(queries)]
-            i += clients
-            start = time.perf_counter()
-            status, _, body = get(port, path, conn)
-            mine.append(time.perf_counter() - start)
-            if status != 200:
-                with lock:
-                    errors.append(f"{status} {path}")
-                continue
-            if kind == "travel_time" and json.loads(body)["search"]["by"] == "travel_time":
-                ranked += 1
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-            by_road[0] += ranked
+    def rotation(offset: int):
+        # Client n asks for queries n, n + clients, n + 2 * clients, ...
+        steps = itertools.count(offset, clients)
+        return lambda: queries[next(steps) % len(queries)]
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    begin = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - begin
+    def answered(path: str, status: int, seconds: float, body: bytes) -> None:
+        latencies.append(seconds)
+        if status != 200:
+            errors.append(f"{status} {path}")
+        elif kind == "travel_time" and json.loads(body)["search"]["by"] == "travel_time":
+            by_road.append(path)
+
+    elapsed = keep_asking(port, clients, seconds, rotation, answered)
     values = np.array(latencies) * 1000
     return {
         "requests": len(latencies),
@@ -94,7 +76,7 @@ def load(port: int, kind: str, seconds: float, clients: int, rng) -> dict:
         "p50_ms": float(np.percentile(values, 50)) if values.size else float("nan"),
         "p95_ms": float(np.percentile(values, 95)) if values.size else float("nan"),
         "errors": errors[:5],
-        "ranked_by_road": by_road[0],
+        "ranked_by_road": len(by_road),
     }
 
 
@@ -102,14 +84,14 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="per kind, in two rounds")
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-threads", type=int, default=4)
-    parser.add_argument("--port", type=int, default=0)
+    add_server_arguments(parser)
     parser.add_argument("--database", type=Path, default=None)
     args = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="routing-load-"))
     url = demo_database(args.database or folder / "registry.sqlite")
-    server = Server(args, url, folder)
+    server = BenchServer(
+        url, folder, workers=args.workers, threads=args.worker_threads, port=args.port
+    )
     print(f"gunicorn up in {server.start():.1f} s on port {server.port}")
     rng = np.random.default_rng(17)
     try:

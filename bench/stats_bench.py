@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -31,6 +30,8 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import delete, insert, select  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from bench.support.databases import database_label  # noqa: E402
+from bench.support.timing import timed_get  # noqa: E402
 from importers.vocabulary import SURVEY_GROUPS  # noqa: E402
 from registry.app import create_app  # noqa: E402
 from registry.db import db  # noqa: E402
@@ -68,15 +69,6 @@ def add_records(count: int, weeks: int, seed: int = 0) -> None:
     db.session.commit()
 
 
-def timed(client, path: str) -> float:
-    begin = time.perf_counter()
-    response = client.get(path)
-    seconds = time.perf_counter() - begin
-    if response.status_code != 200:
-        raise SystemExit(f"{path}: {response.status_code} {response.get_data(as_text=True)[:300]}")
-    return seconds
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default="")
@@ -91,24 +83,18 @@ def main() -> None:
         db.session.commit()
         add_records(options.records, options.weeks)
     client = app.test_client()
-    print(f"{options.records:,} survey records over {options.weeks} weeks; {db_name(app)}")
+    print(f"{options.records:,} survey records over {options.weeks} weeks; {database_label(app)}")
     print(f"{'page':<24}{'cold s':>10}{'warm median s':>16}{'bytes':>10}")
     try:
         for path in PATHS:
-            cold = timed(client, path)
-            warm = statistics.median(timed(client, path) for _ in range(options.repeat))
-            size = len(client.get(path).get_data())
-            print(f"{path:<24}{cold:>10.2f}{warm:>16.2f}{size:>10,}")
+            cold, body = timed_get(client, path)
+            warm = statistics.median(timed_get(client, path)[0] for _ in range(options.repeat))
+            print(f"{path:<24}{cold:>10.2f}{warm:>16.2f}{len(body):>10,}")
     finally:
         if not options.keep:
             with app.app_context():
                 db.session.execute(delete(SurveyRecord).where(SurveyRecord.source_ref == MARK))
                 db.session.commit()
-
-
-def db_name(app) -> str:
-    with app.app_context():
-        return db.engine.url.render_as_string(hide_password=True)
 
 
 if __name__ == "__main__":

@@ -25,14 +25,11 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from registry import migrate
+from bench.support.databases import scratch_url, with_areas
 from registry.accounts.service import create_token, create_user
 from registry.app import create_app
-from registry.areas.service import load_boundaries, locators
-from registry.db import make_engine, recreate_postgis_database
 from registry.facilities.service import Actor, create_facility
 from registry.models import FacilityChange
-from registry.paths import DATA_DIR
 
 STATUSES = ("open", "full", "temporarily_closed", "open")
 # A box inside Chiang Mai province (TH50), so every site is in the administrator's area.
@@ -40,13 +37,9 @@ WEST, SOUTH, EAST, NORTH = 98.90, 18.76, 99.03, 18.95
 
 
 def _prepare(url: str, facilities: int) -> tuple[list[int], str, float]:
-    locators.clear()
-    engine = make_engine(url)
-    migrate.upgrade(engine)
+    engine = with_areas(url)
     rng = random.Random(5)
     with Session(engine) as session:
-        load_boundaries(session, DATA_DIR)
-        session.commit()
         started = time.perf_counter()
         actor = Actor("bench", "cli")
         ids = []
@@ -132,10 +125,9 @@ def main() -> None:
         f"{'setup s':>9}"
     )
     for backend in args.backends.split(","):
-        if backend == "postgis":
-            url = recreate_postgis_database(args.postgis_server, "registry_bench_feed")
-        else:
-            url = f"sqlite:///{tempfile.mkdtemp()}/feed.sqlite"
+        url = scratch_url(
+            backend, args.postgis_server, "registry_bench_feed", Path(tempfile.mkdtemp())
+        )
         for row in run(url, args.facilities, batches, args.rounds):
             print(
                 f"{backend:<11}{row['batch']:>7}{row['median_s']:>10.3f}"

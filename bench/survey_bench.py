@@ -27,11 +27,9 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from registry import migrate
-from registry.areas.service import load_boundaries, locators
-from registry.db import make_engine, recreate_postgis_database
+from bench.support.databases import scratch_url, with_areas
+from bench.support.timing import timed
 from registry.models import Area, SurveyRecord
-from registry.paths import DATA_DIR
 from registry.survey import service as survey
 from registry.survey.sheets import commit_survey_upload
 
@@ -59,22 +57,12 @@ def _sheet(codes: list[str], villages: int, rng: random.Random) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def _time(step) -> float:
-    started = time.perf_counter()
-    step()
-    return time.perf_counter() - started
-
-
 def run(url: str, villages: int, writes: int) -> dict[str, float]:
-    locators.clear()
-    engine = make_engine(url)
-    migrate.upgrade(engine)
+    engine = with_areas(url)
     rng = random.Random(7)
     result: dict[str, float] = {}
     loader = survey.Surveyor("bench", "cli")
     with Session(engine) as session:
-        load_boundaries(session, DATA_DIR)
-        session.commit()
         codes = list(session.scalars(select(Area.code).where(Area.level == 3).order_by(Area.code)))
         data = _sheet(codes, villages, rng)
         started = time.perf_counter()
@@ -82,9 +70,9 @@ def run(url: str, villages: int, writes: int) -> dict[str, float]:
         session.commit()
         result["upload_s"] = time.perf_counter() - started
         result["rows"] = outcome.counts["created"]
-        result["rebuild_s"] = _time(
+        result["rebuild_s"] = timed(
             lambda: (survey.rebuild_survey_layer(session, created_by="bench"), session.commit())
-        )
+        )[1]
         ids = list(session.scalars(select(SurveyRecord.id).order_by(SurveyRecord.id)))
         picks = rng.sample(ids, writes)
         kept, rebuilt = [], []
@@ -103,16 +91,16 @@ def run(url: str, villages: int, writes: int) -> dict[str, float]:
                 )
 
             if number % 2 == 0:
-                kept.append(_time(lambda: (correct(), session.commit())))
+                kept.append(timed(lambda: (correct(), session.commit()))[1])
             else:
                 rebuilt.append(
-                    _time(
+                    timed(
                         lambda: (
                             correct(refresh=False),
                             survey.rebuild_survey_layer(session, created_by="bench"),
                             session.commit(),
                         )
-                    )
+                    )[1]
                 )
         result["write_kept_ms"] = statistics.median(kept) * 1000
         result["write_rebuilt_ms"] = statistics.median(rebuilt) * 1000
@@ -135,10 +123,7 @@ def main() -> None:
     )
     for backend in args.backends.split(","):
         with tempfile.TemporaryDirectory() as folder:
-            if backend == "spatialite":
-                url = f"sqlite:///{folder}/bench.sqlite"
-            else:
-                url = recreate_postgis_database(args.postgis_server, "registry_bench_survey")
+            url = scratch_url(backend, args.postgis_server, "registry_bench_survey", Path(folder))
             r = run(url, args.villages, args.writes)
         print(
             f"{backend:<11} {r['rows']:>7,.0f} {r['upload_s']:>9.1f} "
