@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .messages import Rule
 
-# -- values (importers/values.py)
+# -- values (importers/values/)
 NOT_A_TYPE = Rule(
     "value.not_a_type", "is not a facility type; accepted: %(accepted)s (or %(codes)s)"
 )
@@ -37,7 +37,7 @@ NOT_AN_HCODE = Rule(
 )
 HCODE_PADDED = Rule("value.hcode_padded", "was read as '%(code)s' (leading zeros restored)")
 
-# -- coordinates (importers/coords.py)
+# -- coordinates (importers/coords/)
 NOT_A_NUMBER = Rule("coords.not_a_number", "is not a number")
 NOT_FINITE_NUMBER = Rule("coords.not_finite_number", "is not a finite number")
 NOT_A_COORDINATE = Rule(
@@ -63,7 +63,7 @@ READ_AS_CRS = Rule(
     "coords.read_as_crs", "(with column %(column)s %(value)s, read as %(crs)s) %(where)s"
 )
 
-# -- rows and columns (importers/normalize.py)
+# -- rows and columns (importers/normalize/)
 NAME_EMPTY = Rule("rows.name_empty", "the name is empty; every facility needs a name")
 LONGITUDE_EMPTY = Rule("rows.longitude_empty", "the longitude is empty (latitude %(value)s)")
 LATITUDE_EMPTY = Rule("rows.latitude_empty", "the latitude is empty (longitude %(value)s)")
