@@ -9,7 +9,9 @@ import numpy as np
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
+from importers import rules
 from importers.errors import ImportOptionError
+from importers.messages import Text
 from importers.report import quote
 
 WGS84 = "EPSG:4326"
@@ -60,12 +62,9 @@ def resolve_crs(value: object) -> CRS:
     try:
         crs = CRS.from_user_input(text)
     except CRSError:
-        raise ImportOptionError(
-            f"crs {quote(value)} is not a coordinate reference system pyproj knows; "
-            "use for example EPSG:4326, EPSG:32647, EPSG:32648, EPSG:24047 or EPSG:24048"
-        ) from None
+        raise ImportOptionError(rules.CRS_UNKNOWN(value=quote(value))) from None
     if not (crs.is_geographic or crs.is_projected):
-        raise ImportOptionError(f"crs {quote(value)} is neither geographic nor projected")
+        raise ImportOptionError(rules.CRS_NOT_FOR_POINTS(value=quote(value)))
     return crs
 
 
@@ -74,12 +73,13 @@ def cached_crs(text: str) -> CRS:
     return resolve_crs(text)
 
 
-def crs_label(crs_text: str) -> str:
+def crs_label(crs_text: str) -> Text:
     """``"EPSG:32647 (WGS 84 / UTM zone 47N)"`` for messages."""
     crs = cached_crs(crs_text)
     epsg = crs.to_epsg()
-    code = f"EPSG:{epsg}" if epsg else "the declared CRS"
-    return f"{code} ({crs.name})"
+    if epsg:
+        return rules.CRS_NAMED(code=f"EPSG:{epsg}", name=crs.name)
+    return rules.DECLARED_CRS(name=crs.name)
 
 
 @lru_cache(maxsize=32)

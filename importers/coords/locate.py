@@ -131,10 +131,7 @@ def locate_points(
                     None,
                     x_column,
                     None,
-                    f"holds metres, not degrees, and the file declares no CRS: read as "
-                    f"{crs_label(zone)}, which puts {hits} of {int(metres.sum())} such points in "
-                    "Thailand; pass crs= if that is wrong (Indian 1975 UTM is EPSG:24047 "
-                    "or EPSG:24048)",
+                    rules.METRES_GUESSED(crs=crs_label(zone), hits=hits, total=int(metres.sum())),
                     WARNING,
                 )
             )
@@ -145,9 +142,7 @@ def locate_points(
                         int(labels.rows[i]),
                         x_column,
                         labels.x_text[i],
-                        f"(with column {quote(y_column)} {quote(labels.y_text[i])}) looks like "
-                        "metres but is "
-                        "no UTM 47N or 48N point in Thailand; pass crs= to say which CRS it is",
+                        rules.METRES_NOWHERE(column=quote(y_column), value=quote(labels.y_text[i])),
                     )
                 )
 
@@ -235,22 +230,21 @@ def _place(
 def _fallback_warning(
     i: int, crs_text: str, swapped: bool, primary: str, result: LocatedPoints, labels: _Labels
 ) -> Problem:
-    where = f"read as latitude {result.lat[i]:.6f}, longitude {result.lon[i]:.6f}"
+    where = rules.READ_AS(lat=f"{result.lat[i]:.6f}", lon=f"{result.lon[i]:.6f}")
+    column, value = quote(labels.x_column), quote(labels.x_text[i])
     if swapped and crs_text == primary:
-        rule = (
-            f"and column {quote(labels.x_column)} {quote(labels.x_text[i])} look swapped "
-            f"(latitude and longitude exchanged); {where}"
-        )
+        rule = rules.LOOK_SWAPPED(column=column, value=value, where=where)
     elif swapped:
-        rule = (
-            f"and column {quote(labels.x_column)} {quote(labels.x_text[i])} look swapped "
-            f"and fit {crs_label(crs_text)}; {where}"
+        rule = rules.LOOK_SWAPPED_IN(
+            column=column, value=value, crs=crs_label(crs_text), where=where
         )
     else:
-        rule = (
-            f"(with column {quote(labels.x_column)} {quote(labels.x_text[i])}) fits "
-            f"{crs_label(crs_text)}, "
-            f"not {crs_label(primary)} like the other rows; {where}"
+        rule = rules.FITS_OTHER_CRS(
+            column=column,
+            value=value,
+            crs=crs_label(crs_text),
+            primary=crs_label(primary),
+            where=where,
         )
     return Problem(int(labels.rows[i]), labels.y_column, labels.y_text[i], rule, WARNING)
 

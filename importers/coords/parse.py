@@ -113,7 +113,7 @@ def _parse_coordinate(text: str) -> tuple[float, str | None]:
     if (minutes is not None and not degrees.is_integer()) or (
         seconds is not None and not minutes.is_integer()
     ):
-        raise ValueError("mixes decimals with further minutes or seconds")
+        raise RuleError(rules.MIXED_DMS())
     if (minutes or 0) >= 60 or (seconds or 0) >= 60:
         raise RuleError(rules.MINUTES_OVER_60())
     value = degrees + (minutes or 0) / 60 + (seconds or 0) / 3600
@@ -172,7 +172,7 @@ def parse_coordinate_pair(text: str) -> tuple[float, float]:
         if axis_a == "lon" or axis_b == "lat":
             return b, a
         return a, b
-    raise ValueError('is not a coordinate pair like "13.7563, 100.5018"')
+    raise RuleError(rules.NOT_A_PAIR())
 
 
 def _simple_fix(text: str) -> str:

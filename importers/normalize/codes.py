@@ -8,7 +8,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from importers import values
+from importers import rules, values
+from importers.messages import Rule
 from importers.report import WARNING
 
 from .state import Normaliser, clean_text
@@ -26,7 +27,7 @@ def read_codes(table: Normaliser) -> None:
     if ids is not None:
         ids = pd.Series(ids, dtype=object).str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
         ids = ids.astype(object).where(ids.notna(), None).to_numpy(dtype=object)
-        _duplicates(table, ids, table.cells("source_id"), id_column, "id")
+        _duplicates(table, ids, table.cells("source_id"), id_column, rules.REPEATED_ID)
     if hcodes is not None:
         ids = hcodes.copy() if ids is None else np.where(pd.notna(ids), ids, hcodes)
     table.out["source_id"] = ids if ids is not None else table.none_column()
@@ -64,7 +65,7 @@ def _hcodes(table: Normaliser) -> np.ndarray | None:
             if note:
                 table.at(i, hcode_column, cells[i], note, WARNING)
     table.out["hcode"] = hcodes
-    _duplicates(table, hcodes, cells, hcode_column, "hcode")
+    _duplicates(table, hcodes, cells, hcode_column, rules.REPEATED_HCODE)
     return hcodes
 
 
@@ -86,7 +87,7 @@ def _phones(table: Normaliser) -> None:
 
 
 def _duplicates(
-    table: Normaliser, codes: np.ndarray, cells: np.ndarray, column: str, what: str
+    table: Normaliser, codes: np.ndarray, cells: np.ndarray, column: str, rule: Rule
 ) -> None:
     series = pd.Series(codes, dtype=object)
     present = series.notna()
@@ -96,13 +97,7 @@ def _duplicates(
     firsts = series[present & ~repeated]
     first_row = dict(zip(firsts.to_numpy(), table.rows[firsts.index.to_numpy()], strict=True))
     for i in np.flatnonzero(repeated.to_numpy()):
-        table.at(
-            i,
-            column,
-            cells[i],
-            f"repeats the {what} of row {first_row[codes[i]]}; each {what} may appear only "
-            "once in a file",
-        )
+        table.at(i, column, cells[i], rule(row=int(first_row[codes[i]])))
 
 
 def _plain_phone(text: str | None) -> str | None:

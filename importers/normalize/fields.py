@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from importers import rules, values
+from importers.messages import RuleError, Text
 from importers.provinces import match_province, province_in_address
 from importers.report import WARNING, Problem, quote
 from registry.vocabulary import COMMON_FIELDS, FACILITY_TYPES, TYPE_FIELDS, FieldSpec
@@ -34,11 +35,8 @@ def read_names(table: Normaliser) -> None:
     name_th = clean_text(table.cells("name_th"))
     name_en = clean_text(table.cells("name_en"))
     if name_th is None and name_en is None:
-        table.reject_all(
-            None,
-            "no column holds the facility name (looked for headers like name, ชื่อ, "
-            f"ชื่อหน่วยบริการ, h_name); columns found: {', '.join(map(quote, table.raw.columns))}",
-        )
+        columns = ", ".join(map(quote, table.raw.columns))
+        table.reject_all(None, rules.NO_NAME_COLUMN(columns=columns))
         name_th = table.none_column()
     else:
         if name_th is None:
@@ -52,7 +50,7 @@ def read_names(table: Normaliser) -> None:
                     i,
                     table.plan.column("name_en"),
                     name_en[i],
-                    "is used as the Thai name too: the row has no Thai name",
+                    rules.NAME_BORROWED(),
                     WARNING,
                 )
             name_th = np.where(borrow, name_en, name_th)
@@ -69,11 +67,7 @@ def read_types(table: Normaliser) -> None:
     types = table.parse_column("type", values.parse_facility_type)
     if types is None:
         if table.default_type is None:
-            table.reject_all(
-                None,
-                "no column holds the facility type (ประเภท, type) and no facility_type "
-                f"was given; pass one of {', '.join(FACILITY_TYPES)}",
-            )
+            table.reject_all(None, rules.NO_TYPE_COLUMN(types=", ".join(FACILITY_TYPES)))
             types = table.none_column()
         else:
             types = np.full(table.n, table.default_type, dtype=object)
@@ -84,12 +78,7 @@ def read_types(table: Normaliser) -> None:
         else:
             column = table.plan.column("type")
             for i in np.flatnonzero(empty):
-                table.at(
-                    i,
-                    column,
-                    None,
-                    "the type is empty and no facility_type was given for such rows",
-                )
+                table.at(i, column, None, rules.TYPE_EMPTY())
     table.out["type"] = types
 
 
@@ -109,14 +98,12 @@ def read_province(table: Normaliser) -> None:
             for i in rows:
                 match = matches[cells[i]]
                 if match is None:
-                    rule = (
-                        "is not a Thai province name or code; ignored (the province is "
-                        "taken from the location)"
-                    )
+                    rule = rules.NOT_A_PROVINCE()
                 else:
-                    rule = (
-                        f"was read as {match.province.name_th} "
-                        f"({match.province.name_en}, {match.code}), the closest spelling"
+                    rule = rules.PROVINCE_CLOSEST(
+                        name_th=match.province.name_th,
+                        name_en=match.province.name_en,
+                        code=match.code,
                     )
                 table.at(i, column, cells[i], rule, WARNING)
     address = table.cells("address") if cells is None else None
@@ -172,16 +159,15 @@ def _drop_not_carried(
                 None,
                 table.plan.column(target),
                 None,
-                f"has values in {_rows(len(rows))} whose type ({kinds}) has no field "
-                f"{target}; ignored (rows {listed})",
+                rules.NOT_CARRIED(amount=_rows(len(rows)), types=kinds, field=target, rows=listed),
                 WARNING,
             )
         )
     return np.where(carried, cells, None)
 
 
-def _rows(count: int) -> str:
-    return f"{count} row" if count == 1 else f"{count} rows"
+def _rows(count: int) -> Text:
+    return rules.ONE_ROW(count=count) if count == 1 else rules.ROWS(count=count)
 
 
 def _parser_for(spec: FieldSpec) -> Callable[[str], object] | None:
@@ -206,7 +192,7 @@ def _choice_parser(spec: FieldSpec) -> Callable[[str], str]:
     def parse(text: str) -> str:
         found = index.get(values.word_key(text))
         if found is None:
-            raise ValueError(f"is not one of {', '.join(spec.choices)}")
+            raise RuleError(rules.NOT_A_CHOICE(choices=", ".join(spec.choices)))
         return found
 
     return parse

@@ -31,7 +31,7 @@ def read_locations(table: Normaliser) -> None:
                     None,
                     "geometry",
                     str(file_crs)[:80],
-                    f"is the CRS the file declares; crs={table.declared_crs} was used instead",
+                    rules.CRS_OVERRIDDEN(crs=table.declared_crs),
                     WARNING,
                 )
             )
@@ -54,11 +54,10 @@ def read_locations(table: Normaliser) -> None:
 
     lat_cells, lon_cells = table.cells("lat"), table.cells("lon")
     if (lat_cells is None) != (lon_cells is None) and geometry is None:
-        have, lack = ("lat", "longitude") if lon_cells is None else ("lon", "latitude")
-        table.reject_all(
-            table.plan.column(have),
-            f"is the only coordinate column: no column holds the {lack} (map it with mapping=)",
-        )
+        if lon_cells is None:
+            table.reject_all(table.plan.column("lat"), rules.NO_LONGITUDE_COLUMN())
+        else:
+            table.reject_all(table.plan.column("lon"), rules.NO_LATITUDE_COLUMN())
         lat_cells = lon_cells = None
         half_columns = True
     else:
@@ -73,11 +72,7 @@ def read_locations(table: Normaliser) -> None:
     if half_columns:
         pass  # reported once for the file above
     elif geometry is None and lat_cells is None and pair_cells is None:
-        table.reject_all(
-            None,
-            "no column holds the location (looked for lat/latitude/ละติจูด and "
-            "lon/longitude/ลองจิจูด, or พิกัด); map them with mapping=",
-        )
+        table.reject_all(None, rules.NO_LOCATION_COLUMN())
     elif missing.any():
         column = (
             table.plan.column("lat")
@@ -85,7 +80,7 @@ def read_locations(table: Normaliser) -> None:
             or ("geometry" if geometry is not None else None)
         )
         for i in np.flatnonzero(missing):
-            table.at(i, column, None, "the location is missing; every facility needs a point")
+            table.at(i, column, None, rules.LOCATION_MISSING())
     table.out["lon"], table.out["lat"] = lon, lat
     table.crs = crs_used[0] if crs_used else (table.declared_crs or coords.WGS84)
 

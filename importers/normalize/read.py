@@ -11,13 +11,14 @@ import hashlib
 from os import PathLike
 from pathlib import Path
 
-from importers import coords, values
+from importers import coords, file_rules, rules, values
 from importers.columns import MappingSource
 from importers.columns import load_mapping as _load_mapping
 from importers.errors import ImportFormatError, ImportOptionError
 from importers.formats import reader_for
 from importers.formats.base import load_source
 from importers.limits import WEB_LIMITS, Budget, ImportLimits
+from importers.messages import text_of
 from importers.report import quote
 from registry.vocabulary import FACILITY_TYPES
 
@@ -98,18 +99,18 @@ def read_facilities(
     declared_crs = _check_crs(crs)
     explicit = _load_mapping(mapping) if mapping is not None else None
     if isinstance(path, bytes | bytearray | memoryview) and file_name is None and format is None:
-        raise ImportOptionError("bytes need file_name= or format= to tell their format")
+        raise ImportOptionError(rules.BYTES_NEED_NAME())
 
     data, name = load_source(path, file_name, max_bytes=limits.expanded_bytes)
     if not data.strip():
-        raise ImportFormatError("the file is empty", file_name=name)
+        raise ImportFormatError(file_rules.FILE_EMPTY(), file_name=name)
     reader = reader_for(name, format)
     budget = Budget(limits, name)
     raw = reader.read_bytes(
         data, name, sheet=sheet, extra_headers=tuple(explicit or ()), budget=budget
     )
     if len(raw) == 0:
-        raise ImportFormatError("has a header but no data rows", file_name=name)
+        raise ImportFormatError(file_rules.NO_DATA_ROWS(), file_name=name)
     table = Normaliser(raw, name, default_type, declared_crs, explicit, source)
     for problem in (*raw.problems, *table.plan.problems):
         table.add(problem)
@@ -128,7 +129,9 @@ def _check_facility_type(facility_type: str | None) -> str | None:
     try:
         return values.parse_facility_type(facility_type)
     except ValueError as exc:
-        raise ImportOptionError(f"facility_type {quote(facility_type)} {exc}") from None
+        raise ImportOptionError(
+            rules.TYPE_OPTION(value=quote(facility_type), rule=text_of(exc) or str(exc))
+        ) from None
 
 
 def _check_crs(crs: object) -> str | None:

@@ -15,7 +15,7 @@ import pandas as pd
 from importers import values
 from importers.columns import plan_columns
 from importers.formats import RawTable
-from importers.messages import text_of
+from importers.messages import Text, text_of
 from importers.report import ERROR, ImportReport, Problem
 
 _MARKERS = frozenset(
@@ -63,7 +63,9 @@ class Normaliser:
         if problem.severity == ERROR and problem.row is not None:
             self.bad[self.position_of(problem.row)] = True
 
-    def at(self, i: int, column: str | None, value: object, rule, severity=ERROR) -> None:
+    def at(
+        self, i: int, column: str | None, value: object, rule: str | Text, severity=ERROR
+    ) -> None:
         self.report.add(
             Problem(
                 int(self.rows[i]), column, None if value is None else str(value), rule, severity
@@ -72,7 +74,7 @@ class Normaliser:
         if severity == ERROR:
             self.bad[i] = True
 
-    def reject_all(self, column: str | None, rule) -> None:
+    def reject_all(self, column: str | None, rule: str | Text) -> None:
         self.report.add(Problem(None, column, None, rule, ERROR))
         self.bad[:] = True
 
