@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
-from importers import vocabulary
+from importers import rules, vocabulary
 from importers.errors import ImportOptionError
 from importers.report import WARNING, Problem, quote
 from importers.vocabulary import ALL_TYPE_FIELD_NAMES, COMMON_FIELDS
@@ -365,7 +365,7 @@ def load_mapping(mapping: MappingSource) -> dict[str, str | None]:
     result: dict[str, str | None] = {}
     for source, target in pairs:
         if not isinstance(source, str) or not source.strip():
-            raise ImportOptionError(f"mapping: {quote(source)} is not a column header")
+            raise ImportOptionError(rules.MAPPING_NOT_A_HEADER(source=quote(source)))
         result[source.strip()] = _mapping_target(source, target)
     return result
 
@@ -381,8 +381,9 @@ def _mapping_target(source: str, target: object) -> str | None:
         if found is not None:
             return found
     raise ImportOptionError(
-        f"mapping: column {quote(source)} -> {quote(target)}: {quote(target)} is not a registry "
-        f"field; use one of {', '.join(TARGETS)}, or 'ignore'"
+        rules.MAPPING_NOT_A_TARGET(
+            source=quote(source), target=quote(target), targets=", ".join(TARGETS)
+        )
     )
 
 
@@ -390,16 +391,18 @@ def _read_mapping_file(path: Path) -> list[tuple[str, object]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ImportOptionError(f"mapping file {quote(path)} cannot be read: {exc}") from None
+        raise ImportOptionError(
+            rules.MAPPING_FILE_UNREADABLE(file=quote(path), why=str(exc))
+        ) from None
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ImportOptionError(f"mapping file {quote(path.name)} is not JSON: {exc}") from None
-        if not isinstance(data, dict):
             raise ImportOptionError(
-                f"mapping file {quote(path.name)} must hold one JSON object: header -> field"
-            )
+                rules.MAPPING_FILE_NOT_JSON(file=quote(path.name), why=str(exc))
+            ) from None
+        if not isinstance(data, dict):
+            raise ImportOptionError(rules.MAPPING_FILE_NOT_OBJECT(file=quote(path.name)))
         return list(data.items())
     if path.suffix.lower() in (".csv", ".txt"):
         rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
@@ -409,14 +412,13 @@ def _read_mapping_file(path: Path) -> list[tuple[str, object]]:
         for number, row in enumerate(rows, start=1):
             if len(row) < 2:
                 raise ImportOptionError(
-                    f"mapping file {quote(path.name)}, line {number}: expected two cells "
-                    f"(source header, field), got {quote(','.join(row))}"
+                    rules.MAPPING_FILE_SHORT_LINE(
+                        file=quote(path.name), line=number, got=quote(",".join(row))
+                    )
                 )
             pairs.append((row[0], row[1]))
         return pairs
-    raise ImportOptionError(
-        f"mapping file {quote(path.name)}: use a .json object or a two-column .csv file"
-    )
+    raise ImportOptionError(rules.MAPPING_FILE_KIND(file=quote(path.name)))
 
 
 def _is_mapping_header(row: list[str]) -> bool:
@@ -475,13 +477,7 @@ def plan_columns(
             column = by_exact.get(source) or by_norm.get(normalise_header(source))
             if column is None:
                 plan.problems.append(
-                    Problem(
-                        None,
-                        source,
-                        None,
-                        "is named in the mapping but the file has no such column",
-                        WARNING,
-                    )
+                    Problem(None, source, None, rules.MAPPED_COLUMN_ABSENT(), WARNING)
                 )
                 continue
             explicit[column] = _mapping_target(source, target)
@@ -505,8 +501,7 @@ def plan_columns(
                     None,
                     column,
                     None,
-                    f"also holds {target}, already read from column "
-                    f"{quote(plan.fields[target])}; not read",
+                    rules.ALSO_HOLDS(field=target, column=quote(plan.fields[target])),
                     WARNING,
                 )
             )
@@ -514,13 +509,5 @@ def plan_columns(
         plan.fields[target] = column
 
     for column in plan.unmapped:
-        plan.problems.append(
-            Problem(
-                None,
-                column,
-                None,
-                "is not a registry field and was not read (map it with mapping= if it should be)",
-                WARNING,
-            )
-        )
+        plan.problems.append(Problem(None, column, None, rules.NOT_A_FIELD(), WARNING))
     return plan

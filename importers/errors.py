@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from importers.file_rules import IN_FILE
 from importers.messages import Text
 
 
@@ -45,11 +46,15 @@ class RegistryError(Exception):
 
 
 class ImporterError(RegistryError):
-    """Base class of the importer's exceptions."""
+    """Base class of the importer's exceptions.
+
+    The message is a coded :class:`~importers.messages.Text` (a page says it in its language);
+    a plain string is still taken from callers outside the importers.
+    """
 
     code = "import_failed"
 
-    def __init__(self, message: str, *, file_name: str | None = None) -> None:
+    def __init__(self, message: str | Text, *, file_name: str | None = None) -> None:
         if file_name is None:
             super().__init__(message)
         else:
@@ -61,14 +66,18 @@ class ImportFormatError(ImporterError):
     """The file cannot be read: unknown format, damaged or cut off, undecodable, no header.
 
     The message names the file and says what is wrong with it, for example
-    ``"'sites.csv': the text is neither UTF-8 nor TIS-620 (cp874) ..."``.
+    ``"'sites.csv': the text is neither UTF-8 nor TIS-620 (cp874) ..."``: a coded problem
+    becomes :data:`~importers.file_rules.IN_FILE` with the file name and the problem as its
+    parameters.
     """
 
     status_code = 422
     code = "import_format"
 
-    def __init__(self, message: str, *, file_name: str | None = None) -> None:
-        if file_name is not None and not message.startswith(f"'{file_name}'"):
+    def __init__(self, message: str | Text, *, file_name: str | None = None) -> None:
+        if file_name is not None and isinstance(message, Text):
+            message = IN_FILE(file=file_name, problem=message)
+        elif file_name is not None and not message.startswith(f"'{file_name}'"):
             message = f"'{file_name}': {message}"
         super().__init__(message, file_name=file_name)
 

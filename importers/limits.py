@@ -36,10 +36,12 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import BinaryIO
 
+from importers import file_rules
 from importers.errors import ImportFormatError
+from importers.messages import Text
 
 _MB = 1 << 20
 
@@ -65,8 +67,9 @@ class ImportLimits:
     members: int = 1_000
     duplicate_pairs: int = 2_000
     name_comparisons: int = 2_000_000
-    # Said after a refusal: where a bigger file can go.
-    advice: str = "split the file, or ask an administrator to import it with `registry import`"
+    # Said after a refusal: where a bigger file can go. Left out of the hash (a Text is not
+    # hashable), as it changes nothing about what is counted.
+    advice: str | Text = field(default_factory=file_rules.ADVICE, hash=False)
 
     @classmethod
     def from_config(cls, values: Mapping[str, object] | None) -> ImportLimits:
@@ -86,18 +89,20 @@ class ImportLimits:
             raise ValueError(f"unknown import limits: {', '.join(sorted(unknown))}")
         return replace(cls(), **values)
 
-    def refuse(self, file_name: str, what: str) -> ImportLimitError:
+    def refuse(self, file_name: str, what: Text) -> ImportLimitError:
         """The refusal for ``what`` (e.g. "has more than 100,000 rows, the limit per file")."""
-        return ImportLimitError(f"{what}; {self.advice}", file_name=file_name)
+        return ImportLimitError(
+            file_rules.REFUSED(what=what, advice=self.advice), file_name=file_name
+        )
 
 
 WEB_LIMITS = ImportLimits()
 
 
-def megabytes(size: int) -> str:
-    """A byte count as people read it: '64 MB', '1.5 MB', '20 KB', '100 bytes'."""
+def megabytes(size: int) -> str | Text:
+    """A byte count as people read it: '64 MB', '1.5 MB', '20 KB', '100 bytes' (a Text)."""
     if size < 1024:
-        return f"{size:,} bytes"
+        return file_rules.BYTES(count=f"{size:,}")
     if size < _MB:
         return f"{size / 1024:,.0f} KB"
     value = size / _MB
@@ -125,28 +130,26 @@ class Budget:
         """Refuse now if ``size`` more bytes (a zip member's declared size) would pass the limit."""
         if self.bytes + size > self.limits.expanded_bytes:
             limit = megabytes(self.limits.expanded_bytes)
-            where = f"{name} " if name else ""
-            raise self.limits.refuse(
-                self.file_name,
-                f"{where}expands to {megabytes(size)}, more than the limit of {limit} of data "
-                "per import",
-            )
+            if name:
+                what = file_rules.MEMBER_EXPANDS_TO(member=name, size=megabytes(size), limit=limit)
+            else:
+                what = file_rules.EXPANDS_TO(size=megabytes(size), limit=limit)
+            raise self.limits.refuse(self.file_name, what)
 
     def _over_bytes(self, name: str | None) -> None:
         limit = megabytes(self.limits.expanded_bytes)
-        where = f"{name} " if name else ""
-        raise self.limits.refuse(
-            self.file_name,
-            f"{where}expands to more than {limit} of data, the limit per import",
-        )
+        if name:
+            what = file_rules.MEMBER_EXPANDS_BEYOND(member=name, limit=limit)
+        else:
+            what = file_rules.EXPANDS_BEYOND(limit=limit)
+        raise self.limits.refuse(self.file_name, what)
 
     def add_rows(self, count: int = 1, *, slack: int = 0) -> None:
         """Count data rows; ``slack`` allows for header and title rows not yet told apart."""
         self.rows += count
         if self.rows > self.limits.rows + slack:
             raise self.limits.refuse(
-                self.file_name,
-                f"has more than {self.limits.rows:,} rows, the limit per import",
+                self.file_name, file_rules.TOO_MANY_ROWS(limit=f"{self.limits.rows:,}")
             )
 
     def check_rows(self, total: int) -> None:
@@ -159,18 +162,14 @@ class Budget:
         self.lines += count
         if self.lines > self.limits.rows_read:
             raise self.limits.refuse(
-                self.file_name,
-                f"holds more than {self.limits.rows_read:,} lines or rows (blank ones "
-                "included), the limit read per import",
+                self.file_name, file_rules.TOO_MANY_LINES(limit=f"{self.limits.rows_read:,}")
             )
 
     def add_cells(self, count: int) -> None:
         self.cells += count
         if self.cells > self.limits.cells:
             raise self.limits.refuse(
-                self.file_name,
-                f"holds more than {self.limits.cells:,} cells, values or elements (blank ones "
-                "included), the limit read per import",
+                self.file_name, file_rules.TOO_MANY_CELLS(limit=f"{self.limits.cells:,}")
             )
 
     def read(self, stream: BinaryIO, name: str | None = None, chunk: int = _MB) -> bytes:
@@ -187,8 +186,9 @@ class Budget:
         if len(entries) > self.limits.members:
             raise self.limits.refuse(
                 self.file_name,
-                f"holds {len(entries):,} files, more than the limit of {self.limits.members:,} "
-                "in one archive",
+                file_rules.TOO_MANY_MEMBERS(
+                    count=f"{len(entries):,}", limit=f"{self.limits.members:,}"
+                ),
             )
         return entries
 

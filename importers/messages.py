@@ -75,6 +75,21 @@ def area(code: str | None, english: str) -> dict[str, Any]:
     return {"area": code, "en": english}
 
 
+def joined(parts: list[Any], rule: Rule) -> Any:
+    """Parts as one parameter, each nested in the next through ``rule`` (``"a, b and c"``), so
+    that a page translates every part and every joint; one part is itself.
+
+    Examples
+    --------
+    >>> AND = Rule("example.and", "%(first)s and %(rest)s")
+    >>> str(joined(["B", "D", "F"], AND))
+    'B and D and F'
+    """
+    if len(parts) == 1:
+        return parts[0]
+    return rule(first=parts[0], rest=joined(parts[1:], rule))
+
+
 def plain(value: Any) -> Any:
     """A parameter as JSON: texts become dicts, lists and tuples lists."""
     if isinstance(value, Text):

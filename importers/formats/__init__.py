@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
+from importers import file_rules
 from importers.errors import ImportFormatError
 from importers.formats.archive import ZipReader
 from importers.formats.base import RawTable, Reader, load_source
@@ -22,6 +23,7 @@ from importers.formats.excel import ExcelReader
 from importers.formats.geojson import GeoJSONReader
 from importers.formats.kml import KMLReader
 from importers.formats.ogr import GeoPackageReader, ShapefileReader
+from importers.messages import Text, joined
 
 __all__ = [
     "RawTable",
@@ -37,9 +39,9 @@ _EXTENSIONS: dict[str, str] = {}
 
 # Extensions people try that deserve a specific answer.
 _ADVICE = {
-    ".xls": "Excel 97-2003 workbooks are not supported; save it as .xlsx",
-    ".shp": "send a shapefile as a .zip holding its .shp, .shx, .dbf and .prj files",
-    ".ods": "save the spreadsheet as .xlsx or CSV UTF-8",
+    ".xls": file_rules.XLS_ADVICE(),
+    ".shp": file_rules.SHP_ADVICE(),
+    ".ods": file_rules.ODS_ADVICE(),
 }
 
 
@@ -65,10 +67,13 @@ def known_formats() -> dict[str, tuple[str, ...]]:
     return seen
 
 
-def _known_list() -> str:
-    return ", ".join(
-        f"{', '.join(e)} ({_READERS[n].label})" for n, e in known_formats().items() if e
-    )
+def _known_list() -> Text:
+    known = [
+        file_rules.KNOWN_FORMAT(extensions=", ".join(e), label=_READERS[n].label)
+        for n, e in known_formats().items()
+        if e
+    ]
+    return joined(known, file_rules.LIST_NEXT)
 
 
 def reader_for(file_name: str | PurePath | None, format: str | None = None) -> Reader:
@@ -86,20 +91,18 @@ def reader_for(file_name: str | PurePath | None, format: str | None = None) -> R
         if reader is None:
             names = ", ".join(sorted(known_formats()))
             raise ImportFormatError(
-                f"format {format!r} is not known; known formats: {names}", file_name=shown
+                file_rules.FORMAT_UNKNOWN(format=repr(format), names=names), file_name=shown
             )
         return reader
     suffix = PurePath(str(file_name or "")).suffix.casefold()
     if not suffix:
-        raise ImportFormatError(
-            f"has no file extension to tell its format; name it with one of {_known_list()}, "
-            "or pass format=",
-            file_name=shown,
-        )
+        raise ImportFormatError(file_rules.NO_EXTENSION(known=_known_list()), file_name=shown)
     reader = _by_extension(suffix)
     if reader is None:
-        advice = _ADVICE.get(suffix, f"known formats: {_known_list()}")
-        raise ImportFormatError(f"'{suffix}' files cannot be imported; {advice}", file_name=shown)
+        advice = _ADVICE.get(suffix) or file_rules.KNOWN_FORMATS(known=_known_list())
+        raise ImportFormatError(
+            file_rules.EXTENSION_REFUSED(suffix=suffix, advice=advice), file_name=shown
+        )
     return reader
 
 

@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Callable, Collection
 from pathlib import PurePosixPath
 
+from importers import file_rules
 from importers.errors import ImportFormatError
 from importers.formats.base import RawTable, Reader
 from importers.formats.ogr import ShapefileReader
@@ -19,7 +20,7 @@ from importers.limits import WEB_LIMITS, Budget
 class ZipReader(Reader):
     name = "zip"
     extensions = (".zip", ".kmz")
-    label = "zipped Shapefile, KMZ, or one zipped file"
+    label = file_rules.ZIP_LABEL()
 
     def __init__(self, reader_for_extension: Callable[[str], Reader | None]) -> None:
         self._reader_for_extension = reader_for_extension
@@ -49,10 +50,7 @@ class ZipReader(Reader):
                     # Refused on its declared size before a byte is inflated, else counted.
                     inner = budget.read_member(archive, archive.getinfo(member))
         except (zipfile.BadZipFile, EOFError):
-            raise ImportFormatError(
-                "is not a readable zip archive: the file is cut off or damaged",
-                file_name=file_name,
-            ) from None
+            raise ImportFormatError(file_rules.ZIP_DAMAGED(), file_name=file_name) from None
         if member is None:
             return ShapefileReader().read_bytes(
                 data, file_name, sheet=sheet, extra_headers=extra_headers, budget=budget
@@ -73,14 +71,12 @@ class ZipReader(Reader):
         ]
         if len(readable) == 1:
             return readable[0]
-        listing = ", ".join(names[:10]) or "nothing"
+        if not names:
+            raise ImportFormatError(file_rules.ZIP_EMPTY(), file_name=file_name)
         if not readable:
             raise ImportFormatError(
-                f"holds no shapefile and no file that can be imported (it holds: {listing})",
-                file_name=file_name,
+                file_rules.ZIP_NOTHING_TO_READ(names=", ".join(names[:10])), file_name=file_name
             )
         raise ImportFormatError(
-            f"holds several files that could be imported ({', '.join(readable[:10])}); "
-            "send one at a time",
-            file_name=file_name,
+            file_rules.ZIP_SEVERAL(names=", ".join(readable[:10])), file_name=file_name
         )

@@ -20,9 +20,11 @@ from typing import BinaryIO, ClassVar
 import numpy as np
 import pandas as pd
 
+from importers import file_rules
 from importers.columns import recognised_fields
 from importers.errors import ImportFormatError
 from importers.limits import WEB_LIMITS, Budget, ImportLimits, megabytes
+from importers.messages import Text, joined
 from importers.report import WARNING, Problem, quote
 
 Source = str | PathLike[str] | bytes | bytearray | memoryview | BinaryIO
@@ -97,7 +99,7 @@ class Reader:
 
     name: ClassVar[str] = ""
     extensions: ClassVar[tuple[str, ...]] = ()
-    label: ClassVar[str] = ""
+    label: ClassVar[str | Text] = ""
 
     def read(
         self,
@@ -127,7 +129,7 @@ class Reader:
         """
         data, file_name = load_source(source, name, max_bytes=limits.expanded_bytes)
         if not data.strip():
-            raise ImportFormatError("the file is empty", file_name=file_name)
+            raise ImportFormatError(file_rules.FILE_EMPTY(), file_name=file_name)
         budget = Budget(limits, file_name)
         return self.read_bytes(
             data, file_name, sheet=sheet, extra_headers=extra_headers, budget=budget
@@ -165,17 +167,16 @@ def load_source(
                 limits = ImportLimits(expanded_bytes=max_bytes)
                 raise limits.refuse(
                     name or path.name,
-                    f"is {megabytes(size)}, more than the limit of {megabytes(max_bytes)} of "
-                    "data per import",
+                    file_rules.FILE_TOO_BIG(size=megabytes(size), limit=megabytes(max_bytes)),
                 )
             return path.read_bytes(), name or path.name
         except FileNotFoundError:
-            raise ImportFormatError("the file does not exist", file_name=str(path)) from None
+            raise ImportFormatError(file_rules.FILE_MISSING(), file_name=str(path)) from None
         except IsADirectoryError:
-            raise ImportFormatError("is a folder, not a file", file_name=str(path)) from None
+            raise ImportFormatError(file_rules.FILE_IS_FOLDER(), file_name=str(path)) from None
         except OSError as exc:
             raise ImportFormatError(
-                f"the file cannot be opened ({exc.strerror})", file_name=str(path)
+                file_rules.FILE_CANNOT_OPEN(why=exc.strerror), file_name=str(path)
             ) from None
     if hasattr(source, "read"):
         data = source.read() if max_bytes is None else source.read(max_bytes + 1)
@@ -183,7 +184,7 @@ def load_source(
             limits = ImportLimits(expanded_bytes=max_bytes)
             raise limits.refuse(
                 name or str(getattr(source, "name", "upload")),
-                f"is more than {megabytes(max_bytes)}, the limit of data per import",
+                file_rules.STREAM_TOO_BIG(limit=megabytes(max_bytes)),
             )
         if isinstance(data, str):
             data = data.encode("utf-8")
@@ -315,17 +316,17 @@ def table_from_grid(
         numbers = np.arange(first_row_number, first_row_number + len(grid), dtype=np.int64)
     cells = [stripped(grid[c].to_numpy(dtype=object)) for c in grid.columns]
     if not cells:
-        raise ImportFormatError("the file has no columns", file_name=file_name)
+        raise ImportFormatError(file_rules.NO_COLUMNS(), file_name=file_name)
     blank = np.ones(len(grid), dtype=bool)
     for column in cells:
         blank &= column == None  # noqa: E711 (elementwise on an object array)
     if blank.all():
-        raise ImportFormatError("the file has no rows", file_name=file_name)
+        raise ImportFormatError(file_rules.NO_ROWS(), file_name=file_name)
     non_blank = np.flatnonzero(~blank)
     top = [[column[i] for column in cells] for i in non_blank[:HEADER_SEARCH_ROWS]]
     header_pos, _ = find_header(top, extra_headers)
     if header_pos is None:
-        raise ImportFormatError("no header row found", file_name=file_name)
+        raise ImportFormatError(file_rules.NO_HEADER(), file_name=file_name)
     header_index = int(non_blank[header_pos])
     header_number = int(numbers[header_index])
     header_cells = [clean_header(column[header_index]) for column in cells]
@@ -339,12 +340,7 @@ def table_from_grid(
     if above > 0:
         problems.append(
             Problem(
-                None,
-                None,
-                None,
-                f"the header is row {header_number}; the {above} rows above it "
-                "(titles, notes) were not read",
-                WARNING,
+                None, None, None, file_rules.HEADER_BELOW(row=header_number, count=above), WARNING
             )
         )
 
@@ -361,14 +357,13 @@ def table_from_grid(
             data[header] = column
     for header, positions in seen.items():
         if len(positions) > 1:
-            letters = " and ".join(column_letter(p) for p in positions)
+            letters = joined([column_letter(p) for p in positions], file_rules.LIST_AND)
             problems.append(
                 Problem(
                     None,
                     header,
                     None,
-                    f"appears {len(positions)} times in the header (columns {letters}); "
-                    "only the first is read: rename or remove the others",
+                    file_rules.HEADER_REPEATED_COLUMN(count=len(positions), letters=letters),
                 )
             )
     names = list(data)
@@ -379,7 +374,7 @@ def table_from_grid(
         repeats &= data[name] == name
     if names and repeats.any():
         for number in row_numbers[repeats].tolist():
-            problems.append(Problem(number, None, None, "repeats the header row; skipped", WARNING))
+            problems.append(Problem(number, None, None, file_rules.HEADER_ROW_AGAIN(), WARNING))
         data = {name: column[~repeats] for name, column in data.items()}
         row_numbers = row_numbers[~repeats]
     frame = pd.DataFrame({name: pd.Series(column, dtype=object) for name, column in data.items()})
@@ -441,13 +436,8 @@ def frame_of_stripped(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def choice_note(kind: str, chosen: str, others: Sequence[str], why: str) -> Problem:
-    """A warning that one sheet or layer of several was read."""
+def choice_note(kind: str, chosen: str, others: Sequence[str], why: Text) -> Problem:
+    """A warning that one sheet or layer of several was read (``kind``: sheet or layer)."""
+    rule = {"sheet": file_rules.SHEET_READ, "layer": file_rules.LAYER_READ}[kind]
     rest = ", ".join(quote(o) for o in others)
-    return Problem(
-        None,
-        None,
-        chosen,
-        f"is the {kind} read ({why}); not read: {rest}; pass sheet= to choose another",
-        WARNING,
-    )
+    return Problem(None, None, chosen, rule(why=why, others=rest), WARNING)

@@ -19,6 +19,7 @@ from collections.abc import Collection
 import numpy as np
 import pandas as pd
 
+from importers import file_rules
 from importers.errors import ImportFormatError
 from importers.formats.base import (
     HEADER_SEARCH_ROWS,
@@ -50,15 +51,9 @@ def decode_text(data: bytes, file_name: str) -> tuple[str, str]:
         try:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
-            raise ImportFormatError(
-                "starts like UTF-16 text but cannot be decoded as UTF-16", file_name=file_name
-            ) from None
+            raise ImportFormatError(file_rules.BAD_UTF16(), file_name=file_name) from None
     if b"\x00" in data[:4096]:
-        raise ImportFormatError(
-            "contains NUL bytes: it is a binary file or UTF-16 text without a byte-order "
-            "mark, not CSV; save it as 'CSV UTF-8'",
-            file_name=file_name,
-        )
+        raise ImportFormatError(file_rules.NUL_BYTES(), file_name=file_name)
     try:
         return data.decode("utf-8-sig"), "utf-8-sig" if data.startswith(
             codecs.BOM_UTF8
@@ -69,18 +64,13 @@ def decode_text(data: bytes, file_name: str) -> tuple[str, str]:
         text = data.decode("cp874")
     except UnicodeDecodeError as exc:
         raise ImportFormatError(
-            f"the text is neither UTF-8 nor TIS-620/cp874 (byte 0x{data[exc.start]:02x} at "
-            f"position {exc.start}); save it as 'CSV UTF-8'",
+            file_rules.UNDECODABLE(byte=f"0x{data[exc.start]:02x}", position=exc.start),
             file_name=file_name,
         ) from None
     sample = text[:262_144]  # enough text to tell Thai from another 8-bit encoding
     marks = len(_ANY_MARK.findall(sample))
     if marks and len(_STRAY_MARK.findall(sample)) > 0.2 * marks:
-        raise ImportFormatError(
-            "the text is not UTF-8 and does not read as Thai in TIS-620/cp874 either (another "
-            "encoding?); save it as 'CSV UTF-8'",
-            file_name=file_name,
-        )
+        raise ImportFormatError(file_rules.NOT_THAI(), file_name=file_name)
     return text, "cp874"
 
 
@@ -128,11 +118,11 @@ class DelimitedReader(Reader):
         budget.add_bytes(len(data))
         text, encoding = decode_text(data, file_name)
         if not text.strip():
-            raise ImportFormatError("the file is empty", file_name=file_name)
+            raise ImportFormatError(file_rules.FILE_EMPTY(), file_name=file_name)
         delimiter, width = _sniff(text)
         grid, numbers = _parse(data, text, encoding, delimiter, width, file_name, budget)
         if not len(grid):
-            raise ImportFormatError("the file has no rows", file_name=file_name)
+            raise ImportFormatError(file_rules.NO_ROWS(), file_name=file_name)
         return table_from_grid(
             grid,
             format=self.name,
@@ -205,10 +195,7 @@ def _parse(
             rows.append(row)
             numbers.append(number)
     except csv.Error as exc:
-        raise ImportFormatError(
-            f"cannot be read as CSV ({exc}); the file may be cut off inside a quoted value",
-            file_name=file_name,
-        ) from None
+        raise ImportFormatError(file_rules.CSV_CUT(why=str(exc)), file_name=file_name) from None
     width = max((len(r) for r in rows), default=0)
     budget.add_cells(len(rows) * width - sum(map(len, rows)))  # the padding below
     grid = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)

@@ -17,6 +17,7 @@ from collections.abc import Collection
 import numpy as np
 import pandas as pd
 
+from importers import file_rules
 from importers.errors import ImportFormatError
 from importers.formats.base import (
     HEADER_MIN_FIELDS,
@@ -51,11 +52,7 @@ class ExcelReader(Reader):
     ) -> RawTable:
         budget = budget or Budget(WEB_LIMITS, file_name)
         if data.startswith(_OLE2_MAGIC):
-            raise ImportFormatError(
-                "is an Excel 97-2003 workbook (.xls); open it in Excel or LibreOffice and save "
-                "it as .xlsx",
-                file_name=file_name,
-            )
+            raise ImportFormatError(file_rules.XLS_WORKBOOK(), file_name=file_name)
         _check_package(data, budget)
         # Imported lazily: openpyxl is slow to import and only Excel files need it.
         import openpyxl
@@ -66,13 +63,10 @@ class ExcelReader(Reader):
                 warnings.simplefilter("ignore")
                 workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except zipfile.BadZipFile:
-            raise ImportFormatError(
-                "is not a readable .xlsx workbook: the file is cut off or damaged",
-                file_name=file_name,
-            ) from None
+            raise ImportFormatError(file_rules.XLSX_DAMAGED(), file_name=file_name) from None
         except Exception as exc:  # openpyxl raises many types for damaged packages
             raise ImportFormatError(
-                f"is not a readable .xlsx workbook ({type(exc).__name__}: {exc})",
+                file_rules.XLSX_UNREADABLE(why=f"{type(exc).__name__}: {exc}"),
                 file_name=file_name,
             ) from None
         try:
@@ -82,15 +76,16 @@ class ExcelReader(Reader):
                 rows, numbers = _non_blank_rows(worksheet, budget)
             except (zipfile.BadZipFile, KeyError, ValueError, EOFError, OSError) as exc:
                 raise ImportFormatError(
-                    f"sheet {worksheet.title!r} cannot be read: the file is cut off or damaged "
-                    f"({type(exc).__name__})",
+                    file_rules.SHEET_DAMAGED(sheet=repr(worksheet.title), why=type(exc).__name__),
                     file_name=file_name,
                 ) from None
         finally:
             workbook.close()
         width = max((len(r) for r in rows), default=0)
         if not width:
-            raise ImportFormatError(f"sheet {worksheet.title!r} is empty", file_name=file_name)
+            raise ImportFormatError(
+                file_rules.SHEET_EMPTY(sheet=repr(worksheet.title)), file_name=file_name
+            )
         budget.add_cells(len(rows) * width - sum(map(len, rows)))  # the padding below
         grid = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
         return table_from_grid(
@@ -179,7 +174,7 @@ def _choose_sheet(workbook, sheet: str | None, extra_headers: Collection[str], f
             if name == wanted or name.strip().casefold() == wanted.casefold():
                 return workbook[name], []
         raise ImportFormatError(
-            f"has no sheet {wanted!r}; its sheets are: {', '.join(repr(n) for n in names)}",
+            file_rules.NO_SUCH_SHEET(sheet=repr(wanted), sheets=", ".join(repr(n) for n in names)),
             file_name=file_name,
         )
     if len(names) == 1:
@@ -195,10 +190,10 @@ def _choose_sheet(workbook, sheet: str | None, extra_headers: Collection[str], f
         _, count = find_header(rows, extra_headers)
         if count >= HEADER_MIN_FIELDS:
             others = [n for n in names if n != name]
-            note = choice_note("sheet", name, others, "the first with recognisable headers")
+            note = choice_note("sheet", name, others, file_rules.FIRST_WITH_HEADERS())
             return worksheet, [note]
     if first_non_empty is None:
-        raise ImportFormatError("every sheet is empty", file_name=file_name)
+        raise ImportFormatError(file_rules.EVERY_SHEET_EMPTY(), file_name=file_name)
     others = [n for n in names if n != first_non_empty]
-    note = choice_note("sheet", first_non_empty, others, "no sheet has recognisable headers")
+    note = choice_note("sheet", first_non_empty, others, file_rules.NO_SHEET_WITH_HEADERS())
     return workbook[first_non_empty], [note]

@@ -16,6 +16,7 @@ from collections.abc import Collection
 
 import numpy as np
 
+from importers import file_rules
 from importers.errors import ImportFormatError
 from importers.formats.base import RawTable, Reader, cell_text, table_from_records
 from importers.limits import WEB_LIMITS, Budget
@@ -45,7 +46,7 @@ class GeoJSONReader(Reader):
         problems: list[Problem] = []
         features, has_geometry = _features(document, file_name)
         if not features:
-            raise ImportFormatError("has no features", file_name=file_name)
+            raise ImportFormatError(file_rules.NO_FEATURES(), file_name=file_name)
 
         columns: dict[str, None] = {}
         records: list[dict[str, object]] = []
@@ -58,7 +59,7 @@ class GeoJSONReader(Reader):
                     continue  # a blank feature, dropped like a blank line
                 record, point = row
             else:  # kept as an empty row, so the problem has a row to stand on
-                problems.append(Problem(number, None, None, "is not a JSON object; skipped"))
+                problems.append(Problem(number, None, None, file_rules.NOT_AN_OBJECT()))
                 record, point = {}, (np.nan, np.nan)
             budget.add_rows()
             columns.update(dict.fromkeys(record))
@@ -66,7 +67,7 @@ class GeoJSONReader(Reader):
             numbers.append(number)
             points.append(point)
         if not records:
-            raise ImportFormatError("has no features", file_name=file_name)
+            raise ImportFormatError(file_rules.NO_FEATURES(), file_name=file_name)
 
         crs = _declared_crs(document, problems) if isinstance(document, dict) else None
         return table_from_records(
@@ -105,22 +106,18 @@ def _load_json(data: bytes, file_name: str) -> object:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportFormatError(
-            f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start}); "
-            "GeoJSON must be UTF-8",
+            file_rules.JSON_NOT_UTF8(byte=f"0x{data[exc.start]:02x}", position=exc.start),
             file_name=file_name,
         ) from None
     try:
         return json.loads(text)
     except RecursionError:
-        raise ImportFormatError(
-            "nests lists or objects too deeply to be GeoJSON", file_name=file_name
-        ) from None
+        raise ImportFormatError(file_rules.JSON_TOO_DEEP(), file_name=file_name) from None
     except json.JSONDecodeError as exc:
         cut = exc.pos >= len(text.rstrip()) - 1
-        hint = "; the file is cut off" if cut else ""
+        rule = file_rules.JSON_CUT if cut else file_rules.JSON_INVALID
         raise ImportFormatError(
-            f"is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}){hint}",
-            file_name=file_name,
+            rule(why=exc.msg, line=exc.lineno, column=exc.colno), file_name=file_name
         ) from None
 
 
@@ -132,17 +129,13 @@ def _features(document: object, file_name: str) -> tuple[list, bool]:
         features = document.get("features")
         if isinstance(features, list):
             return features, True
-        raise ImportFormatError(
-            "is JSON but not GeoJSON: it has no 'features' list", file_name=file_name
-        )
+        raise ImportFormatError(file_rules.NO_FEATURES_LIST(), file_name=file_name)
     if isinstance(document, list):
         if document and all(isinstance(f, dict) and f.get("type") == "Feature" for f in document):
             return document, True
         if all(isinstance(f, dict) for f in document):
             return document, False
-    raise ImportFormatError(
-        "is JSON but neither GeoJSON nor a list of records", file_name=file_name
-    )
+    raise ImportFormatError(file_rules.NOT_GEOJSON(), file_name=file_name)
 
 
 def _value_text(value: object) -> str | None:
@@ -155,25 +148,25 @@ def _point(geometry: object, number: int) -> tuple[tuple[float, float] | None, P
     if geometry is None:
         return None, None
     if not isinstance(geometry, dict):
-        return None, Problem(number, "geometry", str(geometry), "is not a GeoJSON geometry")
+        return None, Problem(number, "geometry", str(geometry), file_rules.NOT_A_GEOMETRY())
     kind = geometry.get("type")
     coordinates = geometry.get("coordinates")
     if kind == "MultiPoint" and isinstance(coordinates, list) and len(coordinates) == 1:
         kind, coordinates = "Point", coordinates[0]
     if kind != "Point":
-        return None, Problem(
-            number, "geometry", str(kind), "is not a point; a facility needs one point", ERROR
-        )
+        return None, Problem(number, "geometry", str(kind), file_rules.NOT_A_POINT(), ERROR)
     if coordinates in (None, []):
         return None, None
     try:
         x, y = float(coordinates[0]), float(coordinates[1])
     except (TypeError, ValueError, IndexError):
         return None, Problem(
-            number, "geometry", json.dumps(coordinates), "is not a pair of numbers", ERROR
+            number, "geometry", json.dumps(coordinates), file_rules.NOT_A_NUMBER_PAIR(), ERROR
         )
     if not (math.isfinite(x) and math.isfinite(y)):
-        return None, Problem(number, "geometry", json.dumps(coordinates), "is not finite", ERROR)
+        return None, Problem(
+            number, "geometry", json.dumps(coordinates), file_rules.NOT_FINITE(), ERROR
+        )
     return (x, y), None
 
 
@@ -189,8 +182,7 @@ def _declared_crs(document: dict, problems: list[Problem]) -> str | None:
             None,
             None,
             json.dumps(crs)[:80],
-            "is a 'crs' member this reader does not follow; coordinates are read as degrees "
-            "unless they look like UTM metres",
+            file_rules.CRS_MEMBER_IGNORED(),
             WARNING,
         )
     )

@@ -22,6 +22,7 @@ import defusedxml
 import numpy as np
 from defusedxml.ElementTree import iterparse
 
+from importers import file_rules
 from importers.errors import ImportFormatError
 from importers.formats.base import RawTable, Reader, table_from_records
 from importers.limits import WEB_LIMITS, Budget
@@ -71,7 +72,7 @@ class KMLReader(Reader):
                 problems.append(problem)
             points.append((np.nan, np.nan) if point is None else point)
         if not records:
-            raise ImportFormatError("has no Placemarks", file_name=file_name)
+            raise ImportFormatError(file_rules.NO_PLACEMARKS(), file_name=file_name)
         return table_from_records(
             records,
             list(columns),
@@ -92,9 +93,7 @@ def _placemarks(data: bytes, file_name: str, budget: Budget):
             if event == "start":
                 budget.add_cells(1)
                 if not open_elements and tag != "kml":
-                    raise ImportFormatError(
-                        f"is XML but not KML (its root element is <{tag}>)", file_name=file_name
-                    )
+                    raise ImportFormatError(file_rules.NOT_KML(tag=tag), file_name=file_name)
                 open_elements.append(element)
                 inside += tag == "Placemark"
                 continue
@@ -110,18 +109,13 @@ def _placemarks(data: bytes, file_name: str, budget: Budget):
                     del parent[-1]
     except (defusedxml.DTDForbidden, defusedxml.EntitiesForbidden):
         # KML never needs a DTD; refusing one rules out entity-expansion attacks.
-        raise ImportFormatError(
-            "declares a DTD or entities, which KML does not use", file_name=file_name
-        ) from None
+        raise ImportFormatError(file_rules.KML_DTD(), file_name=file_name) from None
     except defusedxml.ExternalReferenceForbidden:
-        raise ImportFormatError(
-            "refers to external entities, which KML does not use", file_name=file_name
-        ) from None
+        raise ImportFormatError(file_rules.KML_EXTERNAL(), file_name=file_name) from None
     except ET.ParseError as exc:
         line, column = exc.position
         raise ImportFormatError(
-            f"is not valid XML (line {line}, column {column}); the file may be cut off",
-            file_name=file_name,
+            file_rules.XML_INVALID(line=line, column=column), file_name=file_name
         ) from None
 
 
@@ -151,9 +145,7 @@ def _point(placemark: ET.Element, number: int) -> tuple[tuple[float, float] | No
     if not points:
         if geometries:
             kind = _local(geometries[0].tag)
-            return None, Problem(
-                number, "geometry", kind, "is not a point; a facility needs one point", ERROR
-            )
+            return None, Problem(number, "geometry", kind, file_rules.NOT_A_POINT(), ERROR)
         return None, None
     coordinates = next((c for c in points[0].iter() if _local(c.tag) == "coordinates"), None)
     text = _text(coordinates)
@@ -163,7 +155,5 @@ def _point(placemark: ET.Element, number: int) -> tuple[tuple[float, float] | No
     try:
         x, y = (float(v) for v in first.split(",")[:2])
     except ValueError:
-        return None, Problem(
-            number, "geometry", text, "is not 'longitude,latitude' coordinates", ERROR
-        )
+        return None, Problem(number, "geometry", text, file_rules.NOT_LON_LAT(), ERROR)
     return (x, y), None

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from importers import file_rules
 from importers.errors import ImportFormatError
 from importers.formats.base import RawTable, Reader, cell_text, choice_note, frame_of_stripped
 from importers.limits import WEB_LIMITS, Budget
@@ -45,9 +46,7 @@ class GeoPackageReader(Reader):
         budget = budget or Budget(WEB_LIMITS, file_name)
         budget.add_bytes(len(data))
         if not data.startswith(b"SQLite format 3\x00"):
-            raise ImportFormatError(
-                "is not a GeoPackage (not an SQLite database)", file_name=file_name
-            )
+            raise ImportFormatError(file_rules.NOT_A_GEOPACKAGE(), file_name=file_name)
         with tempfile.TemporaryDirectory(prefix="import-gpkg-") as folder:
             path = Path(folder) / "data.gpkg"
             path.write_bytes(data)
@@ -55,11 +54,10 @@ class GeoPackageReader(Reader):
                 layers = [(str(n), str(t)) for n, t in pyogrio.list_layers(path)]
             except Exception as exc:  # GDAL reports damage as several error types
                 raise ImportFormatError(
-                    f"cannot be opened as a GeoPackage ({exc}); the file may be cut off",
-                    file_name=file_name,
+                    file_rules.GEOPACKAGE_UNREADABLE(why=str(exc)), file_name=file_name
                 ) from None
             if not layers:
-                raise ImportFormatError("has no layers", file_name=file_name)
+                raise ImportFormatError(file_rules.NO_LAYERS(), file_name=file_name)
             layer, problems = _choose_layer(layers, sheet, file_name)
             _check_size(path, layer, budget)
             return read_ogr(
@@ -72,7 +70,7 @@ class ShapefileReader(Reader):
 
     name = "shapefile"
     extensions = ()
-    label = "zipped Shapefile"
+    label = file_rules.SHAPEFILE_LABEL()
 
     def read_bytes(
         self,
@@ -87,9 +85,7 @@ class ShapefileReader(Reader):
         try:
             archive = zipfile.ZipFile(io.BytesIO(data))
         except zipfile.BadZipFile:
-            raise ImportFormatError(
-                "is not a readable zip archive: the file is cut off or damaged", file_name=file_name
-            ) from None
+            raise ImportFormatError(file_rules.ZIP_DAMAGED(), file_name=file_name) from None
         with archive:
             entries = budget.open_zip(archive)
             members = {
@@ -97,7 +93,7 @@ class ShapefileReader(Reader):
             }
             shapes = [p for p in members if p.suffix.lower() == ".shp"]
             if not shapes:
-                raise ImportFormatError("holds no .shp file", file_name=file_name)
+                raise ImportFormatError(file_rules.NO_SHP(), file_name=file_name)
             layers = [(p.stem, "") for p in shapes]
             layer, problems = _choose_layer(layers, sheet, file_name)
             shape = next(p for p in shapes if p.stem == layer)
@@ -109,8 +105,9 @@ class ShapefileReader(Reader):
             for needed in (".shx", ".dbf"):
                 if needed not in parts:
                     raise ImportFormatError(
-                        f"has {shape.name} but no {shape.stem}{needed}; zip the .shp, .shx, "
-                        ".dbf and .prj files together",
+                        file_rules.SHAPEFILE_PART_MISSING(
+                            shp=shape.name, missing=f"{shape.stem}{needed}"
+                        ),
                         file_name=file_name,
                     )
             if ".prj" not in parts:
@@ -119,7 +116,7 @@ class ShapefileReader(Reader):
                         None,
                         None,
                         shape.name,
-                        "comes without a .prj file, so its coordinate system is not declared",
+                        file_rules.NO_PRJ(),
                         WARNING,
                     )
                 )
@@ -133,7 +130,7 @@ class ShapefileReader(Reader):
                             budget.copy_member(archive, info, target)
                 except (zipfile.BadZipFile, EOFError, OSError) as exc:
                     raise ImportFormatError(
-                        f"cannot be unpacked ({exc}); the archive is damaged", file_name=file_name
+                        file_rules.CANNOT_UNPACK(why=str(exc)), file_name=file_name
                     ) from None
                 _check_counts(Path(folder), budget)
                 encoding = None
@@ -202,14 +199,14 @@ def _choose_layer(
             if name == wanted or name.casefold() == str(wanted).strip().casefold():
                 return name, []
         raise ImportFormatError(
-            f"has no layer {wanted!r}; its layers are: {', '.join(repr(n) for n in names)}",
+            file_rules.NO_SUCH_LAYER(layer=repr(wanted), layers=", ".join(repr(n) for n in names)),
             file_name=file_name,
         )
     if len(names) == 1:
         return names[0], []
     points = [n for n, kind in layers if "point" in kind.lower()]
     chosen = points[0] if points else names[0]
-    why = "the first point layer" if points else "the first layer"
+    why = file_rules.FIRST_POINT_LAYER() if points else file_rules.FIRST_LAYER()
     return chosen, [choice_note("layer", chosen, [n for n in names if n != chosen], why)]
 
 
@@ -232,11 +229,13 @@ def read_ogr(
             frame = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
         except Exception as exc:  # GDAL reports damage as several error types
             raise ImportFormatError(
-                f"cannot be read ({type(exc).__name__}: {exc}); the file may be cut off or damaged",
+                file_rules.OGR_UNREADABLE(why=f"{type(exc).__name__}: {exc}"),
                 file_name=file_name,
             ) from None
     for warning in caught:
-        problems.append(Problem(None, None, None, f"GDAL: {warning.message}", WARNING))
+        problems.append(
+            Problem(None, None, None, file_rules.GDAL_SAYS(message=str(warning.message)), WARNING)
+        )
 
     geometry, crs = None, None
     attributes = pd.DataFrame(frame)
@@ -284,9 +283,5 @@ def _points(geometry: np.ndarray) -> tuple[np.ndarray, list[Problem]]:
     xy[ok, 1] = shapely.get_y(points[ok])
     for i in np.flatnonzero(~is_point & (kinds >= 0)):
         kind = geometry[i].geom_type
-        problems.append(
-            Problem(
-                int(i) + 1, "geometry", kind, "is not a point; a facility needs one point", ERROR
-            )
-        )
+        problems.append(Problem(int(i) + 1, "geometry", kind, file_rules.NOT_A_POINT(), ERROR))
     return xy, problems

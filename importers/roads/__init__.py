@@ -13,6 +13,7 @@ import gzip
 import tempfile
 from pathlib import Path
 
+from importers import file_rules
 from importers.errors import ImportFormatError
 from importers.roads.graph_json import read_graph_json
 from importers.roads.lines import read_road_lines
@@ -58,15 +59,9 @@ coords and edges), road lines in GeoPackage (.gpkg), Shapefile (.shp or .zip) or
             return read_graph_json(path)
         if b'"FeatureCollection"' in head:
             return read_road_lines(path)
-        raise ImportFormatError(
-            "is JSON but neither Overpass output ('elements'), a derived graph ('coords' and "
-            "'edges') nor GeoJSON road lines",
-            file_name=path.name,
-        )
-    raise ImportFormatError(
-        f"is not a road file this registry reads; give {', '.join(ROAD_FORMATS)}",
-        file_name=path.name,
-    )
+        raise ImportFormatError(file_rules.ROAD_JSON_UNKNOWN(), file_name=path.name)
+    # The rule's English lists ROAD_FORMATS (tests/importers/test_roads.py keeps them in step).
+    raise ImportFormatError(file_rules.NOT_A_ROAD_FILE(), file_name=path.name)
 
 
 # A gzip member is inflated to at most this much (a hostile file can inflate a thousandfold).
@@ -85,14 +80,13 @@ def _read_gzip(path: Path) -> RoadFile:
                     written += len(chunk)
                     if written > MAX_INFLATED_BYTES:
                         raise ImportFormatError(
-                            f"inflates to more than {MAX_INFLATED_BYTES // 1024**3} GB; "
-                            "give the file uncompressed",
+                            file_rules.GZIP_TOO_BIG(gb=MAX_INFLATED_BYTES // 1024**3),
                             file_name=path.name,
                         )
                     sink.write(chunk)
         except (OSError, EOFError) as error:
             raise ImportFormatError(
-                f"is not a readable gzip file ({error})", file_name=path.name
+                file_rules.GZIP_UNREADABLE(why=str(error)), file_name=path.name
             ) from None
         road = read_road_file(target)
     return road
@@ -103,4 +97,6 @@ def _head(path: Path) -> bytes:
         with path.open("rb") as handle:
             return handle.read(4096)
     except OSError as error:
-        raise ImportFormatError(f"cannot be read: {error.strerror}", file_name=path.name) from None
+        raise ImportFormatError(
+            file_rules.ROAD_FILE_UNREADABLE(why=error.strerror), file_name=path.name
+        ) from None

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from geo.routing import network_from_edges, split_long_edges
+from importers import file_rules
 from importers.errors import ImportFormatError
 from importers.roads.osm import OSM_ATTRIBUTION, OSM_LICENCE
 from importers.roads.result import RoadFile
@@ -27,16 +28,12 @@ def read_graph_json(path: Path) -> RoadFile:
         edges = np.asarray(document["edges"], dtype=np.float64)
     except (ValueError, KeyError, TypeError) as error:
         raise ImportFormatError(
-            f"is not a derived graph JSON with numeric 'coords' and 'edges' ({error})",
-            file_name=name,
+            file_rules.GRAPH_NOT_NUMERIC(why=str(error)), file_name=name
         ) from None
     if coords.ndim != 1 or coords.size % 2 or edges.ndim != 1 or edges.size % 3:
-        raise ImportFormatError(
-            "'coords' must be a flat list of lon, lat pairs and 'edges' of u, v, length triples",
-            file_name=name,
-        )
+        raise ImportFormatError(file_rules.GRAPH_SHAPE(), file_name=name)
     if edges.size == 0:
-        raise ImportFormatError("holds no road lines ('edges' is empty)", file_name=name)
+        raise ImportFormatError(file_rules.GRAPH_NO_EDGES(), file_name=name)
     lon, lat = coords[0::2], coords[1::2]
     u, v, length = edges[0::3], edges[1::3], edges[2::3]
     n = lon.size
@@ -44,7 +41,7 @@ def read_graph_json(path: Path) -> RoadFile:
     if bad.any():
         row = int(np.argmax(bad))
         raise ImportFormatError(
-            f"edge {row}: nodes {u[row]:g}, {v[row]:g} are not node numbers 0 to {n - 1}",
+            file_rules.GRAPH_BAD_EDGE(edge=row, u=f"{u[row]:g}", v=f"{v[row]:g}", last=n - 1),
             file_name=name,
         )
     try:

@@ -16,6 +16,7 @@ from pathlib import Path
 import shapely
 
 from geo.routing import network_from_polylines
+from importers import file_rules
 from importers.errors import ImportFormatError
 from importers.roads.result import RoadFile
 from importers.roads.tags import maxspeed_kmh, oneway_code
@@ -34,16 +35,13 @@ def read_road_lines(path: Path) -> RoadFile:
             frame = pyogrio.read_dataframe(source)
     except Exception as error:  # GDAL reports damage as several exception types
         raise ImportFormatError(
-            f"is not a readable vector file ({str(error).splitlines()[0][:200]})",
+            file_rules.LINES_UNREADABLE(why=str(error).splitlines()[0][:200]),
             file_name=path.name,
         ) from None
     if frame.crs is None:
-        raise ImportFormatError(
-            "has no coordinate reference system; give it one (a .prj for a shapefile)",
-            file_name=path.name,
-        )
+        raise ImportFormatError(file_rules.LINES_NO_CRS(), file_name=path.name)
     if len(frame) == 0:
-        raise ImportFormatError("holds no road lines (no features)", file_name=path.name)
+        raise ImportFormatError(file_rules.LINES_NO_FEATURES(), file_name=path.name)
     frame = frame.to_crs(4326)
     columns = {c.lower(): c for c in frame.columns}
     class_column = next((columns[c] for c in _CLASS_COLUMNS if c in columns), None)
@@ -52,7 +50,7 @@ def read_road_lines(path: Path) -> RoadFile:
     for row, (kind, shape) in enumerate(zip(kinds, frame.geometry.to_numpy(), strict=True)):
         if kind not in ("LineString", "MultiLineString"):
             raise ImportFormatError(
-                f"feature {row + 1}: geometry {kind!r} is not a road line (LineString)",
+                file_rules.LINES_NOT_A_LINE(feature=row + 1, kind=repr(kind)),
                 file_name=path.name,
             )
         tags = {

@@ -17,6 +17,7 @@ import numpy as np
 import shapely
 
 from geo.routing import ROAD_CLASSES, network_from_polylines
+from importers import file_rules
 from importers.errors import ImportFormatError
 from importers.roads.result import RoadFile
 from importers.roads.tags import maxspeed_kmh, oneway_code
@@ -40,8 +41,7 @@ def read_osm_pbf(path: Path) -> RoadFile:
             )
     except Exception as error:  # GDAL reports damage as several exception types
         raise ImportFormatError(
-            f"is not a readable OpenStreetMap .osm.pbf file ({_first_line(error)})",
-            file_name=path.name,
+            file_rules.PBF_UNREADABLE(why=_first_line(error)), file_name=path.name
         ) from None
     highway = frame["highway"].to_numpy(dtype=object)
     other = frame["other_tags"].to_numpy(dtype=object)
@@ -73,7 +73,7 @@ def read_overpass_json(path: Path) -> RoadFile:
             raise TypeError("'elements' is not a list")
     except (ValueError, KeyError, TypeError) as error:
         raise ImportFormatError(
-            f"is not Overpass API JSON ({_first_line(error)})", file_name=path.name
+            file_rules.OVERPASS_INVALID(why=_first_line(error)), file_name=path.name
         ) from None
     nodes: dict[int, tuple[float, float]] = {}
     for element in elements:
@@ -108,11 +108,7 @@ def read_overpass_json(path: Path) -> RoadFile:
 
 def _road_file(path, lines, classes, oneway, speed, skipped, file_format) -> RoadFile:
     if not lines:
-        raise ImportFormatError(
-            "holds no road lines (no way with a highway tag such as residential, primary or "
-            "footway)",
-            file_name=path.name,
-        )
+        raise ImportFormatError(file_rules.NO_HIGHWAYS(), file_name=path.name)
     try:
         network = network_from_polylines(lines, classes, oneway, speed)
     except ValueError as error:

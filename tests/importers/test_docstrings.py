@@ -10,12 +10,18 @@ import pytest
 MODULES = [
     "importers.report",
     "importers.columns",
-    "importers.coords",
-    "importers.values",
+    "importers.coords.crs",
+    "importers.coords.locate",
+    "importers.coords.parse",
+    "importers.values.choices",
+    "importers.values.dates",
+    "importers.values.lists",
+    "importers.values.numbers",
+    "importers.values.phones",
     "importers.provinces",
     "importers.formats",
     "importers.formats.base",
-    "importers.normalize",
+    "importers.normalize.read",
 ]
 
 

@@ -149,3 +149,15 @@ def test_bad_road_files_name_the_file_and_the_problem(tmp_path, name, content, m
     with pytest.raises(ImportFormatError, match=message) as caught:
         read_road_file(path)
     assert name in caught.value.message
+
+
+def test_the_refusal_of_a_file_that_is_no_road_file_lists_every_road_format(tmp_path):
+    path = tmp_path / "roads.csv"
+    path.write_text("x")
+    with pytest.raises(ImportFormatError) as caught:
+        read_road_file(path)
+    assert caught.value.message == (
+        f"'roads.csv': is not a road file this registry reads; give "
+        f"{', '.join(importers.roads.ROAD_FORMATS)}"
+    )
+    assert caught.value.text.params["problem"].code == "roads.not_a_road_file"
