@@ -11,6 +11,7 @@ import pytest
 
 from registry.coverage import population, population_store
 from registry.coverage import service as coverage_service
+from registry.errors import ValidationError
 from registry.models import PopulationLayer, PopulationUnit
 from registry.survey import layer as survey_layer
 from registry.survey import records as survey_records
@@ -199,5 +200,5 @@ def test_planner_page_offers_the_survey_layer(client, surveyed, accounts):
 
 def test_replace_area_units_refuses_units_outside_the_areas(session, surveyed):
     units = survey_layer.units_from_records(session, survey_records.counted_records(session))
-    with pytest.raises(population.ValidationError, match="outside the areas being replaced"):
+    with pytest.raises(ValidationError, match="outside the areas being replaced"):
         population_store.replace_area_units(session, SURVEY_LAYER, units, [SI_PHUM])
