@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +30,8 @@ from numbers import Integral, Real
 import numpy as np
 from pyproj import Geod
 from scipy.spatial import cKDTree
+
+from geo.cpus import thread_count
 
 # Geod.inv only reads the ellipsoid constants held by this object and releases the GIL while
 # it loops, so one shared instance is safe, and useful, across threads.
@@ -59,7 +60,6 @@ _OVERSAMPLE_GIVE_UP = 4 * _OVERSAMPLE_LIMIT
 # First candidate count for batch points whose two-candidate check failed (duplicates or
 # near-ties); grows fourfold per round.
 _BATCH_RETRY_FETCH = 8
-_MAX_WORKERS = 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -376,7 +376,7 @@ class NearestIndex:
         positions = np.empty(lon.size, dtype=np.int64)
         distance = np.empty(lon.size, dtype=np.float64)
         # Threading only pays once each thread gets a few thousand points.
-        workers = min(_MAX_WORKERS, _available_cpus(), max(1, lon.size // 10_000))
+        workers = min(thread_count(), max(1, lon.size // 10_000))
         if workers == 1:
             for start in range(0, lon.size, chunk_size):
                 part = slice(start, min(start + chunk_size, lon.size))
@@ -971,10 +971,3 @@ def _check_max_distance(value) -> None:
 def _read_only(array: np.ndarray) -> np.ndarray:
     array.flags.writeable = False
     return array
-
-
-def _available_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
