@@ -4,20 +4,41 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import pkgutil
 
 import numpy as np
 import pytest
 
 from geo.zorder import z_order
 
-MODULES = ["geo.cpus", "geo.zorder"]
+# doctest.testmod reads only the objects a module defines itself, so a package's examples
+# are run module by module.
+PACKAGES = ["geo.nearest"]
+MODULES = ["geo.cpus", "geo.zorder"] + [
+    module.name
+    for package in PACKAGES
+    for module in pkgutil.walk_packages(
+        importlib.import_module(package).__path__, prefix=package + "."
+    )
+]
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name: str) -> None:
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
-    assert result.attempted > 0
+
+
+@pytest.mark.parametrize("name", ["geo.cpus", "geo.zorder", *PACKAGES])
+def test_every_package_shows_examples(name: str) -> None:
+    names = [name] + [m for m in MODULES if m.startswith(name + ".")]
+    finder = doctest.DocTestFinder()
+    examples = sum(
+        len(test.examples)
+        for module in names
+        for test in finder.find(importlib.import_module(module))
+    )
+    assert examples > 0
 
 
 def test_z_order_is_a_permutation_keeping_the_input_order_within_a_cell():
