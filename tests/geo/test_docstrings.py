@@ -13,7 +13,7 @@ from geo.zorder import z_order
 
 # doctest.testmod reads only the objects a module defines itself, so a package's examples
 # are run module by module.
-PACKAGES = ["geo.coverage", "geo.nearest", "geo.places"]
+PACKAGES = ["geo.coverage", "geo.nearest", "geo.places", "geo.population"]
 MODULES = ["geo.cpus", "geo.zorder"] + [
     module.name
     for package in PACKAGES
