@@ -23,7 +23,7 @@ from .searchable import Searchable
 _BATCH_RETRY_FETCH = 8
 
 
-def nearest_distances(
+def nearest_of_points(
     items: tuple[np.ndarray, np.ndarray, np.ndarray],
     searchable: Searchable,
     lon: np.ndarray,

@@ -14,7 +14,7 @@ from collections import OrderedDict
 import numpy as np
 from scipy.spatial import cKDTree
 
-from . import batch
+from .batch import nearest_of_points
 from .checks import (
     check_coordinate_array,
     check_items,
@@ -300,7 +300,7 @@ class NearestIndex:
         searchable = self._searchable_for_batch(mask)
 
         items = (self._ids, self._lon, self._lat)
-        return batch.nearest_distances(items, searchable, lon, lat, chunk_size)
+        return nearest_of_points(items, searchable, lon, lat, chunk_size)
 
     # -- single point -------------------------------------------------------------------------
 

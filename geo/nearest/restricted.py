@@ -13,7 +13,7 @@ from .geometry import GEOD, ecef_point, proved_below
 from .results import NearestList, NearestResult
 from .searchable import OVERSAMPLE_LIMIT, Searchable
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # .index builds RestrictedIndex: no import of it at load
     from .index import NearestIndex
 
 
