@@ -46,19 +46,18 @@ from distributed import Client
 
 # The in-process implementation's own steps, so that both paths share every rule and the
 # results match exactly.
-from geo.coverage import (
-    _LAT_LIMIT,
-    _LON_LIMIT,
-    _area_table,
-    _check_group_columns,
-    _check_level,
-    _check_threshold,
-    _coordinates,
-    _modelled,
-    _nearest,
-    _read_units,
-    _same_length,
+from geo.coverage.checks import (
+    LAT_LIMIT,
+    LON_LIMIT,
+    check_group_columns,
+    check_level,
+    check_threshold,
+    checked_coordinates,
+    same_length,
 )
+from geo.coverage.distances import nearest_facility
+from geo.coverage.layer import modelled, read_units
+from geo.coverage.tables import area_table
 from geo.nearest import NearestIndex
 
 # Units per partition when a pandas frame is split here: large enough that per-task overhead
@@ -155,9 +154,9 @@ def coverage_by_area_dask(
     >>> table[["code", "covered", "uncovered"]].values.tolist()
     [['TH10', 300, 0], ['TH11', 0, 300]]
     """
-    level = _check_level(level)
-    _check_threshold(threshold_m, "threshold_m")
-    group_columns = _check_group_columns(group_columns)
+    level = check_level(level)
+    check_threshold(threshold_m, "threshold_m")
+    group_columns = check_group_columns(group_columns)
     facilities = _facilities(facility_lon, facility_lat)
     if npartitions is not None and (
         isinstance(npartitions, bool) or not isinstance(npartitions, Integral) or npartitions < 1
@@ -207,9 +206,9 @@ def _connected(client) -> Iterator[Client]:
 
 
 def _facilities(facility_lon, facility_lat) -> _Facilities:
-    lon = _coordinates(facility_lon, "facility_lon", _LON_LIMIT)
-    lat = _coordinates(facility_lat, "facility_lat", _LAT_LIMIT)
-    _same_length(lon, lat, "facility_lon", "facility_lat")
+    lon = checked_coordinates(facility_lon, "facility_lon", LON_LIMIT)
+    lat = checked_coordinates(facility_lat, "facility_lat", LAT_LIMIT)
+    same_length(lon, lat, "facility_lon", "facility_lat")
     lon = np.ascontiguousarray(lon, dtype=np.float64)
     lat = np.ascontiguousarray(lat, dtype=np.float64)
     digest = hashlib.sha256(lon.tobytes() + b"|" + lat.tobytes()).hexdigest()
@@ -227,7 +226,7 @@ def _as_dask(population, client: Client, npartitions: int | None, options: dict)
     # Checked here, before anything is shipped, so that errors name the row of the caller's
     # frame rather than a row of some partition. Only the columns used travel, as plain
     # arrays (coordinates taken out of a geometry column, if that is where they were).
-    units = _read_units(population, **options)
+    units = read_units(population, **options)
     column = options["area_codes_column"]
     plain = pd.DataFrame(
         {
@@ -251,7 +250,7 @@ def _empty_like(units) -> pd.DataFrame:
 
 def _modelled_any(population) -> bool:
     if isinstance(population, pd.DataFrame):
-        return _modelled(population)
+        return modelled(population)
     return bool(getattr(population, "attrs", {}).get("modelled", False))
 
 
@@ -288,14 +287,14 @@ def _unit_distances(
 ) -> pd.DataFrame:
     """Area code at ``level``, people, nearest distance and group counts per unit."""
     try:
-        units = _read_units(
+        units = read_units(
             frame, area_codes_column=area_codes_column, level=level, group_columns=group_columns
         )
     except ValueError as error:
         where = f"partition {partition_info['number']}: " if partition_info else ""
         raise ValueError(f"{where}{error}") from None
     index = _worker_index(facilities) if units.lon.size else None
-    _, distance = _nearest(index, units.lon, units.lat)
+    _, distance = nearest_facility(index, units.lon, units.lat)
     columns = {
         "code": pd.array(units.area_codes[units.area_index].astype(str), dtype=object),
         "population": units.weight,
@@ -314,7 +313,7 @@ def _area_rows(
         distances["code"].to_numpy(dtype=object), return_inverse=True
     )
     groups = {name: distances[f"group:{name}"].to_numpy(dtype=np.int64) for name in group_columns}
-    return _area_table(
+    return area_table(
         area_index.astype(np.int64).reshape(-1),
         area_codes,
         distances["population"].to_numpy(dtype=np.int64),

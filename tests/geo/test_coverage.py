@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
-from geo import coverage
 from geo.coverage import (
+    bounded,
+    chord_bounds,
     coverage_by_area,
     coverage_curve,
     service_load,
@@ -139,8 +140,8 @@ CODES = [f"TH{p}{d:02d}{s:02d}" for p in (10, 11) for d in (1, 2) for s in (1, 2
 
 def force_bounds(monkeypatch) -> None:
     """Make coverage_by_area use the chord bounds whatever the size of the layer."""
-    monkeypatch.setattr(coverage, "_BOUNDED_MIN_UNITS", 1)
-    monkeypatch.setattr(coverage, "_BOUNDED_MIN_UNITS_PER_AREA", 0)
+    monkeypatch.setattr(bounded, "_BOUNDED_MIN_UNITS", 1)
+    monkeypatch.setattr(bounded, "_BOUNDED_MIN_UNITS_PER_AREA", 0)
 
 
 @pytest.fixture(params=["every geodesic", "chord bounds"])
@@ -149,7 +150,7 @@ def way(request, monkeypatch) -> str:
     if request.param == "chord bounds":
         force_bounds(monkeypatch)
     else:
-        monkeypatch.setattr(coverage, "_BOUNDED_MIN_UNITS", 10**18)
+        monkeypatch.setattr(bounded, "_BOUNDED_MIN_UNITS", 10**18)
     return request.param
 
 
@@ -346,8 +347,8 @@ def test_chord_bounds_enclose_the_geodesic_and_are_tight():
     chord = np.linalg.norm(ecef(lon1, lat1) - ecef(lon2, lat2), axis=1)
     distance = GEOD.inv(lon1, lat1, lon2, lat2)[2]
 
-    lower = coverage._geodesic_lower(chord)
-    upper = coverage._geodesic_upper(chord)
+    lower = chord_bounds.geodesic_lower(chord)
+    upper = chord_bounds.geodesic_upper(chord)
 
     assert (lower <= distance).all()
     assert (distance <= upper).all()
@@ -356,7 +357,7 @@ def test_chord_bounds_enclose_the_geodesic_and_are_tight():
     assert (upper - lower)[reach < 5_000].max() < 2e-4
     assert ((upper - lower) / distance).max() < 1.1e-3
     # Past the longest chord bounded the upper bound gives up rather than guess.
-    assert coverage._geodesic_upper(np.array([2_000_000.0]))[0] == np.inf
+    assert chord_bounds.geodesic_upper(np.array([2_000_000.0]))[0] == np.inf
 
 
 def test_few_geodesics_are_computed(monkeypatch):
@@ -388,10 +389,10 @@ def test_loose_bounds_small_tasks_and_hard_layouts_change_nothing(monkeypatch, s
     # pieces. The layout has facilities sharing a location, units on facilities, units
     # sharing a location, people-less units and a threshold equal to some unit's distance.
     force_bounds(monkeypatch)
-    monkeypatch.setattr(coverage, "_BOUND_SLACK_M", 300.0)
-    monkeypatch.setattr(coverage, "_CUBIC", coverage._CUBIC * 1e5)
-    monkeypatch.setattr(coverage, "_TASK_UNITS", 700)
-    monkeypatch.setattr(coverage, "_QUERY_UNITS", 128)
+    monkeypatch.setattr(chord_bounds, "_BOUND_SLACK_M", 300.0)
+    monkeypatch.setattr(chord_bounds, "_CUBIC", chord_bounds._CUBIC * 1e5)
+    monkeypatch.setattr(bounded, "_TASK_UNITS", 700)
+    monkeypatch.setattr(bounded, "_QUERY_UNITS", 128)
     rng = np.random.default_rng(seed)
     units = random_units(rng, 4_000, CODES)
     flon = rng.uniform(99.0, 101.0, 40)

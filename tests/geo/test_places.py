@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import csv
-import doctest
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +14,6 @@ import pandas as pd
 import pytest
 import shapely
 
-import geo.places
 from geo.places import PlaceIndex, PlaceMatch
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -90,10 +88,6 @@ def code_of(areas, level: int, name_th: str, **parents: str) -> str:
         rows = rows[rows[column] == code]
     assert len(rows) == 1, rows
     return rows["code"].iloc[0]
-
-
-def test_docstring_examples():
-    assert doctest.testmod(geo.places).failed == 0
 
 
 def test_index_holds_every_area(index):

@@ -20,12 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import box
 
-from geo.population import (
-    AGE_GROUPS,
-    _split_groups,
-    province_totals_from_dopa,
-    spread_population,
-)
+from geo.population import AGE_GROUPS, province_totals_from_dopa, spread_population
+from geo.population.apportion import split_groups
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBDISTRICTS = ROOT / "data" / "th_adm3_subdistricts.geojson"
@@ -275,7 +271,7 @@ def test_group_rounding_is_exact_on_both_margins(row_totals, weights):
     band_totals = (total * weights) // weights.sum()
     band_totals[0] += total - band_totals.sum()
 
-    groups = _split_groups(population, np.zeros(population.size, dtype=np.int64), band_totals[None])
+    groups = split_groups(population, np.zeros(population.size, dtype=np.int64), band_totals[None])
 
     assert (groups >= 0).all()
     assert np.array_equal(groups.sum(axis=1), population)
