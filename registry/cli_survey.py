@@ -13,6 +13,8 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from tqdm import tqdm
 
+from importers.limits import ImportLimits
+
 from .db import db
 from .errors import RegistryError
 from .services import survey
@@ -47,6 +49,8 @@ def survey_import(file: Path, by: str, dry_run: bool) -> None:
     options = {
         "tolerance_m": current_app.config["COAST_TOLERANCE_M"],
         "window_days": int(current_app.config.get("SURVEY_CORRECTION_WINDOW_DAYS", 7)),
+        # A national sheet from an administrator: the command line's larger limits.
+        "limits": ImportLimits.from_config(current_app.config["CLI_IMPORT_LIMITS"]),
     }
     try:
         surveyor = survey.Surveyor(by, "cli")

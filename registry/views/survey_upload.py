@@ -10,6 +10,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext as _
 
+from importers.limits import ImportLimits
+
 from ..auth import begin_write, page_account
 from ..db import db
 from ..errors import NotFoundError, RegistryError
@@ -31,9 +33,11 @@ FOLDER = "survey-uploads"  # in the instance folder
 
 
 def _options() -> dict:
+    config = current_app.config
     return {
-        "tolerance_m": current_app.config["COAST_TOLERANCE_M"],
-        "window_days": int(current_app.config.get("SURVEY_CORRECTION_WINDOW_DAYS", 7)),
+        "tolerance_m": config["COAST_TOLERANCE_M"],
+        "window_days": int(config.get("SURVEY_CORRECTION_WINDOW_DAYS", 7)),
+        "limits": ImportLimits.from_config(config["IMPORT_LIMITS"]),  # as the facility import
     }
 
 
@@ -84,9 +88,9 @@ def preview():
         outcome = preview_survey_upload(
             db.session, data, upload.filename, Surveyor.account(user, "import"), **_options()
         )
-    except RegistryError as error:  # the file cannot be read at all
+    except RegistryError as error:  # the file cannot be read at all, or passes a limit
         db.session.rollback()
-        return _page(400, error=rule_text(error.message))
+        return _page(error.status_code, error=rule_text(error.message))
     db.session.rollback()
     token = None
     if not outcome.errors:
