@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask, Response, current_app, g, request, session, url_for
@@ -17,7 +18,10 @@ from flask_wtf.csrf import CSRFProtect
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from registry.accounts.service import (
+    SessionClaim,
     Throttle,
+    TrustedDevice,
+    UnwrittenFailures,
     client_key,
     device_key,
     end_session,
@@ -33,7 +37,7 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 
 
-SESSION_SECRET = "sid"  # the key of the server-side session's secret in the signed cookie
+SESSION_CLAIM = "signin"  # the key of the session's claim (id, issue time, epoch) in the cookie
 DEVICE_COOKIE = "registry_device"
 DEVICE_COOKIE_DAYS = 365
 MAX_DEVICE_ACCOUNTS = 10
@@ -41,23 +45,34 @@ MAX_DEVICE_ACCOUNTS = 10
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    """The account of a live server-side session: signed out, disabled or expired is none."""
-    lifetime = current_app.permanent_session_lifetime.total_seconds()
-    return session_user(db.session, user_id, session.get(SESSION_SECRET), lifetime)
+    """The account of a live session: signed out, disabled or expired is none (reads only)."""
+    claim = SessionClaim.from_cookie(session.get(SESSION_CLAIM))
+    return session_user(db.session, user_id, claim, _lifetime_s())
+
+
+def _lifetime_s() -> float:
+    return current_app.permanent_session_lifetime.total_seconds()
 
 
 def sign_in_session(user: User) -> None:
-    """Start a server-side session for ``user`` in a fresh cookie (no fixation)."""
-    secret = start_session(db.session, user)
+    """Start a session for ``user`` in a fresh cookie (no fixation); nothing is written."""
+    claim = start_session(user)
     session.clear()
     session.permanent = True
-    session[SESSION_SECRET] = secret
+    session[SESSION_CLAIM] = claim.as_cookie()
     login_user(user)
 
 
 def sign_out_session() -> None:
     """End this browser's session on the server, so a copied cookie is worth nothing."""
-    end_session(db.session, session.get(SESSION_SECRET))
+    claim = SessionClaim.from_cookie(session.get(SESSION_CLAIM))
+    if current_user.is_authenticated and claim is not None:
+        user = current_user._get_current_object()
+        # End the reading transaction first: on SpatiaLite the write then waits its turn for
+        # the write lock, instead of failing at once when another writer committed since
+        # this request's first read (a stale snapshot).
+        db.session.commit()
+        end_session(db.session, user, claim, _lifetime_s())
     logout_user()
     session.clear()
 
@@ -78,19 +93,32 @@ def _device_cookie() -> dict | None:
     return value if ok and isinstance(value.get("users"), list) else None
 
 
-def trusted_device(username: str) -> str | None:
-    """The hashed device id when this browser has signed in to ``username`` before."""
+def trusted_device(username: str) -> TrustedDevice | None:
+    """This browser, when it has signed in to ``username`` before: its hashed id, and when it
+    last signed in to that account."""
     cookie = _device_cookie()
-    if cookie is None or username.strip() not in cookie["users"]:
+    username = username.strip()
+    if cookie is None or username not in cookie["users"]:
         return None
-    return device_key(cookie["id"], current_app.secret_key)
+    signed_in = cookie.get("signed_in")
+    at = signed_in.get(username) if isinstance(signed_in, dict) else None
+    valid = isinstance(at, int | float) and not isinstance(at, bool)
+    return TrustedDevice(
+        device_key(cookie["id"], current_app.secret_key),
+        datetime.fromtimestamp(at, UTC) if valid else None,
+    )
 
 
 def remember_device(response: Response, username: str) -> Response:
-    """Mark this browser as one that signed in to ``username`` (a signed, long-lived cookie)."""
+    """Mark this browser as one that signed in to ``username`` just now (a signed, long-lived
+    cookie): its failures on that account before now are forgiven, without a write."""
     cookie = _device_cookie() or {"id": secrets.token_urlsafe(16), "users": []}
     users = [name for name in cookie["users"] if name != username][-(MAX_DEVICE_ACCOUNTS - 1) :]
-    value = _device_serializer().dumps({"id": cookie["id"], "users": [*users, username]})
+    users.append(username)
+    before = cookie.get("signed_in") if isinstance(cookie.get("signed_in"), dict) else {}
+    signed_in = {name: before[name] for name in users if name in before}
+    signed_in[username] = utcnow().timestamp()
+    value = _device_serializer().dumps({"id": cookie["id"], "users": users, "signed_in": signed_in})
     response.set_cookie(
         DEVICE_COOKIE,
         value,
@@ -119,6 +147,11 @@ def _secret_key(app: Flask) -> str:
 def client() -> str:
     """The calling client as a keyed hash of its address (PROXY_COUNT behind a proxy)."""
     return client_key(request.remote_addr, current_app.secret_key)
+
+
+def unwritten_failures() -> UnwrittenFailures:
+    """This worker's failed sign-ins that could not be written yet (see UnwrittenFailures)."""
+    return current_app.extensions["registry_unwritten_failures"]
 
 
 def throttle() -> Throttle:
@@ -193,6 +226,7 @@ def init_app(app: Flask) -> None:
         # The test client and the browser tests talk plain http.
         app.config["SESSION_COOKIE_SECURE"] = False
         app.config["REMEMBER_COOKIE_SECURE"] = False
+    app.extensions["registry_unwritten_failures"] = UnwrittenFailures()
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "basic"

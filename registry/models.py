@@ -237,6 +237,9 @@ class User(Base):
     created_by: Mapped[str | None] = mapped_column(String(200))
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_by: Mapped[str | None] = mapped_column(String(200))
+    # Carried in every session cookie of the account; moving it on (when the account is
+    # disabled) ends every session issued before, with no list of sessions to keep.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     is_authenticated = True
     is_anonymous = False
@@ -279,14 +282,15 @@ class LoginFailure(Base):
 
 
 class UserSession(Base):
-    """A signed-in browser session, kept on the server so that signing out or disabling the
-    account ends it even when someone kept a copy of the cookie."""
+    """A signed-out browser session, kept until it would have expired so that a copy of its
+    cookie opens nothing. Open sessions live only in their signed cookie: signing in writes
+    nothing, so it never waits for another writer."""
 
     __tablename__ = "user_session"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the secret
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the cookie's id
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # signed in
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

@@ -331,6 +331,9 @@ THAI: dict[str, str] = {
     "split the file, or ask an administrator to import it with `registry import`": (
         "แบ่งไฟล์ให้เล็กลง หรือให้ผู้ดูแลระบบนำเข้าด้วยคำสั่ง `registry import`"
     ),
+    "split the file, or ask an administrator to import it with `registry survey import`": (
+        "แบ่งไฟล์ให้เล็กลง หรือให้ผู้ดูแลระบบนำเข้าด้วยคำสั่ง `registry survey import`"
+    ),
     "names were not compared {between}: {count} pairs lie within {metres} m of each other, "
     "more than the limit of {limit} comparisons per import": (
         "ไม่ได้เทียบชื่อ{between}: มี {count} คู่ที่อยู่ห่างกันไม่เกิน {metres} เมตร "

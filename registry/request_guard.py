@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
@@ -45,41 +46,45 @@ def _check_text(values, where: str) -> None:
             raise _nul_refusal(f"{where} '{name.replace(chr(0), '')}'")
 
 
+_QUOTE, _SQUARE, _CURLY = ord('"'), ord("["), ord("{")
+# Every byte but a quote and the four brackets: all the nesting depth needs to see.
+_NOT_MARKS = bytes(b for b in range(256) if b not in b'"[]{}')
+
+
 def _bytes_nesting_depth(data: bytes) -> int:
-    """How deep brackets nest, strings skipped: cheap, and enough to refuse before parsing."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in data:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > MAX_JSON_DEPTH:
-                    return deepest
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
-    return deepest
+    """How deep brackets nest, strings skipped: cheap, and enough to refuse before parsing.
+
+    Done with whole-buffer operations, not byte by byte (a 20 MB body in a few tenths of a
+    second instead of seconds): escapes are dropped as a string reads them (a backslash takes
+    the next byte with it), then everything but quotes and brackets; two quotes side by side
+    hold nothing between them, so they go too. What is left is short for any real body; a
+    running parity of quotes then tells the brackets inside strings from the others. Outside
+    strings a valid body has no backslash; an invalid one is refused by the parser at the
+    first one, before nesting any deeper than counted here.
+    """
+    unescaped = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    marks = unescaped.translate(None, _NOT_MARKS).replace(b'""', b"")
+    codes = np.frombuffer(marks, dtype=np.uint8)
+    quotes = codes == _QUOTE
+    if quotes.any():
+        codes = codes[~(np.bitwise_xor.accumulate(quotes) | quotes)]
+    opening = np.flatnonzero((codes == _SQUARE) | (codes == _CURLY))
+    # Before the k-th opening bracket (from 0) at ``at`` come k opening and at - k closing ones.
+    depths = 2 * np.arange(1, opening.size + 1) - 1 - opening
+    return max(0, int(depths.max())) if depths.size else 0
 
 
 def _check_json() -> None:
     data = request.get_data(cache=True)
     if not data:
         return
-    if data.count(b"{") + data.count(b"[") > MAX_JSON_CONTAINERS:
+    containers = data.count(b"{") + data.count(b"[")
+    if containers > MAX_JSON_CONTAINERS:
         raise ValidationError(
             f"the JSON body holds more than {MAX_JSON_CONTAINERS:,} objects and lists, the "
             "limit; send fewer records at a time"
         )
-    if _bytes_nesting_depth(data) > MAX_JSON_DEPTH:
+    if containers > MAX_JSON_DEPTH and _bytes_nesting_depth(data) > MAX_JSON_DEPTH:
         raise ValidationError(
             f"the JSON body nests lists or objects more than {MAX_JSON_DEPTH} levels deep; "
             "send flat records"

@@ -47,10 +47,10 @@ layers; :mod:`.tables` the per-area sums; :mod:`.distances` the nearest facility
 unit; :mod:`.layer` reading the population layer; :mod:`.checks` the input checks.
 """
 
-from .by_area import coverage_by_area, coverage_by_area_of_costs, coverage_curve
-from .checks import LEVELS
-from .load import ServiceLoad, service_load
-from .suggestions import SiteSuggestions, greedy_cover, suggest_sites
+from geo.coverage.by_area import coverage_by_area, coverage_by_area_of_costs, coverage_curve
+from geo.coverage.checks import LEVELS
+from geo.coverage.load import ServiceLoad, service_load
+from geo.coverage.suggestions import SiteSuggestions, greedy_cover, suggest_sites
 
 __all__ = [
     "LEVELS",

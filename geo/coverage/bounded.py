@@ -20,17 +20,17 @@ from geo.cpus import thread_count
 from geo.nearest import NearestIndex, ecef
 from geo.zorder import z_order
 
-from .checks import shares
-from .chord_bounds import (
+from geo.coverage.checks import shares
+from geo.coverage.chord_bounds import (
     BUCKETS,
     distance_bounds,
     distance_bucket,
     geodesic_lower,
     geodesic_upper,
 )
-from .distances import SORT_QUERIES_FROM
-from .layer import Units
-from .tables import QUANTILES, empty_area_columns
+from geo.coverage.distances import SORT_QUERIES_FROM
+from geo.coverage.layer import Units
+from geo.coverage.tables import QUANTILES, empty_area_columns
 
 # Units per task and per KD-tree query: tasks big enough that per-task sums are cheap beside
 # the work, queries small enough that their temporaries stay in cache.

@@ -9,11 +9,11 @@ import pandas as pd
 
 from geo.nearest import NearestIndex
 
-from .bounded import bounded_area_table, bounds_pay_off
-from .checks import check_group_columns, check_level, check_threshold, shares
-from .distances import facility_nearest_index, nearest_facility
-from .layer import modelled, read_units
-from .tables import area_table
+from geo.coverage.bounded import bounded_area_table, bounds_pay_off
+from geo.coverage.checks import check_group_columns, check_level, check_threshold, shares
+from geo.coverage.distances import facility_nearest_index, nearest_facility
+from geo.coverage.layer import modelled, read_units
+from geo.coverage.tables import area_table
 
 
 def coverage_by_area(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .checks import LAT_LIMIT, LEVELS, LON_LIMIT, checked_coordinates
+from geo.coverage.checks import LAT_LIMIT, LEVELS, LON_LIMIT, checked_coordinates
 
 _AREA_CODE = re.compile(r"TH(\d\d){1,3}")
 

@@ -9,9 +9,16 @@ import pandas as pd
 
 from geo.nearest import NearestIndex
 
-from .checks import LAT_LIMIT, LON_LIMIT, check_level, checked_coordinates, same_length, shares
-from .distances import nearest_facility
-from .layer import Units, read_units
+from geo.coverage.checks import (
+    LAT_LIMIT,
+    LON_LIMIT,
+    check_level,
+    checked_coordinates,
+    same_length,
+    shares,
+)
+from geo.coverage.distances import nearest_facility
+from geo.coverage.layer import Units, read_units
 
 # Capacity is reported per this many people.
 _PER_PEOPLE = 10_000

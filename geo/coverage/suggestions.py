@@ -15,7 +15,7 @@ from scipy.spatial import cKDTree
 from geo.nearest import ecef
 from geo.nearest.geometry import GEOD
 
-from .checks import (
+from geo.coverage.checks import (
     LAT_LIMIT,
     LON_LIMIT,
     check_threshold,
@@ -24,8 +24,8 @@ from .checks import (
     share,
     shares,
 )
-from .distances import facility_nearest_index, nearest_facility
-from .layer import modelled, read_units
+from geo.coverage.distances import facility_nearest_index, nearest_facility
+from geo.coverage.layer import modelled, read_units
 
 # A chord never exceeds its geodesic, so a ball of chord radius threshold holds every unit
 # within threshold by geodesic. The ball is widened by a metre (and a part per billion) so

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .checks import shares
+from geo.coverage.checks import shares
 
 # (numerator, denominator) of the population-weighted quantiles reported per area; fractions,
 # so that "at least q of the people" is decided in exact integer arithmetic.

@@ -25,10 +25,10 @@ chord bound, :mod:`.searchable` the KD-trees over some of the items, :mod:`.chec
 input checks.
 """
 
-from .geometry import ecef
-from .index import NearestIndex
-from .restricted import RestrictedIndex
-from .results import NearestList, NearestResult, merge_nearest
+from geo.nearest.geometry import ecef
+from geo.nearest.index import NearestIndex
+from geo.nearest.restricted import RestrictedIndex
+from geo.nearest.results import NearestList, NearestResult, merge_nearest
 
 __all__ = [
     "NearestIndex",

@@ -15,8 +15,8 @@ import numpy as np
 
 from geo.cpus import thread_count
 
-from .geometry import GEOD, ecef, proved_below
-from .searchable import Searchable
+from geo.nearest.geometry import GEOD, ecef, proved_below
+from geo.nearest.searchable import Searchable
 
 # First candidate count for batch points whose two-candidate check failed (duplicates or
 # near-ties); grows fourfold per round.

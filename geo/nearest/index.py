@@ -14,8 +14,8 @@ from collections import OrderedDict
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .batch import nearest_of_points
-from .checks import (
+from geo.nearest.batch import nearest_of_points
+from geo.nearest.checks import (
     check_coordinate_array,
     check_items,
     check_max_distance,
@@ -23,10 +23,10 @@ from .checks import (
     check_positive_int,
     read_only,
 )
-from .geometry import GEOD, ecef, ecef_point, proved_below
-from .restricted import RestrictedIndex
-from .results import NearestResult
-from .searchable import OVERSAMPLE_GIVE_UP, OVERSAMPLE_LIMIT, Searchable
+from geo.nearest.geometry import GEOD, ecef, ecef_point, proved_below
+from geo.nearest.restricted import RestrictedIndex
+from geo.nearest.results import NearestResult
+from geo.nearest.searchable import OVERSAMPLE_GIVE_UP, OVERSAMPLE_LIMIT, Searchable
 
 
 class NearestIndex:

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .checks import check_max_distance, read_only
-from .geometry import GEOD, ecef_point, proved_below
-from .results import NearestList, NearestResult
-from .searchable import OVERSAMPLE_LIMIT, Searchable
+from geo.nearest.checks import check_max_distance, read_only
+from geo.nearest.geometry import GEOD, ecef_point, proved_below
+from geo.nearest.results import NearestList, NearestResult
+from geo.nearest.searchable import OVERSAMPLE_LIMIT, Searchable
 
 if TYPE_CHECKING:  # .index builds RestrictedIndex: no import of it at load
-    from .index import NearestIndex
+    from geo.nearest.index import NearestIndex
 
 
 class RestrictedIndex:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .checks import check_max_distance, check_positive_int, read_only
+from geo.nearest.checks import check_max_distance, check_positive_int, read_only
 
 
 @dataclass(frozen=True, eq=False)

@@ -85,8 +85,8 @@ plain and skeleton forms, :mod:`.keys` looks a part up among the names, :mod:`.s
 holds the numbers of the scoring table above, :mod:`.checks` the input checks.
 """
 
-from .checks import MAX_QUERY_LENGTH
-from .index import PlaceIndex, PlaceMatch
-from .normalise import name_key
+from geo.places.checks import MAX_QUERY_LENGTH
+from geo.places.index import PlaceIndex, PlaceMatch
+from geo.places.normalise import name_key
 
 __all__ = ["MAX_QUERY_LENGTH", "PlaceIndex", "PlaceMatch", "name_key"]

@@ -7,8 +7,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .normalise import normalise
-from .parsing import Run, parse
+from geo.places.normalise import normalise
+from geo.places.parsing import Run, parse
 
 MAX_QUERY_LENGTH = 200
 LEVEL_NAMES = {1: "province", 2: "district", 3: "subdistrict"}

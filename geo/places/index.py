@@ -12,11 +12,11 @@ import itertools
 from dataclasses import dataclass
 from numbers import Integral
 
-from .checks import LEVEL_NAMES, check_aliases, check_areas, check_query
-from .keys import KeyIndex
-from .normalise import MUEANG_SKELETON, MUEANG_THAI, is_mueang, normalise, skeleton
-from .parsing import Part, Run, name_keys, readings_of, skeletons_of
-from .scores import (
+from geo.places.checks import LEVEL_NAMES, check_aliases, check_areas, check_query
+from geo.places.keys import KeyIndex
+from geo.places.normalise import MUEANG_SKELETON, MUEANG_THAI, is_mueang, normalise, skeleton
+from geo.places.parsing import Part, Run, name_keys, readings_of, skeletons_of
+from geo.places.scores import (
     CALLER_ALIAS_PENALTY,
     CAPITAL_BY_PROVINCE_PENALTY,
     EXACT,

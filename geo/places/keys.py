@@ -8,7 +8,7 @@ from difflib import SequenceMatcher
 
 import numpy as np
 
-from .scores import (
+from geo.places.scores import (
     EXACT,
     FUZZY_BASE,
     FUZZY_THRESHOLD,

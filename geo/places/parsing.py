@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .normalise import NOT_NAME_CHAR, fold, skeleton
+from geo.places.normalise import NOT_NAME_CHAR, fold, skeleton
 
 # Splitting a run of words at every space is combinatorial; long queries are read only as the
 # resident separated them.

@@ -79,10 +79,10 @@ Modules
 numbers, :mod:`.points` places the points inside polygons, :mod:`.checks` checks the inputs.
 """
 
-from .apportion import split_equally
-from .dopa import AGE_GROUPS, province_totals_from_dopa
-from .measured import PLACEMENT_DESCRIPTION, place_area_counts
-from .spread import MODEL_DESCRIPTION, spread_population
+from geo.population.apportion import split_equally
+from geo.population.dopa import AGE_GROUPS, province_totals_from_dopa
+from geo.population.measured import PLACEMENT_DESCRIPTION, place_area_counts
+from geo.population.spread import MODEL_DESCRIPTION, spread_population
 
 __all__ = [
     "AGE_GROUPS",

@@ -8,7 +8,7 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 
-from .apportion import largest_remainder
+from geo.population.apportion import largest_remainder
 
 #: The age bands of DOPA's public file, as column names: under 20, 20 to 60, over 60.
 AGE_GROUPS: tuple[str, ...] = ("under_20", "20_60", "over_60")

@@ -9,8 +9,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .apportion import split_equally, split_groups
-from .checks import (
+from geo.population.apportion import split_equally, split_groups
+from geo.population.checks import (
     AREA_CODE,
     check_group_names,
     check_positive_int,
@@ -18,8 +18,8 @@ from .checks import (
     check_subdistricts,
     count_column,
 )
-from .dopa import AGE_GROUPS
-from .points import place_points
+from geo.population.dopa import AGE_GROUPS
+from geo.population.points import place_points
 
 PLACEMENT_DESCRIPTION = (
     "measured by subdistrict, placed within it: DOPA's registered count of each subdistrict, "

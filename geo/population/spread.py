@@ -12,16 +12,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .apportion import split_equally, split_groups
-from .checks import (
+from geo.population.apportion import split_equally, split_groups
+from geo.population.checks import (
     check_group_names,
     check_positive_int,
     check_province_totals,
     check_subdistricts,
     province_index,
 )
-from .dopa import AGE_GROUPS
-from .points import place_points
+from geo.population.dopa import AGE_GROUPS
+from geo.population.points import place_points
 
 MODEL_DESCRIPTION = (
     "modelled: DOPA registered population per province, split equally among its "

@@ -16,6 +16,7 @@ from registry.auth import (
     sign_out_session,
     throttle,
     trusted_device,
+    unwritten_failures,
 )
 from registry.db import db
 from registry.errors import AuthenticationError, TooManyRequestsError, ValidationError
@@ -57,6 +58,7 @@ def login():
                 client(),
                 throttle(),
                 device=trusted_device(username),
+                unwritten=unwritten_failures(),
             )
         except (AuthenticationError, TooManyRequestsError) as exc:
             db.session.commit()  # keep the recorded failure
@@ -70,12 +72,9 @@ def login():
             if "retry_after" in exc.details:
                 headers["Retry-After"] = str(exc.details["retry_after"])
         else:
-            # End the reading transaction first: on SpatiaLite the session row's insert then
-            # waits its turn for the write lock, instead of failing at once because another
-            # writer committed since this request's first read (a stale snapshot).
-            db.session.commit()
-            sign_in_session(user)  # a fresh session on sign-in (no fixation)
-            db.session.commit()
+            # A fresh session (no fixation), in the cookie only: signing in writes nothing,
+            # so it never waits for another writer, such as an import's final write.
+            sign_in_session(user)
             target = _safe_next(request.form.get("next"))
             return remember_device(redirect(target), user.username)
     return (

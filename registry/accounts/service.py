@@ -1,7 +1,10 @@
 """Accounts, sign-in with throttling, and personal API tokens.
 
 Passwords are hashed with werkzeug's scrypt. Failed sign-ins are rows in the database, counted
-per account and per client over a window, so throttling holds across workers and restarts.
+per account and per client over a window, so throttling holds across workers and restarts
+(a count kept by each worker would give a guesser one allowance per worker, and a new one at
+every restart). Only a failure writes: a right password writes nothing, and neither does the
+session it opens, so signing in never waits for another writer.
 API tokens are 256-bit random secrets shown once; only their SHA-256 is stored, which is
 enough for a secret of that strength (no salt or slow hash needed: nothing to guess).
 """
@@ -11,17 +14,20 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from registry.accounts.access import check_role_area
 from registry.errors import (
     AuthenticationError,
+    DatabaseBusyError,
     NotFoundError,
     TooManyRequestsError,
     ValidationError,
@@ -110,7 +116,7 @@ def set_active(session: Session, user: User, active: bool, *, by: str) -> User:
     user.disabled_at = None if active else utcnow()
     user.disabled_by = None if active else by
     if not active:  # for good: enabling the account again does not bring them back
-        end_sessions(session, user.id)
+        end_sessions(user)
         session.execute(
             update(ApiToken)
             .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
@@ -121,49 +127,94 @@ def set_active(session: Session, user: User, active: bool, *, by: str) -> User:
 
 
 # -- sessions ---------------------------------------------------------------------------------
+# An open session lives only in its signed cookie: a random id, when it was issued and the
+# account's session epoch then. Every request checks it against the account row and the
+# ended sessions, both reads, so signing in writes nothing and never waits for another
+# writer (on SpatiaLite an import's final write holds the database's only write lock).
+# Signing out records the ended session; disabling the account moves its epoch on.
 
 
-def _session_key(secret: str) -> str:
-    return hashlib.sha256(f"session:{secret}".encode()).hexdigest()
+@dataclass(frozen=True)
+class SessionClaim:
+    """What a session cookie says of its session (signed, so the browser cannot change it)."""
+
+    id: str
+    issued: float  # Unix time of the sign-in
+    epoch: int  # the account's session epoch at sign-in
+
+    def as_cookie(self) -> dict[str, Any]:
+        return {"id": self.id, "issued": self.issued, "epoch": self.epoch}
+
+    @classmethod
+    def from_cookie(cls, value: Any) -> SessionClaim | None:
+        """The claim of a cookie value, or None for anything else (an old or absent one)."""
+        if not isinstance(value, dict):
+            return None
+        sid, issued, epoch = value.get("id"), value.get("issued"), value.get("epoch")
+        if not isinstance(sid, str) or not 16 <= len(sid) <= 64:
+            return None
+        if not isinstance(issued, int | float) or isinstance(issued, bool):
+            return None
+        if not isinstance(epoch, int) or isinstance(epoch, bool):
+            return None
+        return cls(sid, float(issued), epoch)
+
+    @property
+    def issued_at(self) -> datetime:
+        return datetime.fromtimestamp(self.issued, UTC)
 
 
-def start_session(session: Session, user: User) -> str:
-    """A new server-side session for ``user``; returns the secret the cookie carries."""
-    secret = secrets.token_urlsafe(32)
-    session.add(UserSession(id=_session_key(secret), user_id=user.id, created_at=utcnow()))
-    session.flush()
-    return secret
+def start_session(user: User) -> SessionClaim:
+    """A new session for ``user``: what its cookie carries. Nothing is written."""
+    return SessionClaim(secrets.token_urlsafe(32), utcnow().timestamp(), user.session_epoch)
 
 
-def session_user(session: Session, user_id: str, secret: Any, lifetime_s: float) -> User | None:
+def _session_key(session_id: str) -> str:
+    return hashlib.sha256(f"session:{session_id}".encode()).hexdigest()
+
+
+def session_user(
+    session: Session, user_id: str, claim: SessionClaim | None, lifetime_s: float
+) -> User | None:
     """The active account of a live session, or None (ended, expired, unknown, disabled)."""
-    if not isinstance(secret, str) or not user_id.isdigit() or int(user_id) > DB_INT_MAX:
+    if claim is None or not user_id.isdigit() or int(user_id) > DB_INT_MAX:
         return None
-    row = session.get(UserSession, _session_key(secret))
-    if row is None or row.ended_at is not None or row.user_id != int(user_id):
+    if claim.issued_at < utcnow() - timedelta(seconds=lifetime_s):
         return None
-    if row.created_at < utcnow() - timedelta(seconds=lifetime_s):
+    user = session.get(User, int(user_id))
+    if user is None or not user.active or user.session_epoch != claim.epoch:
         return None
-    user = session.get(User, row.user_id)
-    return user if user is not None and user.active else None
+    if session.get(UserSession, _session_key(claim.id)) is not None:
+        return None  # signed out
+    return user
 
 
-def end_session(session: Session, secret: Any) -> None:
-    if isinstance(secret, str):
-        session.execute(
-            update(UserSession)
-            .where(UserSession.id == _session_key(secret), UserSession.ended_at.is_(None))
-            .values(ended_at=utcnow())
-        )
+def end_session(session: Session, user: User, claim: SessionClaim, lifetime_s: float) -> None:
+    """Record this session as ended, so a copy of its cookie opens nothing any more."""
+    now = utcnow()
+    try:
+        with session.begin_nested():
+            session.add(
+                UserSession(
+                    id=_session_key(claim.id),
+                    user_id=user.id,
+                    created_at=claim.issued_at,
+                    ended_at=now,
+                )
+            )
+    except IntegrityError:
+        pass  # the same cookie signed out twice at once: ended either way
+    # Ended sessions past their lifetime would be refused anyway: forget them.
+    expired = now - timedelta(seconds=lifetime_s)
+    session.execute(delete(UserSession).where(UserSession.created_at < expired))
 
 
-def end_sessions(session: Session, user_id: int) -> None:
-    """End every open session of an account (disabled, or its password changed)."""
-    session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow())
-    )
+def end_sessions(user: User) -> None:
+    """End every session of an account (disabled): its cookies carry the old epoch."""
+    user.session_epoch = User.session_epoch + 1  # in SQL: two at once both count
+
+
+# -- throttling -------------------------------------------------------------------------------
 
 
 def device_key(device_id: str, secret: str) -> str:
@@ -171,32 +222,113 @@ def device_key(device_id: str, secret: str) -> str:
     return hashlib.sha256(f"{secret}:device:{device_id}".encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class TrustedDevice:
+    """A browser that signed in to the account before: its hashed device id, and when it last
+    signed in to that account (its failures before then are forgiven)."""
+
+    key: str
+    signed_in_at: datetime | None = None
+
+
+class UnwrittenFailures:
+    """Failed sign-ins this worker could not write because another writer held the database.
+
+    Counted here, in this worker only, until a later failure writes them; without this, a
+    guesser would learn wrong passwords uncounted for as long as an import writes. Kept for
+    the throttling window at most.
+    """
+
+    MAX = 10_000  # guessing costs a password hash each; this only bounds the memory
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures: list[dict[str, Any]] = []
+
+    def take(self) -> list[dict[str, Any]]:
+        with self._lock:
+            taken, self._failures = self._failures, []
+        return taken
+
+    def keep(self, failures: list[dict[str, Any]], window_minutes: int) -> None:
+        since = utcnow() - timedelta(minutes=window_minutes)
+        with self._lock:
+            kept = [f for f in [*self._failures, *failures] if f["failed_at"] >= since]
+            self._failures = kept[-self.MAX :]
+
+    def count(self, since: datetime, match: dict[str, Any]) -> int:
+        with self._lock:
+            failures = list(self._failures)
+        return sum(
+            1
+            for f in failures
+            if f["failed_at"] >= since and all(f[k] == v for k, v in match.items())
+        )
+
+
+def _failures(session: Session, unwritten: UnwrittenFailures, since: datetime, **match: Any) -> int:
+    """Failures since ``since`` whose columns equal ``match`` (None: empty), written or not."""
+    query = select(func.count()).select_from(LoginFailure).where(LoginFailure.failed_at >= since)
+    for name, value in match.items():
+        column = getattr(LoginFailure, name)
+        query = query.where(column.is_(None) if value is None else column == value)
+    return session.scalar(query) + unwritten.count(since, match)
+
+
 def refusal(
-    session: Session, username: str, client: str, device: str | None, throttle: Throttle
+    session: Session,
+    username: str,
+    client: str,
+    device: TrustedDevice | None,
+    throttle: Throttle,
+    unwritten: UnwrittenFailures,
 ) -> str | None:
     """Why this sign-in attempt is refused before its password is even checked, or None.
 
     A browser that signed in to this account before (``device``: its device cookie) is held
-    only by its own failures, so nobody else's guessing locks the owner out of a browser they
-    use. Any other client is held per account from its address (guessing one account), per
-    account from everywhere (guessing from many addresses), and per address over all accounts
-    (spraying many accounts) — each counted over the window, so it ends by itself.
+    only by its own failures since it last signed in to it, so nobody else's guessing locks
+    the owner out of a browser they use. Any other client is held per account from its
+    address (guessing one account), per account from everywhere (guessing from many
+    addresses), and per address over all accounts (spraying many accounts) — each counted
+    over the window, so it ends by itself.
     """
     since = utcnow() - timedelta(minutes=throttle.window_minutes)
-    recent = select(func.count()).select_from(LoginFailure).where(LoginFailure.failed_at >= since)
     if device is not None:
-        if session.scalar(recent.where(LoginFailure.device == device)) >= throttle.per_device:
+        if device.signed_in_at is not None:
+            since = max(since, device.signed_in_at)
+        if _failures(session, unwritten, since, device=device.key) >= throttle.per_device:
             return "this browser"
         return None
-    untrusted = recent.where(LoginFailure.device.is_(None))
-    mine = untrusted.where(LoginFailure.username == username)
-    if session.scalar(mine.where(LoginFailure.client == client)) >= throttle.per_account:
+    untrusted = {"device": None, "username": username}
+    if _failures(session, unwritten, since, **untrusted, client=client) >= throttle.per_account:
         return "this account from your address"
-    if session.scalar(mine) >= throttle.per_account_everywhere:
+    if _failures(session, unwritten, since, **untrusted) >= throttle.per_account_everywhere:
         return "this account from new browsers"
-    if session.scalar(untrusted.where(LoginFailure.client == client)) >= throttle.per_client:
+    if _failures(session, unwritten, since, device=None, client=client) >= throttle.per_client:
         return "your address"
     return None
+
+
+def _record_failures(
+    session: Session,
+    failures: list[dict[str, Any]],
+    throttle: Throttle,
+    unwritten: UnwrittenFailures,
+) -> None:
+    """Write these failures, with any this worker kept; keep them all when the database is
+    busy (another writer held it past the lock timeout)."""
+    failures = [*unwritten.take(), *failures]
+    if not failures:
+        return
+    # End the reading transaction first: on SpatiaLite the write then waits its turn for the
+    # write lock, instead of failing at once when another writer committed since this
+    # request's first read (a stale snapshot).
+    session.commit()
+    try:
+        with session.begin_nested():
+            session.add_all(LoginFailure(**f) for f in failures)
+    except DatabaseBusyError:
+        unwritten.keep(failures, throttle.window_minutes)
 
 
 def authenticate(
@@ -205,16 +337,21 @@ def authenticate(
     password: str,
     client: str,
     throttle: Throttle,
-    device: str | None = None,
+    device: TrustedDevice | None = None,
+    unwritten: UnwrittenFailures | None = None,
 ) -> User:
     """The account for these credentials; 429 after too many failures, 401 on a wrong one.
 
-    ``device`` is the hashed device cookie when the browser has signed in to this account
-    before (see ``refusal``).
+    ``device`` is set when the browser has signed in to this account before (see
+    ``refusal``). A right password writes nothing (earlier failures end with the window, or
+    for a trusted browser at this sign-in), so signing in never waits for another writer; a
+    wrong one is written, or kept in ``unwritten`` while another writer holds the database.
     """
+    unwritten = unwritten if unwritten is not None else UnwrittenFailures()
     username = (username or "").strip()[:100]
-    held = refusal(session, username, client, device, throttle)
+    held = refusal(session, username, client, device, throttle, unwritten)
     if held is not None:
+        _record_failures(session, [], throttle, unwritten)  # what this worker could not write
         raise TooManyRequestsError(
             f"too many failed sign-ins for {held}; wait {throttle.window_minutes} minutes and "
             "try again",
@@ -223,16 +360,14 @@ def authenticate(
     user = find_user(session, username)
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
     if not valid or user is None or not user.active:
-        session.add(
-            LoginFailure(username=username, client=client, device=device, failed_at=utcnow())
-        )
-        session.flush()
+        failure = {
+            "username": username,
+            "client": client,
+            "device": device.key if device else None,
+            "failed_at": utcnow(),
+        }
+        _record_failures(session, [failure], throttle, unwritten)
         raise AuthenticationError("wrong user name or password, or the account is disabled")
-    mine = LoginFailure.username == username
-    if session.scalar(select(LoginFailure.id).where(mine).limit(1)) is not None:
-        # Only when there is something to forget: a sign-in that writes nothing never waits
-        # for another's write lock (an import's, on SpatiaLite).
-        session.execute(delete(LoginFailure).where(mine))
     return user
 
 

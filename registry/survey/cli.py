@@ -13,6 +13,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from tqdm import tqdm
 
+from importers.limits import ImportLimits
 from registry.db import db
 from registry.errors import RegistryError
 from registry.survey import service as survey
@@ -47,6 +48,8 @@ def survey_import(file: Path, by: str, dry_run: bool) -> None:
     options = {
         "tolerance_m": current_app.config["COAST_TOLERANCE_M"],
         "window_days": current_app.config["SURVEY_CORRECTION_WINDOW_DAYS"],
+        # A national sheet from an administrator: the command line's larger limits.
+        "limits": ImportLimits.from_config(current_app.config["CLI_IMPORT_LIMITS"]),
     }
     try:
         surveyor = survey.Surveyor(by, "cli")

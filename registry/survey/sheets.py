@@ -13,6 +13,9 @@ person may correct it), or is left unchanged when it equals it. A row that break
 lies outside the person's area, or repeats an earlier row, is an error naming its row,
 column, value and rule; with any error nothing is written. A commit writes every row in one
 savepoint and brings the survey layer up to date once, for the subdistricts touched.
+
+The file is read within the import limits (importers/limits.py), as a facility list is: the
+web's by default, the command line's when it passes them.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -29,6 +32,7 @@ from sqlalchemy.orm import Session
 from importers.columns import normalise_header
 from importers.formats import reader_for
 from importers.formats.base import load_source
+from importers.limits import WEB_LIMITS, ImportLimits
 from importers.provinces import match_province
 from importers.report import ERROR, WARNING, Problem
 from importers.values import word_key
@@ -50,6 +54,9 @@ from registry.survey.service import (
     require_surveyor,
 )
 from registry.survey.sheet_columns import HEADER_TARGETS, PERSONAL_KEYS
+
+# Said after a limit is passed: where a bigger survey sheet can go.
+LIMIT_ADVICE = "split the file, or ask an administrator to import it with `registry survey import`"
 
 # -- place names ------------------------------------------------------------------------------
 
@@ -322,10 +329,14 @@ def _run(
     tolerance_m: float,
     window_days: int,
     progress: Callable[[int, int], None] | None,
+    limits: ImportLimits,
 ) -> SurveyImportOutcome:
     require_surveyor(surveyor)
-    data, file_name = load_source(data, file_name)
-    table = reader_for(file_name).read(data, name=file_name, extra_headers=tuple(HEADER_TARGETS))
+    limits = replace(limits, advice=LIMIT_ADVICE)
+    data, file_name = load_source(data, file_name, max_bytes=limits.expanded_bytes)
+    table = reader_for(file_name).read(
+        data, name=file_name, extra_headers=tuple(HEADER_TARGETS), limits=limits
+    )
     sha256 = hashlib.sha256(data).hexdigest()
     outcome = SurveyImportOutcome(file_name, sha256, table.format)
     write_lock(session)
@@ -431,6 +442,7 @@ def preview_survey_upload(
     *,
     tolerance_m: float = COAST_TOLERANCE_M,
     window_days: int = SURVEY_CORRECTION_WINDOW_DAYS,
+    limits: ImportLimits = WEB_LIMITS,
 ) -> SurveyImportOutcome:
     """What the upload would do, row by row; writes nothing. Errors are in the outcome."""
     try:
@@ -444,6 +456,7 @@ def preview_survey_upload(
                 tolerance_m=tolerance_m,
                 window_days=window_days,
                 progress=None,
+                limits=limits,
             )
             savepoint.rollback()
     except SurveyImportRejectedError as error:
@@ -462,6 +475,7 @@ def commit_survey_upload(
     tolerance_m: float = COAST_TOLERANCE_M,
     window_days: int = SURVEY_CORRECTION_WINDOW_DAYS,
     progress: Callable[[int, int], None] | None = None,
+    limits: ImportLimits = WEB_LIMITS,
 ) -> SurveyImportOutcome:
     """Write every row, or nothing: raises SurveyImportRejectedError when a row has an error.
 
@@ -476,4 +490,5 @@ def commit_survey_upload(
         tolerance_m=tolerance_m,
         window_days=window_days,
         progress=progress,
+        limits=limits,
     )

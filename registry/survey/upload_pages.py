@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext as _
 
+from importers.limits import ImportLimits
 from registry.auth import begin_write, page_account
 from registry.db import db
 from registry.errors import NotFoundError, RegistryError
@@ -34,6 +35,8 @@ def _options() -> dict:
     return {
         "tolerance_m": current_app.config["COAST_TOLERANCE_M"],
         "window_days": current_app.config["SURVEY_CORRECTION_WINDOW_DAYS"],
+        # The web's limits, as the facility import has them.
+        "limits": ImportLimits.from_config(current_app.config["IMPORT_LIMITS"]),
     }
 
 
@@ -84,9 +87,9 @@ def preview():
         outcome = preview_survey_upload(
             db.session, data, upload.filename, Surveyor.account(user, "import"), **_options()
         )
-    except RegistryError as error:  # the file cannot be read at all
+    except RegistryError as error:  # the file cannot be read at all, or passes a limit
         db.session.rollback()
-        return _page(400, error=rule_text(error.message))
+        return _page(error.status_code, error=rule_text(error.message))
     db.session.rollback()
     token = None
     if not outcome.errors:

@@ -6,11 +6,10 @@ import functools
 import re
 
 import pytest
-from sqlalchemy.orm import object_session
 from werkzeug.security import generate_password_hash
 
 from registry.accounts.service import create_token, start_session
-from registry.auth import SESSION_SECRET
+from registry.auth import SESSION_CLAIM
 from registry.models import User, utcnow
 
 PASSWORD = "correct horse battery"
@@ -57,15 +56,13 @@ def accounts(session) -> dict[str, User]:
 
 
 def session_for(client, user: User) -> None:
-    """Put ``user``'s new server-side session in the test client's cookie (no password)."""
-    db_session = object_session(user)
-    secret = start_session(db_session, user)
-    db_session.commit()
+    """Put a new session of ``user`` in the test client's cookie (no password)."""
+    claim = start_session(user)
     with client.session_transaction() as flask_session:
         flask_session.clear()
         flask_session["_user_id"] = str(user.id)
         flask_session["_fresh"] = True
-        flask_session[SESSION_SECRET] = secret
+        flask_session[SESSION_CLAIM] = claim.as_cookie()
 
 
 def sign_in(client, user: User) -> str:

@@ -66,11 +66,24 @@ def test_throttling_per_client_across_accounts(app, client, session, accounts):
     assert session.scalar(text("SELECT count(*) FROM login_failure")) == 3
 
 
-def test_success_clears_the_accounts_failures(client, session, accounts):
+def test_success_forgives_the_browsers_failures_without_a_write(app, client, session, accounts):
     token = csrf_token(client)
-    _login(client, "official", "guess", token)
+    assert _login(client, "official", PASSWORD, token).status_code == 302  # a trusted browser
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/official/")})
+    token = csrf_token(client)  # signing out cleared the session, and its CSRF token
+    almost = app.config["LOGIN_MAX_FAILURES_PER_DEVICE"] - 1
+    for _ in range(almost):
+        assert _login(client, "official", "guess", token).status_code == 401
+    written = session.scalar(text("SELECT count(*) FROM login_failure"))
     assert _login(client, "official", PASSWORD, token).status_code == 302
-    assert session.scalar(select(LoginFailure).where(LoginFailure.username == "official")) is None
+    # The success wrote nothing: the device cookie says when this browser signed in.
+    assert session.scalar(text("SELECT count(*) FROM login_failure")) == written == almost
+    assert session.scalar(text("SELECT count(*) FROM user_session")) == 1  # the sign-out
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/official/")})
+    token = csrf_token(client)
+    for _ in range(almost):
+        assert _login(client, "official", "guess", token).status_code == 401
+    assert _login(client, "official", PASSWORD, token).status_code == 302
 
 
 def test_disabled_account_loses_its_session_and_tokens(client, session, accounts):

@@ -1,11 +1,17 @@
 """Sign-out ends the session on the server; disabling an account ends its
-sessions and API tokens for good (enabling it again brings none of them back)."""
+sessions and API tokens for good (enabling it again brings none of them back).
+
+An open session lives in its signed cookie only (signing in writes nothing); the server keeps
+the sessions ended by signing out, and each account's session epoch, moved on when disabled.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
-from registry.accounts.service import create_token, set_active
+from registry.accounts.service import SessionClaim, create_token, set_active, start_session
+from registry.auth import SESSION_CLAIM
 from registry.models import ApiToken, UserSession
 from tests.registry.conftest import PASSWORD, csrf_token
 
@@ -91,3 +97,43 @@ def test_disabling_through_the_admin_page_ends_sessions(app, client, session, ac
     assert response.status_code == 303
     client.post(f"/admin/users/{user_id}/active", data={"csrf_token": token, "active": "1"})
     assert victim.get("/official/").status_code == 302
+
+
+def test_signing_in_writes_nothing_and_the_cookie_carries_the_session(
+    app, client, session, accounts
+):
+    tables = ("user_session", "login_failure", "app_user")
+    before = {t: session.scalar(text(f"SELECT count(*) FROM {t}")) for t in tables}
+    _sign_in(client)
+    assert {t: session.scalar(text(f"SELECT count(*) FROM {t}")) for t in tables} == before
+    with client.session_transaction() as cookie:
+        claim = SessionClaim.from_cookie(cookie[SESSION_CLAIM])
+    assert claim is not None and claim.epoch == accounts["official"].session_epoch
+    assert client.get("/official/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "stale",
+    [
+        pytest.param({"issued_hours_ago": 13}, id="issued-past-the-lifetime"),
+        pytest.param({"epoch": 1}, id="another-epoch"),
+        pytest.param({"old_kind": True}, id="a-server-side-session-of-before"),
+    ],
+)
+def test_a_cookie_past_its_lifetime_or_of_another_epoch_opens_nothing(
+    app, client, session, accounts, stale
+):
+    """Absolute expiry: the cookie is signed again on every request (idle expiry), so the
+    issue time inside it is what ends a session used all day long."""
+    user = accounts["official"]
+    claim = start_session(user)
+    issued = claim.issued - stale.get("issued_hours_ago", 0) * 3600
+    value = {"id": claim.id, "issued": issued, "epoch": stale.get("epoch", claim.epoch)}
+    with client.session_transaction() as cookie:
+        cookie["_user_id"] = str(user.id)
+        cookie[SESSION_CLAIM] = "an old secret" if stale.get("old_kind") else value
+    assert client.get("/official/").status_code == 302
+    with client.session_transaction() as cookie:
+        cookie["_user_id"] = str(user.id)
+        cookie[SESSION_CLAIM] = claim.as_cookie()  # the same browser, a live session
+    assert client.get("/official/").status_code == 200

@@ -173,13 +173,17 @@ def test_the_template_reads_back(session):
     assert outcome.counts["created"] == 1, outcome.problems
 
 
-def test_upload_pages_preview_then_commit(client, session, accounts):
-    csrf = sign_in(client, accounts["official"])
-    page = client.post(
+def _preview_page(client, csrf: str, data: bytes, name: str = "survey.csv"):
+    return client.post(
         "/survey/upload/preview",
-        data={"csrf_token": csrf, "file": (io.BytesIO(csv_file(*GOOD_ROWS)), "survey.csv")},
+        data={"csrf_token": csrf, "file": (io.BytesIO(data), name)},
         content_type="multipart/form-data",
     )
+
+
+def test_upload_pages_preview_then_commit(client, session, accounts):
+    csrf = sign_in(client, accounts["official"])
+    page = _preview_page(client, csrf, csv_file(*GOOD_ROWS))
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'id="commit-form"' in html
     assert records(session) == 0
@@ -233,3 +237,27 @@ def test_cli_import_dry_run_then_for_real_and_layer(app, session, tmp_path):
         and "row 3" in result.output
         and "nothing was imported" in (result.output)
     )
+
+
+def test_the_upload_page_keeps_to_the_configured_import_limits(app, client, session, accounts):
+    app.config["IMPORT_LIMITS"] = {**app.config["IMPORT_LIMITS"], "rows": 2}
+    page = _preview_page(client, sign_in(client, accounts["official"]), csv_file(*GOOD_ROWS))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 413 and 'id="commit-form"' not in html
+    assert "มีเกิน 2 แถว ซึ่งเป็นขีดจำกัดต่อการนำเข้าหนึ่งครั้ง" in html
+    assert "registry survey import" in html
+    assert records(session) == 0
+
+
+def test_the_command_line_reads_survey_sheets_within_its_own_limits(app, session, tmp_path):
+    path = tmp_path / "survey.csv"
+    path.write_bytes(csv_file(*GOOD_ROWS))
+    app.config["IMPORT_LIMITS"] = {**app.config["IMPORT_LIMITS"], "rows": 2}  # the web's
+    runner = app.test_cli_runner()
+    command = ["survey", "import", str(path), "--by", "cli person", "--dry-run"]
+    done = runner.invoke(args=command)
+    assert done.exit_code == 0 and "3 created" in done.output, done.output
+    app.config["CLI_IMPORT_LIMITS"] = {**app.config["CLI_IMPORT_LIMITS"], "rows": 2}
+    refused = runner.invoke(args=command)
+    assert refused.exit_code != 0
+    assert "has more than 2 rows, the limit per import" in refused.output
