@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup
 
 from registry import __version__
 from registry.app import create_app
+from registry.operations.serve import dev_command, serve_command
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
@@ -23,13 +24,10 @@ def main() -> None:
     """
 
 
-def _add_serving_commands() -> None:
-    """Production and development servers: on the group, so `registry serve`
-    builds the app itself, after setting up what must come first (see registry.operations.serve)."""
-    from registry.operations.serve import dev_command, serve_command
-
-    main.add_command(serve_command)
-    main.add_command(dev_command)
+# The servers are on the group itself, so that `registry serve` builds the app after setting
+# up what must come first (see registry.operations.serve).
+main.add_command(serve_command)
+main.add_command(dev_command)
 
 
 if __name__ == "__main__":
