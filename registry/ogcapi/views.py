@@ -13,7 +13,8 @@ from flask import Blueprint, Response, render_template, request, url_for
 from ..api import http
 from ..db import db
 from ..errors import NotFoundError
-from . import documents, items, request_args
+from ..services.catalog import catalogs
+from . import catalog_items, documents, items, request_args
 from .collections import get_collection
 from .openapi import openapi_document
 
@@ -109,35 +110,42 @@ def feature_schema(collection_id: str):
 
 @bp.get("/collections/<collection_id>/items")
 def collection_items(collection_id: str):
-    """Features of a collection, filtered in the database, with next links."""
+    """Features of a collection, filtered in the database or the catalog, with next links."""
     collection = get_collection(collection_id)
     query = request_args.items_query(collection, request.args)
     fmt = request_args.output_format(request.args, _wants_html())
+    snapshot = None
+    if catalog_items.answerable(query):
+        snapshot = catalogs.get(db.bind).snapshot(db.bind)
+        http.use_data_version(snapshot.data_version)
     etag = http.request_etag(fmt, request.accept_mimetypes)
     cached = http.unchanged(etag)
     if cached is not None:
         return cached
-    session, spatial = db.session, db.state().spatial
-    page, matched = items.page_and_count(session, query, spatial)
-    links = _item_links(query, page, matched)
+    if snapshot is not None:
+        found = catalog_items.page(snapshot, query)
+        texts, matched, last_key = found.features, found.matched, found.last_key
+    else:
+        page, matched = items.page_and_count(db.session, query, db.state().spatial)
+        texts = [t.encode() for t in items.feature_texts(collection, page, query.crs)]
+        last_key = page[-1]._key if page else None
+    links = _item_links(query, len(texts), last_key)
     if fmt == "html":
-        features = [json.loads(t) for t in items.feature_texts(collection, page, query.crs)]
         return render_template(
             "ogcapi/items.html",
             collection=collection,
-            features=features,
+            features=[json.loads(t) for t in texts],
             links=links,
             matched=matched,
             query=query,
         )
-    texts = items.feature_texts(collection, page, query.crs)
     head = {
         "type": "FeatureCollection",
         "numberMatched": matched,
-        "numberReturned": len(page),
+        "numberReturned": len(texts),
         "links": links,
     }
-    body = b'%s,"features":[%s]}' % (_ENCODE(head)[:-1].encode(), ",".join(texts).encode())
+    body = b'%s,"features":[%s]}' % (_ENCODE(head)[:-1].encode(), b",".join(texts))
     response = http.whole(body, _GEOJSON, etag, modified=_modified(collection))
     response.headers["Content-Crs"] = f"<{query.crs.uri}>"
     return response
@@ -147,7 +155,7 @@ def _modified(collection):
     return http.last_change() if collection.is_facility else None
 
 
-def _item_links(query, page: list, matched: int) -> list[dict]:
+def _item_links(query, returned: int, last_key) -> list[dict]:
     """self, alternate and next (keyset: after the last key of this page) links."""
     base = request.base_url
     args = {k: v for k, v in request.args.items() if k != "f"}
@@ -155,9 +163,9 @@ def _item_links(query, page: list, matched: int) -> list[dict]:
         {"href": _url(base, args, "json"), "rel": "self", "type": _GEOJSON},
         {"href": _url(base, args, "html"), "rel": "alternate", "type": "text/html"},
     ]
-    if len(page) == query.limit:
+    if returned == query.limit:
         following = {k: v for k, v in args.items() if k not in ("offset", "after")}
-        following["after"] = str(page[-1]._key)
+        following["after"] = str(last_key)
         links.append({"href": _url(base, following, "json"), "rel": "next", "type": _GEOJSON})
     return links
 
