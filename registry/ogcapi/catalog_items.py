@@ -16,6 +16,7 @@ the other types' fields as nulls, so the layer's fields are the same whatever th
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,12 +64,17 @@ def page(snapshot, query: ItemsQuery) -> CatalogPage:
     Matches are what the database path selects: active sites of the collection's type whose
     point lies in the bbox (edges included), ordered by id.
     """
-    mask = snapshot.active.copy()
-    if query.collection.facility_type:
-        mask &= snapshot.type_code == FACILITY_TYPES.index(query.collection.facility_type)
     if query.bbox is not None:
-        mask &= _inside(snapshot, query.bbox)
-    positions = np.flatnonzero(mask)
+        positions = _inside(snapshot, query.bbox)
+        keep = snapshot.active[positions]
+    else:
+        positions = np.arange(len(snapshot))
+        keep = snapshot.active
+    if query.collection.facility_type:
+        keep = keep & (
+            snapshot.type_code[positions] == FACILITY_TYPES.index(query.collection.facility_type)
+        )
+    positions = positions[keep]
     matched = len(positions)
     ids = snapshot.ids[positions]
     if query.after is not None:
@@ -85,18 +91,30 @@ def page(snapshot, query: ItemsQuery) -> CatalogPage:
     return CatalogPage(features, matched, last_key)
 
 
+# Per snapshot: positions by longitude and the longitudes in that order (made on first use).
+_BY_LON: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _inside(snapshot, lonlat: shapely.Geometry) -> np.ndarray:
+    """Positions whose point lies in the geometry (edges included), in position order.
+
+    The longitudes' sorted order narrows a box to its strip of the country (a 0.1-degree box:
+    about 1/80 of the sites) before the latitudes are compared.
+    """
+    by_lon = _BY_LON.get(snapshot)
+    if by_lon is None:
+        order = np.argsort(snapshot.lon, kind="stable")
+        by_lon = _BY_LON[snapshot] = (order, snapshot.lon[order])
+    order, sorted_lon = by_lon
     west, south, east, north = lonlat.bounds
-    mask = (snapshot.lon >= west) & (snapshot.lon <= east)
-    mask &= (snapshot.lat >= south) & (snapshot.lat <= north)
+    strip = order[np.searchsorted(sorted_lon, west) : np.searchsorted(sorted_lon, east, "right")]
+    lat = snapshot.lat[strip]
+    candidates = np.sort(strip[(lat >= south) & (lat <= north)])
     if lonlat.geom_type == "Polygon" and lonlat.equals(lonlat.envelope):
-        return mask
+        return candidates
     # A bbox given in UTM is no rectangle in degrees: the envelope's points, tested exactly.
-    candidates = np.flatnonzero(mask)
     inside = shapely.intersects_xy(lonlat, snapshot.lon[candidates], snapshot.lat[candidates])
-    mask[:] = False
-    mask[candidates[inside]] = True
-    return mask
+    return candidates[inside]
 
 
 def _features(snapshot, positions: np.ndarray, query: ItemsQuery) -> list[bytes]:
