@@ -261,8 +261,9 @@ def measured(command: list[str], env: dict | None = None) -> dict:
     error = process.stderr.read().decode(errors="replace")[-2000:]
     if process.returncode != 0:
         raise RuntimeError(f"{command[0]} failed: {error}")
+    # Not ru_maxrss: a child's starts at the size of this process, which forked it.
     cpu = usage.ru_utime + usage.ru_stime
-    result = {"s": elapsed, "cpu s": cpu, "peak MB": max(peak, usage.ru_maxrss) / 1024}
+    result = {"s": elapsed, "cpu s": cpu, "peak MB": peak / 1024}
     for line in out.splitlines():
         if line.startswith("inner "):
             result["work s"] = float(line.split()[1])
