@@ -2,12 +2,14 @@
 
     .venv/bin/python bench/ogcapi_bench.py            # (re)creates registry_bench_ogcapi
     .venv/bin/python bench/ogcapi_bench.py --reuse    # keeps it when it holds the sites
+    .venv/bin/python bench/ogcapi_bench.py --reuse --parts items   # one step only
 
 The facilities are nearest_load.py's: real MOPH hospital and clinic locations, jittered,
 loaded through ``upsert_facilities``. In one run:
 
 0. ``/bench/trivial`` (a constant JSON answer of the same app) under the same load: the most
-   this client and server can do on the machine at that moment.
+   this client and server can do on the machine at that moment. The loads of steps 0 and 1
+   take turns (``--rounds``), so a change in the machine's other load falls on each alike.
 1. ``items?bbox=...&limit=10`` under load (threads in two client processes, keep-alive) against
    our OGC API (gunicorn, ``bench.nearest_wsgi:app``) and against stock pygeoapi (gunicorn,
    ``pygeoapi.flask_app:APP``, its PostgreSQL provider on the same ``facility`` table), the same
@@ -94,7 +96,22 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--reuse", action="store_true")
     parser.add_argument("--database", default="registry_bench_ogcapi")
     parser.add_argument("--facilities", type=int, default=150_000)
-    parser.add_argument("--duration", type=float, default=15.0, help="seconds of load per server")
+    parser.add_argument(
+        "--duration", type=float, default=15.0, help="seconds of load per server, in all rounds"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="the loads take turns this many times, so a change in the machine's other load "
+        "falls on each of them alike",
+    )
+    parser.add_argument(
+        "--parts",
+        default="items,layer,downloads",
+        help="which steps to run: items (bbox pages under load), layer (ogr2ogr of the whole "
+        "layer), downloads",
+    )
     parser.add_argument("--clients", type=int, default=8, help="threads per client process")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
@@ -102,6 +119,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.reuse, args.database, args.facilities = own.reuse, own.database, own.facilities
     args.workers, args.worker_threads, args.port = own.workers, own.threads, 0
     args.duration, args.clients = own.duration, own.clients
+    args.rounds, args.parts = own.rounds, set(own.parts.split(","))
     return args
 
 
@@ -291,6 +309,75 @@ def pg_dsn(database: str) -> str:
     return f"PG:host=127.0.0.1 port=5432 user=postgres dbname={database}"
 
 
+def items_under_load(args, our_port: int, servers: list, results: dict) -> None:
+    """Requests per second of bbox pages, beside a trivial answer of our app (the most this
+    client and server can do on the machine at that moment); the loads take turns."""
+    loads = [("trivial ours", our_port, ["/bench/trivial"])]
+    loads += [(f"bbox limit=10 {name}", port, paths) for name, port, paths, _, _ in servers]
+    for _, port, paths in loads:
+        load(port, paths[:20], 2.0, 2)  # warm-up
+    done = {name: {"ok": 0, "failed": 0, "seconds": 0.0} for name, _, _ in loads}
+    for _ in range(args.rounds):
+        for name, port, paths in loads:
+            run = load(port, paths, args.duration / args.rounds, args.clients)
+            for key in ("ok", "failed", "seconds"):
+                done[name][key] += run[key]
+    for name, counts in done.items():
+        results[name] = {"req/s": counts["ok"] / counts["seconds"], **counts}
+        print(f"  {name}: {results[name]['req/s']:,.0f} req/s", flush=True)
+
+
+def whole_layer(servers: list, work: Path, results: dict) -> None:
+    """ogr2ogr of every active site through GDAL's OAPIF driver, from each server."""
+    for name, _, _, source, layer in servers:
+        target = work / f"oapif-{name}.gpkg"
+        run = measured(
+            ["ogr2ogr", "-f", "GPKG", str(target), source, layer, "-oo", "PAGE_SIZE=10000"]
+        )
+        summary = subprocess.run(
+            ["ogrinfo", "-so", "-ro", str(target), layer], capture_output=True, text=True
+        ).stdout
+        run["features"] = int(summary.split("Feature Count: ")[1].split()[0])
+        results[f"ogr2ogr OAPIF -> GPKG {name}"] = run
+        print(
+            f"  ogr2ogr OAPIF -> GPKG, {name}: {run['s']:.1f} s "
+            f"(ogr2ogr's own CPU {run['cpu s']:.1f} s), {run['features']:,} features",
+            flush=True,
+        )
+
+
+def downloads(args, url: str, our_port: int, work: Path, results: dict) -> None:
+    """Our writer in a fresh process, the same through HTTP, and ogr2ogr from PostGIS."""
+    # A file an earlier run wrote at the same data version would be served as the "first".
+    for old in (ROOT / "instance" / "downloads").glob("facilities-*"):
+        old.unlink()
+    for fmt in ("gpkg", "csv"):
+        target = work / f"export.{fmt}"
+        ours = results[f"{fmt} our writer"] = measured(
+            [sys.executable, "-c", EXPORT_SCRIPT, url, fmt, str(target)],
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        ours["file MB"] = target.stat().st_size / 1e6
+        path = f"/api/v1/facilities/download?format={fmt}"
+        for attempt in ("first", "cached"):
+            start = time.perf_counter()
+            status, _, body = nearest_load.get(our_port, path)
+            results[f"{fmt} HTTP {attempt}"] = {
+                "s": time.perf_counter() - start,
+                "MB": len(body) / 1e6,
+                "status": status,
+            }
+        sql = "SELECT * FROM facility WHERE deleted_at IS NULL"
+        options = ["-lco", "GEOMETRY=AS_XY"] if fmt == "csv" else []
+        pg_file = work / f"pg.{fmt}"
+        theirs = results[f"{fmt} ogr2ogr from PostGIS"] = measured(
+            ["ogr2ogr", "-f", "GPKG" if fmt == "gpkg" else "CSV", str(pg_file),
+             pg_dsn(args.database), "-sql", sql, *options]
+        )  # fmt: skip
+        theirs["file MB"] = pg_file.stat().st_size / 1e6
+        print(f"  {fmt}: ours {ours}, ogr2ogr {theirs}", flush=True)
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     url = nearest_load.database_url(args)
@@ -319,93 +406,41 @@ def main(argv=None) -> None:
                 p.replace("/api/ogc/collections/facilities", "/collections/facility")
                 for p in our_paths
             ]
-            # The ceiling of any answer of this app with this client on this machine now.
-            trivial = ["/bench/trivial"]
-            load(ours.port, trivial, 2.0, 2)
-            results["trivial ours"] = load(ours.port, trivial, args.duration, args.clients)
-            print(f"  trivial answer, ours: {results['trivial ours']['req/s']:,.0f} req/s")
             servers = [("ours", ours.port, our_paths, f"OAPIF:http://127.0.0.1:{ours.port}/api/ogc",
                         "facilities")]  # fmt: skip
             if theirs is not None:
                 servers.append(("pygeoapi", theirs.port, their_paths,
                                 f"OAPIF:http://127.0.0.1:{theirs.port}", "facility"))  # fmt: skip
-            for name, port, paths, _, _ in servers:
-                load(port, paths[:20], 2.0, 2)  # warm-up
-                results[f"bbox limit=10 {name}"] = load(port, paths, args.duration, args.clients)
-                print(
-                    f"  items bbox&limit=10, {name}: "
-                    f"{results[f'bbox limit=10 {name}']['req/s']:,.0f} req/s",
-                    flush=True,
-                )
-            for name, _, _, source, layer in servers:
-                target = work / f"oapif-{name}.gpkg"
-                run = measured(
-                    ["ogr2ogr", "-f", "GPKG", str(target), source, layer, "-oo", "PAGE_SIZE=10000"]
-                )
-                run["features"] = int(
-                    subprocess.run(
-                        ["ogrinfo", "-so", "-ro", str(target), layer],
-                        capture_output=True,
-                        text=True,
-                    )
-                    .stdout.split("Feature Count: ")[1]
-                    .split()[0]
-                )
-                results[f"ogr2ogr OAPIF -> GPKG {name}"] = run
-                print(
-                    f"  ogr2ogr OAPIF -> GPKG, {name}: {run['s']:.1f} s "
-                    f"(ogr2ogr's own CPU {run['cpu s']:.1f} s), {run['features']:,} features",
-                    flush=True,
-                )
-            for fmt in ("gpkg", "csv"):
-                target = work / f"export.{fmt}"
-                results[f"{fmt} our writer"] = measured(
-                    [sys.executable, "-c", EXPORT_SCRIPT, url, fmt, str(target)],
-                    env={**os.environ, "PYTHONPATH": str(ROOT)},
-                )
-                results[f"{fmt} our writer"]["file MB"] = target.stat().st_size / 1e6
-                path = f"/api/v1/facilities/download?format={fmt}"
-                for attempt in ("first", "cached"):
-                    start = time.perf_counter()
-                    status, _, body = nearest_load.get(ours.port, path)
-                    results[f"{fmt} HTTP {attempt}"] = {
-                        "s": time.perf_counter() - start,
-                        "MB": len(body) / 1e6,
-                        "status": status,
-                    }
-                sql = "SELECT * FROM facility WHERE deleted_at IS NULL"
-                options = ["-lco", "GEOMETRY=AS_XY"] if fmt == "csv" else []
-                theirs_file = work / f"pg.{fmt}"
-                results[f"{fmt} ogr2ogr from PostGIS"] = measured(
-                    ["ogr2ogr", "-f", "GPKG" if fmt == "gpkg" else "CSV", str(theirs_file),
-                     pg_dsn(args.database), "-sql", sql, *options]
-                )  # fmt: skip
-                results[f"{fmt} ogr2ogr from PostGIS"]["file MB"] = theirs_file.stat().st_size / 1e6
-                print(
-                    f"  {fmt}: ours {results[f'{fmt} our writer']}, "
-                    f"ogr2ogr {results[f'{fmt} ogr2ogr from PostGIS']}",
-                    flush=True,
-                )
+            if "items" in args.parts:
+                items_under_load(args, ours.port, servers, results)
+            if "layer" in args.parts:
+                whole_layer(servers, work, results)
+            if "downloads" in args.parts:
+                downloads(args, url, ours.port, work, results)
         finally:
             ours.stop()
             if theirs is not None:
                 theirs.stop()
     print("\n== results (one run; the machine is shared, so compare ratios) ==")
     print(json.dumps(results, indent=1, default=lambda v: round(v, 3)))
-    ours_rate = results["bbox limit=10 ours"]["req/s"]
-    print(
-        f"items bbox&limit=10: ours {ours_rate:,.0f} req/s = "
-        f"{ours_rate / results['trivial ours']['req/s']:.2f} of a trivial answer's rate"
-    )
+    if "bbox limit=10 ours" in results:
+        ours_rate = results["bbox limit=10 ours"]["req/s"]
+        print(
+            f"items bbox&limit=10: ours {ours_rate:,.0f} req/s = "
+            f"{ours_rate / results['trivial ours']['req/s']:.2f} of a trivial answer's rate"
+        )
     if "bbox limit=10 pygeoapi" in results:
         ratio = ours_rate / max(results["bbox limit=10 pygeoapi"]["req/s"], 1e-9)
         print(f"items bbox&limit=10: ours/pygeoapi = {ratio:.1f}x")
+    if "ogr2ogr OAPIF -> GPKG pygeoapi" in results:
         gdal = (
             results["ogr2ogr OAPIF -> GPKG pygeoapi"]["s"]
             / results["ogr2ogr OAPIF -> GPKG ours"]["s"]
         )
         print(f"ogr2ogr whole layer: pygeoapi/ours time = {gdal:.1f}x")
     for fmt in ("gpkg", "csv"):
+        if f"{fmt} our writer" not in results:
+            continue
         a, b = results[f"{fmt} our writer"], results[f"{fmt} ogr2ogr from PostGIS"]
         print(
             f"{fmt} download: ours {a['work s']:.1f} s writing ({a['s']:.1f} s with start-up) / "
