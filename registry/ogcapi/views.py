@@ -7,6 +7,7 @@ or GDAL as ``OAPIF:https://host/api/ogc``.
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, render_template, request, url_for
 
@@ -157,23 +158,20 @@ def _modified(collection):
 
 def _item_links(query, returned: int, last_key) -> list[dict]:
     """self, alternate and next (keyset: after the last key of this page) links."""
-    base = request.base_url
+    # The path is one of the collections' own (ASCII): no IRI decoding of the whole URL.
+    base = f"{request.scheme}://{request.host}{request.root_path}{request.path}"
     args = {k: v for k, v in request.args.items() if k != "f"}
+    same = f"{base}?{urlencode(args)}{'&' if args else ''}f="
     links = [
-        {"href": _url(base, args, "json"), "rel": "self", "type": _GEOJSON},
-        {"href": _url(base, args, "html"), "rel": "alternate", "type": "text/html"},
+        {"href": same + "json", "rel": "self", "type": _GEOJSON},
+        {"href": same + "html", "rel": "alternate", "type": "text/html"},
     ]
     if returned == query.limit:
         following = {k: v for k, v in args.items() if k not in ("offset", "after")}
         following["after"] = str(last_key)
-        links.append({"href": _url(base, following, "json"), "rel": "next", "type": _GEOJSON})
+        following["f"] = "json"
+        links.append({"href": f"{base}?{urlencode(following)}", "rel": "next", "type": _GEOJSON})
     return links
-
-
-def _url(base: str, args: dict, fmt: str) -> str:
-    from urllib.parse import urlencode
-
-    return f"{base}?{urlencode({**args, 'f': fmt})}"
 
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")
