@@ -102,7 +102,7 @@ def _inside(snapshot, lonlat: shapely.Geometry) -> np.ndarray:
     about 1/80 of the sites) before the latitudes are compared.
     """
     by_lon = _BY_LON.get(snapshot)
-    if by_lon is None:
+    if by_lon is None:  # racing threads may both make it; either is the same
         order = np.argsort(snapshot.lon, kind="stable")
         by_lon = _BY_LON[snapshot] = (order, snapshot.lon[order])
     order, sorted_lon = by_lon
