@@ -45,6 +45,20 @@ class CsvWriter:
     def writerow(self, row: Iterable[Any]) -> None:
         self._writer.writerow(safe_row("" if value is None else value for value in row))
 
+    def write_columns(self, columns: Sequence[Sequence[Any]], *, text: Iterable[int]) -> None:
+        """Rows given as equal-length columns; ``text`` are the positions of the columns that
+        may hold text (the others hold numbers, booleans, None or text made here, never a
+        formula), so only those are checked: the rows of a 150,000-site list in one C call.
+        """
+        columns = list(columns)
+        for position in text:
+            columns[position] = [
+                safe_cell(v) if v.__class__ is str and v.startswith(FORMULA_STARTS) else v
+                for v in columns[position]
+            ]
+        # csv writes None as an empty field.
+        self._writer.writerows(zip(*columns, strict=True))
+
 
 def csv_bytes(header: Sequence[Any], rows: Iterable[Iterable[Any]]) -> bytes:
     """A CSV with a byte-order mark (so Excel reads the Thai as UTF-8); None as empty."""

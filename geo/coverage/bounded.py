@@ -16,10 +16,6 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from geo.cpus import thread_count
-from geo.nearest import NearestIndex, ecef
-from geo.zorder import z_order
-
 from geo.coverage.checks import shares
 from geo.coverage.chord_bounds import (
     BUCKETS,
@@ -31,6 +27,9 @@ from geo.coverage.chord_bounds import (
 from geo.coverage.distances import SORT_QUERIES_FROM
 from geo.coverage.layer import Units
 from geo.coverage.tables import QUANTILES, empty_area_columns
+from geo.cpus import thread_count
+from geo.nearest import NearestIndex, ecef
+from geo.zorder import z_order
 
 # Units per task and per KD-tree query: tasks big enough that per-task sums are cheap beside
 # the work, queries small enough that their temporaries stay in cache.

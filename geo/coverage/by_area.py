@@ -7,13 +7,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from geo.nearest import NearestIndex
-
 from geo.coverage.bounded import bounded_area_table, bounds_pay_off
 from geo.coverage.checks import check_group_columns, check_level, check_threshold, shares
 from geo.coverage.distances import facility_nearest_index, nearest_facility
 from geo.coverage.layer import modelled, read_units
 from geo.coverage.tables import area_table
+from geo.nearest import NearestIndex
 
 
 def coverage_by_area(

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from geo.coverage.checks import LAT_LIMIT, LON_LIMIT, checked_coordinates, same_length
 from geo.nearest import NearestIndex
 from geo.zorder import z_order
-
-from geo.coverage.checks import LAT_LIMIT, LON_LIMIT, checked_coordinates, same_length
 
 # Below this many points the sort costs more than it saves.
 SORT_QUERIES_FROM = 50_000

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from geo.nearest import NearestIndex
-
 from geo.coverage.checks import (
     LAT_LIMIT,
     LON_LIMIT,
@@ -19,6 +17,7 @@ from geo.coverage.checks import (
 )
 from geo.coverage.distances import nearest_facility
 from geo.coverage.layer import Units, read_units
+from geo.nearest import NearestIndex
 
 # Capacity is reported per this many people.
 _PER_PEOPLE = 10_000

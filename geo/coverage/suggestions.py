@@ -10,11 +10,6 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-# The index's own ECEF conversion and ellipsoid, so that a chord is a lower bound of the
-# geodesic between the same two points.
-from geo.nearest import ecef
-from geo.nearest.geometry import GEOD
-
 from geo.coverage.checks import (
     LAT_LIMIT,
     LON_LIMIT,
@@ -26,6 +21,11 @@ from geo.coverage.checks import (
 )
 from geo.coverage.distances import facility_nearest_index, nearest_facility
 from geo.coverage.layer import modelled, read_units
+
+# The index's own ECEF conversion and ellipsoid, so that a chord is a lower bound of the
+# geodesic between the same two points.
+from geo.nearest import ecef
+from geo.nearest.geometry import GEOD
 
 # A chord never exceeds its geodesic, so a ball of chord radius threshold holds every unit
 # within threshold by geodesic. The ball is widened by a metre (and a part per billion) so

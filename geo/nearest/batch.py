@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from geo.cpus import thread_count
-
 from geo.nearest.geometry import GEOD, ecef, proved_below
 from geo.nearest.searchable import Searchable
 

@@ -7,13 +7,15 @@ or GDAL as ``OAPIF:https://host/api/ogc``.
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, render_template, request, url_for
 
 from registry.api import http
 from registry.db import db
 from registry.errors import NotFoundError
-from registry.ogcapi import documents, items, request_args
+from registry.nearest.catalog import catalogs
+from registry.ogcapi import catalog_items, documents, items, request_args
 from registry.ogcapi.collections import get_collection
 from registry.ogcapi.openapi import openapi_document
 
@@ -109,35 +111,42 @@ def feature_schema(collection_id: str):
 
 @bp.get("/collections/<collection_id>/items")
 def collection_items(collection_id: str):
-    """Features of a collection, filtered in the database, with next links."""
+    """Features of a collection, filtered in the database or the catalog, with next links."""
     collection = get_collection(collection_id)
     query = request_args.items_query(collection, request.args)
     fmt = request_args.output_format(request.args, _wants_html())
+    snapshot = None
+    if catalog_items.answerable(query):
+        snapshot = catalogs.get(db.bind).snapshot(db.bind)
+        http.use_data_version(snapshot.data_version)
     etag = http.request_etag(fmt, request.accept_mimetypes)
     cached = http.unchanged(etag)
     if cached is not None:
         return cached
-    session, spatial = db.session, db.state().spatial
-    page, matched = items.page_and_count(session, query, spatial)
-    links = _item_links(query, page, matched)
+    if snapshot is not None:
+        found = catalog_items.page(snapshot, query)
+        texts, matched, last_key = found.features, found.matched, found.last_key
+    else:
+        page, matched = items.page_and_count(db.session, query, db.state().spatial)
+        texts = [t.encode() for t in items.feature_texts(collection, page, query.crs)]
+        last_key = page[-1]._key if page else None
+    links = _item_links(query, len(texts), last_key)
     if fmt == "html":
-        features = [json.loads(t) for t in items.feature_texts(collection, page, query.crs)]
         return render_template(
             "ogcapi/items.html",
             collection=collection,
-            features=features,
+            features=[json.loads(t) for t in texts],
             links=links,
             matched=matched,
             query=query,
         )
-    texts = items.feature_texts(collection, page, query.crs)
     head = {
         "type": "FeatureCollection",
         "numberMatched": matched,
-        "numberReturned": len(page),
+        "numberReturned": len(texts),
         "links": links,
     }
-    body = b'%s,"features":[%s]}' % (_ENCODE(head)[:-1].encode(), ",".join(texts).encode())
+    body = b'%s,"features":[%s]}' % (_ENCODE(head)[:-1].encode(), b",".join(texts))
     response = http.whole(body, _GEOJSON, etag, modified=_modified(collection))
     response.headers["Content-Crs"] = f"<{query.crs.uri}>"
     return response
@@ -147,25 +156,22 @@ def _modified(collection):
     return http.last_change() if collection.is_facility else None
 
 
-def _item_links(query, page: list, matched: int) -> list[dict]:
+def _item_links(query, returned: int, last_key) -> list[dict]:
     """self, alternate and next (keyset: after the last key of this page) links."""
-    base = request.base_url
+    # The path is one of the collections' own (ASCII): no IRI decoding of the whole URL.
+    base = f"{request.scheme}://{request.host}{request.root_path}{request.path}"
     args = {k: v for k, v in request.args.items() if k != "f"}
+    same = f"{base}?{urlencode(args)}{'&' if args else ''}f="
     links = [
-        {"href": _url(base, args, "json"), "rel": "self", "type": _GEOJSON},
-        {"href": _url(base, args, "html"), "rel": "alternate", "type": "text/html"},
+        {"href": same + "json", "rel": "self", "type": _GEOJSON},
+        {"href": same + "html", "rel": "alternate", "type": "text/html"},
     ]
-    if len(page) == query.limit:
+    if returned == query.limit:
         following = {k: v for k, v in args.items() if k not in ("offset", "after")}
-        following["after"] = str(page[-1]._key)
-        links.append({"href": _url(base, following, "json"), "rel": "next", "type": _GEOJSON})
+        following["after"] = str(last_key)
+        following["f"] = "json"
+        links.append({"href": f"{base}?{urlencode(following)}", "rel": "next", "type": _GEOJSON})
     return links
-
-
-def _url(base: str, args: dict, fmt: str) -> str:
-    from urllib.parse import urlencode
-
-    return f"{base}?{urlencode({**args, 'f': fmt})}"
 
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")

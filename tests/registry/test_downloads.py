@@ -92,6 +92,39 @@ def test_geopackage_geojson_shapefile_and_xlsx_read_back(client, sites, tmp_path
     assert not any(c.startswith("=") for c in cells)
 
 
+def test_csv_is_its_rows_with_the_attribution_once(client, session, sites):
+    for n in range(12):
+        make_facility(session, name_th=f"จุดตรวจ {n}", type="covid_test_point", **BANGKOK)
+    session.commit()
+    raw = _get(client, format="csv").get_data()
+    lines = raw.decode("utf-8-sig").split("\r\n")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    head, body = rows[0], rows[1:]
+    assert len(body) == 15
+    assert [row[head.index("attribution")] for row in body] == [ATTRIBUTION] + [""] * 14
+    # Each site's own values, their commas and line ends: on every row, the attribution had
+    # made the file more than half again as large.
+    own = sum(len(",".join(row[:-1]).encode()) + 3 for row in body)
+    assert len(raw) <= 1.1 * (len(lines[0].encode()) + len(ATTRIBUTION) + own)
+
+
+def test_geopackage_keeps_types_and_times(client, sites, tmp_path):
+    import pandas as pd
+    import pyogrio
+
+    path = tmp_path / "f.gpkg"
+    path.write_bytes(_get(client, format="gpkg").get_data())
+    frame = pyogrio.read_dataframe(path).set_index("id").sort_index()
+    assert list(frame.index) == sorted(s.id for s in sites)
+    first = sites[0]
+    stored = frame.loc[first.id, "updated_at"]
+    assert abs((stored - first.updated_at).total_seconds()) < 0.001  # GeoPackage keeps ms
+    assert frame.loc[sites[1].id, "walk_in"] == True  # noqa: E712 (numpy's bool)
+    assert pd.isna(frame.loc[first.id, "walk_in"])
+    assert frame.loc[first.id, "beds_total"] == 120
+    assert frame.loc[first.id, "geometry"].x == frame.loc[first.id, "lon"]
+
+
 def test_downloads_answer_304_range_and_gzip(client, sites):
     first = _get(client, format="csv")
     etag = first.headers["ETag"]

@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import event
+from werkzeug.datastructures import MultiDict
 
-from registry.facilities.service import deactivate_facility
+from registry.db import db
+from registry.facilities.service import deactivate_facility, update_facility
+from registry.nearest.catalog import catalogs
+from registry.ogcapi import catalog_items, items, request_args
 from registry.ogcapi.collections import COLLECTIONS
 from registry.ogcapi.openapi import ITEM_PARAMETERS
 from registry.ogcapi.request_args import ITEMS
@@ -208,3 +213,53 @@ def test_html_pages_in_both_languages(client, sites):
 def test_what_the_fuzzer_found_is_a_400(client, query):
     answer = client.get(f"{BASE}/collections/facilities/items", query_string=query)
     assert answer.status_code == 400, answer.get_data(as_text=True)
+
+
+UTM = "http://www.opengis.net/def/crs/EPSG/0/32647"
+
+
+@pytest.mark.parametrize(
+    ("collection_id", "args"),
+    [
+        ("facilities", {}),
+        ("facilities", {"bbox": "98.9,18.7,99.1,18.9", "limit": "1"}),
+        ("facilities", {"limit": "2", "after": "0", "offset": "1"}),
+        ("hospital", {"bbox": "97,5,106,21"}),
+        ("vaccination_site", {"crs": "EPSG:4326"}),
+        ("facilities", {"bbox": "495000,2070000,505000,2085000", "bbox-crs": UTM, "crs": UTM}),
+        ("covid_test_point", {"bbox": "0,0,1,1"}),
+    ],
+)
+def test_the_catalog_answers_as_the_database_does(app, sites, collection_id, args):
+    """Pages asked by bbox, paging and crs alone come from the catalog: same features,
+    numberMatched and next key as the database gives."""
+    with app.test_request_context():
+        query = request_args.items_query(COLLECTIONS[collection_id], MultiDict(args))
+        assert catalog_items.answerable(query)
+        fast = catalog_items.page(catalogs.get(db.bind).snapshot(db.bind), query)
+        rows, matched = items.page_and_count(db.session, query, db.state().spatial)
+        texts = items.feature_texts(query.collection, rows, query.crs)
+    assert fast.matched == matched
+    assert [json.loads(f) for f in fast.features] == [json.loads(t) for t in texts]
+    assert fast.last_key == (rows[-1]._key if rows else None)
+
+
+def test_a_bbox_page_reads_no_facility_row_and_sees_every_write(client, connection, session, sites):
+    _items(client, "facilities")  # the catalog is loaded once per process
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        body = _items(client, "facilities", bbox="98.9,18.7,99.1,18.9", limit=1)
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    assert body["numberMatched"] == 2 and body["numberReturned"] == 1
+    assert not [s for s in statements if "FROM facility" in s], statements
+    update_facility(session, sites[0].id, {"beds_total": 121}, OFFICIAL, expected_version=1)
+    session.commit()
+    again = _items(client, "hospital", bbox="98.9,18.7,99.1,18.9")
+    assert [f["properties"]["beds_total"] for f in again["features"]] == [121]
+    assert _items(client, "facilities", filter="beds_total = 121")["numberMatched"] == 1
