@@ -57,29 +57,25 @@ def moph_hospitals(path: Path) -> Iterator[dict[str, Any]]:
 
 def covid_checkpoints(path: Path) -> Iterator[dict[str, Any]]:
     """The 2020 national list of COVID screening checkpoints, as COVID test points."""
-    for number, props, (lon, lat) in _features(path):
-        yield {
-            "row": number,
-            "type": "covid_test_point",
-            "name_th": props["name"].strip(),
-            "lon": lon,
-            "lat": lat,
-            "source": "covid_checkpoints_th",
-            "source_id": str(props["Id"]),
-        }
+    return _checkpoints(path, "covid_checkpoints_th", name="name", key="Id")
 
 
 def phitsanulok_checkpoints(path: Path) -> Iterator[dict[str, Any]]:
     """Phitsanulok's checkpoint list, as COVID test points."""
+    return _checkpoints(path, "covid_checkpoints_phitsanulok", name="check_name", key="gid")
+
+
+def _checkpoints(path: Path, source: str, *, name: str, key: str) -> Iterator[dict[str, Any]]:
+    """A checkpoint list whose name and id are in the given properties, as COVID test points."""
     for number, props, (lon, lat) in _features(path):
         yield {
             "row": number,
             "type": "covid_test_point",
-            "name_th": props["check_name"].strip(),
+            "name_th": props[name].strip(),
             "lon": lon,
             "lat": lat,
-            "source": "covid_checkpoints_phitsanulok",
-            "source_id": str(props["gid"]),
+            "source": source,
+            "source_id": str(props[key]),
         }
 
 

@@ -88,24 +88,20 @@ def collection(collection_id: str):
 @bp.get("/collections/<collection_id>/queryables")
 def queryables(collection_id: str):
     """The properties a filter may use, as JSON Schema."""
-    item = get_collection(collection_id)
-    return _document(
-        documents.queryables(_base(), item),
-        "queryables.html",
-        mimetype="application/schema+json",
-        collection=item,
-    )
+    return _json_schema(collection_id, documents.queryables)
 
 
 @bp.get("/collections/<collection_id>/schema")
 def feature_schema(collection_id: str):
     """Every property of the collection's features, as JSON Schema (the layer's fields)."""
+    return _json_schema(collection_id, documents.schema)
+
+
+def _json_schema(collection_id: str, build):
+    """A JSON Schema document of a collection, with the same HTML page for people."""
     item = get_collection(collection_id)
     return _document(
-        documents.schema(_base(), item),
-        "queryables.html",
-        mimetype="application/schema+json",
-        collection=item,
+        build(_base(), item), "queryables.html", mimetype="application/schema+json", collection=item
     )
 
 

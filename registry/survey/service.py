@@ -371,6 +371,28 @@ def _check_version(record: SurveyRecord, expected_version: Any) -> None:
         )
 
 
+def _open_for_change(
+    session: Session,
+    surveyor: Surveyor,
+    record_id: int,
+    expected_version: Any,
+    window_days: int,
+    now: dt.datetime | None,
+    *,
+    withdrawn: str,
+) -> tuple[SurveyRecord, dt.datetime]:
+    """The record, locked for writing, once the surveyor may still change it at this version."""
+    require_surveyor(surveyor)
+    write_lock(session)
+    record = get_record(session, record_id)
+    if record.deleted_at is not None:
+        raise ValidationError(f"survey record {record_id} {withdrawn}")
+    now = now or utcnow()
+    _require_correctable(session, surveyor, record, window_days, now)
+    _check_version(record, expected_version)
+    return record, now
+
+
 def correct_record(
     session: Session,
     record_id: int,
@@ -390,14 +412,15 @@ def correct_record(
     their values, and the whole record is checked again. Returns the logged changes (none
     when nothing differs).
     """
-    require_surveyor(surveyor)
-    write_lock(session)
-    record = get_record(session, record_id)
-    if record.deleted_at is not None:
-        raise ValidationError(f"survey record {record_id} was withdrawn; it cannot be corrected")
-    now = now or utcnow()
-    _require_correctable(session, surveyor, record, window_days, now)
-    _check_version(record, expected_version)
+    record, now = _open_for_change(
+        session,
+        surveyor,
+        record_id,
+        expected_version,
+        window_days,
+        now,
+        withdrawn="was withdrawn; it cannot be corrected",
+    )
     rules = rules or SurveyRules(session, tolerance_m=tolerance_m)
     clean = rules.clean({**record_values(record), **changes})
     require_in_area(session, surveyor, clean["area_code"], "move a record to")
@@ -431,14 +454,15 @@ def withdraw_record(
     """Withdraw a record entered by mistake: it leaves every answer and keeps its history."""
     if not isinstance(reason, str) or not reason.strip():
         raise ValidationError("field 'reason': say why the record is withdrawn", field="reason")
-    require_surveyor(surveyor)
-    write_lock(session)
-    record = get_record(session, record_id)
-    if record.deleted_at is not None:
-        raise ValidationError(f"survey record {record_id} is already withdrawn")
-    now = now or utcnow()
-    _require_correctable(session, surveyor, record, window_days, now)
-    _check_version(record, expected_version)
+    record, now = _open_for_change(
+        session,
+        surveyor,
+        record_id,
+        expected_version,
+        window_days,
+        now,
+        withdrawn="is already withdrawn",
+    )
     record.deleted_at = now
     record.updated_by = surveyor.name
     record.updated_at = now
