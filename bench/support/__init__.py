@@ -1,6 +1,7 @@
 """What the benchmarks share, one module per topic, so that no benchmark imports another.
 
-- ``machine``: facts of the run (commit, cores, load) and CPU time and memory read from /proc.
+- ``machine``: facts of the run (commit, cores, load), CPU time and memory read from /proc,
+  and a child process's wall and CPU seconds and peak memory.
 - ``timing``: a timed call or test-client request, step timers, the median run.
 - ``profiles``: where a request's time goes (cProfile in process, py-spy on a worker).
 - ``locations``: the real MOPH hospital and clinic points and jittered copies of them

@@ -10,6 +10,7 @@ import contextlib
 import os
 import resource
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -126,6 +127,36 @@ def reset_peak(pid: int | str = "self") -> float:
     with contextlib.suppress(OSError):
         Path(f"/proc/{pid}/clear_refs").write_text("5")
     return status_mb("VmRSS", pid)
+
+
+def child_run(command: list[str], env: dict | None = None) -> tuple[dict, str]:
+    """Run one child process to its end: its wall seconds ``s``, CPU seconds ``cpu s`` and peak
+    resident memory ``peak MB``, and what it printed on stdout. A failure ends the benchmark.
+
+    The peak is the child's own VmHWM, sampled every 20 ms, not ru_maxrss: a forked child's
+    ru_maxrss starts at the size of its parent. Its CPU seconds (user and system, from
+    wait4) say more than its wall time on a shared machine.
+    """
+    # Files, not pipes: a child that fills a pipe nobody reads yet would wait forever.
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=err)
+        peak = 0.0
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            peak = max(peak, status_mb("VmHWM", process.pid))
+            time.sleep(0.02)
+        elapsed = time.perf_counter() - start
+        code = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        printed = out.read().decode(errors="replace")
+        if code != 0:
+            error = err.read().decode(errors="replace")[-2000:]
+            raise RuntimeError(f"{command[0]} failed with {code}: {error}")
+    return {"s": elapsed, "cpu s": usage.ru_utime + usage.ru_stime, "peak MB": peak}, printed
 
 
 # -- a server under load --------------------------------------------------------------------------

@@ -133,11 +133,25 @@ class Gunicorn:
 
 
 class BenchServer(Gunicorn):
-    """bench/nearest_wsgi.py on the database at ``url``, served as in production."""
+    """bench/nearest_wsgi.py on the database at ``url``, served as in production.
+
+    ``instance``, when given, is the app's instance folder (REGISTRY_INSTANCE_PATH) instead of
+    the checkout's: the files it writes there (downloads) then start afresh with the run.
+    """
 
     def __init__(
-        self, url: str, log_dir: Path, *, workers: int, threads: int, port: int = 0
+        self,
+        url: str,
+        log_dir: Path,
+        *,
+        workers: int,
+        threads: int,
+        port: int = 0,
+        instance: Path | None = None,
     ) -> None:
+        env = {**os.environ, "BENCH_DATABASE_URL": url}
+        if instance is not None:
+            env["REGISTRY_INSTANCE_PATH"] = str(instance)
         super().__init__(
             "bench.nearest_wsgi:app",
             log_dir / "gunicorn.log",
@@ -147,7 +161,7 @@ class BenchServer(Gunicorn):
             # preload_app: the master loads the catalog once, the workers inherit it.
             options=["--chdir", str(ROOT), "--config", "python:registry.operations.gunicorn_conf",
                      "--timeout", "120"],
-            env={**os.environ, "BENCH_DATABASE_URL": url},
+            env=env,
             ready_path="/bench/trivial",
         )  # fmt: skip
 
