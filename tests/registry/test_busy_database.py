@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from registry.app import create_app
-from registry.db import BUSY_MESSAGE, db
+from registry.db import BUSY, SECONDS, db
 from registry.errors import DatabaseBusyError
 
 LOCK_TIMEOUT_S = 0.5
@@ -68,7 +68,8 @@ def test_the_refusal_reads_in_english_too(busy_app, held_lock):
     client = busy_app.test_client()
     page = client.post("/login?lang=en", data={"username": "nobody", "password": "wrong"})
     assert page.status_code == 503
-    assert BUSY_MESSAGE.format(seconds=f"{LOCK_TIMEOUT_S:g} s") in page.get_data(as_text=True)
+    said = BUSY(seconds=SECONDS(count=f"{LOCK_TIMEOUT_S:g}")).english
+    assert said in page.get_data(as_text=True)
 
 
 def test_busy_errors_are_told_apart_from_other_database_errors(busy_app, backend):
