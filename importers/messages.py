@@ -7,8 +7,10 @@ English is what the command line, the API and stored reports carry; a page trans
 with its own catalogue (the template is the msgid) and fills in the parameters, so a Thai page
 never parses English after the fact.
 
-Parameters are plain values, another ``Text`` (a clause inside a sentence, translated in turn)
-or an :func:`area` (an area code with its English name, which a page names in its language).
+Parameters are plain values, another ``Text`` (a clause inside a sentence, translated in turn),
+an :func:`area` (an area code with its English name, which a page names in its language) or a
+list (codes of the vocabulary, which a page names by their labels; English joins them with
+commas).
 This module imports neither Flask nor the registry: it only knows codes and English.
 
 Examples
@@ -100,9 +102,11 @@ def plain(value: Any) -> Any:
 
 
 def english_value(value: Any) -> Any:
-    """A parameter as the English sentence shows it."""
+    """A parameter as the English sentence shows it (a list as ``"a, b, c"``)."""
     if isinstance(value, Text):
         return value.english
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(english_value(v)) for v in value)
     if isinstance(value, Mapping):
         if "code" in value and value.get("code") in RULES:
             return Text(value["code"], value.get("params") or {}).english

@@ -76,7 +76,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         hops = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    from registry import auth, commands, errors_http, i18n, presentation, request_guard
+    from registry import (
+        auth,
+        commands,
+        errors_http,
+        i18n,
+        message_text,
+        presentation,
+        request_guard,
+    )
     from registry.db import db
     from registry.operations import metrics, observability
 
@@ -84,6 +92,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     i18n.init_app(app)
     presentation.init_app(app)  # labels of choices, measures and sources in templates
+    message_text.init_app(app)  # coded messages in the page's language, for templates
     commands.init_app(app)  # registry init-db, demo, import, coverage, survey, user ...
     errors_http.init_app(app)
     observability.init_app(app)  # request ids, access logs, the 500 answer

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
+from importers.messages import Rule
 from registry.errors import DatabaseBusyError
 from registry.spatial import (
     NO_WAITS,
@@ -34,10 +35,13 @@ def resolve_database_url(app: Flask) -> URL:
     return url
 
 
-BUSY_MESSAGE = (
+BUSY = Rule(
+    "busy.waited",
     "the registry is busy with another change (an import, say) and this request waited "
-    "{seconds}; nothing was written: send it again in a few seconds"
+    "%(seconds)s; nothing was written: send it again in a few seconds",
 )
+SECONDS = Rule("busy.seconds", "%(count)s s")
+TOO_LONG = Rule("busy.too_long", "too long")
 
 
 def make_engine(url: URL | str, waits: Waits = NO_WAITS) -> Engine:
@@ -53,8 +57,8 @@ def make_engine(url: URL | str, waits: Waits = NO_WAITS) -> Engine:
 
     def busy_as_refusal(context) -> BaseException | None:
         if dialect.busy(context.original_exception):
-            seconds = f"{waits.lock_s:g} s" if waits.lock_s is not None else "too long"
-            return DatabaseBusyError(BUSY_MESSAGE.format(seconds=seconds))
+            waited = SECONDS(count=f"{waits.lock_s:g}") if waits.lock_s is not None else TOO_LONG()
+            return DatabaseBusyError(BUSY(seconds=waited))
         return None
 
     event.listen(engine, "handle_error", busy_as_refusal)

@@ -20,10 +20,16 @@ from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
+from importers.messages import Rule
 from registry.errors import RegistryError, ValidationError
 from registry.models import DB_INT_MAX
 from registry.operations import outage
 
+OUT_OF_RANGE = Rule(
+    "request.out_of_range",
+    "a value in this request is out of the range the registry can store (a number above "
+    "%(maximum)s, a text too long, or a character no field may hold)",
+)
 _PAGE = """<!doctype html><html lang="th"><meta charset="utf-8">
 <title>{{ status }}</title><body><h1>{{ status }}</h1><p>{{ message }}</p></body></html>"""
 
@@ -35,7 +41,6 @@ def _wants_json() -> bool:
 def _registry_error(error: RegistryError):
     from registry.db import db
     from registry.message_text import error_text
-    from registry.problem_text import rule_text
 
     db.session.rollback()
     # A busy database or too many sign-ins: when the same request may be sent again.
@@ -43,8 +48,9 @@ def _registry_error(error: RegistryError):
     headers = {"Retry-After": str(retry)} if retry else {}
     if _wants_json():
         return jsonify(error.to_dict()), error.status_code, headers
-    # A coded message in the page's language; an uncoded one through the older table.
-    message = error_text(error) if error.text is not None else rule_text(error.message)
+    # A coded message in the page's language (an uncoded one, which no refusal a page can
+    # meet should be, in its English).
+    message = error_text(error)
     try:
         page = render_template(
             "error.html", heading=_heading(error.status_code), message=message, back=back_link()
@@ -108,12 +114,7 @@ def _max_mb() -> int:
 def _data_error(error: DataError):
     """The database refused a value the checks let through: the caller's input, so a 400."""
     current_app.logger.warning("database refused a value: %s", str(error.orig).splitlines()[0])
-    return _registry_error(
-        ValidationError(
-            "a value in this request is out of the range the registry can store (a number "
-            f"above {DB_INT_MAX:,}, a text too long, or a character no field may hold)"
-        )
-    )
+    return _registry_error(ValidationError(OUT_OF_RANGE(maximum=f"{DB_INT_MAX:,}")))
 
 
 def _database_error(error: DBAPIError):

@@ -8,9 +8,29 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from importers.messages import Rule
 from registry.errors import ValidationError
 
 REQUIRED = object()  # number_in without a default: a blank value is refused
+
+NOT_A_NUMBER = Rule("parameter.not_a_number", "parameter '%(name)s': %(value)s is not a number")
+NOT_BETWEEN = Rule(
+    "parameter.not_between", "parameter '%(name)s': %(value)s is not between %(low)s and %(high)s"
+)
+NOT_WHAT_BETWEEN = Rule(
+    "parameter.not_what_between",
+    "parameter '%(name)s': %(value)s is not %(what)s between %(low)s and %(high)s",
+)
+NOT_WHOLE = Rule("parameter.not_whole", "parameter '%(name)s': %(value)s is not a whole number")
+NOT_ONE_OF = Rule(
+    "parameter.not_one_of", "parameter '%(name)s': %(value)s is not one of %(choices)s"
+)
+NOT_A_FLAG = Rule("parameter.not_a_flag", "parameter '%(name)s': %(value)s is not true or false")
+# What a number is, in the message ("is not a latitude between -90 and 90").
+WHAT = {
+    what: Rule(f"parameter.what.{what.split()[1]}", what)
+    for what in ("a latitude", "a longitude", "a count", "a distance in km")
+}
 
 
 def number_in(
@@ -33,12 +53,13 @@ def number_in(
     try:
         value = float(raw.replace(",", "."))
     except ValueError:
-        raise ValidationError(f"parameter '{name}': {raw!r} is not a number", field=name) from None
+        raise ValidationError(NOT_A_NUMBER(name=name, value=repr(raw)), field=name) from None
     if not math.isfinite(value) or not low <= value <= high:
-        kind = f"{what} " if what else ""
-        raise ValidationError(
-            f"parameter '{name}': {raw!r} is not {kind}between {low:g} and {high:g}", field=name
-        )
+        bounds = {"name": name, "value": repr(raw), "low": f"{low:g}", "high": f"{high:g}"}
+        if not what:
+            raise ValidationError(NOT_BETWEEN(**bounds), field=name)
+        kind = WHAT[what]() if what in WHAT else what
+        raise ValidationError(NOT_WHAT_BETWEEN(**bounds, what=kind), field=name)
     return value
 
 
@@ -50,13 +71,9 @@ def integer_in(args: Mapping, name: str, default: int, low: int, high: int) -> i
     try:
         value = int(raw.strip())
     except ValueError:
-        raise ValidationError(
-            f"parameter '{name}': {raw!r} is not a whole number", field=name
-        ) from None
+        raise ValidationError(NOT_WHOLE(name=name, value=repr(raw)), field=name) from None
     if not low <= value <= high:
-        raise ValidationError(
-            f"parameter '{name}': {value} is not between {low} and {high}", field=name
-        )
+        raise ValidationError(NOT_BETWEEN(name=name, value=value, low=low, high=high), field=name)
     return value
 
 
@@ -67,7 +84,7 @@ def parse_choice(args: Mapping[str, str], name: str, allowed: tuple[str, ...]) -
         return None
     if raw not in allowed:
         raise ValidationError(
-            f"parameter '{name}': {raw!r} is not one of {', '.join(allowed)}", field=name
+            NOT_ONE_OF(name=name, value=repr(raw), choices=list(allowed)), field=name
         )
     return raw
 
@@ -81,4 +98,4 @@ def parse_flag(args: Mapping[str, str], name: str, default: bool | None) -> bool
         return True
     if raw in ("0", "false", "no", "off"):
         return False
-    raise ValidationError(f"parameter '{name}': {raw!r} is not true or false", field=name)
+    raise ValidationError(NOT_A_FLAG(name=name, value=repr(raw)), field=name)

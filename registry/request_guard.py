@@ -17,6 +17,7 @@ import numpy as np
 from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
+from importers.messages import Rule, Text
 from registry.errors import ValidationError
 from registry.models import DB_INT_MAX
 
@@ -24,6 +25,29 @@ MAX_JSON_DEPTH = 64
 # Objects and lists in one JSON body (a few megabytes of "{}," are millions of
 # dicts once parsed); counted on the bytes, strings included, before anything is parsed.
 MAX_JSON_CONTAINERS = 100_000
+
+HOLDS_NUL = Rule(
+    "request.holds_nul",
+    "%(where)s contains a NUL character (\\x00), which no field may hold; remove it",
+)
+# Where the NUL character was, inside that message.
+WHERE = {
+    "address": Rule("request.where.address", "the address"),
+    "query parameter": Rule("request.where.query", "query parameter '%(name)s'"),
+    "form field": Rule("request.where.form", "form field '%(name)s'"),
+    "file name of": Rule("request.where.file_name", "file name of '%(name)s'"),
+    "JSON field": Rule("request.where.json_field", "JSON field '%(name)s'"),
+    "JSON key": Rule("request.where.json_key", "a JSON key in '%(name)s'"),
+}
+TOO_MANY_CONTAINERS = Rule(
+    "request.too_many_containers",
+    "the JSON body holds more than %(limit)s objects and lists, the limit; send fewer records "
+    "at a time",
+)
+TOO_DEEP = Rule(
+    "request.too_deep",
+    "the JSON body nests lists or objects more than %(limit)s levels deep; send flat records",
+)
 
 
 class DatabaseIdConverter(IntegerConverter):
@@ -33,17 +57,15 @@ class DatabaseIdConverter(IntegerConverter):
         super().__init__(map, fixed_digits, min, DB_INT_MAX if max is None else max, signed)
 
 
-def _nul_refusal(where: str) -> ValidationError:
-    return ValidationError(
-        f"{where} contains a NUL character (\\x00), which no field may hold; remove it",
-        field=where.split("'")[1] if "'" in where else None,
-    )
+def _nul_refusal(where: str, name: str | None = None) -> ValidationError:
+    said: Text = WHERE[where](name=name) if name is not None else WHERE[where]()
+    return ValidationError(HOLDS_NUL(where=said), field=name)
 
 
 def _check_text(values, where: str) -> None:
     for name, value in values:
         if "\x00" in name or "\x00" in value:
-            raise _nul_refusal(f"{where} '{name.replace(chr(0), '')}'")
+            raise _nul_refusal(where, name.replace(chr(0), ""))
 
 
 _QUOTE, _SQUARE, _CURLY = ord('"'), ord("["), ord("{")
@@ -80,26 +102,20 @@ def _check_json() -> None:
         return
     containers = data.count(b"{") + data.count(b"[")
     if containers > MAX_JSON_CONTAINERS:
-        raise ValidationError(
-            f"the JSON body holds more than {MAX_JSON_CONTAINERS:,} objects and lists, the "
-            "limit; send fewer records at a time"
-        )
+        raise ValidationError(TOO_MANY_CONTAINERS(limit=f"{MAX_JSON_CONTAINERS:,}"))
     if containers > MAX_JSON_DEPTH and _bytes_nesting_depth(data) > MAX_JSON_DEPTH:
-        raise ValidationError(
-            f"the JSON body nests lists or objects more than {MAX_JSON_DEPTH} levels deep; "
-            "send flat records"
-        )
+        raise ValidationError(TOO_DEEP(limit=MAX_JSON_DEPTH))
     body = request.get_json(silent=True)
     stack: list[tuple[Any, str]] = [(body, "body")]
     while stack:
         value, where = stack.pop()
         if isinstance(value, str):
             if "\x00" in value:
-                raise _nul_refusal(f"JSON field '{where}'")
+                raise _nul_refusal("JSON field", where)
         elif isinstance(value, dict):
             for key, item in value.items():
                 if "\x00" in key:
-                    raise _nul_refusal(f"a JSON key in '{where}'")
+                    raise _nul_refusal("JSON key", where)
                 stack.append((item, key))
         elif isinstance(value, list):
             stack.extend((item, where) for item in value)
@@ -107,7 +123,7 @@ def _check_json() -> None:
 
 def _guard() -> None:
     if "\x00" in request.path:
-        raise _nul_refusal("the address")
+        raise _nul_refusal("address")
     _check_text(request.args.items(multi=True), "query parameter")
     if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         _check_text(request.form.items(multi=True), "form field")

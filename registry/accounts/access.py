@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from importers.messages import Rule, Text, area
+from importers.messages import Rule, Text, area, joined
 from registry.errors import ForbiddenError, ValidationError
 from registry.models import Area, Facility, User
 
@@ -45,6 +45,14 @@ ROLES: dict[str, RoleSpec] = {
     )
 }
 LEVEL_NAMES = {0: "the whole country", 1: "a province", 2: "a district", 3: "a subdistrict"}
+# The same, as message parameters ("an official is scoped to a province or a district").
+LEVEL_PHRASES = {
+    level: Rule(f"access.level.{name.split()[-1]}", name) for level, name in LEVEL_NAMES.items()
+}
+EITHER = Rule("access.either", "%(first)s or %(rest)s")
+NO_AREA = Rule("access.no_area", "'no area'")
+UNKNOWN_ROLE = Rule("access.unknown_role", "role %(role)s is not one of %(roles)s")
+SCOPED = Rule("access.scoped", "%(role)s is scoped to %(allowed)s; %(code)s is %(level)s")
 
 
 def role_phrase(role: str) -> str:
@@ -61,13 +69,17 @@ def check_role_area(role: str, area_code: str | None) -> None:
     """Refuse a role that does not exist or an area of the wrong level for the role."""
     spec = ROLES.get(role)
     if spec is None:
-        raise ValidationError(f"role {role!r} is not one of {', '.join(ROLES)}", field="role")
+        raise ValidationError(UNKNOWN_ROLE(role=repr(role), roles=", ".join(ROLES)), field="role")
     level = area_level(area_code)
     if level not in spec.area_levels:
-        allowed = " or ".join(LEVEL_NAMES[lv] for lv in spec.area_levels)
+        allowed = joined([LEVEL_PHRASES[lv]() for lv in spec.area_levels], EITHER)
         raise ValidationError(
-            f"{role_phrase(role)} is scoped to {allowed}; {area_code or 'no area'!r} is "
-            f"{LEVEL_NAMES[level]}",
+            SCOPED(
+                role=role_param(role),
+                allowed=allowed,
+                code=repr(area_code) if area_code else NO_AREA(),
+                level=LEVEL_PHRASES[level](),
+            ),
             field="area_code",
         )
 
@@ -125,6 +137,13 @@ ACTIONS = {
     action: Rule(f"access.action.{action.replace(' ', '_')}", action)
     for action in ("change", "deactivate", "revert", "handle reports of")
 }
+# Roles by their names alone ("cannot manage official accounts").
+ROLE_NAMES = {
+    name: Rule(f"access.role_name.{name}", spec.label_en.lower()) for name, spec in ROLES.items()
+}
+CANNOT_MANAGE = Rule("access.cannot_manage", "%(role)s account cannot manage accounts")
+CANNOT_MANAGE_ROLE = Rule("access.cannot_manage_role", "%(role)s cannot manage %(target)s accounts")
+MANAGER_OUT_OF_AREA = Rule("access.manager_out_of_area", "%(area)s is outside your area %(yours)s")
 
 
 def require_writer(user: User) -> None:
@@ -155,16 +174,17 @@ def require_user_manager(session, admin: User, role: str, area_code: str | None)
     """An administrator manages accounts of its rank or lower inside its own area."""
     spec = ROLES[admin.role]
     if not spec.manages_users:
-        raise ForbiddenError(f"{role_phrase(admin.role)} account cannot manage accounts")
+        raise ForbiddenError(CANNOT_MANAGE(role=role_param(admin.role)))
     target = ROLES.get(role)
     if target is not None and target.rank > spec.rank:
         raise ForbiddenError(
-            f"{role_phrase(admin.role)} cannot manage {target.label_en.lower()} accounts"
+            CANNOT_MANAGE_ROLE(role=role_param(admin.role), target=ROLE_NAMES[role]())
         )
     if not covers(admin, area_code):
         raise ForbiddenError(
-            f"{area_name(session, area_code)} is outside your area "
-            f"{area_name(session, admin.area_code)}"
+            MANAGER_OUT_OF_AREA(
+                area=area_param(session, area_code), yours=area_param(session, admin.area_code)
+            )
         )
 
 

@@ -7,16 +7,19 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
+from importers.messages import Rule
 from registry.accounts.access import ROLES, area_name, require_user_manager
 from registry.accounts.service import create_user, set_active
 from registry.auth import page_account
 from registry.db import db
 from registry.errors import ForbiddenError, NotFoundError, ValidationError
 from registry.i18n import current_language
+from registry.message_text import error_text
 from registry.models import User
-from registry.problem_text import rule_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+NO_ACCOUNT = Rule("account.none", "there is no account with id %(id)s")
+OWN_ACCOUNT = Rule("account.own", "you cannot disable your own account")
 
 
 @bp.before_request
@@ -78,7 +81,7 @@ def add_user():
         )
     except ValidationError as error:
         db.session.rollback()
-        return _page(rule_text(error.message), 400)
+        return _page(error_text(error), 400)
     db.session.commit()
     flash(_("Account %(name)s created.", name=user.username))
     return redirect(url_for(".users"), 303)
@@ -90,10 +93,10 @@ def set_user_active(user_id: int):
     admin = page_account()
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFoundError(f"there is no account with id {user_id}")
+        raise NotFoundError(NO_ACCOUNT(id=user_id))
     require_user_manager(db.session, admin, user.role, user.area_code)
     if user.id == admin.id:
-        raise ForbiddenError("you cannot disable your own account")
+        raise ForbiddenError(OWN_ACCOUNT())
     active = request.form.get("active") == "1"
     if not active and user.active and request.form.get("confirmed") != "1":
         return _page(confirm=user)  # disabling stops the person's work: ask first

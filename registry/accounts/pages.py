@@ -21,6 +21,7 @@ from registry.auth import (
 from registry.db import db
 from registry.errors import AuthenticationError, TooManyRequestsError, ValidationError
 from registry.local_paths import local_path
+from registry.message_text import error_text
 
 bp = Blueprint("auth", __name__)
 
@@ -104,7 +105,7 @@ def tokens():
             db.session.commit()
         except ValidationError as exc:
             db.session.rollback()
-            error = exc.message
+            error = error_text(exc)
     return render_template(
         "accounts/tokens.html", tokens=tokens_of(db.session, user), secret=secret, error=error
     )

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from importers.messages import Rule, Text
 from registry.accounts.access import check_role_area
 from registry.errors import (
     AuthenticationError,
@@ -39,6 +40,37 @@ MIN_PASSWORD = 10
 TOKEN_PREFIX = "rgt_"
 # Checked against when the account does not exist, so both paths take the same time.
 _DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
+
+SHORT_PASSWORD = Rule("account.short_password", "a password needs at least %(count)s characters")
+BAD_USER_NAME = Rule(
+    "account.bad_user_name", "user name %(name)s must be 3-100 letters, digits or . _ @ -"
+)
+UNKNOWN_AREA = Rule("account.unknown_area", "area code %(code)s is not a known area")
+NAME_TAKEN = Rule("account.name_taken", "user name %(name)s is taken")
+TOO_MANY_SIGN_INS = Rule(
+    "account.too_many_sign_ins",
+    "too many failed sign-ins for %(held)s; wait %(minutes)s minutes and try again",
+)
+# Who is held by the sign-in throttle (see ``refusal``).
+HELD = {
+    "device": Rule("account.held.device", "this browser"),
+    "account_from_client": Rule(
+        "account.held.account_from_client", "this account from your address"
+    ),
+    "account": Rule("account.held.account", "this account from new browsers"),
+    "client": Rule("account.held.client", "your address"),
+}
+WRONG_PASSWORD = Rule(
+    "account.wrong_password", "wrong user name or password, or the account is disabled"
+)
+TOKEN_NEEDS_NAME = Rule(
+    "account.token_needs_name", "give the token a name, e.g. the system that will use it"
+)
+TOKEN_UNKNOWN = Rule("account.token_unknown", "this API token is unknown or revoked")
+TOKEN_OWNER_DISABLED = Rule(
+    "account.token_owner_disabled", "the owner of this API token is disabled"
+)
+NO_TOKEN = Rule("account.no_token", "you have no token with id %(id)s")
 
 
 @dataclass(frozen=True)
@@ -61,9 +93,7 @@ def client_key(address: str | None, secret: str) -> str:
 
 def _check_password(password: str) -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise ValidationError(
-            f"a password needs at least {MIN_PASSWORD} characters", field="password"
-        )
+        raise ValidationError(SHORT_PASSWORD(count=MIN_PASSWORD), field="password")
 
 
 def create_user(
@@ -79,18 +109,16 @@ def create_user(
     """Add an account after checking the name, the password length, the role and its area."""
     username = (username or "").strip()
     if not USERNAME.match(username):
-        raise ValidationError(
-            f"user name {username!r} must be 3-100 letters, digits or . _ @ -", field="username"
-        )
+        raise ValidationError(BAD_USER_NAME(name=repr(username)), field="username")
     area_code = (area_code or "").strip().upper() or None
     if area_code and not area_code.startswith("TH"):
         area_code = "TH" + area_code
     if area_code and session.get(Area, area_code) is None:
-        raise ValidationError(f"area code {area_code!r} is not a known area", field="area_code")
+        raise ValidationError(UNKNOWN_AREA(code=repr(area_code)), field="area_code")
     check_role_area(role, area_code)
     _check_password(password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise ValidationError(f"user name {username!r} is taken", field="username")
+        raise ValidationError(NAME_TAKEN(name=repr(username)), field="username")
     user = User(
         username=username,
         display_name=(display_name or "").strip() or username,
@@ -282,7 +310,7 @@ def refusal(
     device: TrustedDevice | None,
     throttle: Throttle,
     unwritten: UnwrittenFailures,
-) -> str | None:
+) -> Text | None:
     """Why this sign-in attempt is refused before its password is even checked, or None.
 
     A browser that signed in to this account before (``device``: its device cookie) is held
@@ -297,15 +325,15 @@ def refusal(
         if device.signed_in_at is not None:
             since = max(since, device.signed_in_at)
         if _failures(session, unwritten, since, device=device.key) >= throttle.per_device:
-            return "this browser"
+            return HELD["device"]()
         return None
     untrusted = {"device": None, "username": username}
     if _failures(session, unwritten, since, **untrusted, client=client) >= throttle.per_account:
-        return "this account from your address"
+        return HELD["account_from_client"]()
     if _failures(session, unwritten, since, **untrusted) >= throttle.per_account_everywhere:
-        return "this account from new browsers"
+        return HELD["account"]()
     if _failures(session, unwritten, since, device=None, client=client) >= throttle.per_client:
-        return "your address"
+        return HELD["client"]()
     return None
 
 
@@ -353,8 +381,7 @@ def authenticate(
     if held is not None:
         _record_failures(session, [], throttle, unwritten)  # what this worker could not write
         raise TooManyRequestsError(
-            f"too many failed sign-ins for {held}; wait {throttle.window_minutes} minutes and "
-            "try again",
+            TOO_MANY_SIGN_INS(held=held, minutes=throttle.window_minutes),
             retry_after=throttle.window_minutes * 60,
         )
     user = find_user(session, username)
@@ -367,7 +394,7 @@ def authenticate(
             "failed_at": utcnow(),
         }
         _record_failures(session, [failure], throttle, unwritten)
-        raise AuthenticationError("wrong user name or password, or the account is disabled")
+        raise AuthenticationError(WRONG_PASSWORD())
     return user
 
 
@@ -379,9 +406,7 @@ def create_token(session: Session, user: User, name: str) -> tuple[ApiToken, str
     """A new token for ``user``; returns the row and the secret, which is not kept anywhere."""
     name = (name or "").strip()
     if not name:
-        raise ValidationError(
-            "give the token a name, e.g. the system that will use it", field="name"
-        )
+        raise ValidationError(TOKEN_NEEDS_NAME(), field="name")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id,
@@ -399,10 +424,10 @@ def token_for(session: Session, secret: str) -> ApiToken:
     """The unrevoked token of an active owner, or 401."""
     token = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _token_hash(secret)))
     if token is None or token.revoked_at is not None:
-        raise AuthenticationError("this API token is unknown or revoked")
+        raise AuthenticationError(TOKEN_UNKNOWN())
     user = session.get(User, token.user_id)
     if user is None or not user.active:
-        raise AuthenticationError("the owner of this API token is disabled")
+        raise AuthenticationError(TOKEN_OWNER_DISABLED())
     return token
 
 
@@ -414,7 +439,7 @@ def user_for_token(session: Session, secret: str) -> User:
 def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise NotFoundError(f"you have no token with id {token_id}", field="id")
+        raise NotFoundError(NO_TOKEN(id=token_id), field="id")
     token.revoked_at = token.revoked_at or utcnow()
     session.flush()
     return token

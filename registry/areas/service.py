@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from geo.areas import AreaLocator
+from importers.messages import Rule, Text, area
 from registry.cache import PerDatabase
 from registry.errors import OutsideThailandError, ValidationError
 from registry.models import Area
@@ -21,6 +22,40 @@ from registry.models import Area
 ISLAND_TOLERANCE_M = 30_000.0
 LEVELS = {1: "province", 2: "district", 3: "subdistrict"}
 LEVEL_BY_NAME = {name: level for level, name in LEVELS.items()}
+# Each level's name inside a message ("stated district ..."), translated where it is shown.
+LEVEL_WORDS = {level: Rule(f"area.level.{name}", name) for level, name in LEVELS.items()}
+
+NO_AREAS = Rule(
+    "area.none_loaded",
+    "no administrative areas are loaded; run `registry load-areas` or `registry demo`",
+)
+OUTSIDE_THAILAND = Rule(
+    "area.outside_thailand",
+    "location (lat %(lat)s, lon %(lon)s) is outside Thailand: no subdistrict lies within %(km)s "
+    "km of it",
+)
+OFF_THE_COAST = Rule(
+    "area.off_the_coast",
+    "location (lat %(lat)s, lon %(lon)s) lies %(metres)s m outside every subdistrict; assigned "
+    "to the nearest, %(area)s",
+)
+OFF_THE_COAST_CORROBORATED = Rule(
+    "area.off_the_coast_corroborated",
+    "location (lat %(lat)s, lon %(lon)s) lies %(metres)s m outside every subdistrict; assigned "
+    "to the nearest, %(area)s; accepted beyond %(km)s km because the stated province agrees",
+)
+STATED_DIFFERS = Rule(
+    "area.stated_differs",
+    "stated %(level)s %(stated)s differs from %(found)s, where the location lies",
+)
+
+
+def code_param(code: str) -> dict:
+    """An area as a message parameter whose English is its code (as the notes have always
+    read); a page names it in its language, with the code."""
+    return area(code, code)
+
+
 # Files in data/ and the column prefix of each level (HDX COD-AB naming).
 BOUNDARY_FILES = {
     1: ("th_adm1_provinces.geojson", "adm1"),
@@ -75,7 +110,7 @@ class AreaAssignment:
     province_code: str | None
     district_code: str | None
     subdistrict_code: str | None
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Text] = field(default_factory=list)
 
 
 def _subdistrict_count(session: Session) -> int:
@@ -85,9 +120,7 @@ def _subdistrict_count(session: Session) -> int:
 def _build_locator(session: Session) -> AreaLocator:
     rows = session.execute(select(Area.code, Area.geom).where(Area.level == 3)).all()
     if not rows:
-        raise ValidationError(
-            "no administrative areas are loaded; run `registry load-areas` or `registry demo`"
-        )
+        raise ValidationError(NO_AREAS())
     return AreaLocator([r.code for r in rows], [to_shape(r.geom) for r in rows])
 
 
@@ -117,9 +150,7 @@ def assign_areas(
 
 def _outside(lon, lat, tolerance_m: float) -> OutsideThailandError:
     return OutsideThailandError(
-        f"location (lat {lat}, lon {lon}) is outside Thailand: no subdistrict lies within "
-        f"{tolerance_m / 1000:g} km of it",
-        field="location",
+        OUTSIDE_THAILAND(lat=lat, lon=lon, km=f"{tolerance_m / 1000:g}"), field="location"
     )
 
 
@@ -135,7 +166,7 @@ class AreaColumns:
     province_code: np.ndarray
     district_code: np.ndarray
     subdistrict_code: np.ndarray
-    warnings: dict[int, list[str]]
+    warnings: dict[int, list[Text]]
     errors: dict[int, OutsideThailandError]
 
 
@@ -192,25 +223,29 @@ def assign_columns(
     }
     noted = outside | differs["province_code"] | differs["district_code"]
     noted |= differs["subdistrict_code"]
-    warnings: dict[int, list[str]] = {}
+    warnings: dict[int, list[Text]] = {}
     for i in np.flatnonzero(noted):
         notes = []
         if outside[i]:
-            because = (
-                f"; accepted beyond {tolerance_m / 1000:g} km because the stated province agrees"
-                if far[i]
-                else ""
-            )
-            notes.append(
-                f"location (lat {float(lat[i])}, lon {float(lon[i])}) lies {distance[i]:.0f} m "
-                f"outside every subdistrict; assigned to the nearest, {codes[i]}{because}"
-            )
+            where = {
+                "lat": float(lat[i]),
+                "lon": float(lon[i]),
+                "metres": f"{distance[i]:.0f}",
+                "area": code_param(codes[i]),
+            }
+            if far[i]:
+                notes.append(OFF_THE_COAST_CORROBORATED(**where, km=f"{tolerance_m / 1000:g}"))
+            else:
+                notes.append(OFF_THE_COAST(**where))
         for level in (1, 2, 3):
             name = f"{LEVELS[level]}_code"
             if differs[name][i]:
                 notes.append(
-                    f"stated {LEVELS[level]} {stated[name][i]} differs from {derived[name][i]}, "
-                    "where the location lies"
+                    STATED_DIFFERS(
+                        level=LEVEL_WORDS[level](),
+                        stated=code_param(stated[name][i]),
+                        found=code_param(derived[name][i]),
+                    )
                 )
         warnings[int(i)] = notes
     for column in derived.values():

@@ -12,7 +12,12 @@ from registry.auth import signed_in
 from registry.coverage import export, service
 from registry.coverage import query as coverage_query
 from registry.coverage import suggestions as suggesting
-from registry.coverage.population import check_layer_access, configured_layer, visible_layers
+from registry.coverage.population import (
+    LEVEL_NAMES,
+    check_layer_access,
+    configured_layer,
+    visible_layers,
+)
 from registry.db import db
 from registry.errors import ValidationError
 
@@ -76,7 +81,7 @@ def _stem(answer, what: str) -> str:
     )
     return (
         f"{what}_{'-'.join(query.types)}_{reach}_"
-        f"{service.LEVEL_NAMES[query.level]}_{where}_{answer.layer.kind}"
+        f"{LEVEL_NAMES[query.level]}_{where}_{answer.layer.kind}"
     )
 
 

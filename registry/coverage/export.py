@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import mapping
 
-from registry.coverage.service import LEVEL_NAMES, CoverageAnswer
+from registry.coverage.population import LEVEL_NAMES
+from registry.coverage.service import CoverageAnswer
 from registry.coverage.suggestions import SuggestionAnswer
 from registry.spreadsheets import Workbook, csv_bytes
 

@@ -38,10 +38,10 @@ from registry.coverage.population import check_layer_access, visible_layers
 from registry.db import db
 from registry.errors import RegistryError
 from registry.i18n import current_language
+from registry.message_text import error_text
 from registry.models import Area, Facility
 from registry.nearest.pages import THAILAND_BOUNDS, THAILAND_CENTRE, basemap
 from registry.presentation import measure_label, type_label
-from registry.problem_text import rule_text
 
 bp = Blueprint("planner", __name__)
 
@@ -135,7 +135,7 @@ def coverage_page():
         uncovered = service.uncovered_units(session, query, config)
         picks = coverage_suggestions.suggestions(session, query, config, k=k, candidates=candidates)
     except RegistryError as error:
-        context["error"] = rule_text(error.message)
+        context["error"] = error_text(error)
         fmap.fit_bounds(THAILAND_BOUNDS)
         context["map"] = render_parts(fmap)
         return render_template("coverage/planner.html", **context), error.status_code

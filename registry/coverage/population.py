@@ -32,6 +32,7 @@ import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from registry.coverage import messages as say
 from registry.errors import ForbiddenError, NotFoundError
 from registry.models import PopulationLayer, PopulationUnit
 
@@ -179,11 +180,7 @@ def check_layer_access(session: Session, name: str | None, config, *, signed_in:
         return
     info = configured_layer(session, name, config)
     if info.name in private:
-        raise ForbiddenError(
-            f"population layer {info.name!r} is counted from survey records of real people; "
-            "sign in to use it (public statistics are on /stats)",
-            field="layer",
-        )
+        raise ForbiddenError(say.PRIVATE_LAYER(layer=repr(info.name)), field="layer")
 
 
 def configured_layer(session: Session, name: str | None, config) -> LayerInfo:
@@ -205,10 +202,8 @@ def find_layer(
     if name:
         layer = session.scalar(select(PopulationLayer).where(PopulationLayer.name == name))
         if layer is None:
-            known = ", ".join(info.name for info in list_layers(session)) or "none loaded"
-            raise NotFoundError(
-                f"there is no population layer {name!r}; layers: {known}", field="layer"
-            )
+            known = ", ".join(info.name for info in list_layers(session)) or say.NONE_LOADED()
+            raise NotFoundError(say.NO_SUCH_LAYER(name=repr(name), known=known), field="layer")
         return LayerInfo.of(layer)
     layer = None
     if default:
@@ -219,10 +214,7 @@ def find_layer(
             newest = newest.where(PopulationLayer.name.not_in(skip))
         layer = session.scalar(newest)
     if layer is None:
-        raise NotFoundError(
-            "no population layer is loaded; run `registry demo` or `registry population load-...`",
-            field="layer",
-        )
+        raise NotFoundError(say.NO_LAYER(), field="layer")
     return LayerInfo.of(layer)
 
 

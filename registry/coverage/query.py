@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from importers.vocabulary import AGE_GROUPS, DOSES, FACILITY_TYPES, TEST_METHODS, VACCINE_BRANDS
+from registry.coverage import messages as say
 from registry.coverage.population import LEVEL_NAMES
 from registry.errors import ValidationError
 from registry.nearest.catalog import SiteFilter
@@ -136,13 +137,11 @@ def parse_coverage_query(args: Mapping[str, str]) -> CoverageQuery:
         dict.fromkeys(t.strip() for t in (args.get("type") or "").split(",") if t.strip())
     )
     if not types:
-        raise ValidationError(
-            f"parameter 'type': give one or more of {', '.join(FACILITY_TYPES)}", field="type"
-        )
+        raise ValidationError(say.GIVE_A_TYPE(choices=list(FACILITY_TYPES)), field="type")
     for facility_type in types:
         if facility_type not in FACILITY_TYPES:
             raise ValidationError(
-                f"parameter 'type': {facility_type!r} is not one of {', '.join(FACILITY_TYPES)}",
+                say.NOT_A_TYPE(value=repr(facility_type), choices=list(FACILITY_TYPES)),
                 field="type",
             )
     threshold_km = number_in(args, "threshold_km", 0.0, MAX_THRESHOLD_KM, default=10.0)
@@ -150,7 +149,7 @@ def parse_coverage_query(args: Mapping[str, str]) -> CoverageQuery:
     level_name = (args.get("level") or "district").strip()
     if level_name not in LEVELS:
         raise ValidationError(
-            f"parameter 'level': {level_name!r} is not one of {', '.join(LEVELS)}", field="level"
+            say.NOT_A_LEVEL(value=repr(level_name), choices=", ".join(LEVELS)), field="level"
         )
     province = None
     raw_province = (args.get("province") or "").strip()
@@ -158,8 +157,7 @@ def parse_coverage_query(args: Mapping[str, str]) -> CoverageQuery:
         digits = raw_province.upper().removeprefix("TH")
         if not (len(digits) == 2 and digits.isdigit()):
             raise ValidationError(
-                f"parameter 'province': {raw_province!r} is not a province code like TH50 or 50",
-                field="province",
+                say.NOT_A_PROVINCE_CODE(value=repr(raw_province)), field="province"
             )
         province = "TH" + digits
     layer = (args.get("layer") or "").strip() or None
@@ -190,23 +188,14 @@ def _travel_args(args: Mapping[str, str]) -> tuple[float | None, str | None, str
     if not raw:
         if profile or roads:
             name = "profile" if profile else "roads"
-            raise ValidationError(
-                f"parameter '{name}': travel time needs 'threshold_min' (minutes by road)",
-                field="threshold_min",
-            )
+            raise ValidationError(say.NEEDS_MINUTES(name=name), field="threshold_min")
         return None, None, None
     if (args.get("threshold_km") or "").strip():
-        raise ValidationError(
-            "give 'threshold_km' (straight-line distance) or 'threshold_min' (travel time), "
-            "not both",
-            field="threshold_min",
-        )
+        raise ValidationError(say.KM_OR_MINUTES(), field="threshold_min")
     minutes = number_in(args, "threshold_min", 0.0, MAX_THRESHOLD_MIN, default=0.0)
     if minutes <= 0:
         raise ValidationError(
-            f"parameter 'threshold_min': {raw!r} is not between 0 and {MAX_THRESHOLD_MIN:g} "
-            "minutes (more than 0)",
-            field="threshold_min",
+            say.NOT_MINUTES(value=repr(raw), high=f"{MAX_THRESHOLD_MIN:g}"), field="threshold_min"
         )
     chosen = road_profile(current_app.config, profile)
     return minutes, chosen.name, roads
@@ -217,14 +206,12 @@ def parse_suggestion_args(args: Mapping[str, str]) -> tuple[int, str]:
     k = 5
     if raw_k:
         if not raw_k.isdigit() or not 1 <= int(raw_k) <= MAX_K:
-            raise ValidationError(
-                f"parameter 'k': {raw_k!r} is not a whole number from 1 to {MAX_K}", field="k"
-            )
+            raise ValidationError(say.NOT_A_K(value=repr(raw_k), high=MAX_K), field="k")
         k = int(raw_k)
     candidates = (args.get("candidates") or "subdistrict_centres").strip()
     if candidates not in CANDIDATE_KINDS:
         raise ValidationError(
-            f"parameter 'candidates': {candidates!r} is not one of {', '.join(CANDIDATE_KINDS)}",
+            say.NOT_A_CANDIDATE_KIND(value=repr(candidates), choices=", ".join(CANDIDATE_KINDS)),
             field="candidates",
         )
     return k, candidates

@@ -57,9 +57,11 @@ from geo.coverage import (
     service_load,
 )
 from geo.nearest import NearestIndex
+from registry.areas.service import LEVEL_WORDS
 from registry.cache import PerDatabase
+from registry.coverage import messages as say
 from registry.coverage import travel_time as coverage_roads
-from registry.coverage.population import LEVEL_NAMES, LayerInfo, configured_layer, layer_units
+from registry.coverage.population import LayerInfo, configured_layer, layer_units
 from registry.coverage.query import CURVE_KM, CURVE_MINUTES, CoverageQuery
 from registry.errors import ValidationError
 from registry.facilities.freshness import hide_after_hours
@@ -275,20 +277,18 @@ def context_of(session: Session, query: CoverageQuery, config, now: datetime | N
     layer = configured_layer(session, query.layer, config)
     if query.level > layer.finest_level:
         raise ValidationError(
-            f"parameter 'level': layer {layer.name!r} holds counts per "
-            f"{LEVEL_NAMES[layer.finest_level]}, so it cannot answer by "
-            f"{LEVEL_NAMES[query.level]}; choose level {LEVEL_NAMES[layer.finest_level]} or a "
-            "coarser one",
+            say.LEVEL_TOO_FINE(
+                layer=repr(layer.name),
+                finest=LEVEL_WORDS[layer.finest_level](),
+                level=LEVEL_WORDS[query.level](),
+            ),
             field="level",
         )
     areas = area_tables.get(session)
     if query.province and (
         query.province not in areas.names.index or areas.names.at[query.province, "level"] != 1
     ):
-        raise ValidationError(
-            f"parameter 'province': {query.province!r} is not a province of the registry",
-            field="province",
-        )
+        raise ValidationError(say.NOT_A_PROVINCE(value=repr(query.province)), field="province")
     facilities = eligible_facilities(session, query, config, now=now)
     units = layer_units(session, layer)
     if query.province:
@@ -306,11 +306,7 @@ def context_of(session: Session, query: CoverageQuery, config, now: datetime | N
     profile = road_profile(config, query.profile)
     road_layers = tuple(coverage_roads.chosen_layers(session, query.roads))
     if not road_layers:
-        raise ValidationError(
-            "no road network is loaded, so travel time cannot be answered; load one with "
-            "'registry roads load FILE --name NAME' or ask by threshold_km",
-            field="threshold_min",
-        )
+        raise ValidationError(say.NO_ROADS(), field="threshold_min")
     key = (*key, repr(profile), tuple((r.id, r.checksum) for r in road_layers))
     return Context(layer, units, facilities, key, profile, road_layers)
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from geo.routing import Profile, TravelGraph
 from geo.routing.coverage import band_lines, reach_by_time
+from registry.coverage import messages as say
 from registry.errors import NotFoundError
 from registry.roads.service import RoadLayerInfo, road_layers, travel_graph
 
@@ -48,8 +49,8 @@ def chosen_layers(session: Session, name: str | None) -> list[RoadLayerInfo]:
     if name:
         layers = [layer for layer in layers if layer.name == name]
         if not layers:
-            known = ", ".join(layer.name for layer in road_layers(session)) or "none loaded"
-            raise NotFoundError(f"there is no road layer {name!r}; layers: {known}", field="roads")
+            known = ", ".join(layer.name for layer in road_layers(session)) or say.NONE_LOADED()
+            raise NotFoundError(say.NO_SUCH_ROADS(name=repr(name), known=known), field="roads")
     return sorted(layers, key=lambda layer: (layer.area_deg2, layer.name))
 
 

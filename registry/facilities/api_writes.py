@@ -41,7 +41,8 @@ def _written(result, status: int = 200):
         {
             "feature": facility_feature(result.facility),
             "changed": [change.field for change in result.changes],
-            "warnings": result.warnings,
+            "warnings": [str(warning) for warning in result.warnings],
+            "warning_codes": [warning.as_dict() for warning in result.warnings],
         }
     ), status
 

@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from importers.vocabulary import FieldSpec, fields_for
 from registry.errors import ValidationError
+from registry.facilities.messages import PLACE_ON_MAP
 from registry.models import Facility
 
 # Kept by the system, not typed by officials.
@@ -91,7 +92,7 @@ def changes_from_form(
             changes[spec.name] = _value(spec, text)
     if orig is None or _location_changed(edited, orig):
         if not (edited["lat"] and edited["lon"]):
-            raise ValidationError("place the site on the map or give 'lat' and 'lon'", field="lat")
+            raise ValidationError(PLACE_ON_MAP(), field="lat")
         changes["lat"], changes["lon"] = edited["lat"], edited["lon"]
     if form.get("confirm_status") and "status" not in changes and edited.get("status"):
         changes["status"] = edited["status"]  # re-confirm an unchanged status

@@ -42,10 +42,9 @@ from registry.facilities.service import get_facility, history_page
 from registry.facilities.site_duplicates import likely_duplicates
 from registry.i18n import current_language
 from registry.local_paths import local_path
-from registry.message_text import error_text
+from registry.message_text import error_text, shown
 from registry.models import DB_INT_MAX, Facility, utcnow
 from registry.presentation import facility_name, field_label, status_label, type_label
-from registry.problem_text import rule_text
 
 bp = Blueprint("official", __name__, url_prefix="/official")
 PAGE_SIZE = 50
@@ -221,7 +220,7 @@ def _edit_page(
 
 def _problem(error: ValidationError | ForbiddenError) -> str:
     """The service's message in the page's language, fields named as the form labels them."""
-    return rule_text(error.message, field_label)
+    return error_text(error, field_label)
 
 
 @bp.route("/facility/<int:facility_id>/edit", methods=["GET", "POST"])
@@ -283,7 +282,7 @@ def edit(facility_id: int):
         )
     db.session.commit()
     for warning in warnings:
-        flash(rule_text(warning))
+        flash(shown(warning))
     flash(
         _(
             "Saved %(name)s: version %(version)s.",
@@ -322,7 +321,7 @@ def new():
         return _edit_page(None, edited, {}, 0, error=_problem(error), status=error.status_code)
     db.session.commit()
     for warning in result.warnings:
-        flash(rule_text(warning))
+        flash(shown(warning))
     flash(_("Added %(name)s.", name=facility_name(result.facility)))
     return redirect(url_for(".edit", facility_id=result.facility.id), 303)
 
@@ -380,7 +379,7 @@ def revert(change_id: int):
         result = revert_in_area(db.session, user, change_id, tolerance_m=_tolerance())
     except ConflictError as error:
         db.session.rollback()
-        flash(rule_text(error.message))
+        flash(error_text(error))
         back = local_path(urlsplit(request.referrer or "")._replace(scheme="", netloc="").geturl())
         return redirect(back or url_for(".my_area"), 303)
     db.session.commit()

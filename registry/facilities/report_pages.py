@@ -10,9 +10,9 @@ from registry.auth import begin_write, client, page_account
 from registry.db import db
 from registry.errors import ConflictError
 from registry.facilities.reports import accept_report, dismiss_report, open_reports, submit_report
+from registry.message_text import error_text
 from registry.models import Facility
 from registry.presentation import facility_name, status_label, type_label
-from registry.problem_text import rule_text
 
 bp = Blueprint("reports", __name__)
 
@@ -75,7 +75,7 @@ def accept(report_id: int):
         )
     except ConflictError as error:
         db.session.rollback()
-        flash(rule_text(error.message))
+        flash(error_text(error))
         return redirect(url_for(".queue"), 303)
     db.session.commit()
     flash(_("Report accepted and applied."))

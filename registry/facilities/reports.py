@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from registry.accounts.access import facility_area, require_facility_in_area
 from registry.config import COAST_TOLERANCE_M
 from registry.errors import ConflictError, NotFoundError, TooManyRequestsError, ValidationError
+from registry.facilities import messages as say
 from registry.facilities.scoped import update_in_area, write_lock
 from registry.models import Facility, ResidentReport, User, utcnow
 
@@ -35,11 +36,11 @@ def submit_report(
 ) -> ResidentReport:
     if kind not in REPORT_KINDS:
         raise ValidationError(
-            f"report {kind!r} is not one of {', '.join(REPORT_KINDS)}", field="kind"
+            say.REPORT_KIND(kind=repr(kind), kinds=", ".join(REPORT_KINDS)), field="kind"
         )
     facility = session.get(Facility, facility_id)
     if facility is None or facility.deleted_at is not None:
-        raise NotFoundError(f"there is no active facility with id {facility_id}")
+        raise NotFoundError(say.NO_ACTIVE_FACILITY(id=facility_id))
     since = utcnow() - timedelta(hours=1)
     sent = session.scalar(
         select(func.count())
@@ -47,9 +48,7 @@ def submit_report(
         .where(ResidentReport.client == client, ResidentReport.created_at >= since)
     )
     if sent >= per_hour:
-        raise TooManyRequestsError(
-            f"you have sent {sent} reports in the last hour; please try again later"
-        )
+        raise TooManyRequestsError(say.TOO_MANY_REPORTS(count=sent))
     note = (note or "").strip()[:MAX_NOTE] or None
     report = ResidentReport(
         facility_id=facility_id,
@@ -76,10 +75,15 @@ def open_reports(session: Session, user: User, limit: int = 200) -> list[Residen
 def _open_report(session: Session, report_id: int) -> ResidentReport:
     report = session.get(ResidentReport, report_id)
     if report is None:
-        raise NotFoundError(f"there is no report with id {report_id}")
+        raise NotFoundError(say.NO_REPORT(id=report_id))
     if report.status != "open":
+        status = say.REPORT_STATUSES.get(report.status)
         raise ConflictError(
-            f"report {report_id} was already {report.status} by {report.resolved_by}"
+            say.REPORT_RESOLVED(
+                id=report_id,
+                status=status() if status else report.status,
+                who=report.resolved_by,
+            )
         )
     return report
 
@@ -106,15 +110,13 @@ def accept_report(
     report = _open_report(session, report_id)
     if facility_id is not None and report.facility_id != facility_id:
         raise ValidationError(
-            f"report {report_id} is about facility {report.facility_id}, not {facility_id}",
+            say.REPORT_OTHER_FACILITY(id=report_id, facility=report.facility_id, other=facility_id),
             field="report",
         )
     if report.kind in STATUS_FOR_KIND:
         changes = {"status": STATUS_FOR_KIND[report.kind]}
     elif not changes or "lat" not in changes:
-        raise ValidationError(
-            "a wrong-location report is accepted by saving the corrected point", field="lat"
-        )
+        raise ValidationError(say.REPORT_WRONG_LOCATION(), field="lat")
     result = update_in_area(
         session,
         user,

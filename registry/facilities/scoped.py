@@ -15,7 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from registry.accounts.access import (
-    area_name,
+    area_param,
     covers,
     facility_area,
     require_facility_in_area,
@@ -23,6 +23,7 @@ from registry.accounts.access import (
 )
 from registry.config import COAST_TOLERANCE_M
 from registry.errors import ForbiddenError, NotFoundError, ValidationError
+from registry.facilities import messages as say
 from registry.facilities import service
 from registry.facilities.freshness import confirm_fields
 from registry.models import Facility, FacilityChange, RegistryState, User, utcnow
@@ -60,8 +61,9 @@ def _require_still_inside(session: Session, user: User, facility: Facility) -> N
     code = facility_area(facility)
     if not covers(user, code):
         raise ForbiddenError(
-            f"this location puts the facility in {area_name(session, code)}, outside your area "
-            f"{area_name(session, user.area_code)}; ask an official of that area",
+            say.MOVED_OUT_OF_AREA(
+                area=area_param(session, code), yours=area_param(session, user.area_code)
+            ),
             your_area=user.area_code,
             area=code,
         )
@@ -70,7 +72,7 @@ def _require_still_inside(session: Session, user: User, facility: Facility) -> N
 def _load(session: Session, facility_id: int) -> Facility:
     facility = session.get(Facility, facility_id)
     if facility is None:
-        raise NotFoundError(f"there is no facility with id {facility_id}")
+        raise NotFoundError(say.NO_FACILITY(id=facility_id))
     return facility
 
 
@@ -109,7 +111,7 @@ def update_in_area(
     facility = _load(session, facility_id)
     require_facility_in_area(session, user, facility, "change")
     if facility.deleted_at is not None:
-        raise ValidationError(f"facility {facility_id} is deactivated; it cannot be changed")
+        raise ValidationError(say.DEACTIVATED(id=facility_id))
     result = service.update_facility(
         session,
         facility_id,
@@ -148,7 +150,7 @@ def revert_in_area(
     write_lock(session)
     change = session.get(FacilityChange, change_id)
     if change is None:
-        raise NotFoundError(f"there is no logged change with id {change_id}")
+        raise NotFoundError(say.NO_CHANGE(id=change_id))
     require_facility_in_area(session, user, _load(session, change.facility_id), "revert")
     result = service.revert_change(
         session,

@@ -21,24 +21,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from importers.messages import Rule
+from importers.messages import Text
 from importers.vocabulary import FACILITY_TYPES, FieldSpec, fields_for
 from registry import audit
-from registry.areas.service import LEVELS, assign_areas, level_of
+from registry.areas.service import LEVEL_WORDS, assign_areas, level_of
 from registry.audit import CREATED, Actor, logged
 from registry.config import COAST_TOLERANCE_M
 from registry.errors import ConflictError, NotFoundError, ValidationError
+from registry.facilities import messages as say
+from registry.facilities.messages import CHANGED_AGAIN, NOT_A_VERSION
 from registry.models import DB_INT_MAX, Area, Facility, FacilityChange, RegistryState, utcnow
-
-NOT_A_VERSION = Rule(
-    "facility.not_a_version",
-    "field 'version': %(value)s is not a version number; send the version you read",
-)
-CHANGED_AGAIN = Rule(
-    "facility.changed_again",
-    "field '%(field)s' of facility %(id)s has changed again since change %(change)s "
-    "(now %(now)s); revert the later change first",
-)
 
 AREA_FIELDS = ("province_code", "district_code", "subdistrict_code")
 # Logged like fields, written only by deactivate and revert.
@@ -51,12 +43,17 @@ MAX_TEXT = 2_000
 @dataclass
 class WriteResult:
     facility: Facility
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Text] = field(default_factory=list)
     changes: list[FacilityChange] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------
 # Values
+
+
+def _refused(rule, name: str, value: Any, **params: Any) -> ValidationError:
+    """A field's value broke ``rule``: the value quoted as the API has always shown it."""
+    return ValidationError(rule(field=name, value=repr(value), **params), field=name)
 
 
 def text_limit(name: str) -> int:
@@ -72,46 +69,37 @@ def clean_value(spec: FieldSpec, value: Any) -> Any:
     name = spec.name
     if spec.kind in ("text", "choice"):
         if not isinstance(value, str):
-            raise ValidationError(f"field '{name}': {value!r} is not text", field=name)
+            raise _refused(say.NOT_TEXT, name, value)
         value = value.strip()
         limit = text_limit(name)
         if len(value) > limit:
             raise ValidationError(
-                f"field '{name}': {len(value)} characters is longer than {limit}", field=name
+                say.TOO_LONG(field=name, length=len(value), limit=limit), field=name
             )
         if spec.kind == "choice" and value not in spec.choices:
-            raise ValidationError(
-                f"field '{name}': {value!r} is not one of {', '.join(spec.choices)}", field=name
-            )
+            raise _refused(say.NOT_ONE_OF, name, value, choices=list(spec.choices))
         return value
     if spec.kind == "int":
         if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise ValidationError(f"field '{name}': {value!r} is not a whole number", field=name)
+            raise _refused(say.NOT_WHOLE, name, value)
         try:
             number = float(value)
         except ValueError:
-            raise ValidationError(
-                f"field '{name}': {value!r} is not a whole number", field=name
-            ) from None
+            raise _refused(say.NOT_WHOLE, name, value) from None
         if not number.is_integer() or number < 0:
-            raise ValidationError(
-                f"field '{name}': {value!r} is not a whole number of 0 or more", field=name
-            )
+            raise _refused(say.NOT_COUNT, name, value)
         return int(number)
     if spec.kind == "bool":
         if isinstance(value, bool):
             return value
-        raise ValidationError(f"field '{name}': {value!r} is not true or false", field=name)
+        raise _refused(say.NOT_TRUE_FALSE, name, value)
     if spec.kind == "list":
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list | tuple | set):
-            raise ValidationError(f"field '{name}': {value!r} is not a list", field=name)
+            raise _refused(say.NOT_A_LIST, name, value)
         unknown = [item for item in items if item not in spec.choices]
         if unknown:
-            raise ValidationError(
-                f"field '{name}': {unknown[0]!r} is not one of {', '.join(spec.choices)}",
-                field=name,
-            )
+            raise _refused(say.NOT_ONE_OF, name, unknown[0], choices=list(spec.choices))
         # Vocabulary order, no repeats: the same set always compares equal.
         return [choice for choice in spec.choices if choice in items]
     if spec.kind == "datetime":
@@ -119,13 +107,9 @@ def clean_value(spec: FieldSpec, value: Any) -> Any:
             try:
                 value = datetime.fromisoformat(value)
             except ValueError:
-                raise ValidationError(
-                    f"field '{name}': {value!r} is not an ISO 8601 date-time", field=name
-                ) from None
+                raise _refused(say.NOT_ISO_TIME, name, value) from None
         if not isinstance(value, datetime) or value.tzinfo is None:
-            raise ValidationError(
-                f"field '{name}': {value!r} is not a date-time with a time zone", field=name
-            )
+            raise _refused(say.NO_TIME_ZONE, name, value)
         return value
     raise AssertionError(f"unknown field kind {spec.kind}")  # a programming error, not input
 
@@ -139,12 +123,10 @@ def clean_location(values: Mapping[str, Any]) -> tuple[float, float] | None:
         try:
             number = float(raw)
         except (TypeError, ValueError):
-            raise ValidationError(f"field '{name}': {raw!r} is not a number", field=name) from None
+            raise _refused(say.NOT_A_NUMBER, name, raw) from None
         if not math.isfinite(number) or not low <= number <= high:
-            kind = "longitude" if name == "lon" else "latitude"
-            raise ValidationError(
-                f"field '{name}': {raw!r} is not a {kind} between {low} and {high}", field=name
-            )
+            kind = say.LONGITUDE() if name == "lon" else say.LATITUDE()
+            raise _refused(say.NOT_IN_RANGE, name, raw, kind=kind, low=low, high=high)
         coords.append(number)
     return coords[0], coords[1]
 
@@ -157,10 +139,8 @@ def clean_values(facility_type: str, values: Mapping[str, Any]) -> dict[str, Any
         if name in NOT_FIELDS:
             continue
         if name not in specs:
-            allowed = ", ".join(sorted(specs))
             raise ValidationError(
-                f"field '{name}' does not belong to a {facility_type}; its fields are: {allowed}",
-                field=name,
+                say.NOT_OF_TYPE(field=name, type=facility_type, fields=sorted(specs)), field=name
             )
         clean[name] = clean_value(specs[name], value)
     return clean
@@ -175,9 +155,8 @@ def _stated_areas(session: Session, values: Mapping[str, Any]) -> dict[str, str]
         expected_level = AREA_FIELDS.index(name) + 1
         area = session.get(Area, code) if isinstance(code, str) else None
         if area is None or level_of(code) != expected_level:
-            raise ValidationError(
-                f"field '{name}': {code!r} is not a {LEVELS[expected_level]} code", field=name
-            )
+            level = LEVEL_WORDS[expected_level]()
+            raise _refused(say.NOT_AREA_CODE, name, code, level=level)
         stated[name] = code
     return stated
 
@@ -242,10 +221,7 @@ def _apply(
     try:
         session.flush()
     except StaleDataError:
-        raise ConflictError(
-            f"facility {facility.id} was changed by someone else while you edited it; "
-            "reload it and apply your change again"
-        ) from None
+        raise ConflictError(say.CHANGED_WHILE_EDITING(id=facility.id)) from None
     if is_new:  # one "created" entry holding the first values, not one row per field
         logged_changes = audit.created(changed)
     else:
@@ -268,7 +244,7 @@ def _with_areas(
     location: tuple[float, float],
     stated: dict[str, str],
     tolerance_m: float,
-) -> list[str]:
+) -> list[Text]:
     assignment = assign_areas(
         session, location[0], location[1], tolerance_m=tolerance_m, stated=stated
     )
@@ -282,7 +258,7 @@ def apply_assignment(values: dict[str, Any], assignment, stated: dict[str, str |
         values[name] = getattr(assignment, name)
         if name in stated:
             values[f"stated_{name}"] = stated[name]
-    values["area_note"] = "; ".join(assignment.warnings) or None
+    values["area_note"] = "; ".join(map(str, assignment.warnings)) or None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -306,16 +282,13 @@ def create_facility(
     """
     facility_type = values.get("type")
     if facility_type not in FACILITY_TYPES:
-        raise ValidationError(
-            f"field 'type': {facility_type!r} is not one of {', '.join(FACILITY_TYPES)}",
-            field="type",
-        )
+        raise _refused(say.NOT_ONE_OF, "type", facility_type, choices=list(FACILITY_TYPES))
     location = clean_location(values)
     if location is None:
-        raise ValidationError("a facility needs a location: give 'lat' and 'lon'", field="lat")
+        raise ValidationError(say.NEEDS_LOCATION(), field="lat")
     clean = clean_values(facility_type, values)
     if not clean.get("name_th"):
-        raise ValidationError("field 'name_th': a facility needs a Thai name", field="name_th")
+        raise ValidationError(say.NEEDS_NAME(), field="name_th")
     clean.setdefault("status", "open")
     clean["status"] = clean["status"] or "open"
     clean.setdefault("source", actor.source)
@@ -335,7 +308,7 @@ def create_facility(
 def get_facility(session: Session, facility_id: int) -> Facility:
     facility = session.get(Facility, facility_id)
     if facility is None:
-        raise NotFoundError(f"there is no facility with id {facility_id}")
+        raise NotFoundError(say.NO_FACILITY(id=facility_id))
     return facility
 
 
@@ -367,9 +340,12 @@ def check_version(session: Session, facility: Facility, expected_version: Any) -
         since = changes_since(session, facility.id, expected_version)
         fields = sorted({change.field for change in since})
         raise ConflictError(
-            f"facility {facility.id} is at version {facility.version}, but you edited version "
-            f"{expected_version}; changed since: {', '.join(fields) or 'nothing logged'}. "
-            "Reload, check their change and apply yours again.",
+            say.STALE_VERSION(
+                id=facility.id,
+                version=facility.version,
+                edited=expected_version,
+                fields=fields or say.NOTHING_LOGGED(),
+            ),
             field="version",
             current_version=facility.version,
             changed_since=[
@@ -403,19 +379,17 @@ def update_facility(
     check_version(session, facility, expected_version)
     if "type" in changes and changes["type"] != facility.type:
         raise ValidationError(
-            f"field 'type': a {facility.type} cannot become {changes['type']!r}; deactivate it "
-            "and create the new facility",
-            field="type",
+            say.TYPE_CHANGE(type=facility.type, value=repr(changes["type"])), field="type"
         )
     clean = clean_values(facility.type, changes)
     if "status" in clean and "status_confirmed_at" not in clean:
         clean["status_confirmed_at"] = utcnow()
         clean["status_confirmed_by"] = actor.name
     if clean.get("name_th", "") is None:
-        raise ValidationError("field 'name_th': a facility needs a Thai name", field="name_th")
+        raise ValidationError(say.NEEDS_NAME(), field="name_th")
     if clean.get("status", "") is None:
-        raise ValidationError("field 'status': a facility needs a status", field="status")
-    warnings: list[str] = []
+        raise ValidationError(say.NEEDS_STATUS(), field="status")
+    warnings: list[Text] = []
     location = clean_location(changes)
     stated = _stated_areas(session, changes)
     if location is not None or stated:
@@ -431,12 +405,12 @@ def deactivate_facility(
 ) -> WriteResult:
     """Soft-delete: the facility leaves every public answer but keeps its history."""
     if not isinstance(reason, str) or not reason.strip():
-        raise ValidationError("field 'reason': say why the facility is deactivated", field="reason")
+        raise ValidationError(say.NEEDS_REASON(), field="reason")
     data_version = next_data_version(session)
     facility = get_facility(session, facility_id)
     check_version(session, facility, expected_version)
     if facility.deleted_at is not None:
-        raise ValidationError(f"facility {facility_id} is already deactivated", field="id")
+        raise ValidationError(say.ALREADY_DEACTIVATED(id=facility_id), field="id")
     values = {"deleted_at": utcnow(), "deleted_reason": reason.strip()}
     return WriteResult(facility, [], _apply(session, facility, values, actor, data_version))
 
@@ -458,14 +432,11 @@ def revert_change(
     data_version = next_data_version(session)
     change = session.get(FacilityChange, change_id)
     if change is None:
-        raise NotFoundError(f"there is no logged change with id {change_id}")
+        raise NotFoundError(say.NO_CHANGE(id=change_id))
     facility = get_facility(session, change.facility_id)
     name = change.field
     if name == CREATED:
-        raise ValidationError(
-            f"change {change_id} created facility {facility.id}; deactivate it instead",
-            field="id",
-        )
+        raise ValidationError(say.REVERT_CREATED(change=change_id, id=facility.id), field="id")
     now_value = location_of(facility) if name == "location" else logged(getattr(facility, name))
     if now_value != change.new_value:
         raise ConflictError(
@@ -474,7 +445,7 @@ def revert_change(
             facility_id=facility.id,
         )
     values = {name: _from_log(name, change.old_value)}
-    warnings: list[str] = []
+    warnings: list[Text] = []
     if name == "location":
         warnings = _with_areas(session, values, tuple(change.old_value), {}, tolerance_m)
     return WriteResult(

@@ -23,6 +23,7 @@ from registry import audit
 from registry.accounts.access import require_facility_in_area, require_writer
 from registry.audit import Actor, logged
 from registry.errors import NotFoundError, RegistryError, ValidationError
+from registry.facilities import messages as say
 from registry.facilities import service
 from registry.facilities.freshness import confirm_fields
 from registry.facilities.scoped import stated_fields, write_lock
@@ -96,61 +97,51 @@ def _hcode_or_none(raw: Any) -> str | None:
 
 def _target(item: Any, by_id: dict, by_hcode: dict) -> Facility:
     if not isinstance(item, Mapping):
-        raise ValidationError(f"{item!r} is not an object with 'id' or 'hcode' and fields")
+        raise ValidationError(say.FEED_NOT_AN_OBJECT(item=repr(item)))
     if item.get("id") is not None:
         if not _is_id(item["id"]):
-            raise ValidationError(f"field 'id': {item['id']!r} is not a facility id", field="id")
+            raise ValidationError(say.FEED_NOT_AN_ID(value=repr(item["id"])), field="id")
         facility = by_id.get(item["id"])
         if facility is None:
-            raise NotFoundError(f"there is no facility with id {item['id']}", field="id")
+            raise NotFoundError(say.NO_FACILITY(id=item["id"]), field="id")
         return facility
     if item.get("hcode"):
         # Either MOPH form: the 5-character hcode or the 9-character code.
         code = _hcode_or_none(item["hcode"])
         if code is None:
-            raise ValidationError(
-                f"field 'hcode': {item['hcode']!r} is not an MOPH code (5 or 9 letters or "
-                "digits, like 10697 or A00012345)",
-                field="hcode",
-            )
+            raise ValidationError(say.FEED_NOT_AN_HCODE(value=repr(item["hcode"])), field="hcode")
         found = by_hcode.get(code, [])
         if len(found) != 1:
-            what = "no active facility" if not found else f"{len(found)} facilities"
+            what = say.FEED_SEVERAL(count=len(found)) if found else say.FEED_NO_ACTIVE()
             raise ValidationError(
-                f"field 'hcode': {item['hcode']!r} matches {what}; send 'id' instead",
-                field="hcode",
+                say.FEED_HCODE_MATCHES(value=repr(item["hcode"]), what=what), field="hcode"
             )
         return found[0]
-    raise ValidationError("each item needs 'id' or 'hcode'", field="id")
+    raise ValidationError(say.FEED_NEEDS_KEY(), field="id")
 
 
 def _plan(session: Session, user: User, index: int, item: Any, by_id, by_hcode, seen, now, by):
     facility = _target(item, by_id, by_hcode)
     require_facility_in_area(session, user, facility, "change")
     if facility.deleted_at is not None:
-        raise ValidationError(f"facility {facility.id} is deactivated", field="id")
+        raise ValidationError(say.FEED_DEACTIVATED(id=facility.id), field="id")
     if facility.id in seen:
-        raise ValidationError(
-            f"facility {facility.id} is already in this feed (item {seen[facility.id]}); "
-            "send one update per facility",
-            field="id",
-        )
+        raise ValidationError(say.FEED_REPEATED(id=facility.id, item=seen[facility.id]), field="id")
     seen[facility.id] = index
     allowed = set(FEED_COMMON_FIELDS) | {spec.name for spec in TYPE_FIELDS[facility.type]}
     raw = {name: value for name, value in item.items() if name not in FEED_KEYS}
     for name in raw:
         if name not in allowed:
             raise ValidationError(
-                f"field '{name}' cannot be sent in a status feed for a {facility.type}; "
-                f"it takes: {', '.join(sorted(allowed))}",
+                say.FEED_FIELD(field=name, type=facility.type, fields=sorted(allowed)),
                 field=name,
             )
     if not raw:
-        raise ValidationError("the item changes nothing: give a status or another field")
+        raise ValidationError(say.FEED_NOTHING())
     service.check_version(session, facility, item.get("version", facility.version))
     clean = service.clean_values(facility.type, raw)
     if clean.get("status", "") is None:
-        raise ValidationError("field 'status': a facility needs a status", field="status")
+        raise ValidationError(say.NEEDS_STATUS(), field="status")
     if "status" in clean:  # a stated status is a confirmation, changed or not
         clean["status_confirmed_at"], clean["status_confirmed_by"] = now, by
     old = {name: getattr(facility, name) for name in clean}

@@ -38,8 +38,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from importers.messages import Text
 from registry import audit
-from registry.areas.service import assign_columns
+from registry.areas.service import assign_columns, code_param
 from registry.audit import Actor, logged
 from registry.errors import ConflictError
 from registry.facilities.service import (
@@ -50,6 +51,11 @@ from registry.facilities.service import (
 )
 from registry.imports.bulk_clean import CleanBatch, Values, clean_batch
 from registry.imports.bulk_log import log_created
+from registry.imports.messages import (
+    CHANGED_DURING_IMPORT,
+    OUTSIDE_YOUR_AREA,
+    REPEATED_SOURCE_ID,
+)
 from registry.models import Facility, FacilityChange, UTCDateTime, utcnow
 from registry.spatial import spatial_dialect
 from registry.spatial_bulk import ColumnRows
@@ -63,19 +69,29 @@ EVIDENCE_FIELDS = frozenset(
 )
 
 
+# Why a row was refused: a coded Text (a page says it in its language); a plain string only
+# from a check that has no code yet.
+Refusal = Text | str
+
+
 @dataclass
 class RowOutcome:
     row: int
     action: str  # created, updated, unchanged, rejected
     facility_id: int | None = None
-    message: str | None = None
+    text: Refusal | None = None
     changed_fields: list[str] = field(default_factory=list)
+
+    @property
+    def message(self) -> str | None:
+        """Why the row was refused, in English (the command line's and the API's words)."""
+        return None if self.text is None else str(self.text)
 
 
 @dataclass
 class UpsertResult:
     outcomes: list[RowOutcome]
-    warnings: list[tuple[int, str]]
+    warnings: list[tuple[int, Text]]
     data_version: int | None
     # What the batch created (id, type, name_th, hcode, lon, lat), for the duplicate check.
     created: pd.DataFrame | None = None
@@ -102,8 +118,8 @@ class UpsertPlan:
     options: dict[str, Any]
     batch: CleanBatch
     values: Values
-    warnings: list[tuple[int, str]]
-    rejected: dict[int, str]
+    warnings: list[tuple[int, Text]]
+    rejected: dict[int, Refusal]
     live: np.ndarray
     matched: np.ndarray
     stored: _Stored
@@ -307,7 +323,7 @@ def _write(session: Session, plan: UpsertPlan, data_version: int, actor: Actor, 
     return UpsertResult(outcomes, plan.warnings, data_version, created)
 
 
-def _not_in(rejected: Mapping[int, str], n: int) -> np.ndarray:
+def _not_in(rejected: Mapping[int, Refusal], n: int) -> np.ndarray:
     keep = np.ones(n, dtype=bool)
     keep[list(rejected)] = False
     return keep
@@ -335,15 +351,13 @@ def _with_areas(session, batch: CleanBatch, rejected, tolerance_m, allowed_area_
         stated_subdistrict=stated["subdistrict_code"],
     )
     for k, error in areas.errors.items():
-        rejected[int(rows[k])] = error.message
+        rejected[int(rows[k])] = error.text or error.message
     if allowed_area_prefixes is not None:
         prefixes = tuple(allowed_area_prefixes)
+        yours = [code_param(prefix) for prefix in prefixes]
         for k, code in enumerate(areas.subdistrict_code):
             if code is not None and not code.startswith(prefixes):
-                rejected[int(rows[k])] = (
-                    f"location lies in {code}, outside your area "
-                    f"({', '.join(allowed_area_prefixes)})"
-                )
+                rejected[int(rows[k])] = OUTSIDE_YOUR_AREA(area=code_param(code), yours=yours)
     values = Values.of_batch(batch)
     for name in AREA_FIELDS:  # in the order of apply_assignment
         derived = np.full(n, None, dtype=object)
@@ -351,10 +365,10 @@ def _with_areas(session, batch: CleanBatch, rejected, tolerance_m, allowed_area_
         values.put(name, derived)
         values.put(f"stated_{name}", batch.stated[name], batch.stated[name] != None)  # noqa: E711
     notes = np.full(n, None, dtype=object)
-    warnings: list[tuple[int, str]] = []
+    warnings: list[tuple[int, Text]] = []
     for k, messages in sorted(areas.warnings.items()):
         i = int(rows[k])
-        notes[i] = "; ".join(messages) or None
+        notes[i] = "; ".join(map(str, messages)) or None
         if i not in rejected:
             warnings.extend((int(batch.rows[i]), message) for message in messages)
     values.put("area_note", notes)
@@ -482,12 +496,12 @@ def _grouped(sources: np.ndarray, keys: np.ndarray) -> Iterator[tuple[str, list]
         yield source, sorted(set(group))
 
 
-def _refuse_repeated_ids(batch: CleanBatch, new: np.ndarray, rejected: dict[int, str]) -> None:
+def _refuse_repeated_ids(batch: CleanBatch, new: np.ndarray, rejected: dict[int, Refusal]) -> None:
     first: dict[tuple[str, str], int] = {}
     for i in np.flatnonzero(new & (batch.source_id != None)):  # noqa: E711
         key = (batch.source[i], batch.source_id[i])
         if key in first:
-            rejected[int(i)] = f"repeats source id {key[1]} of row {first[key]}"
+            rejected[int(i)] = REPEATED_SOURCE_ID(id=key[1], row=first[key])
         else:
             first[key] = int(batch.rows[i])
 
@@ -584,9 +598,7 @@ def _flush(session, pending: list, updates: dict, data_version, actor, now) -> N
         session.flush()
     except StaleDataError:
         ids = ", ".join(str(f.id) for _, f, _ in pending[:10])
-        raise ConflictError(
-            f"facility {ids} was changed by someone else during the import; run the import again"
-        ) from None
+        raise ConflictError(CHANGED_DURING_IMPORT(ids=ids)) from None
     for i, facility, changed in pending:
         log = audit.entries(
             actor,
@@ -639,7 +651,7 @@ def _created_frame(batch, values: Values, rows: np.ndarray, ids: list[int]) -> p
 
 def _outcomes(batch, rejected, new_rows, created_ids, matched, live, updates) -> list[RowOutcome]:
     numbers = batch.rows.tolist()
-    outcomes = [RowOutcome(numbers[i], "rejected", message=m) for i, m in rejected.items()]
+    outcomes = [RowOutcome(numbers[i], "rejected", text=m) for i, m in rejected.items()]
     outcomes += [
         RowOutcome(numbers[i], "created", facility_id)
         for i, facility_id in zip(new_rows.tolist(), created_ids, strict=True)

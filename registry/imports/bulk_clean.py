@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from importers.messages import Text
 from importers.vocabulary import COMMON_FIELDS, FACILITY_TYPES, TYPE_FIELDS, FieldSpec
 from registry.errors import RegistryError, ValidationError
+from registry.facilities import messages as say
 from registry.facilities.service import (
     AREA_FIELDS,
     NOT_FIELDS,
@@ -49,7 +51,7 @@ class CleanBatch:
     ``fields`` holds the cleaned registry fields, in the order first seen, and ``present``
     where each row has the field (a present None clears it). ``source`` is the row's source or
     the writer's, ``source_id`` its id as text. ``rejected`` maps a position to the message of
-    the check it failed; those rows' other values mean nothing.
+    the check it failed (a coded Text); those rows' other values mean nothing.
     """
 
     rows: np.ndarray
@@ -61,7 +63,7 @@ class CleanBatch:
     stated: dict[str, np.ndarray]
     fields: dict[str, np.ndarray]
     present: dict[str, np.ndarray]
-    rejected: dict[int, str] = field(default_factory=dict)
+    rejected: dict[int, Text | str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -197,14 +199,19 @@ def _clean_row(batch: CleanBatch, i: int, row: dict[str, Any]) -> None:
     try:
         location = clean_location(row)
         if location is None:
-            raise RegistryError("a facility needs a location: give 'lat' and 'lon'")
-        values = _clean_values(row["type"], row) if row.get("type") else None
-        if values is None:
-            raise RegistryError("field 'type': a facility needs a type")
+            raise RegistryError(say.NEEDS_LOCATION())
+        if not row.get("type"):
+            raise RegistryError(say.NEEDS_TYPE())
+        if row["type"] not in FACILITY_TYPES:
+            choices = list(FACILITY_TYPES)
+            raise RegistryError(
+                say.NOT_ONE_OF(field="type", value=repr(row["type"]), choices=choices)
+            )
+        values = _clean_values(row["type"], row)
         if not values.get("name_th"):
-            raise RegistryError("field 'name_th': a facility needs a Thai name")
-    except (RegistryError, KeyError) as exc:
-        batch.rejected[i] = str(exc)
+            raise RegistryError(say.NEEDS_NAME())
+    except RegistryError as exc:
+        batch.rejected[i] = exc.text or exc.message
         return
     batch.lon[i], batch.lat[i] = location
     for name in batch.fields:

@@ -29,6 +29,8 @@ from pyproj import Geod
 from scipy.spatial import cKDTree
 
 from geo.nearest import ecef
+from importers.messages import Rule, Text
+from registry.imports.messages import AMONG_NEW, NEW_AND_STORED, NOT_COMPARED
 
 DUPLICATE_DISTANCE_M = 100.0
 DUPLICATE_NAME_SIMILARITY = 0.8
@@ -110,14 +112,17 @@ def _same_place_and_name(created: pd.DataFrame) -> tuple[Flags, pd.DataFrame]:
     return flags, created[~later.to_numpy()].reset_index(drop=True)
 
 
-def _too_many(pairs: int, limit: int, between: str, notes: list[str] | None) -> bool:
+def _too_many(pairs: int, limit: int, between: Rule, notes: list[Text] | None) -> bool:
     if pairs <= limit:
         return False
     if notes is not None:
         notes.append(
-            f"names were not compared {between}: {pairs:,} pairs lie within "
-            f"{DUPLICATE_DISTANCE_M:.0f} m of each other, more than the limit of {limit:,} "
-            "comparisons per import"
+            NOT_COMPARED(
+                between=between(),
+                count=f"{pairs:,}",
+                metres=f"{DUPLICATE_DISTANCE_M:.0f}",
+                limit=f"{limit:,}",
+            )
         )
     return True
 
@@ -126,7 +131,7 @@ def similar_among(
     created: pd.DataFrame | None,
     *,
     max_comparisons: int = MAX_NAME_COMPARISONS,
-    notes: list[str] | None = None,
+    notes: list[Text] | None = None,
 ) -> Flags:
     """Similar names of the same type within the distance, both of them new."""
     if created is None or len(created) < 2:
@@ -138,7 +143,7 @@ def similar_among(
     tree = cKDTree(_points(created))
     # Ordered pairs, each point with itself included: counted without listing them.
     pairs = (int(tree.count_neighbors(tree, DUPLICATE_DISTANCE_M)) - len(created)) // 2
-    if _too_many(pairs, max_comparisons, "among the new facilities", notes):
+    if _too_many(pairs, max_comparisons, AMONG_NEW, notes):
         return flags
     pairs = tree.query_pairs(DUPLICATE_DISTANCE_M, output_type="ndarray")
     low, high = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
@@ -151,7 +156,7 @@ def similar_across(
     stored: pd.DataFrame,
     *,
     max_comparisons: int = MAX_NAME_COMPARISONS,
-    notes: list[str] | None = None,
+    notes: list[Text] | None = None,
 ) -> Flags:
     """Similar names of the same type within the distance, one new and one stored.
 
@@ -164,7 +169,7 @@ def similar_across(
     both = pd.concat([stored, created], ignore_index=True)
     new_tree, stored_tree = cKDTree(_points(created)), cKDTree(_points(stored))
     pairs = int(new_tree.count_neighbors(stored_tree, DUPLICATE_DISTANCE_M))
-    if _too_many(pairs, max_comparisons, "between the new and the stored facilities", notes):
+    if _too_many(pairs, max_comparisons, NEW_AND_STORED, notes):
         return {}
     near = new_tree.sparse_distance_matrix(stored_tree, DUPLICATE_DISTANCE_M, output_type="ndarray")
     new, old = near["i"].astype(np.int64) + len(stored), near["j"].astype(np.int64)

@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from importers.limits import ImportLimits
 from importers.vocabulary import FACILITY_TYPES
-from registry import problem_text
 from registry.accounts.access import area_name, area_prefixes, require_writer
 from registry.auth import begin_write, page_account
 from registry.db import db
@@ -26,13 +25,13 @@ from registry.errors import (
 )
 from registry.i18n import current_language
 from registry.imports import uploads
+from registry.imports.messages import NO_BATCH, NOT_A_TYPE, NOT_YOUR_BATCH, OUTSIDE_YOUR_AREA
 from registry.message_text import error_text, problem_rule
 from registry.models import ImportBatch
 from registry.presentation import type_label
 
 bp = Blueprint("imports", __name__, url_prefix="/official/import")
 FOLDER = "uploads"  # in the instance folder
-OUT_OF_AREA = "outside your area"
 BATCHES_SHOWN = 100
 
 
@@ -47,7 +46,7 @@ def _options(form) -> dict:
     facility_type = form.get("facility_type") or None
     if facility_type is not None and facility_type not in FACILITY_TYPES:
         raise ValidationError(
-            f"type {facility_type!r} is not one of {', '.join(FACILITY_TYPES)}", field="type"
+            NOT_A_TYPE(value=repr(facility_type), choices=list(FACILITY_TYPES)), field="type"
         )
     return {
         "facility_type": facility_type,
@@ -61,11 +60,19 @@ def _limits() -> ImportLimits:
 
 
 def problem_line(problem: dict) -> str:
-    """A problem's rule in the page's language: by its code, or (a rule without a code yet)
-    through the older table of English templates."""
-    if problem.get("code"):
-        return problem_rule(problem)
-    return problem_text.rule_text(problem.get("rule"))
+    """A problem's rule (or a row's refusal) in the page's language, by its code."""
+    return problem_rule(problem) or problem.get("message") or ""
+
+
+def action_label(action: str) -> str:
+    """What an import does with a row, as the page says it."""
+    if action == "created":
+        return _("new")
+    if action == "updated":
+        return _("updated")
+    if action == "unchanged":
+        return _("unchanged")
+    return _("refused") if action == "rejected" else action
 
 
 def _batches_of(user) -> list[ImportBatch]:
@@ -87,7 +94,7 @@ def _page(status: int = 200, **context):
         area=area_name(db.session, user.area_code, current_language()),
         facility_types=FACILITY_TYPES,
         type_label=type_label,
-        text=problem_text,
+        action_label=action_label,
         problem_line=problem_line,
         batches=_batches_of(user),
         **context,
@@ -113,7 +120,7 @@ def preview():
     try:
         options = _options(request.form)
     except ValidationError as error:
-        return _page(400, error=problem_text.rule_text(error.message))
+        return _page(400, error=error_text(error))
     try:
         outcome = preview_import(
             db.session,
@@ -126,7 +133,7 @@ def preview():
         )
     except RegistryError as error:  # a file that cannot be read, or a bad option
         db.session.rollback()
-        return _page(error.status_code, error=problem_text.rule_text(error.message))
+        return _page(error.status_code, error=error_text(error))
     db.session.rollback()
     token = uploads.keep(FOLDER, user.id, data, upload.filename, options=options)
     return _page(outcome=outcome, token=token, file_name=upload.filename, preview=True)
@@ -154,7 +161,7 @@ def commit():
     except ImportRejectedError as error:
         db.session.rollback()
         rejected = [r for r in error.outcome.rows if r["action"] == "rejected"]
-        scope_only = rejected and all(OUT_OF_AREA in (r.get("message") or "") for r in rejected)
+        scope_only = rejected and all(r.get("code") == OUTSIDE_YOUR_AREA.code for r in rejected)
         return _page(
             403 if scope_only else 400,
             outcome=error.outcome,
@@ -184,9 +191,9 @@ def undo(batch_id: int):
     user = page_account()
     batch = db.session.get(ImportBatch, batch_id)
     if batch is None:
-        raise NotFoundError(f"there is no import batch {batch_id}")
+        raise NotFoundError(NO_BATCH(batch=batch_id))
     if batch.created_by != user.username:
-        raise ForbiddenError(f"import batch {batch_id} is not yours to undo")
+        raise ForbiddenError(NOT_YOUR_BATCH(batch=batch_id))
     begin_write()
     try:
         counts = undo_import(db.session, batch_id, actor_name=user.username)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from importers import read_facilities
 from importers.limits import WEB_LIMITS, ImportLimits
-from importers.messages import Rule
+from importers.messages import Text
 from registry.config import COAST_TOLERANCE_M
 from registry.errors import ConflictError, NotFoundError, ValidationError
 from registry.facilities.service import (
@@ -29,6 +29,7 @@ from registry.facilities.service import (
     deactivate_facility,
     revert_change,
 )
+from registry.imports import messages as say
 from registry.imports.bulk import (
     MEMBERS,
     PREVIEW_ID_BASE,
@@ -38,12 +39,12 @@ from registry.imports.bulk import (
     preview_upsert,
 )
 from registry.imports.duplicates import CANDIDATE_COLUMNS, same_codes, similar_across, similar_among
+from registry.imports.messages import CANNOT_UNDO
 from registry.models import DuplicateCandidate, Facility, FacilityChange, ImportBatch, utcnow
 from registry.spatial import spatial_dialect
 from registry.spatial_bulk import ColumnRows
 
 MAX_PROBLEMS_KEPT = 5_000
-CANNOT_UNDO = Rule("import.cannot_undo", "import batch %(batch)s cannot be undone: %(why)s")
 DERIVED_FROM_LOCATION = frozenset({*AREA_FIELDS, "area_note"})
 
 
@@ -52,7 +53,7 @@ class ImportRejectedError(ValidationError):
 
     code = "import_rejected"
 
-    def __init__(self, message: str, outcome: ImportOutcome) -> None:
+    def __init__(self, message: str | Text, outcome: ImportOutcome) -> None:
         super().__init__(message)
         self.outcome = outcome
         self.rejected_rows = sorted({p["row"] for p in outcome.errors if p["row"] is not None})
@@ -87,17 +88,29 @@ def row_list(rows: list[int], at_most: int = 10) -> str:
     return ", ".join(map(str, rows[:at_most])) + (" ..." if len(rows) > at_most else "")
 
 
-def _problem(row: int | None, column, value, rule: str, severity: str) -> dict[str, Any]:
+def _problem(row: int | None, column, value, rule: Text | str, severity: str) -> dict[str, Any]:
+    """A problem of the bulk write or the duplicate check, shaped like the importers' own:
+    the English rule and message, and the rule's code and parameters when it has them."""
     where = f"row {row}" if row is not None else "file"
     column_text = f", column '{column}'" if column else ""
     value_text = f": {value!r}" if value not in (None, "") else ""
-    return {
+    problem = {
         "row": row,
         "column": column,
         "value": value,
-        "rule": rule,
+        "rule": str(rule),
         "severity": severity,
         "message": f"{where}{column_text}{value_text} {rule}".replace(": ", ": ", 1),
+    }
+    if isinstance(rule, Text):
+        problem.update(rule.as_dict())
+    return problem
+
+
+def _coded(problem: dict[str, Any]) -> dict[str, Any]:
+    """What a row's line of the report says: the first error's rule, with its code."""
+    return {key: problem[key] for key in ("code", "params") if problem.get(key)} | {
+        "message": problem["rule"]
     }
 
 
@@ -110,23 +123,24 @@ def _outcome(normalised, result: UpsertResult | None) -> ImportOutcome:
             problems.append(_problem(row, None, None, warning, "warning"))
         for outcome in result.outcomes:
             counts[outcome.action] += 1
-            rows.append(
-                {
-                    "row": outcome.row,
-                    "action": outcome.action,
-                    "facility_id": outcome.facility_id,
-                    "message": outcome.message,
-                    "changed_fields": outcome.changed_fields,
-                }
-            )
+            row = {
+                "row": outcome.row,
+                "action": outcome.action,
+                "facility_id": outcome.facility_id,
+                "message": outcome.message,
+                "changed_fields": outcome.changed_fields,
+            }
             if outcome.action == "rejected":
-                problems.append(_problem(outcome.row, None, None, outcome.message, "error"))
-    first_error: dict[int, str] = {}
+                problems.append(_problem(outcome.row, None, None, outcome.text, "error"))
+                row.update(_coded(problems[-1]))
+            rows.append(row)
+    first_error: dict[int, dict[str, Any]] = {}
     for problem in problems:
         if problem["severity"] == "error" and problem["row"] is not None:
-            first_error.setdefault(problem["row"], problem["rule"])
+            first_error.setdefault(problem["row"], problem)
     rows += [
-        {"row": r, "action": "rejected", "facility_id": None, "message": first_error.get(r)}
+        {"row": r, "action": "rejected", "facility_id": None, "message": None}
+        | (_coded(first_error[r]) if r in first_error else {})
         for r in normalised.rejected_rows
     ]
     rows.sort(key=lambda r: r["row"])
@@ -176,7 +190,7 @@ def find_duplicates(
     result: UpsertResult,
     *,
     limits: ImportLimits = WEB_LIMITS,
-    notes: list[str] | None = None,
+    notes: list[Text] | None = None,
 ) -> Pairs:
     """Likely duplicates of the facilities a bulk write created (or, in a preview, would).
 
@@ -203,8 +217,7 @@ def find_duplicates(
     if len(chosen) > limits.duplicate_pairs:
         if notes is not None:
             notes.append(
-                f"{len(chosen):,} likely duplicate pairs were found; only the first "
-                f"{limits.duplicate_pairs:,} are flagged, the limit per import"
+                say.DUPLICATES_CAPPED(count=f"{len(chosen):,}", limit=f"{limits.duplicate_pairs:,}")
             )
         chosen = chosen[: limits.duplicate_pairs]
     return chosen
@@ -216,7 +229,7 @@ def flag_duplicates(
     *,
     batch_id: int | None = None,
     limits: ImportLimits = WEB_LIMITS,
-    notes: list[str] | None = None,
+    notes: list[Text] | None = None,
     write: bool = True,
     found: Pairs | None = None,
 ) -> list[dict[str, Any]]:
@@ -274,13 +287,14 @@ def _refusal(normalised, outcome: ImportOutcome) -> ImportRejectedError:
     rows = sorted({p["row"] for p in outcome.errors if p["row"] is not None})
     shown = row_list(rows)
     return ImportRejectedError(
-        f"{normalised.file_name}: nothing was imported: {len(outcome.errors)} errors "
-        f"in {len(rows)} rows ({shown}); fix them or import the valid rows only",
+        say.REJECTED(
+            file=normalised.file_name, errors=len(outcome.errors), count=len(rows), rows=shown
+        ),
         outcome,
     )
 
 
-def _noted(outcome: ImportOutcome, notes: list[str]) -> None:
+def _noted(outcome: ImportOutcome, notes: list[Text]) -> None:
     outcome.problems[:0] = [_problem(None, None, None, note, "warning") for note in notes]
 
 
@@ -322,7 +336,7 @@ def _run(
     outcome = _outcome(normalised, preview)
     if outcome.errors and not valid_rows_only:
         raise _refusal(normalised, outcome)
-    notes: list[str] = []
+    notes: list[Text] = []
     step("flagging likely duplicates")
     # Found before the lock too: only their insert waits for it (under the stand-in ids).
     found = find_duplicates(session, preview, limits=limits, notes=notes)
@@ -444,7 +458,7 @@ def _defaults(options: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise TypeError(f"unknown import options: {', '.join(sorted(unknown))}")
     if not options.get("actor_name"):
-        raise ValidationError("an import needs the name of the person who runs it")
+        raise ValidationError(say.NEEDS_ACTOR())
     return {
         "facility_type": None,
         "source": None,
@@ -464,9 +478,10 @@ def undo_import(session: Session, batch_id: int, *, actor_name: str) -> dict[str
     """
     batch = session.get(ImportBatch, batch_id)
     if batch is None:
-        raise NotFoundError(f"there is no import batch {batch_id}")
+        raise NotFoundError(say.NO_BATCH(batch=batch_id))
     if batch.status != "committed":
-        raise ValidationError(f"import batch {batch_id} is already {batch.status}")
+        status = say.UNDONE() if batch.status == "undone" else batch.status
+        raise ValidationError(say.BATCH_ALREADY(batch=batch_id, status=status))
     changes = session.scalars(
         select(FacilityChange)
         .where(FacilityChange.source_ref == f"batch:{batch_id}")

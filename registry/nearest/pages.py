@@ -31,13 +31,14 @@ from importers.vocabulary import (
     VACCINE_BRANDS,
 )
 from registry.accounts.access import ROLES
-from registry.areas.service import locators
+from registry.areas.service import assign_areas, locators
 from registry.assets import map_assets
 from registry.db import db
-from registry.errors import PlaceNotFoundError, ValidationError
+from registry.errors import OutsideThailandError, PlaceNotFoundError, ValidationError
 from registry.facilities.change_values import change_value, dataset_label
-from registry.facilities.service import facility_history, get_facility
+from registry.facilities.service import AREA_FIELDS, facility_history, get_facility
 from registry.i18n import current_language
+from registry.message_text import error_text, shown
 from registry.nearest.by_road import answer_by, parse_by
 from registry.nearest.place_choice import PlaceResolution, province_of, resolve_place
 from registry.nearest.place_labels import place_label, village_label
@@ -155,7 +156,7 @@ def index():
             if exc.field == "place":  # empty after punctuation, too long, too many parts
                 unknown = PlaceResolution(request.args.get("place", ""), "unknown", None, ())
             else:
-                error = exc.message
+                error = error_text(exc)
     fmap = None
     if result is not None:
         query = result.query
@@ -273,6 +274,7 @@ def facility_page(facility_id: int):
     codes = [code for code in codes if code]
     area = place_at(db.session, codes[-1]) if codes else None
     area_text = place_label(area) if area else " / ".join(codes)
+    area_note = _area_note(facility, point)
     official_view = _writes_facilities()
     if official_view and codes:
         area_text += f" ({' / '.join(codes)})"
@@ -291,9 +293,29 @@ def facility_page(facility_id: int):
         change_value=change_value,
         dataset_label=dataset_label,
         area_text=area_text,
+        area_note=area_note,
         official_view=official_view,
         map=render_parts(fmap),
     )
+
+
+def _area_note(facility, point) -> str | None:
+    """The note on the facility's areas in the page's language: worked out again from its
+    point and the areas its source stated, as the write did (the stored note is English)."""
+    if not facility.area_note:
+        return None
+    stated = {name: getattr(facility, f"stated_{name}") for name in AREA_FIELDS}
+    try:
+        notes = assign_areas(
+            db.session,
+            point.x,
+            point.y,
+            tolerance_m=current_app.config["COAST_TOLERANCE_M"],
+            stated={name: code for name, code in stated.items() if code},
+        ).warnings
+    except OutsideThailandError:  # a tolerance made stricter since it was written
+        return facility.area_note
+    return "; ".join(shown(note) for note in notes) if notes else facility.area_note
 
 
 @bp.get("/map")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from geo.nearest import NearestList
 from geo.places import PlaceMatch
+from importers.messages import Rule
 from importers.vocabulary import AGE_GROUPS, DOSES, FACILITY_TYPES, TEST_METHODS, VACCINE_BRANDS
 from registry.errors import PlaceNotFoundError, ValidationError
 from registry.facilities.freshness import hide_after_hours
@@ -25,7 +26,7 @@ from registry.nearest.catalog import CatalogSnapshot, SiteFilter, Source, catalo
 from registry.nearest.catalog_rows import features_json
 from registry.nearest.place_choice import PlaceResolution, resolve_place
 from registry.nearest.places import place_at, place_record
-from registry.nearest.village_search import village_at
+from registry.nearest.village_search import village_at, village_index
 from registry.query_args import number_in, parse_choice, parse_flag
 
 PARAMETERS = frozenset(
@@ -93,18 +94,37 @@ class NearestAnswer:
     stale_since: datetime | None = None
 
 
-VILLAGE_CODE = "the DOPA code of a village (8 digits, e.g. 50010101)"
-AREA_CODE = "the code of a province, district or subdistrict (TH50, TH5001, TH500101)"
+VILLAGE_CODE = Rule("nearest.village_code", "the DOPA code of a village (8 digits, e.g. 50010101)")
+AREA_CODE = Rule(
+    "nearest.area_code",
+    "the code of a province, district or subdistrict (TH50, TH5001, TH500101)",
+)
+NOT_A_CODE = Rule("nearest.not_a_code", "parameter '%(name)s': %(value)s is not %(what)s")
+NO_PLACE = Rule(
+    "nearest.no_place",
+    "parameter 'place': no province, district or subdistrict matches %(place)s",
+)
+# With DOPA's village list loaded, villages are searched too: the refusal says so.
+NO_PLACE_OR_VILLAGE = Rule(
+    "nearest.no_place_or_village",
+    "parameter 'place': no province, district, subdistrict or village matches %(place)s",
+)
+BOTH_COORDINATES = Rule(
+    "nearest.both_coordinates", "give both 'lat' and 'lon'; '%(name)s' is missing"
+)
+PLACE_NOT_HERE = Rule("nearest.place_not_here", "parameter 'place': not accepted here")
+SAY_WHERE = Rule("nearest.say_where", "say where: give 'lat' and 'lon', or a 'place' name")
+NOT_A_TYPE = Rule("nearest.not_a_type", "parameter 'type': %(value)s is not one of %(choices)s")
 
 
-def _by_code(session: Session, args: dict, name: str, find, what: str):
+def _by_code(session: Session, args: dict, name: str, find, what: Rule):
     """(code, what it names) for a code parameter, None when it is absent; 400 when unknown."""
     code = (args.get(name) or "").strip()
     if not code:
         return None
     found = find(session, code)
     if found is None:
-        raise ValidationError(f"parameter '{name}': {code!r} is not {what}", field=name)
+        raise ValidationError(NOT_A_CODE(name=name, value=repr(code), what=what()), field=name)
     return code, found
 
 
@@ -121,8 +141,9 @@ def _resolve(session: Session, args: dict, home_province: str | None) -> PlaceRe
         return PlaceResolution(args.get("place") or code, "code", place, ())
     resolution = resolve_place(session, args.get("place") or "", home_province=home_province)
     if resolution.chosen is None:
+        refusal = NO_PLACE_OR_VILLAGE if village_index() is not None else NO_PLACE
         raise PlaceNotFoundError(
-            f"parameter 'place': no province, district or subdistrict matches {args['place']!r}",
+            refusal(place=repr(args["place"])),
             field="place",
             suggestions=[place_record(m) for m in resolution.alternatives],
         )
@@ -143,23 +164,22 @@ def parse_query(
     if args.get("lat") or args.get("lon"):
         for name in ("lat", "lon"):
             if not args.get(name):
-                raise ValidationError(f"give both 'lat' and 'lon'; '{name}' is missing", field=name)
+                raise ValidationError(BOTH_COORDINATES(name=name), field=name)
         lat = number_in(args, "lat", -90, 90, what="a latitude")
         lon = number_in(args, "lon", -180, 180, what="a longitude")
     elif any((args.get(name) or "").strip() for name in ("area", "village", "place")):
         if session is None:
-            raise ValidationError("parameter 'place': not accepted here", field="place")
+            raise ValidationError(PLACE_NOT_HERE(), field="place")
         resolution = _resolve(session, args, home_province)
         place = resolution.chosen
         lon, lat = place.lon, place.lat
     else:
-        raise ValidationError("say where: give 'lat' and 'lon', or a 'place' name", field="lat")
+        raise ValidationError(SAY_WHERE(), field="lat")
     types = tuple(t.strip() for t in (args.get("type") or "").split(",") if t.strip())
     for facility_type in types:
         if facility_type not in FACILITY_TYPES:
             raise ValidationError(
-                f"parameter 'type': {facility_type!r} is not one of {', '.join(FACILITY_TYPES)}",
-                field="type",
+                NOT_A_TYPE(value=repr(facility_type), choices=list(FACILITY_TYPES)), field="type"
             )
     k = int(number_in(args, "k", 1, MAX_K, what="a count", default=10))
     max_km = number_in(args, "max_km", 0.1, 2000, what="a distance in km", default=None)

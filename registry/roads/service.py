@@ -27,6 +27,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, undefer
 
 from geo.routing import Profile, RoadNetwork, TravelGraph, profiles_from_config
+from importers.messages import Rule
 from importers.roads import read_road_file
 from registry.errors import ConflictError, NotFoundError, ValidationError
 from registry.models import RoadLayer, utcnow
@@ -97,13 +98,18 @@ def profiles(config) -> dict[str, Profile]:
     return profiles_from_config(config.get("ROUTING_PROFILES"))
 
 
+NOT_A_PROFILE = Rule(
+    "roads.not_a_profile", "parameter '%(name)s': %(value)s is not one of %(choices)s"
+)
+
+
 def profile_named(config, name: str | None, field: str = "profile") -> Profile:
     """The profile a question names (default ``ROUTING_DEFAULT_PROFILE``); 400 if unknown."""
     known = profiles(config)
     chosen = (name or "").strip() or config.get("ROUTING_DEFAULT_PROFILE", "motorcycle")
     if chosen not in known:
         raise ValidationError(
-            f"parameter '{field}': {chosen!r} is not one of {', '.join(known)}", field=field
+            NOT_A_PROFILE(name=field, value=repr(chosen), choices=", ".join(known)), field=field
         )
     return known[chosen]
 

@@ -23,6 +23,7 @@ from registry.errors import ForbiddenError, NotFoundError, ValidationError
 from registry.i18n import current_language, local_date, local_time
 from registry.presentation import status_label, type_label
 from registry.stats import charts, export, service
+from registry.stats.messages import ADMIN_TABLE, NOT_A_TABLE, ONE_TABLE_PER_CSV
 from registry.stats.tables import DEFAULT_ROUND_TO, DEFAULT_SUPPRESS_BELOW
 
 bp = Blueprint("stats", __name__)
@@ -213,19 +214,15 @@ def download(code: str, table: str, fmt: str):
     stats, _admin = _statistics(service.normalise_code(code))
     if table == "all":
         if fmt == "csv":
-            raise ValidationError(
-                "table 'all': a CSV file holds one table; ask for all.xlsx or all.json, or for "
-                f"one of {', '.join(stats.tables)}",
-                field="table",
-            )
+            raise ValidationError(ONE_TABLE_PER_CSV(tables=", ".join(stats.tables)), field="table")
         names = [name for name in PAGE_TABLES if name in stats.tables]
     elif table in stats.tables:
         names = [table]
     elif table in PAGE_TABLES:
-        raise ForbiddenError(f"table {table!r} is for administrators of the area")
+        raise ForbiddenError(ADMIN_TABLE(table=repr(table)))
     else:
         raise NotFoundError(
-            f"table {table!r} is not one of {', '.join(stats.tables)} (or 'all')", field="table"
+            NOT_A_TABLE(table=repr(table), tables=", ".join(stats.tables)), field="table"
         )
     filename = f"stats-{stats.scope.url_code}-{table}-{stats.view}.{fmt}"
     if fmt == "json":

@@ -27,6 +27,8 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from importers.messages import Text
+from importers.messages import area as message_area
 from registry.coverage import query as coverage_query
 from registry.coverage import service as coverage_service
 from registry.errors import NotFoundError, RegistryError, ValidationError
@@ -43,6 +45,7 @@ from registry.stats import (
 from registry.stats import (
     villages as stats_villages,
 )
+from registry.stats.messages import A_SUBDISTRICT, NO_SUCH_AREA, NOT_A_RANKING, NOT_AN_AREA_CODE
 from registry.stats.tables import SURVEY_PROGRESS_COLUMNS, Column, Suppression, Table, sort_value
 
 COUNTRY = "TH"
@@ -97,9 +100,7 @@ def normalise_code(raw: str | None) -> str | None:
         return None
     digits = text.removeprefix(COUNTRY)
     if not digits.isdigit() or len(digits) not in (2, 4, 6):
-        raise NotFoundError(
-            f"area {raw!r} is not an area code like TH50 (a province) or TH5001 (a district)"
-        )
+        raise NotFoundError(NOT_AN_AREA_CODE(value=repr(raw)))
     return COUNTRY + digits
 
 
@@ -111,12 +112,11 @@ def find_scope(session: Session, code: str | None) -> Scope:
     else:
         area = session.get(Area, code)
         if area is None:
-            raise NotFoundError(f"there is no area {code!r} in the registry")
+            raise NotFoundError(NO_SUCH_AREA(value=repr(code)))
         if area.level == 3:
-            raise NotFoundError(
-                f"{area.name_en} ({code}) is a subdistrict; statistics are by province or "
-                f"district: see its district {area.parent_code}"
-            )
+            subdistrict = message_area(code, f"{area.name_en} ({code})")
+            district = message_area(area.parent_code, area.parent_code)
+            raise NotFoundError(A_SUBDISTRICT(area=subdistrict, district=district))
         name_th, name_en, level = area.name_th, area.name_en, area.level
         parents = tuple(
             (parent.code, parent.name_th, parent.name_en)
@@ -149,7 +149,7 @@ def parse_ranking(raw: str | None) -> str:
     text = (raw or "").strip() or DEFAULT_RANKING
     if text not in RANKINGS:
         raise ValidationError(
-            f"parameter 'rank': {text!r} is not one of {', '.join(RANKINGS)}", field="rank"
+            NOT_A_RANKING(value=repr(text), choices=", ".join(RANKINGS)), field="rank"
         )
     return text
 
@@ -167,6 +167,7 @@ class AreaStatistics:
     generated_at: datetime
     coverage_layer: dict | None = None
     coverage_error: str | None = None
+    coverage_text: Text | None = None  # the same, coded: a page says it in its language
     reference: dict | None = None
 
     def public(self) -> AreaStatistics:
@@ -344,7 +345,7 @@ def _coverage(session, scope: Scope, config, threshold_km: float, result) -> pd.
         query = coverage_query.parse_coverage_query(args)
         answer = coverage_service.coverage(session, query, config)
     except RegistryError as error:
-        result.coverage_error = error.message
+        result.coverage_error, result.coverage_text = error.message, error.text
         return empty
     result.coverage_layer = answer.layer.as_dict()
     areas = answer.areas.set_index("code")

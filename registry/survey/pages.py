@@ -22,8 +22,8 @@ from registry.auth import begin_write, page_account
 from registry.db import db
 from registry.errors import ConflictError, ForbiddenError, ValidationError
 from registry.i18n import current_language
+from registry.message_text import error_text, shown
 from registry.models import Area
-from registry.problem_text import rule_text
 from registry.spreadsheets import csv_bytes
 from registry.survey import records as survey_records
 from registry.survey import service, text
@@ -145,7 +145,7 @@ def _form_page(texts, *, record=None, problems=(), error=None, status=200, twin=
         "survey/form.html",
         texts=texts,
         record=record,
-        refusal=refusal,
+        refusal=shown(refusal) if refusal else None,
         problems=[(p.field, text.field_label(p.field), text.problem_text(p)) for p in problems],
         by_field=by_field,
         error=error,
@@ -182,10 +182,10 @@ def new():
     except ConflictError as error:
         db.session.rollback()
         twin = error.details.get("record_id")
-        return _form_page(texts, error=rule_text(error.message), twin=twin, status=409)
+        return _form_page(texts, error=error_text(error), twin=twin, status=409)
     except ForbiddenError as error:
         db.session.rollback()
-        return _form_page(texts, error=rule_text(error.message), status=403)
+        return _form_page(texts, error=error_text(error), status=403)
     db.session.commit()
     flash(
         _(
@@ -237,9 +237,7 @@ def edit(record_id: int):
     except (ConflictError, ForbiddenError, ValidationError) as error:
         db.session.rollback()
         db.session.refresh(record)
-        return _form_page(
-            texts, record=record, error=rule_text(error.message), status=error.status_code
-        )
+        return _form_page(texts, record=record, error=error_text(error), status=error.status_code)
     db.session.commit()
     if changes:
         flash(
@@ -273,7 +271,7 @@ def withdraw(record_id: int):
         return _form_page(
             text.form_texts(record),
             record=record,
-            error=rule_text(error.message),
+            error=error_text(error),
             status=error.status_code,
         )
     db.session.commit()

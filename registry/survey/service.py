@@ -46,6 +46,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from importers.messages import Rule, Text, area
 from importers.vocabulary import SURVEY_COUNT_FIELDS, SURVEY_GROUPS
 from registry import audit
 from registry.accounts.access import (
@@ -54,14 +55,16 @@ from registry.accounts.access import (
     PROVINCIAL_ADMIN,
     ROLES,
     VOLUNTEER,
-    area_name,
-    role_phrase,
+    area_param,
+    role_param,
 )
 from registry.config import COAST_TOLERANCE_M, SURVEY_CORRECTION_WINDOW_DAYS
 from registry.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from registry.facilities.messages import NOT_A_VERSION
 from registry.facilities.scoped import write_lock
 from registry.models import DB_INT_MAX, SurveyChange, SurveyRecord, User, utcnow
 from registry.survey import layer as survey_layer
+from registry.survey import messages as say
 from registry.survey.layer import location_of
 from registry.survey.records import counted_records, village_key
 from registry.survey.rules import STORED_FIELDS, SurveyRules, area_label, thai_date
@@ -84,9 +87,11 @@ class Surveyor:
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip():
-            raise ValidationError("every survey write needs a person or system name; got none")
+            raise ValidationError(say.NEEDS_A_NAME())
         if self.source not in SOURCES:
-            raise ValidationError(f"source {self.source!r} is not one of {', '.join(SOURCES)}")
+            raise ValidationError(
+                say.UNKNOWN_SOURCE(source=repr(self.source), sources=", ".join(SOURCES))
+            )
 
     @classmethod
     def account(cls, user: User, source: str = "web", source_ref: str | None = None) -> Surveyor:
@@ -103,11 +108,8 @@ class Surveyor:
 def require_surveyor(surveyor: Surveyor) -> None:
     if surveyor.is_system or surveyor.role in SURVEY_ROLES:
         return
-    label = role_phrase(surveyor.role) if surveyor.role in ROLES else f"a {surveyor.role}"
-    raise ForbiddenError(
-        f"{label} account cannot enter or correct survey records; volunteers, officials and "
-        "administrators of the area can"
-    )
+    label = role_param(surveyor.role) if surveyor.role in ROLES else f"a {surveyor.role}"
+    raise ForbiddenError(say.NOT_A_SURVEYOR_ROLE(role=label))
 
 
 def covers_area(surveyor: Surveyor, code: str | None) -> bool:
@@ -120,35 +122,20 @@ def require_in_area(session: Session, surveyor: Surveyor, code: str, action: str
     """403 naming both areas when the subdistrict lies outside the surveyor's area."""
     if not covers_area(surveyor, code):
         raise ForbiddenError(
-            f"you cannot {action} a survey of {area_name(session, code)}: it is outside your "
-            f"area {area_name(session, surveyor.area_code)}",
+            say.OUT_OF_AREA(
+                action=say.ACTIONS[action]() if action in say.ACTIONS else action,
+                area=area_param(session, code),
+                yours=area_param(session, surveyor.area_code),
+            ),
             area=code,
             your_area=surveyor.area_code,
         )
 
 
-# Why a record cannot be corrected: English templates, translated on pages.
-NOT_A_SURVEYOR = "this account cannot correct survey records"
-OTHER_AREA = "survey record %(id)s is of %(area)s, outside your area %(yours)s"
-NOT_YOURS = (
-    "survey record %(id)s was entered by %(who)s; a volunteer corrects only their own "
-    "entries: ask an official of the area"
-)
-TOO_OLD = (
-    "survey record %(id)s was entered %(days)s days ago; a volunteer corrects their entries "
-    "for %(window)s days after entering them: ask an official of the area"
-)
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """Why someone may not correct a record: a rule template and its parameters."""
-
-    rule: str
-    params: dict[str, Any]
-
-    def __str__(self) -> str:
-        return self.rule % self.params
+def _area_label(session: Session, code: str | None) -> dict:
+    """An area as a parameter whose English is its Thai name (as the survey's refusals have
+    always read); a page names it in its own language."""
+    return area(code, area_label(session, code))
 
 
 def correction_refusal(
@@ -158,33 +145,30 @@ def correction_refusal(
     *,
     window_days: int = SURVEY_CORRECTION_WINDOW_DAYS,
     now: dt.datetime | None = None,
-) -> Refusal | None:
+) -> Text | None:
     """Why the surveyor may not correct or withdraw the record, or None when they may."""
     if not surveyor.is_system and surveyor.role not in SURVEY_ROLES:
-        return Refusal(NOT_A_SURVEYOR, {})
+        return say.NOT_A_SURVEYOR()
     if not covers_area(surveyor, record.area_code):
-        return Refusal(
-            OTHER_AREA,
-            {
-                "id": record.id,
-                "area": area_label(session, record.area_code),
-                "yours": area_label(session, surveyor.area_code),
-            },
+        return say.OTHER_AREA(
+            id=record.id,
+            area=_area_label(session, record.area_code),
+            yours=_area_label(session, surveyor.area_code),
         )
     if surveyor.role != VOLUNTEER:
         return None
     if record.entered_by != surveyor.name:
-        return Refusal(NOT_YOURS, {"id": record.id, "who": record.entered_by})
+        return say.NOT_YOURS(id=record.id, who=record.entered_by)
     age = (now or utcnow()) - record.entered_at
     if age > dt.timedelta(days=window_days):
-        return Refusal(TOO_OLD, {"id": record.id, "days": age.days, "window": window_days})
+        return say.TOO_OLD(id=record.id, days=age.days, window=window_days)
     return None
 
 
 def _require_correctable(session, surveyor, record, window_days, now) -> None:
     refusal = correction_refusal(session, surveyor, record, window_days=window_days, now=now)
     if refusal:
-        raise ForbiddenError(f"you cannot change this record: {refusal}", record_id=record.id)
+        raise ForbiddenError(say.CANNOT_CHANGE(why=refusal), record_id=record.id)
 
 
 # -- values and the change log ----------------------------------------------------------------
@@ -235,10 +219,7 @@ def _flush(session: Session, record: SurveyRecord) -> None:
     try:
         session.flush()
     except StaleDataError:
-        raise ConflictError(
-            f"survey record {record.id} was changed by someone else just now; reload it and "
-            "apply your change again"
-        ) from None
+        raise ConflictError(say.CHANGED_JUST_NOW(id=record.id)) from None
 
 
 def same_place_and_date(
@@ -267,11 +248,16 @@ def same_place_and_date(
 def _refuse_duplicate(session: Session, clean, other_than: int | None = None) -> None:
     twin = same_place_and_date(session, clean, other_than=other_than)
     if twin is not None:
-        place = f"village {twin.village_no or twin.village_name}" if village_key(twin) else ""
+        place = area_param(session, twin.area_code)
+        if village_key(twin):
+            place = say.VILLAGE_OF(village=twin.village_no or twin.village_name, area=place)
         raise ConflictError(
-            f"{place + ' of ' if place else ''}{area_name(session, twin.area_code)} already has "
-            f"a survey on {thai_date(twin.survey_date)} (record {twin.id}, entered by "
-            f"{twin.entered_by}); correct that record instead of entering it again",
+            say.ALREADY_SURVEYED(
+                place=place,
+                date=thai_date(twin.survey_date),
+                id=twin.id,
+                who=twin.entered_by,
+            ),
             field="survey_date",
             record_id=twin.id,
         )
@@ -345,7 +331,7 @@ def _stored_clean(clean: Mapping[str, Any]) -> dict[str, Any]:
 def get_record(session: Session, record_id: int) -> SurveyRecord:
     record = session.get(SurveyRecord, record_id)
     if record is None:
-        raise NotFoundError(f"there is no survey record {record_id}")
+        raise NotFoundError(say.NO_RECORD(id=record_id))
     return record
 
 
@@ -355,17 +341,13 @@ def _check_version(record: SurveyRecord, expected_version: Any) -> None:
         or not isinstance(expected_version, int)
         or not 0 <= expected_version <= DB_INT_MAX
     ):
-        raise ValidationError(
-            f"field 'version': {expected_version!r} is not a version number; send the version "
-            "you read",
-            field="version",
-        )
+        raise ValidationError(NOT_A_VERSION(value=repr(expected_version)), field="version")
     if record.version != expected_version:
-        by = f" by {record.updated_by}" if record.updated_by else ""
+        seen = {"id": record.id, "version": record.version, "edited": expected_version}
         raise ConflictError(
-            f"survey record {record.id} is at version {record.version}, but you edited version "
-            f"{expected_version}: it was changed{by} after you opened it. Reload, check the "
-            "change and apply yours again.",
+            say.STALE_VERSION_BY(**seen, who=record.updated_by)
+            if record.updated_by
+            else say.STALE_VERSION(**seen),
             field="version",
             current_version=record.version,
         )
@@ -379,14 +361,14 @@ def _open_for_change(
     window_days: int,
     now: dt.datetime | None,
     *,
-    withdrawn: str,
+    withdrawn: Rule,
 ) -> tuple[SurveyRecord, dt.datetime]:
     """The record, locked for writing, once the surveyor may still change it at this version."""
     require_surveyor(surveyor)
     write_lock(session)
     record = get_record(session, record_id)
     if record.deleted_at is not None:
-        raise ValidationError(f"survey record {record_id} {withdrawn}")
+        raise ValidationError(withdrawn(id=record_id))
     now = now or utcnow()
     _require_correctable(session, surveyor, record, window_days, now)
     _check_version(record, expected_version)
@@ -419,7 +401,7 @@ def correct_record(
         expected_version,
         window_days,
         now,
-        withdrawn="was withdrawn; it cannot be corrected",
+        withdrawn=say.WITHDRAWN,
     )
     rules = rules or SurveyRules(session, tolerance_m=tolerance_m)
     clean = rules.clean({**record_values(record), **changes})
@@ -453,7 +435,7 @@ def withdraw_record(
 ) -> SurveyRecord:
     """Withdraw a record entered by mistake: it leaves every answer and keeps its history."""
     if not isinstance(reason, str) or not reason.strip():
-        raise ValidationError("field 'reason': say why the record is withdrawn", field="reason")
+        raise ValidationError(say.NEEDS_REASON(), field="reason")
     record, now = _open_for_change(
         session,
         surveyor,
@@ -461,7 +443,7 @@ def withdraw_record(
         expected_version,
         window_days,
         now,
-        withdrawn="is already withdrawn",
+        withdrawn=say.ALREADY_WITHDRAWN,
     )
     record.deleted_at = now
     record.updated_by = surveyor.name

@@ -33,6 +33,7 @@ from importers.columns import normalise_header
 from importers.formats import reader_for
 from importers.formats.base import load_source
 from importers.limits import WEB_LIMITS, ImportLimits
+from importers.messages import RULES, english_value
 from importers.provinces import match_province
 from importers.report import ERROR, WARNING, Problem
 from importers.values import word_key
@@ -42,6 +43,7 @@ from registry.config import COAST_TOLERANCE_M, SURVEY_CORRECTION_WINDOW_DAYS
 from registry.errors import ValidationError
 from registry.facilities.scoped import write_lock
 from registry.models import Area, SurveyRecord
+from registry.survey.messages import UPLOAD_REJECTED, UPLOAD_REJECTED_ROWS
 from registry.survey.rules import INPUT_FIELDS, SurveyProblem, SurveyRules, area_label
 from registry.survey.service import (
     Surveyor,
@@ -137,10 +139,11 @@ class SurveyImportRejectedError(ValidationError):
     def __init__(self, outcome: SurveyImportOutcome) -> None:
         rows = sorted({p["row"] for p in outcome.errors if p["row"] is not None})
         shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
-        where = f" in {len(rows)} rows ({shown})" if rows else ""
+        said = {"file": outcome.file_name, "errors": len(outcome.errors)}
         super().__init__(
-            f"{outcome.file_name}: nothing was imported: {len(outcome.errors)} errors{where}; "
-            "fix them and upload the file again"
+            UPLOAD_REJECTED_ROWS(**said, count=len(rows), rows=shown)
+            if rows
+            else UPLOAD_REJECTED(**said)
         )
         self.outcome = outcome
 
@@ -370,7 +373,8 @@ def _run(
             else:
                 refusal = correction_refusal(session, surveyor, twin, window_days=window_days)
                 if refusal:
-                    reader._error(number, "survey_date", None, refusal.rule, refusal.params)
+                    params = {k: english_value(v) for k, v in refusal.params.items()}
+                    reader._error(number, "survey_date", None, RULES[refusal.code], params)
                     row["action"] = "rejected"
                 else:
                     row.update(action="updated", record_id=twin.id, version=twin.version)

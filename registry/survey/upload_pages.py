@@ -16,9 +16,10 @@ from registry.db import db
 from registry.errors import NotFoundError, RegistryError
 from registry.i18n import current_language
 from registry.imports import uploads
-from registry.problem_text import rule_text
+from registry.message_text import error_text
 from registry.spreadsheets import XLSX_MIMETYPE, Workbook, csv_bytes
 from registry.survey import text
+from registry.survey.messages import NO_TEMPLATE
 from registry.survey.service import Surveyor
 from registry.survey.sheet_columns import template_headers
 from registry.survey.sheets import (
@@ -66,7 +67,7 @@ def template(fmt: str):
         workbook.sheet("survey").append(headers)
         body, mimetype = workbook.to_bytes(), XLSX_MIMETYPE
     else:
-        raise NotFoundError(f"there is no template in {fmt!r}; choose csv or xlsx")
+        raise NotFoundError(NO_TEMPLATE(format=repr(fmt)))
     return Response(
         body,
         mimetype=mimetype,
@@ -89,7 +90,7 @@ def preview():
         )
     except RegistryError as error:  # the file cannot be read at all, or passes a limit
         db.session.rollback()
-        return _page(error.status_code, error=rule_text(error.message))
+        return _page(error.status_code, error=error_text(error))
     db.session.rollback()
     token = None
     if not outcome.errors:
@@ -116,7 +117,7 @@ def commit():
     except SurveyImportRejectedError as error:
         db.session.rollback()
         return _page(
-            400, outcome=error.outcome, file_name=meta["file_name"], error=rule_text(error.message)
+            400, outcome=error.outcome, file_name=meta["file_name"], error=error_text(error)
         )
     db.session.commit()
     uploads.drop(FOLDER, token)

@@ -21,7 +21,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from registry.app import create_app
-from registry.db import BUSY_MESSAGE, db
+from registry.db import BUSY, SECONDS, db
 from registry.errors import DatabaseBusyError
 from registry.models import LoginFailure, User, UserSession
 from tests.registry.conftest import PASSWORD, add_user
@@ -147,7 +147,7 @@ def test_signing_out_waits_its_turn_and_is_refused_with_retry_after(
         assert elapsed < LOCK_TIMEOUT_S + 10
         english = client.post("/logout?lang=en")
         assert english.status_code == 503
-        message = BUSY_MESSAGE.format(seconds=f"{LOCK_TIMEOUT_S:g} s")
+        message = BUSY(seconds=SECONDS(count=f"{LOCK_TIMEOUT_S:g}")).english
         assert message in english.get_data(as_text=True)
         assert client.get("/official/").status_code == 200  # still signed in: nothing written
     assert client.post("/logout").status_code == 302  # sent again once the lock is free

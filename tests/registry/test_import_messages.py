@@ -5,15 +5,14 @@ coordinates, unknown and misspelled provinces, ...) plus a zip bomb, unknown for
 that name nothing, bad options and files that are not road files. Each refusal must carry a
 :class:`~importers.messages.Text` and each reported problem a code; rendered on a Thai page,
 the sentence (every template and clause, with the file's own values left out) must hold no
-English words.
+English words. That every rule has its Thai is checked with the registry's rules, in
+tests/registry/test_thai_refusals.py.
 """
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
-import pkgutil
 import re
 import zipfile
 from collections.abc import Callable, Mapping
@@ -21,12 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from babel.messages.mofile import read_mo
 
-import importers
 from importers import ImportFormatError, ImportOptionError, read_facilities
 from importers.limits import ImportLimits
-from importers.messages import RULES, Rule, Text, text_of
+from importers.messages import Text, text_of
 from importers.roads import read_road_file
 from registry import i18n
 from tests.hostile_files import blank_lines_zip
@@ -41,33 +38,6 @@ ENGLISH = re.compile(
     r"in|at|by|for|from|per|looks|holds|pass|give|save|use|send|this|which|nothing)\b"
 )
 THAI_LETTER = re.compile(r"[\u0e01-\u0e5b]")
-
-
-def _importer_codes() -> dict[str, str]:
-    """Every rule the importers' modules declare, code -> template."""
-    codes = {}
-    for module in pkgutil.walk_packages(importers.__path__, "importers."):
-        for value in vars(importlib.import_module(module.name)).values():
-            if isinstance(value, Rule):
-                codes[value.code] = RULES[value.code]
-    return codes
-
-
-def test_every_importer_rule_has_thai_with_the_same_parameters(tmp_path):
-    target = i18n.compile_catalogues(tmp_path)
-    with (target / "th/LC_MESSAGES/messages.mo").open("rb") as mo_file:
-        thai = {m.id: m.string for m in read_mo(io.BytesIO(mo_file.read())) if m.id}
-    codes = _importer_codes()
-    assert len(codes) > 150
-    missing = sorted(code for code, template in codes.items() if not thai.get(template))
-    assert not missing, f"importer message codes without Thai: {missing}"
-    for code, template in codes.items():
-        assert set(PLACEHOLDER.findall(thai[template])) == set(PLACEHOLDER.findall(template)), code
-        found = ENGLISH.findall(PLACEHOLDER.sub("", thai[template]))
-        assert not found, f"{code}: English {found} in {thai[template]!r}"
-        assert THAI_LETTER.search(thai[template]) or not PLACEHOLDER.sub("", template).strip(
-            " ,;:()'"
-        ), f"{code}: {thai[template]!r} is not Thai"
 
 
 # --------------------------------------------------------------------------- the bad files

@@ -149,7 +149,7 @@ def test_matches_brute_force_geodesic_ranking(client, session, sites):
         ({**ORIGIN, "type": "clinic"}, "parameter 'type': 'clinic' is not one of"),
         ({**ORIGIN, "vaccine_brand": "sputnik"}, "'sputnik' is not one of"),
         ({**ORIGIN, "walk_in": "maybe"}, "parameter 'walk_in': 'maybe' is not true or false"),
-        ({"place": "xyzzyqwv"}, "no province, district or subdistrict matches 'xyzzyqwv'"),
+        ({"place": "xyzzyqwv"}, "no province, district, subdistrict or village matches 'xyzzyqwv'"),
         ({**ORIGIN, "radius": "5"}, "unknown query parameter 'radius'"),
     ],
 )

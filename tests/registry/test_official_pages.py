@@ -115,7 +115,9 @@ def test_history_page_and_revert(client, session, accounts):
     again = client.post(
         f"/official/change/{change_id}/revert", data={"csrf_token": csrf}, follow_redirects=True
     )
-    assert "has changed again since change" in again.get_data(as_text=True)
+    # Refused, in the page's language (Thai by default), the field named by its label.
+    said = again.get_data(as_text=True)
+    assert "ถูกแก้ไขอีกครั้งหลังการแก้ไขครั้งที่" in said and "has changed again" not in said
 
 
 def test_add_and_deactivate_a_facility(client, session, accounts):

@@ -166,9 +166,11 @@ def test_only_administrators_get_the_exact_view(client, session, accounts, accou
 
 @pytest.mark.usefixtures("survey")
 def test_administrator_tables_are_refused_to_everyone_else(client, session):
-    response = client.get("/stats/TH50/survey_subdistricts.csv")
+    response = client.get("/stats/TH50/survey_subdistricts.csv?lang=en")
     assert response.status_code == 403
     assert "administrators" in response.get_data(as_text=True)
+    thai = client.get("/stats/TH50/survey_subdistricts.csv?lang=th").get_data(as_text=True)
+    assert "สำหรับผู้ดูแลของพื้นที่เท่านั้น" in thai
     assert client.get("/stats/TH50/stale_facilities.json").status_code == 403
 
 
@@ -244,7 +246,7 @@ def test_the_threshold_is_a_setting(app, client, session):
     ],
 )
 def test_bad_requests_say_what_is_wrong(client, session, path, status, words):
-    response = client.get(path)
+    response = client.get(path + ("&" if "?" in path else "?") + "lang=en")
     assert response.status_code == status
     assert words in response.get_data(as_text=True).replace("&#39;", "'")
 
