@@ -95,7 +95,7 @@ def test_installed_registry_runs_the_demo_and_serves_it(installed):
     version = _run([bin_dir / "registry", "--version"], env=env, cwd=work).stdout
     assert version.strip() == f"registry {_project_version()}"
     where = _run(
-        [bin_dir / "python", "-c", "import registry, importers; print(registry.DATA_DIR)"],
+        [bin_dir / "python", "-c", "import importers, registry.paths as p; print(p.DATA_DIR)"],
         env=env,
         cwd=work,
     ).stdout.strip()
