@@ -67,6 +67,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .views import assets, public
 
     db.init_app(app)
+    from . import version_watch
+
+    version_watch.init_app(app)  # each worker's data version, and read-your-writes
     i18n.init_app(app)
     cli.init_app(app)
     errors_http.init_app(app)

@@ -23,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from importers.messages import Rule
 
+from .. import version_watch
 from ..errors import ConflictError, NotFoundError, ValidationError
 from ..models import DB_INT_MAX, Area, Facility, FacilityChange, RegistryState, utcnow
 from ..vocabulary import CHANGE_SOURCES, FACILITY_TYPES, FieldSpec, fields_for
@@ -219,7 +220,7 @@ def _location_of(facility: Facility) -> list[float] | None:
 
 
 def _next_data_version(session: Session) -> int:
-    return session.execute(
+    version = session.execute(
         update(RegistryState)
         .where(RegistryState.id == 1)
         .values(data_version=RegistryState.data_version + 1)
@@ -228,6 +229,9 @@ def _next_data_version(session: Session) -> int:
         # each write, so long sessions would slow down with every change.
         .execution_options(synchronize_session=False)
     ).scalar_one()
+    # Once committed, the writer's next answers see it at once (read-your-writes).
+    version_watch.note_write(session, version)
+    return version
 
 
 def current_data_version(session: Session) -> int:
