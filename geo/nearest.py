@@ -32,6 +32,8 @@ import numpy as np
 from pyproj import Geod
 from scipy.spatial import cKDTree
 
+from . import nearest_cells
+
 # Geod.inv only reads the ellipsoid constants held by this object and releases the GIL while
 # it loops, so one shared instance is safe, and useful, across threads.
 _GEOD = Geod(ellps="WGS84")
@@ -151,12 +153,22 @@ class NearestIndex:
         self._subset_trees: OrderedDict[bytes, _Searchable] = OrderedDict()
         self._lock = threading.Lock()
         self._as_lists: tuple[list[float], list[float], list[int]] | None = None
+        self._cells: nearest_cells.CellCandidates | None = None
 
     def __len__(self) -> int:
         return len(self._ids)
 
     def __repr__(self) -> str:
         return f"NearestIndex({len(self)} items)"
+
+    def _cell_candidates(self) -> nearest_cells.CellCandidates:
+        """Candidates per grid cell for single queries (geo.nearest_cells), made on first use."""
+        if self._cells is None:
+            # Racing threads make equal objects; one is kept.
+            self._cells = nearest_cells.CellCandidates(
+                self._full.tree, self._xyz, _ecef_point, _A, _E2
+            )
+        return self._cells
 
     def _lists(self) -> tuple[list[float], list[float], list[int]]:
         """lon, lat and ids as Python lists (RestrictedIndex.query_list), made on first use."""
@@ -757,22 +769,35 @@ class RestrictedIndex:
 
         Of the fetched candidates (chord order) the first k eligible ones are evaluated;
         the next eligible one's chord bounds every item not evaluated, as the method needs.
+        The candidates come from the point's grid cell when it has enough of them
+        (geo.nearest_cells), else from the KD-tree.
         """
         index = self._index
         n = len(index)
+        point = _ecef_point(lon, lat)
+        mask = self._mask_list
+        if nearest_cells.SIZE * self._eligible >= 2 * (k + 1) * n:
+            taken = index._cell_candidates().first_k(lon, lat, point, k, mask)
+            if taken is not None:
+                answer = self._proved(lon, lat, *taken)
+                if answer is not None:
+                    return answer
         fetch = math.ceil((k + 1) * n / self._eligible * 1.5)
         if fetch >= n or fetch > _OVERSAMPLE_LIMIT:
             return None
         # An array, not a tuple: the KD-tree's own conversion of a tuple costs more.
-        chord, found = index._full.tree.query(np.array(_ecef_point(lon, lat)), k=fetch)
+        chord, found = index._full.tree.query(np.array(point), k=fetch)
         found = found.tolist()
-        mask = self._mask_list
         taken = found[: k + 1] if mask is None else [p for p in found if mask[p]][: k + 1]
         if len(taken) <= k:
             return None
-        bound = float(chord[found.index(taken[k])])
-        lons, lats, ids = index._lists()
-        taken = taken[:k]
+        return self._proved(lon, lat, taken[:k], float(chord[found.index(taken[k])]))
+
+    def _proved(self, lon: float, lat: float, taken: list[int], bound: float) -> NearestList | None:
+        """The k items ``taken``, ranked by geodesic, if every item left out is at least
+        ``bound`` away by chord and the farthest of them is nearer than that; else None."""
+        lons, lats, ids = self._index._lists()
+        k = len(taken)
         # One call for all k: Geod releases the GIL on every call, and in a threaded server
         # each release may hand the interpreter to another request.
         azimuths, _, distances = _GEOD.inv(
