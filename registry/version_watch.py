@@ -29,6 +29,7 @@ larger one. (Restoring an older backup under running workers needs a restart, as
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import math
@@ -270,6 +271,13 @@ def _forget_after_fork() -> None:
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+@atexit.register
+def _stop_all() -> None:
+    # Each listener closes its connection itself, so the server sees a goodbye, not a reset.
+    for watch in list(_WATCHES.values()):
+        watch.stop()
 
 
 def _close_quietly(connection) -> None:
