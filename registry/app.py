@@ -84,12 +84,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         message_text,
         presentation,
         request_guard,
+        version_watch,
     )
     from registry.db import db
     from registry.operations import metrics, observability
 
     request_guard.install_converters(app)
     db.init_app(app)
+    version_watch.init_app(app)  # each worker's data version, and read-your-writes
     i18n.init_app(app)
     presentation.init_app(app)  # labels of choices, measures and sources in templates
     message_text.init_app(app)  # coded messages in the page's language, for templates

@@ -58,6 +58,14 @@ DATABASE_STATEMENT_TIMEOUT_S = 120
 # The command line (`registry import` of a national list) waits and runs longer.
 CLI_DATABASE_LOCK_TIMEOUT_S = 120
 CLI_DATABASE_STATEMENT_TIMEOUT_S = 0
+# --- How soon every worker sees a committed change ----------------------------------
+# A change committed by anyone, on any host, is in every answer that begins more than
+# DATA_VERSION_MAX_LAG_MS after its commit (PostGIS: the version a worker was told by NOTIFY
+# is trusted only while its own read of the version, every DATA_VERSION_HEARTBEAT_MS, is
+# that recent; see registry.version_watch). SpatiaLite checks on every answer. A writer sees
+# its own change in its next answer on any worker, whatever these are.
+DATA_VERSION_MAX_LAG_MS = 100
+DATA_VERSION_HEARTBEAT_MS = 25
 # Uploads for the import page (bytes).
 MAX_CONTENT_LENGTH = 20 * 1024 * 1024
 # What one import may read, checked while the file is read (see importers/limits.py): data

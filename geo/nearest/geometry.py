@@ -17,8 +17,8 @@ from pyproj import Geod
 GEOD = Geod(ellps="WGS84")
 # ECEF must use the very ellipsoid the geodesics are measured on, or the chord would stop
 # being a lower bound of the geodesic.
-_A = float(GEOD.a)
-_E2 = float(GEOD.f) * (2.0 - float(GEOD.f))
+SEMI_MAJOR_M = float(GEOD.a)
+ECCENTRICITY2 = float(GEOD.f) * (2.0 - float(GEOD.f))
 
 # The bound compares two computed numbers: a chord (ECEF coordinates of ~6.4e6 m carry
 # ~1e-9 m of rounding) and a geodesic (GeographicLib is accurate to ~15 nm). The bound must
@@ -43,11 +43,11 @@ def ecef(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     lat = np.radians(lat)
     sin_lat = np.sin(lat)
     cos_lat = np.cos(lat)
-    normal = _A / np.sqrt(1.0 - _E2 * sin_lat * sin_lat)
+    normal = SEMI_MAJOR_M / np.sqrt(1.0 - ECCENTRICITY2 * sin_lat * sin_lat)
     xyz = np.empty((lon.size, 3), dtype=np.float64)
     xyz[:, 0] = normal * cos_lat * np.cos(lon)
     xyz[:, 1] = normal * cos_lat * np.sin(lon)
-    xyz[:, 2] = normal * (1.0 - _E2) * sin_lat
+    xyz[:, 2] = normal * (1.0 - ECCENTRICITY2) * sin_lat
     return xyz
 
 
@@ -57,11 +57,11 @@ def ecef_point(lon: float, lat: float) -> tuple[float, float, float]:
     lat = math.radians(lat)
     sin_lat = math.sin(lat)
     cos_lat = math.cos(lat)
-    normal = _A / math.sqrt(1.0 - _E2 * sin_lat * sin_lat)
+    normal = SEMI_MAJOR_M / math.sqrt(1.0 - ECCENTRICITY2 * sin_lat * sin_lat)
     return (
         normal * cos_lat * math.cos(lon),
         normal * cos_lat * math.sin(lon),
-        normal * (1.0 - _E2) * sin_lat,
+        normal * (1.0 - ECCENTRICITY2) * sin_lat,
     )
 
 

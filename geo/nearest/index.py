@@ -14,6 +14,7 @@ from collections import OrderedDict
 import numpy as np
 from scipy.spatial import cKDTree
 
+from geo.nearest import cells
 from geo.nearest.batch import nearest_of_points
 from geo.nearest.checks import (
     check_coordinate_array,
@@ -23,7 +24,7 @@ from geo.nearest.checks import (
     check_positive_int,
     read_only,
 )
-from geo.nearest.geometry import GEOD, ecef, ecef_point, proved_below
+from geo.nearest.geometry import ECCENTRICITY2, GEOD, SEMI_MAJOR_M, ecef, ecef_point, proved_below
 from geo.nearest.restricted import RestrictedIndex
 from geo.nearest.results import NearestResult
 from geo.nearest.searchable import OVERSAMPLE_GIVE_UP, OVERSAMPLE_LIMIT, Searchable
@@ -77,12 +78,22 @@ class NearestIndex:
         self._subset_trees: OrderedDict[bytes, Searchable] = OrderedDict()
         self._lock = threading.Lock()
         self._as_lists: tuple[list[float], list[float], list[int]] | None = None
+        self._cells: cells.CellCandidates | None = None
 
     def __len__(self) -> int:
         return len(self._ids)
 
     def __repr__(self) -> str:
         return f"NearestIndex({len(self)} items)"
+
+    def _cell_candidates(self) -> cells.CellCandidates:
+        """Candidates per grid cell for single queries (geo.nearest.cells), made on first use."""
+        if self._cells is None:
+            # Racing threads make equal objects; one is kept.
+            self._cells = cells.CellCandidates(
+                self._full.tree, self._xyz, ecef_point, SEMI_MAJOR_M, ECCENTRICITY2
+            )
+        return self._cells
 
     def _lists(self) -> tuple[list[float], list[float], list[int]]:
         """lon, lat and ids as Python lists (RestrictedIndex.query_list), made on first use."""

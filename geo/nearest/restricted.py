@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from geo.nearest import cells
 from geo.nearest.checks import check_max_distance, read_only
 from geo.nearest.geometry import GEOD, ecef_point, proved_below
 from geo.nearest.results import NearestList, NearestResult
@@ -80,22 +81,35 @@ class RestrictedIndex:
 
         Of the fetched candidates (chord order) the first k eligible ones are evaluated;
         the next eligible one's chord bounds every item not evaluated, as the method needs.
+        The candidates come from the point's grid cell when it has enough of them
+        (geo.nearest.cells), else from the KD-tree.
         """
         index = self._index
         n = len(index)
+        point = ecef_point(lon, lat)
+        mask = self._mask_list
+        if cells.SIZE * self._eligible >= 2 * (k + 1) * n:
+            taken = index._cell_candidates().first_k(lon, lat, point, k, mask)
+            if taken is not None:
+                answer = self._proved(lon, lat, *taken)
+                if answer is not None:
+                    return answer
         fetch = math.ceil((k + 1) * n / self._eligible * 1.5)
         if fetch >= n or fetch > OVERSAMPLE_LIMIT:
             return None
         # An array, not a tuple: the KD-tree's own conversion of a tuple costs more.
-        chord, found = index._full.tree.query(np.array(ecef_point(lon, lat)), k=fetch)
+        chord, found = index._full.tree.query(np.array(point), k=fetch)
         found = found.tolist()
-        mask = self._mask_list
         taken = found[: k + 1] if mask is None else [p for p in found if mask[p]][: k + 1]
         if len(taken) <= k:
             return None
-        bound = float(chord[found.index(taken[k])])
-        lons, lats, ids = index._lists()
-        taken = taken[:k]
+        return self._proved(lon, lat, taken[:k], float(chord[found.index(taken[k])]))
+
+    def _proved(self, lon: float, lat: float, taken: list[int], bound: float) -> NearestList | None:
+        """The k items ``taken``, ranked by geodesic, if every item left out is at least
+        ``bound`` away by chord and the farthest of them is nearer than that; else None."""
+        lons, lats, ids = self._index._lists()
+        k = len(taken)
         # One call for all k: Geod releases the GIL on every call, and in a threaded server
         # each release may hand the interpreter to another request.
         azimuths, _, distances = GEOD.inv(

@@ -19,10 +19,11 @@ from datetime import datetime
 
 from flask import Blueprint, Response, g, request
 from sqlalchemy import func, select
+from werkzeug.http import generate_etag, http_date
 
 from registry.db import db
 from registry.models import Facility
-from registry.nearest.catalog import read_data_version
+from registry.nearest.catalog import committed_version
 
 COMPRESSIBLE = {
     "application/json",
@@ -44,13 +45,13 @@ EXPOSED = "ETag, Last-Modified, Content-Crs, Content-Range, Content-Disposition,
 
 
 def data_version() -> int:
-    """The committed data version: one autocommit round trip per request, no transaction.
+    """The committed data version (version_watch: pushed to every worker, or read on SpatiaLite).
 
     Read once per request (the ETag and Last-Modified of one answer describe one version).
     """
     version = g.get("registry_data_version")
     if version is None:
-        version = g.registry_data_version = read_data_version(db.bind)
+        version = g.registry_data_version = committed_version(db.bind)
     return version
 
 
@@ -165,18 +166,34 @@ def _cors(response: Response) -> Response:
     return response
 
 
+# The request headers that make_conditional answers (304, 412); without them it only dates.
+_CONDITIONS = (
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_MATCH",
+    "HTTP_IF_UNMODIFIED_SINCE",
+)
+
+
 def _unchanged_reads(response: Response) -> Response:
-    # Fixed documents (no data version behind them) still get an ETag from their bytes.
+    # Answers without a validator of their own (a nearest answer, a fixed document) get an
+    # ETag from their bytes.
     if (
-        request.method in READ_METHODS
-        and response.status_code == 200
+        response.status_code == 200
+        and request.method in READ_METHODS
+        and "ETag" not in response.headers
         and not response.is_streamed
         and not response.direct_passthrough
-        and not response.get_etag()[0]
         and response.mimetype in COMPRESSIBLE
     ):
-        response.add_etag()
-        response.make_conditional(request)
+        response.set_etag(generate_etag(response.get_data()))
+        environ = request.environ
+        if any(name in environ for name in _CONDITIONS):
+            response.make_conditional(request)
+        elif "Date" not in response.headers:
+            # All that make_conditional would do to an unconditional request (the body
+            # already has its length); the rest of it is most of this hook's cost.
+            response.headers["Date"] = http_date()
     return response
 
 

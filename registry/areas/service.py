@@ -99,6 +99,10 @@ def load_boundaries(session: Session, data_dir: Path) -> int:
     session.execute(delete(Area))
     # Parents first so the foreign key holds on every insert.
     session.execute(Area.__table__.insert(), rows)
+    # Caches built from the areas (place search, the locator) look again once it commits.
+    from registry.areas.facilities import _next_data_version
+
+    _next_data_version(session)
     locators.clear()
     return len(rows)
 
@@ -124,7 +128,7 @@ def _build_locator(session: Session) -> AreaLocator:
     return AreaLocator([r.code for r in rows], [to_shape(r.geom) for r in rows])
 
 
-locators = PerDatabase(_build_locator, _subdistrict_count)
+locators = PerDatabase(_build_locator, _subdistrict_count, follows_data_version=True)
 
 
 def assign_areas(

@@ -23,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from importers.messages import Text
 from importers.vocabulary import FACILITY_TYPES, FieldSpec, fields_for
-from registry import audit
+from registry import audit, version_watch
 from registry.areas.service import LEVEL_WORDS, assign_areas, level_of
 from registry.audit import CREATED, Actor, logged
 from registry.config import COAST_TOLERANCE_M
@@ -173,7 +173,7 @@ def location_of(facility: Facility) -> list[float] | None:
 
 
 def next_data_version(session: Session) -> int:
-    return session.execute(
+    version = session.execute(
         update(RegistryState)
         .where(RegistryState.id == 1)
         .values(data_version=RegistryState.data_version + 1)
@@ -182,6 +182,9 @@ def next_data_version(session: Session) -> int:
         # each write, so long sessions would slow down with every change.
         .execution_options(synchronize_session=False)
     ).scalar_one()
+    # Once committed, the writer's next answers see it at once (read-your-writes).
+    version_watch.note_write(session, version)
+    return version
 
 
 def current_data_version(session: Session) -> int:

@@ -1,11 +1,11 @@
 """An in-memory catalog of active facilities for nearest-site search and map views.
 
-Every worker process keeps its own catalog. Before each answer it reads the registry's data
-version in one autocommit round trip (no transaction, no pre-ping). When the version has
-moved, the catalog reads only the facilities written since the version it holds (writes raise
-the version in order; see services.facilities) and applies just those rows, so a change
-committed by an official is in the very next answer of every worker, and a quiet registry
-costs one tiny query per request.
+Every worker process keeps its own catalog. Before each answer it asks which data version is
+committed (registry.version_watch: on PostGIS the version pushed to the process, trusted
+within a stated bound, so no query; on SpatiaLite a local read). When the version has moved,
+the catalog reads only the facilities written since the version it holds (writes raise the
+version in order; see services.facilities) and applies just those rows, so a change committed
+by anyone is in every worker's answers within the bound, and in its writer's next one.
 
 A snapshot holds, per facility, the arrays the filters and the search use and the facility's
 GeoJSON, encoded once (see catalog_rows), so an answer needs no other query. Filter masks are
@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from geo.nearest import NearestIndex, NearestList, RestrictedIndex
 from importers.vocabulary import FACILITY_TYPES, STATUSES
+from registry import version_watch
 from registry.db import autocommit_int
 from registry.errors import ValidationError
 from registry.models import Facility, RegistryState
@@ -52,6 +53,7 @@ __all__ = [
     "FacilityCatalog",
     "SiteFilter",
     "catalogs",
+    "committed_version",
     "filter_mask",
     "nearest_in",
     "nearest_sites",
@@ -305,6 +307,16 @@ def read_data_version(source: Source) -> int:
     return reader.scalar(_VERSION) or 0
 
 
+def committed_version(source: Source) -> int:
+    """The committed data version as this answer must see it: on an engine the watched one
+    (version_watch: within its bound, and at least what this request's writer wrote); in a
+    transaction of its own (a test's) the one it reads."""
+    reader = _reader(source)
+    if isinstance(reader, Engine):
+        return version_watch.watch_for(reader).version(version_watch.wanted_version())
+    return reader.scalar(_VERSION) or 0
+
+
 def _read_rows(source: Source, statement) -> list:
     reader = _reader(source)
     if isinstance(reader, Engine):
@@ -319,7 +331,7 @@ class FacilityCatalog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._snapshot: CatalogSnapshot | None = None
-        self._checked_at = 0.0  # when the data version was last read (time.time())
+        self._checked_at = 0.0  # when the data version was last known (time.time())
         # Facility id -> position; only grows, only under the lock.
         self._position_of: dict[int, int] = {}
 
@@ -336,7 +348,7 @@ class FacilityCatalog:
         """``snapshot``, or while the database cannot be reached the last one held, with the
         time it was last known current (None when it is current)."""
         try:
-            version = read_data_version(source)
+            version = committed_version(source)
         except DBAPIError as error:
             held = self._snapshot
             if held is None or not outage.unavailable(error):

@@ -71,7 +71,7 @@ def _build_place_index(session: Session) -> PlaceIndex:
     )
 
 
-place_indexes = PerDatabase(_build_place_index, _area_count)
+place_indexes = PerDatabase(_build_place_index, _area_count, follows_data_version=True)
 
 
 def search_places(session: Session, query: str, *, limit: int = 10) -> list[PlaceMatch]:

@@ -7,7 +7,9 @@ The app is imported in the master (``preload_app``), which loads the in-memory f
 catalog of nearest-site search and the map (seconds for a national registry) and then closes
 its database connections; every worker starts with that catalog already in its memory (the
 pages are shared until written) and only catches up with what changed since, on its first
-request. Command-line options override what is set here. ``registry serve`` uses these same
+request. Each worker starts its own listener for the registry's data version on its first
+answer (registry.version_watch); the master's is stopped before the fork. Command-line options
+override what is set here. ``registry serve`` uses these same
 settings and adds bind, workers, threads, timeouts and logging from the app's configuration.
 
 Signals (to the master, e.g. ``systemctl reload`` / ``stop``): HUP starts new workers and
