@@ -42,10 +42,11 @@ from dataclasses import dataclass
 
 import psycopg
 from flask import g, has_request_context, request
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select, update
 from sqlalchemy.orm import Session
 
 from registry.db import autocommit_int
+from registry.models import RegistryState
 
 log = logging.getLogger("registry.version_watch")
 
@@ -349,3 +350,25 @@ def init_app(app) -> None:
         heartbeat_ms=float(app.config.get("DATA_VERSION_HEARTBEAT_MS", 25)),
     )
     app.after_request(_set_cookie)
+
+
+# -- raising and reading the version --------------------------------------------------------
+
+
+def next_data_version(session: Session) -> int:
+    version = session.execute(
+        update(RegistryState)
+        .where(RegistryState.id == 1)
+        .values(data_version=RegistryState.data_version + 1)
+        .returning(RegistryState.data_version)
+        # Not an ORM-synchronised UPDATE: that would scan every object in the session on
+        # each write, so long sessions would slow down with every change.
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    # Once committed, the writer's next answers see it at once (read-your-writes).
+    note_write(session, version)
+    return version
+
+
+def current_data_version(session: Session) -> int:
+    return session.scalar(select(RegistryState.data_version).where(RegistryState.id == 1)) or 0

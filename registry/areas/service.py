@@ -17,6 +17,7 @@ from importers.messages import Rule, Text, area
 from registry.cache import PerDatabase
 from registry.errors import OutsideThailandError, ValidationError
 from registry.models import Area
+from registry.version_watch import next_data_version
 
 # How far out a point may lie when the stated province corroborates the nearest area.
 ISLAND_TOLERANCE_M = 30_000.0
@@ -100,9 +101,7 @@ def load_boundaries(session: Session, data_dir: Path) -> int:
     # Parents first so the foreign key holds on every insert.
     session.execute(Area.__table__.insert(), rows)
     # Caches built from the areas (place search, the locator) look again once it commits.
-    from registry.areas.facilities import _next_data_version
-
-    _next_data_version(session)
+    next_data_version(session)
     locators.clear()
     return len(rows)
 

@@ -28,6 +28,7 @@ from registry.facilities import service
 from registry.facilities.freshness import confirm_fields
 from registry.facilities.scoped import stated_fields, write_lock
 from registry.models import DB_INT_MAX, Facility, FacilityChange, User, utcnow
+from registry.version_watch import next_data_version
 
 # Fields a feed may set: the status, hours and the type's own fields (beds, stock...).
 FEED_COMMON_FIELDS = ("status", "opening_hours")
@@ -240,7 +241,7 @@ def status_feed(session: Session, user: User, items: list[Any], *, partial: bool
     stated = {plan.facility.id: plan.stated for plan in planned}
     writes = [plan for plan in planned if plan.changes]
     if writes:
-        outcome.data_version = service.next_data_version(session)
+        outcome.data_version = next_data_version(session)
         _write(session, writes, outcome.data_version, now, user.username)
         for plan in writes:  # written behind the ORM's back: reload on next use
             session.expire(plan.facility)

@@ -43,12 +43,7 @@ from registry import audit
 from registry.areas.service import assign_columns, code_param
 from registry.audit import Actor, logged
 from registry.errors import ConflictError
-from registry.facilities.service import (
-    AREA_FIELDS,
-    current_data_version,
-    location_of,
-    next_data_version,
-)
+from registry.facilities.service import AREA_FIELDS, location_of
 from registry.imports.bulk_clean import CleanBatch, Values, clean_batch
 from registry.imports.bulk_log import log_created
 from registry.imports.messages import (
@@ -59,6 +54,7 @@ from registry.imports.messages import (
 from registry.models import Facility, FacilityChange, UTCDateTime, utcnow
 from registry.spatial import spatial_dialect
 from registry.spatial_bulk import ColumnRows
+from registry.version_watch import current_data_version, next_data_version
 
 _SQLITE_CHUNK = 2_000  # keys per IN (...) on SQLite (its limit is 32,766 parameters)
 # Evidence about the areas (what the source states, the note on a mismatch): written along with

@@ -11,13 +11,13 @@ from registry.facilities.service import (
     CREATED,
     Actor,
     create_facility,
-    current_data_version,
     deactivate_facility,
     facility_history,
     revert_change,
     update_facility,
 )
 from registry.models import Facility, FacilityChange
+from registry.version_watch import current_data_version
 from tests.registry.helpers import BANGKOK, CHIANG_MAI, OFFICIAL, make_facility
 
 

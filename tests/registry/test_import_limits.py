@@ -14,11 +14,12 @@ import re
 from sqlalchemy import func, select
 
 from importers.limits import ImportLimits
-from registry.facilities.service import Actor, create_facility, current_data_version
+from registry.facilities.service import Actor, create_facility
 from registry.imports import bulk
 from registry.imports import service as imports
 from registry.imports.service import commit_import, preview_import
 from registry.models import DuplicateCandidate, Facility, FacilityChange, ImportBatch
+from registry.version_watch import current_data_version
 from tests import hostile_files as hostile
 from tests.registry.conftest import bearer, sign_in
 
