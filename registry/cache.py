@@ -9,7 +9,7 @@ from typing import Generic, TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from registry.catalog import committed_version
+from registry.nearest.catalog import committed_version
 
 T = TypeVar("T")
 

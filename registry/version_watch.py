@@ -42,10 +42,11 @@ from dataclasses import dataclass
 
 import psycopg
 from flask import g, has_request_context, request
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, update
 from sqlalchemy.orm import Session
 
 from registry.db import autocommit_int
+from registry.models import RegistryState
 
 log = logging.getLogger("registry.version_watch")
 
@@ -349,3 +350,19 @@ def init_app(app) -> None:
         heartbeat_ms=float(app.config.get("DATA_VERSION_HEARTBEAT_MS", 25)),
     )
     app.after_request(_set_cookie)
+
+
+def next_data_version(session: Session) -> int:
+    """Raise the registry's data version in this transaction; its writer sees it at commit."""
+    version = session.execute(
+        update(RegistryState)
+        .where(RegistryState.id == 1)
+        .values(data_version=RegistryState.data_version + 1)
+        .returning(RegistryState.data_version)
+        # Not an ORM-synchronised UPDATE: that would scan every object in the session on
+        # each write, so long sessions would slow down with every change.
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    # Once committed, the writer's next answers see it at once (read-your-writes).
+    note_write(session, version)
+    return version

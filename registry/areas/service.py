@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from geo.areas import AreaLocator
 from importers.messages import Rule, Text, area
+from registry import version_watch
 from registry.cache import PerDatabase
 from registry.errors import OutsideThailandError, ValidationError
 from registry.models import Area
@@ -100,9 +101,7 @@ def load_boundaries(session: Session, data_dir: Path) -> int:
     # Parents first so the foreign key holds on every insert.
     session.execute(Area.__table__.insert(), rows)
     # Caches built from the areas (place search, the locator) look again once it commits.
-    from registry.areas.facilities import _next_data_version
-
-    _next_data_version(session)
+    version_watch.next_data_version(session)
     locators.clear()
     return len(rows)
 

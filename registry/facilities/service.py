@@ -17,13 +17,13 @@ from typing import Any
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely import Point
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from importers.messages import Text
 from importers.vocabulary import FACILITY_TYPES, FieldSpec, fields_for
-from registry import audit, version_watch
+from registry import audit
 from registry.areas.service import LEVEL_WORDS, assign_areas, level_of
 from registry.audit import CREATED, Actor, logged
 from registry.config import COAST_TOLERANCE_M
@@ -31,6 +31,7 @@ from registry.errors import ConflictError, NotFoundError, ValidationError
 from registry.facilities import messages as say
 from registry.facilities.messages import CHANGED_AGAIN, NOT_A_VERSION
 from registry.models import DB_INT_MAX, Area, Facility, FacilityChange, RegistryState, utcnow
+from registry.version_watch import next_data_version
 
 AREA_FIELDS = ("province_code", "district_code", "subdistrict_code")
 # Logged like fields, written only by deactivate and revert.
@@ -170,21 +171,6 @@ def location_of(facility: Facility) -> list[float] | None:
         return None
     point = to_shape(facility.geom)
     return [round(point.x, 7), round(point.y, 7)]
-
-
-def next_data_version(session: Session) -> int:
-    version = session.execute(
-        update(RegistryState)
-        .where(RegistryState.id == 1)
-        .values(data_version=RegistryState.data_version + 1)
-        .returning(RegistryState.data_version)
-        # Not an ORM-synchronised UPDATE: that would scan every object in the session on
-        # each write, so long sessions would slow down with every change.
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
-    # Once committed, the writer's next answers see it at once (read-your-writes).
-    version_watch.note_write(session, version)
-    return version
 
 
 def current_data_version(session: Session) -> int:
