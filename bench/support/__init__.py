@@ -11,6 +11,7 @@
   sites that nearest_load.py, map_page.py and ogcapi_bench.py measure.
 - ``server``: gunicorn serving the bench app (bench/nearest_wsgi.py) or another app, and the
   plain HTTP clients that ask it.
+- ``questions``: the paths a load benchmark asks (nearest, PostGIS KNN, place names, map views).
 - ``wrk``: load from wrk, with the server's CPU time per answer.
 
 ``machine``, ``timing`` and ``locations`` import neither Flask nor the registry, so the

@@ -1,4 +1,5 @@
-"""Scratch databases for the benchmarks, and the PostGIS database of synthetic sites.
+"""Scratch databases for the benchmarks, and the database of synthetic sites (PostGIS, or a
+SpatiaLite file with ``--spatialite`` where a benchmark offers it).
 
 Every database here belongs to a benchmark: a PostGIS database is dropped and created again
 by its name, a SpatiaLite one is a new file. Migrations and the 8,430 real areas are loaded
@@ -11,11 +12,11 @@ import argparse
 import contextlib
 import statistics
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from bench.support.sites import CLINICS, SOURCE, jittered_sites, site_record
@@ -25,6 +26,7 @@ from registry.areas.service import load_boundaries, locators
 from registry.db import db, make_engine, recreate_postgis_database
 from registry.facilities.service import Actor
 from registry.imports.bulk import upsert_facilities
+from registry.models import Facility, utcnow
 from registry.nearest.catalog import catalogs
 from registry.paths import DATA_DIR
 
@@ -90,11 +92,21 @@ def database_label(app) -> str:
 # -- the synthetic sites of nearest_load.py, map_page.py and ogcapi_bench.py ---------------------
 
 
-def add_site_arguments(parser: argparse.ArgumentParser, database: str) -> None:
-    """The options that say which database holds the sites and how to make it."""
+def add_site_arguments(
+    parser: argparse.ArgumentParser, database: str, spatialite: bool = False
+) -> None:
+    """The options that say which database holds the sites and how to make it.
+
+    With ``spatialite``, ``--spatialite FILE`` puts the sites in that file instead of the
+    PostGIS database; a benchmark offers it only when everything it measures runs there.
+    """
     add = parser.add_argument
     add("--postgis-server", default=POSTGIS_SERVER)
     add("--database", default=database)
+    if spatialite:
+        add("--spatialite", type=Path, help="a SpatiaLite file instead of the PostGIS database")
+    else:
+        parser.set_defaults(spatialite=None)
     add("--reuse", action="store_true", help="keep the database if it already holds the sites")
     add("--facilities", type=int, default=150_000, help="sites to load when (re)creating")
     add("--chunk", type=int, default=10_000, help="facilities per upsert_facilities call")
@@ -110,20 +122,37 @@ def add_site_arguments(parser: argparse.ArgumentParser, database: str) -> None:
 
 
 def database_url(args) -> str:
+    if args.spatialite:
+        return f"sqlite:///{args.spatialite.resolve()}"
     return f"{args.postgis_server}/{args.database}"
 
 
-def existing_count(args) -> int | None:
-    """How many bench facilities the database holds, or None when it is not usable."""
+def database_exists(args) -> bool:
+    if args.spatialite:
+        return args.spatialite.exists()
     admin = create_engine(f"{args.postgis_server}/postgres")
     with admin.connect() as conn:
         exists = conn.scalar(
             text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": args.database}
         )
     admin.dispose()
-    if not exists:
+    return bool(exists)
+
+
+def recreate_database(args) -> None:
+    """An empty database where the sites go: a PostGIS one dropped and created again, or no
+    SpatiaLite file at all (migrations create it)."""
+    if args.spatialite:
+        args.spatialite.unlink(missing_ok=True)
+    else:
+        recreate_postgis_database(args.postgis_server, args.database)
+
+
+def existing_count(args) -> int | None:
+    """How many bench facilities the database holds, or None when it is not usable."""
+    if not database_exists(args):
         return None
-    engine = create_engine(database_url(args))
+    engine = make_engine(database_url(args))
     try:
         with engine.connect() as conn:
             return conn.scalar(
@@ -152,7 +181,7 @@ def load_database(args) -> dict:
     rng = np.random.default_rng(args.seed)
     catalogs.clear()
     start = time.perf_counter()
-    recreate_postgis_database(args.postgis_server, args.database)
+    recreate_database(args)
     created = time.perf_counter() - start
     steps: dict = {}
     engine = with_areas(database_url(args), steps)
@@ -230,14 +259,16 @@ def database_summary(url: str) -> dict:
             )
         ).all()
         stale = 0
+        confirmed = Facility.status_confirmed_at
         for facility_type, hours in ttl.items():
+            # Expressions, not SQL text: the same count on PostGIS and SpatiaLite.
             stale += conn.scalar(
-                text(
-                    "SELECT count(*) FROM facility WHERE deleted_at IS NULL AND status = 'open' "
-                    "AND type = :type AND (status_confirmed_at IS NULL "
-                    "OR status_confirmed_at < now() - make_interval(hours => :hours))"
-                ),
-                {"type": facility_type, "hours": int(hours)},
+                select(func.count()).where(
+                    Facility.deleted_at.is_(None),
+                    Facility.status == "open",
+                    Facility.type == facility_type,
+                    confirmed.is_(None) | (confirmed < utcnow() - timedelta(hours=hours)),
+                )
             )
     engine.dispose()
     by_type: dict[str, int] = {}

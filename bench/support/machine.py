@@ -166,10 +166,11 @@ class CpuMeter:
     """CPU time of the machine, of the server under test (gunicorn's master and workers, and
     the PostgreSQL backends serving the bench database) and of everything else, from /proc.
 
-    ``server`` is a ``bench.support.server.Gunicorn``.
+    ``server`` is a ``bench.support.server.Gunicorn``; ``database`` None when there is no
+    database server (SpatiaLite runs inside the workers, its CPU is theirs).
     """
 
-    def __init__(self, server, database: str) -> None:
+    def __init__(self, server, database: str | None) -> None:
         self.server = server
         self.database = database
 
@@ -178,7 +179,9 @@ class CpuMeter:
         app = []
         if self.server.process is not None:
             app = [self.server.process.pid, *self.server.worker_pids()]
-        pids = []
+        pids: list[int] = []
+        if self.database is None:
+            return app, pids
         marker = f" {self.database} ".encode()
         for entry in os.scandir("/proc"):
             if not entry.name.isdigit():
