@@ -4,7 +4,7 @@ Every worker process keeps its own catalog. Before each answer it asks which dat
 committed (registry.version_watch: on PostGIS the version pushed to the process, trusted
 within a stated bound, so no query; on SpatiaLite a local read). When the version has moved,
 the catalog reads only the facilities written since the version it holds (writes raise the
-version in order; see services.facilities) and applies just those rows, so a change committed
+version in order; see registry.version_watch) and applies just those rows, so a change committed
 by anyone is in every worker's answers within the bound, and in its writer's next one.
 
 A snapshot holds, per facility, the arrays the filters and the search use and the facility's
@@ -12,6 +12,9 @@ GeoJSON, encoded once (see catalog_rows), so an answer needs no other query. Fil
 cached per snapshot and filter, each with the time span over which no confirmation runs out,
 so a cached mask is the one the rules give at that moment. New and moved facilities go into a
 small second index until there are enough of them to rebuild the main one.
+
+Over 600 lines: the snapshot, its catch-up and the filter masks are one lock-guarded piece of
+state; its next split (masks and catch-up apart) waits for the import-speed work on this path.
 """
 
 from __future__ import annotations
