@@ -79,3 +79,8 @@ UPLOAD_REJECTED_ROWS = Rule(
     "%(file)s: nothing was imported: %(errors)s errors in %(count)s rows (%(rows)s); fix them "
     "and upload the file again",
 )
+# Said after a limit is passed: where a bigger survey sheet can go.
+SHEET_ADVICE = Rule(
+    "survey.sheet_advice",
+    "split the file, or ask an administrator to import it with `registry survey import`",
+)

@@ -43,7 +43,7 @@ from registry.config import COAST_TOLERANCE_M, SURVEY_CORRECTION_WINDOW_DAYS
 from registry.errors import ValidationError
 from registry.facilities.scoped import write_lock
 from registry.models import Area, SurveyRecord
-from registry.survey.messages import UPLOAD_REJECTED, UPLOAD_REJECTED_ROWS
+from registry.survey.messages import SHEET_ADVICE, UPLOAD_REJECTED, UPLOAD_REJECTED_ROWS
 from registry.survey.rules import INPUT_FIELDS, SurveyProblem, SurveyRules, area_label
 from registry.survey.service import (
     Surveyor,
@@ -56,9 +56,6 @@ from registry.survey.service import (
     require_surveyor,
 )
 from registry.survey.sheet_columns import HEADER_TARGETS, PERSONAL_KEYS
-
-# Said after a limit is passed: where a bigger survey sheet can go.
-LIMIT_ADVICE = "split the file, or ask an administrator to import it with `registry survey import`"
 
 # -- place names ------------------------------------------------------------------------------
 
@@ -335,7 +332,7 @@ def _run(
     limits: ImportLimits,
 ) -> SurveyImportOutcome:
     require_surveyor(surveyor)
-    limits = replace(limits, advice=LIMIT_ADVICE)
+    limits = replace(limits, advice=SHEET_ADVICE())  # where a bigger sheet can go
     data, file_name = load_source(data, file_name, max_bytes=limits.expanded_bytes)
     table = reader_for(file_name).read(
         data, name=file_name, extra_headers=tuple(HEADER_TARGETS), limits=limits
