@@ -34,7 +34,9 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.support.databases import scratch_url, with_areas  # noqa: E402
 from bench.support.machine import load_average  # noqa: E402
+from importers.limits import ImportLimits  # noqa: E402
 from registry.areas.service import locators  # noqa: E402
+from registry.config import CLI_IMPORT_LIMITS  # noqa: E402
 from registry.db import recreate_postgis_database  # noqa: E402
 from registry.imports.service import commit_import  # noqa: E402
 from registry.models import Facility  # noqa: E402
@@ -109,8 +111,15 @@ def run_ogr2ogr(csv_path: Path, database: str) -> float:
 
 def _import(session: Session, csv_path: Path) -> tuple[float, dict]:
     start = time.perf_counter()
+    # An administrator's national list goes through the CLI, whose limits are the ones here
+    # (the web's stop at 100,000 rows).
     outcome = commit_import(
-        session, csv_path.read_bytes(), csv_path.name, actor_name="bench", source="bench"
+        session,
+        csv_path.read_bytes(),
+        csv_path.name,
+        actor_name="bench",
+        source="bench",
+        limits=ImportLimits.from_config(CLI_IMPORT_LIMITS),
     )
     session.commit()
     elapsed = time.perf_counter() - start
