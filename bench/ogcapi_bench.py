@@ -8,7 +8,8 @@ The facilities are those of nearest_load.py (``bench/support/sites.py``): real M
 and clinic locations, jittered, loaded through ``upsert_facilities``. In one run (``--parts``
 chooses among items, layer and downloads):
 
-1. items: ``items?bbox=...&limit=10`` under load (threads in two client processes, keep-alive)
+1. items: ``items?bbox=...&limit=10`` under load (wrk; with ``--client python``, threads in
+   two client processes; keep-alive)
    against our OGC API (gunicorn, ``bench.nearest_wsgi:app``) and against stock pygeoapi
    (gunicorn, ``pygeoapi.flask_app:APP``, its PostgreSQL provider on the same ``facility``
    table), the same worker and thread counts, the same random 0.1-degree boxes around real site
@@ -34,6 +35,7 @@ import functools
 import multiprocessing
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -54,6 +56,7 @@ from bench.support.databases import (  # noqa: E402
 )
 from bench.support.machine import child_run, load_average, print_run_header  # noqa: E402
 from bench.support.server import BenchServer, Gunicorn, get, keep_asking  # noqa: E402
+from bench.support.wrk import run_wrk  # noqa: E402
 
 PYGEOAPI_CONFIG = """
 server:
@@ -112,7 +115,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         "falls on each of them alike",
     )
     add("--parts", default=",".join(PARTS), help=f"which steps to run, of {','.join(PARTS)}")
-    add("--clients", type=int, default=8, help="threads per client process")
+    add("--clients", type=int, default=8, help="threads per client process (wrk: connections / 2)")
+    add(
+        "--client",
+        choices=("wrk", "python"),
+        default="wrk" if shutil.which("wrk") else "python",
+        help="the load's client: wrk (Debian's wrk) or two Python processes",
+    )
     add("--workers", type=int, default=2)
     add("--threads", type=int, default=4)
     args = parser.parse_args(argv)
@@ -240,18 +249,39 @@ def pg_dsn(database: str) -> str:
     return f"PG:host=127.0.0.1 port=5432 user=postgres dbname={database}"
 
 
-def items_under_load(args, servers: list, results: dict) -> None:
+def items_under_load(args, servers: list, results: dict, work: Path) -> None:
     """Requests per second of bbox pages, beside a trivial answer of our app (the most this
-    client and server can do on the machine at that moment); the loads take turns."""
+    client and server can do on the machine at that moment); the loads take turns.
+
+    The client is wrk (C, a few per cent of a core) unless ``--client python``: a Python
+    client spends as much CPU per request as the servers do, which caps every load near the
+    same rate on two cores and hides the servers' own difference.
+    """
     ours = servers[0]
     loads = [("trivial ours", ours[1], ["/bench/trivial"])]
     loads += [(f"bbox limit=10 {name}", port, paths) for name, port, paths, _, _ in servers]
-    for _, port, paths in loads:
-        load(port, paths[:20], 2.0, 2)  # warm-up
+    use_wrk = args.client == "wrk"
+    for _, port, paths in loads:  # warm-up
+        if use_wrk:
+            run_wrk(port, paths[:20], 2, work, threads=2, connections=4, name="warm")
+        else:
+            load(port, paths[:20], 2.0, 2)
     done = {name: {"ok": 0, "failed": 0, "seconds": 0.0} for name, _, _ in loads}
+    seconds = args.duration / args.rounds
     for _ in range(args.rounds):
         for name, port, paths in loads:
-            run = load(port, paths, args.duration / args.rounds, args.clients)
+            if use_wrk:
+                run = run_wrk(
+                    port, paths, max(1, round(seconds)), work, threads=2,
+                    connections=args.clients * 2, name="load",
+                )  # fmt: skip
+                run = {
+                    "ok": run["requests"] - run["status"],
+                    "failed": run["errors"],
+                    "seconds": run["duration_us"] / 1e6,
+                }
+            else:
+                run = load(port, paths, seconds, args.clients)
             for key in done[name]:
                 done[name][key] += run[key]
     for name, counts in done.items():
@@ -398,7 +428,7 @@ def main(argv=None) -> None:
                 servers.append(("pygeoapi", theirs.port, their_paths,
                                 f"OAPIF:http://127.0.0.1:{theirs.port}", "facility"))  # fmt: skip
             if "items" in args.parts:
-                items_under_load(args, servers, results)
+                items_under_load(args, servers, results, work)
             if "layer" in args.parts:
                 whole_layer(servers, work, results)
             if "downloads" in args.parts:

@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import urllib.request
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -236,3 +237,44 @@ def test_pyogrio_reads_the_downloads_by_url(live, fmt):
         url = f"CSV:/vsicurl/{url}"
     assert _pyogrio_rows(url) == live.counts["facilities"]
     assert any("download" in line for line in live.log.seen)
+
+
+# PyQGIS is Debian's (python3-qgis), for Debian's own Python: .ci/run installs it.
+QGIS_PYTHON = "/usr/bin/python3"
+
+
+def _qgis(url: str, *layers: str) -> dict:
+    script = Path(__file__).with_name("qgis_client.py")
+    done = subprocess.run(
+        [QGIS_PYTHON, str(script), url, *layers],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(Path(script).parent), "LANG": "C.UTF-8"},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_qgis_adds_the_ogc_api_layers(live):
+    """Headless QGIS (its OAPIF provider, as its "Add layer" dialog uses it) reads each layer
+    whole with its declared fields and CRS, and sends a map view's rectangle to the server."""
+    layers = ["facilities", "vaccination_site", "provinces"]
+    live.log.seen.clear()
+    seen = _qgis(live.url, *layers)
+    for name in layers:
+        layer = seen[name]
+        assert layer["valid"], layer
+        assert layer["count"] == live.counts[name], name
+        assert layer["read"] == layer["with_geometry"] == live.counts[name], name
+        assert layer["crs"] in {"EPSG:4326", "OGC:CRS84"}, layer["crs"]
+    facilities = seen["facilities"]
+    types = {name: kind.lower() for name, kind in facilities["fields"].items()}
+    assert types["updated_at"] == "datetime"
+    assert types["name_th"] == "string"
+    assert "ศูนย์พักคอยที่ปิดแล้ว" not in facilities["names"]  # deactivated: left out
+    assert any("โรงพยาบาล" in name for name in facilities["names"])  # Thai arrives whole
+    assert seen["vaccination_site"]["fields"]["daily_capacity"].lower() == "integer"
+    assert 0 < facilities["in_rectangle"] == facilities["in_rectangle_by_hand"] < facilities["read"]
+    requests = [line for line in live.log.seen if "/collections/facilities/items" in line]
+    assert any("bbox=" in line for line in requests), requests
