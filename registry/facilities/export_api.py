@@ -33,7 +33,7 @@ def download_facilities():
     conditions = facilities.list_conditions()
     version = http.data_version()
     query = sorted((k, v) for k, v in request.args.items(multi=True) if k not in ("format",))
-    digest = hashlib.sha256(repr((version, fmt, language, query)).encode()).hexdigest()[:32]
+    digest = file_key(database_identity(), version, http.last_change(), fmt, language, query)
     cached = http.unchanged(digest)
     if cached is not None:
         return cached
@@ -53,6 +53,23 @@ def download_facilities():
     )
     response.cache_control.no_cache = True
     return response
+
+
+def database_identity() -> str:
+    """Which database the files come from (its URL without the password).
+
+    Apps on different databases may share an instance folder (two deployments, tests), and a
+    recreated database counts its data versions from the start again: a file keyed by the
+    version alone would then be another database's, or the old one's.
+    """
+    return db.engine.url.render_as_string(hide_password=True)
+
+
+def file_key(database: str, version: int, last_change, *request_key) -> str:
+    """The file's name and ETag: the database, its data version and last change (which a
+    recreated database at the same version does not share), and what was asked."""
+    key = repr((database, version, last_change and last_change.isoformat(), request_key))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 def _forget_older_versions(version: int) -> None:

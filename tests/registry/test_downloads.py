@@ -237,3 +237,20 @@ def test_national_table_has_one_row_per_province(client, session, sites):
         read_only=True,
     )
     assert len(list(book["provinces"].values)) == 78
+
+
+def test_download_files_are_keyed_by_database_and_its_last_change():
+    """Apps on two databases sharing an instance folder, or a database recreated at the same
+    data version, never serve each other's files."""
+    from datetime import UTC, datetime
+
+    from registry.facilities.export_api import file_key
+
+    when = datetime(2026, 12, 7, 1, 2, 3, tzinfo=UTC)
+    asked = ("csv", "en", [("province", "TH50")])
+    one = file_key("postgresql+psycopg://postgres@127.0.0.1/a", 7, when, *asked)
+    assert one == file_key("postgresql+psycopg://postgres@127.0.0.1/a", 7, when, *asked)
+    assert one != file_key("postgresql+psycopg://postgres@127.0.0.1/b", 7, when, *asked)
+    assert one != file_key("postgresql+psycopg://postgres@127.0.0.1/a", 7, None, *asked)
+    assert one != file_key("postgresql+psycopg://postgres@127.0.0.1/a", 8, when, *asked)
+    assert one != file_key("postgresql+psycopg://postgres@127.0.0.1/a", 7, when, "gpkg", "en", [])
