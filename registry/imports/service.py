@@ -185,6 +185,52 @@ def _stored_others(session: Session, result: UpsertResult) -> pd.DataFrame:
 Pairs = list[tuple[tuple[int, int], tuple[str, float | None]]]
 
 
+@dataclass
+class DuplicateInputs:
+    """What finding a batch's likely duplicates reads from the database, read in one go, so
+    that the comparing (pure computation) can run while the database takes the writes."""
+
+    created: pd.DataFrame | None
+    stored: pd.DataFrame
+    existing: set[tuple[int, int]]
+
+
+def duplicate_inputs(session: Session, result: UpsertResult) -> DuplicateInputs:
+    """The new rows, the stored facilities to compare them with, and the pairs flagged already."""
+    created = result.created
+    if created is None or not len(created):
+        return DuplicateInputs(None, stored_facilities(session, false()), set())
+    existing = set(
+        session.execute(
+            select(DuplicateCandidate.facility_id, DuplicateCandidate.other_facility_id)
+        ).all()
+    )
+    return DuplicateInputs(created, _stored_others(session, result), existing)
+
+
+def duplicate_pairs(
+    inputs: DuplicateInputs, *, limits: ImportLimits = WEB_LIMITS, notes: list[Text] | None = None
+) -> Pairs:
+    """The likely pairs among ``inputs`` (no database work; see find_duplicates)."""
+    created, stored = inputs.created, inputs.stored
+    if created is None:
+        return []
+    comparisons = limits.name_comparisons
+    flags = similar_among(created, max_comparisons=comparisons, notes=notes)
+    flags.update(similar_across(created, stored, max_comparisons=comparisons, notes=notes))
+    active = pd.concat([stored, created[list(CANDIDATE_COLUMNS)]], ignore_index=True)
+    for pair, flag in same_codes(active, created["id"].to_numpy()).items():
+        flags.setdefault(pair, flag)
+    chosen = [(pair, flag) for pair, flag in sorted(flags.items()) if pair not in inputs.existing]
+    if len(chosen) > limits.duplicate_pairs:
+        if notes is not None:
+            notes.append(
+                say.DUPLICATES_CAPPED(count=f"{len(chosen):,}", limit=f"{limits.duplicate_pairs:,}")
+            )
+        chosen = chosen[: limits.duplicate_pairs]
+    return chosen
+
+
 def find_duplicates(
     session: Session,
     result: UpsertResult,
@@ -198,29 +244,7 @@ def find_duplicates(
     At most ``limits.duplicate_pairs`` pairs are kept (the lowest ids first); ``notes`` says
     when more were found or when names were not compared. Reads only.
     """
-    created = result.created
-    if created is None or not len(created):
-        return []
-    comparisons = limits.name_comparisons
-    stored = _stored_others(session, result)
-    flags = similar_among(created, max_comparisons=comparisons, notes=notes)
-    flags.update(similar_across(created, stored, max_comparisons=comparisons, notes=notes))
-    active = pd.concat([stored, created[list(CANDIDATE_COLUMNS)]], ignore_index=True)
-    for pair, flag in same_codes(active, created["id"].to_numpy()).items():
-        flags.setdefault(pair, flag)
-    existing = set(
-        session.execute(
-            select(DuplicateCandidate.facility_id, DuplicateCandidate.other_facility_id)
-        ).all()
-    )
-    chosen = [(pair, flag) for pair, flag in sorted(flags.items()) if pair not in existing]
-    if len(chosen) > limits.duplicate_pairs:
-        if notes is not None:
-            notes.append(
-                say.DUPLICATES_CAPPED(count=f"{len(chosen):,}", limit=f"{limits.duplicate_pairs:,}")
-            )
-        chosen = chosen[: limits.duplicate_pairs]
-    return chosen
+    return duplicate_pairs(duplicate_inputs(session, result), limits=limits, notes=notes)
 
 
 def flag_duplicates(
@@ -337,9 +361,15 @@ def _run(
     if outcome.errors and not valid_rows_only:
         raise _refusal(normalised, outcome)
     notes: list[Text] = []
-    step("flagging likely duplicates")
-    # Found before the lock too: only their insert waits for it (under the stand-in ids).
-    found = find_duplicates(session, preview, limits=limits, notes=notes)
+    # What the duplicate checks compare is read before the lock. PostGIS takes the writes from
+    # a thread (and parses, indexes and logs them on the other core): the names are compared
+    # meanwhile, in time the lock is held anyway. SpatiaLite writes in this thread: there they
+    # are compared before the lock, so that other writers do not wait for it.
+    inputs = duplicate_inputs(session, preview)
+    found: Pairs | None = None
+    if not commit or session.get_bind().dialect.name != "postgresql":
+        step("flagging likely duplicates")
+        found = duplicate_pairs(inputs, limits=limits, notes=notes)
     if not commit:
         outcome.duplicates = flag_duplicates(session, preview, write=False, found=found)
         _noted(outcome, notes)
@@ -368,6 +398,9 @@ def _run(
         with spatial_dialect(connection.dialect.name).bulk_writes(connection) as writes:
             result = apply_upsert(session, plan, actor, writes=writes)
             outcome = _outcome(normalised, result)
+            if found is None:  # PostGIS: the writes are still on their way
+                step("flagging likely duplicates")
+                found = duplicate_pairs(inputs, limits=limits, notes=notes)
         if outcome.errors and not valid_rows_only:
             savepoint.rollback()
             raise _refusal(normalised, outcome)
