@@ -528,8 +528,10 @@ def _differs(values: Values, matched, stored: _Stored, live) -> np.ndarray:
         new = column[rows].tolist()
         old = [stored.columns[name][k] for k in at.tolist()]
         if isinstance(Facility.__table__.c[name].type, UTCDateTime):
-            new, old = map(_logged_all, (new, old))
-        differs |= present & np.array([a != b for a, b in zip(new, old, strict=True)], dtype=bool)
+            unequal = [_times_differ(a, b) for a, b in zip(new, old, strict=True)]
+        else:
+            unequal = [a != b for a, b in zip(new, old, strict=True)]
+        differs |= present & np.array(unequal, dtype=bool)
     for axis, rounded in (("lon", values.lon), ("lat", values.lat)):
         old = [None if v is None else round(v, 7) for v in stored.columns[axis]]
         differs |= rounded[rows] != np.array([old[k] for k in at.tolist()], dtype=object)
@@ -538,8 +540,10 @@ def _differs(values: Values, matched, stored: _Stored, live) -> np.ndarray:
     return suspect
 
 
-def _logged_all(values: list) -> list:
-    return [logged(v) for v in values]
+def _times_differ(a, b) -> bool:
+    """As ``logged(a) != logged(b)`` (their ISO 8601 texts) without writing either out: another
+    instant, or the same instant in another offset."""
+    return a != b or (a is not None and b is not None and a.utcoffset() != b.utcoffset())
 
 
 def _update(session, values: Values, matched, suspect, data_version, actor, now) -> dict:

@@ -187,3 +187,25 @@ def test_rows_streamed_in_pieces_arrive_whole_and_in_order(session, monkeypatch)
     assert [tuple(row) for row in stored] == [(ids[i], {"n": i, "s": "a\tb"}) for i in range(5)]
     names = session.scalars(select(Facility.name_th).order_by(Facility.id)).all()
     assert names == [AWKWARD[i % len(AWKWARD)].strip() for i in range(7)]
+
+
+def test_stored_times_differ_exactly_when_their_logged_texts_do():
+    """The re-run's comparison of date-times skips writing them out, and must agree with the
+    change log's texts: another instant, or the same instant in another offset, is a change."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from registry.audit import logged
+    from registry.imports.bulk import _times_differ
+
+    utc = datetime(2021, 6, 3, 1, 0, tzinfo=UTC)
+    values = [
+        None,
+        utc,
+        utc.replace(microsecond=5),
+        utc.astimezone(timezone(timedelta(hours=7))),  # same instant, Bangkok's offset
+        utc + timedelta(hours=1),
+        utc.replace(tzinfo=timezone(timedelta(0))),  # UTC under another tzinfo object
+    ]
+    for a in values:
+        for b in values:
+            assert _times_differ(a, b) == (logged(a) != logged(b)), (a, b)
