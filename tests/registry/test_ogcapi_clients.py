@@ -243,25 +243,31 @@ def test_pyogrio_reads_the_downloads_by_url(live, fmt):
 QGIS_PYTHON = "/usr/bin/python3"
 
 
-def _qgis(url: str, *layers: str) -> dict:
+def _qgis(url: str, home: Path, *layers: str) -> dict:
     script = Path(__file__).with_name("qgis_client.py")
+    # QGIS keeps a profile and caches under HOME (and XDG_RUNTIME_DIR): a folder of the test's.
     done = subprocess.run(
         [QGIS_PYTHON, str(script), url, *layers],
         capture_output=True,
         text=True,
         timeout=300,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(Path(script).parent), "LANG": "C.UTF-8"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(home),
+            "XDG_RUNTIME_DIR": str(home),
+            "LANG": "C.UTF-8",
+        },
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_qgis_adds_the_ogc_api_layers(live):
+def test_qgis_adds_the_ogc_api_layers(live, tmp_path):
     """Headless QGIS (its OAPIF provider, as its "Add layer" dialog uses it) reads each layer
     whole with its declared fields and CRS, and sends a map view's rectangle to the server."""
     layers = ["facilities", "vaccination_site", "provinces"]
     live.log.seen.clear()
-    seen = _qgis(live.url, *layers)
+    seen = _qgis(live.url, tmp_path, *layers)
     for name in layers:
         layer = seen[name]
         assert layer["valid"], layer
