@@ -317,7 +317,8 @@ def _write(session: Session, plan: UpsertPlan, data_version: int, actor: Actor, 
     with own or nullcontext():
         writes.insert(FacilityChange.__table__, log_rows)
         ids = _insert_new(writes, batch, values, new_rows, data_version, now)
-        log_created(writes, dialect, values, new_rows, ids, data_version, actor, now)
+        source_rows = batch.rows[new_rows]
+        log_created(writes, values, new_rows, source_rows, ids, data_version, actor, now)
         outcomes = _outcomes(batch, plan.rejected, new_rows, ids, matched, plan.live, updates)
         created = _created_frame(batch, values, new_rows, ids)
     return UpsertResult(outcomes, plan.warnings, data_version, created)

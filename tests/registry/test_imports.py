@@ -14,7 +14,13 @@ from registry.errors import ConflictError, ValidationError
 from registry.imports import bulk
 from registry.imports import service as imports
 from registry.imports.service import ImportRejectedError, commit_import, preview_import, undo_import
-from registry.models import DuplicateCandidate, Facility, FacilityChange, ImportBatch
+from registry.models import (
+    CreatedBlock,
+    DuplicateCandidate,
+    Facility,
+    FacilityChange,
+    ImportBatch,
+)
 from tests.importers.corpus import BAD_CASES, BASE, Case, write_csv
 
 GEOD = Geod(ellps="WGS84")
@@ -32,11 +38,12 @@ def _features(shared_data: Path, name: str) -> dict[str, dict]:
     return {f["properties"]["h_code"]: f for f in features}
 
 
-def _state(session) -> tuple[int, int, int, int]:
+def _state(session) -> tuple[int, ...]:
     count = lambda model: session.scalar(select(func.count()).select_from(model))  # noqa: E731
     return (
         count(Facility),
         count(FacilityChange),
+        count(CreatedBlock),
         count(ImportBatch),
         count(DuplicateCandidate),
     )
