@@ -12,8 +12,8 @@ refused row the column checks were unsure of (for its exact message), and a row 
 a facility (written through the ORM, so its version is checked and raised).
 
 Over 600 lines: the matching, comparison and write steps are to move into their own modules
-together with the import-speed rewrite of this path (created blocks, COPY through Arrow), which
-replaces most of them.
+together with the import-speed rewrite of this path (COPY through Arrow), which replaces most
+of them.
 """
 
 from __future__ import annotations

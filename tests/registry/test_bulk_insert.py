@@ -122,6 +122,7 @@ def test_a_failed_big_load_leaves_tables_and_schema_as_they_were(session, monkey
         upsert_facilities(session, records, ACTOR, tolerance_m=5_000)
     assert _schema(session) == before
     assert session.scalar(select(func.count()).select_from(Facility)) == 0
+    assert session.scalar(select(func.count()).select_from(CreatedBlock)) == 0
     monkeypatch.undo()
     upsert_facilities(session, [_site(9, "จุดตรวจ 9")], ACTOR, tolerance_m=5_000)
     assert _found_through_the_spatial_index(session) == 1  # its index and triggers are back
