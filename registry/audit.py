@@ -10,9 +10,10 @@ PostGIS) for an import.
 A bulk write does not log one "created" row per new facility: it writes created blocks
 (:class:`~registry.models.CreatedBlock`), each saying once who created up to BLOCK_SIZE
 facilities with consecutive ids, when and through what, and packing every one's first values
-and source row. Whoever reads a creation reads it here (:func:`created_entry`,
-:func:`origin`, :func:`created_ids`), whichever of the two forms it has: a facility's
-history, the import's undo and ``registry facility origin`` do not tell them apart.
+and source row. Whoever reads a creation reads it here (:func:`origin`, :func:`first_values`,
+:func:`source_row`, :func:`block_entry`, :func:`created_ids`), whichever of the two forms it
+has: a facility's history, the import's undo and ``registry facility origin`` do not tell them
+apart. A single create (form, API, CLI) still logs its one "created" change row.
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ def created_blocks(
     blocks = []
     ids, rows = list(ids), list(rows)
     lon, lat = map(list, location)
-    shared = who(writer, now) | {"change_set": change_set, "batch_id": batch_of(writer.source_ref)}
+    shared = who(writer, now) | {"change_set": change_set}
     for start, stop in _runs(ids, BLOCK_SIZE):
         columns = {name: list(column[start:stop]) for name, column in first_values.items()}
         columns = {n: c for n, c in columns.items() if any(v is not None for v in c)}
@@ -274,13 +275,7 @@ def origin(session: Session, facility_id: int) -> Origin | None:
     if block is None:
         return None
     first, source_row = _unpacked(block, facility_id)
-    return Origin(_entry(block, facility_id, first), source_row, block.batch_id)
-
-
-def created_entry(session: Session, facility_id: int) -> FacilityChange | None:
-    """The facility's "created" entry, stored or from its block."""
-    found = origin(session, facility_id)
-    return None if found is None else found.entry
+    return Origin(_entry(block, facility_id, first), source_row, batch_of(block.source_ref))
 
 
 def first_values(session: Session, facility_id: int) -> dict[str, Any] | None:

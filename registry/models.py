@@ -185,14 +185,12 @@ class CreatedBlock(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     change_set: Mapped[int] = mapped_column(BigInteger, index=True)
-    # The import batch whose writes these are (its change log's source_ref is "batch:<id>").
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"), index=True)
     first_facility_id: Mapped[int] = mapped_column(Integer)
     last_facility_id: Mapped[int] = mapped_column(Integer)
     changed_by: Mapped[str] = mapped_column(String(200))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(32))
-    source_ref: Mapped[str | None] = mapped_column(String(200), index=True)
+    source_ref: Mapped[str | None] = mapped_column(String(200), index=True)  # "batch:<id>"
     # The fields some facility of the block has a first value for ("location" among them).
     fields: Mapped[list[str]] = mapped_column(JSON)
     # zlib of one JSON object: the source rows and, per field, every facility's first value.

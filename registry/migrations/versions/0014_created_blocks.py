@@ -29,7 +29,6 @@ def upgrade() -> None:
         "created_block",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("change_set", sa.BigInteger, nullable=False, index=True),
-        sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batch.id"), index=True),
         sa.Column("first_facility_id", sa.Integer, nullable=False),
         sa.Column("last_facility_id", sa.Integer, nullable=False),
         sa.Column("changed_by", sa.String(200), nullable=False),
