@@ -164,14 +164,15 @@ def test_a_failure_half_way_leaves_the_database_as_it_was(session, monkeypatch, 
     written = []
 
     def failing(*args, **kwargs):
-        # Every facility and its change log are in the database by now.
+        # Every facility and its creation log (one created block) are in the database by now.
         written.append(_state(session))
         raise RuntimeError("disk full (injected)")
 
     monkeypatch.setattr(imports, "flag_duplicates", failing)
     with pytest.raises(RuntimeError, match="injected"):
         commit_import(session, path.read_bytes(), path.name, actor_name="x")
-    assert written == [(before[0] + 40, before[1] + 40, before[2] + 1, before[3])]
+    facilities, changes, blocks, batches, pairs = before
+    assert written == [(facilities + 40, changes, blocks + 1, batches + 1, pairs)]
     assert _state(session) == before
 
 
