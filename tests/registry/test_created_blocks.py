@@ -177,9 +177,11 @@ def test_api_and_page_history_show_the_creation(client, session, accounts):
     assert created["field"] == CREATED and created["id"] is None
     assert created["new_value"] == audit.first_values(session, ids["V1"])
     assert (created["changed_by"], created["source_ref"]) == (ACTOR.name, ACTOR.source_ref)
+    resident = client.get(f"/facility/{ids['V1']}").get_data(as_text=True)
+    assert 'data-field="created"' in resident
     sign_in(client, accounts["official"])
     page = client.get(f"/official/facility/{ids['V1']}/history").get_data(as_text=True)
-    assert 'data-field="created"' in page
+    assert 'data-field="created"' in page and "data-change" not in page
 
 
 def _imported(session, tmp_path):
@@ -241,6 +243,8 @@ def test_cli_prints_a_facilitys_origin(app, session, tmp_path):
     name = session.get(Facility, facility_id).name_th
     assert re.search(rf'^  name_th: "{re.escape(name)}"$', result.output, re.M)
     assert re.search(r"^  location: \[[0-9.]+, [0-9.]+\]$", result.output, re.M)
+    history = app.test_cli_runner().invoke(args=["facility", "history", str(facility_id)])
+    assert re.search(r"^#- v1 .* \(import\): created None -> \{", history.output, re.M)
     missing = app.test_cli_runner().invoke(args=["facility", "origin", "999999"])
     assert missing.exit_code != 0
 
