@@ -148,7 +148,7 @@ def all_commands() -> list[click.Command]:
         init_db_command,  # registry init-db
         load_areas_command,  # registry load-areas
         demo_command,  # registry demo
-        facility_group,  # registry facility create|set|deactivate|revert|history
+        facility_group,  # registry facility create|set|deactivate|revert|history|origin
         import_command,  # registry import
         import_undo_command,  # registry import-undo
         user_group,  # registry user ...

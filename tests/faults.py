@@ -106,13 +106,13 @@ def hospital_csv(path: Path, rows: int, *, seed: int = 15, prefix: str = "fault"
 
 
 def counts(database_url: str) -> dict[str, int]:
-    """Facilities, import batches and changes: what a fault must leave as it was."""
+    """Facilities, import batches and the change logs: what a fault must leave as it was."""
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
             return {
                 table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-                for table in ("facility", "import_batch", "facility_change")
+                for table in ("facility", "import_batch", "facility_change", "created_block")
             }
     finally:
         engine.dispose()

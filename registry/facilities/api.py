@@ -99,7 +99,8 @@ def show_facility(facility_id: int):
 @bp.get("/facilities/<int:facility_id>/history")
 def show_history(facility_id: int):
     """The logged changes of one facility, newest first, a page at a time (``limit``, and
-    ``before``: the id of the last change of the previous page, as the next link gives)."""
+    ``before``: the id of the last change of the previous page, as the next link gives).
+    A creation logged in a bulk import's created block comes last with the id null."""
     params.reject_unknown(("limit", "before"))
     limit = params.integer(
         "limit", current_app.config["API_DEFAULT_LIMIT"], 1, current_app.config["API_MAX_LIMIT"]

@@ -120,7 +120,42 @@ def facility_history(facility_id: int) -> None:
         fail(error)
     for change in changes:
         row = change_dict(change)
+        number = "-" if row["id"] is None else row["id"]  # a creation in a created block
         click.echo(
-            f"#{row['id']} v{row['facility_version']} {row['changed_at']} {row['changed_by']} "
+            f"#{number} v{row['facility_version']} {row['changed_at']} {row['changed_by']} "
             f"({row['source']}): {row['field']} {row['old_value']!r} -> {row['new_value']!r}"
         )
+
+
+@facility_group.command("origin")
+@click.argument("facility_id", type=int)
+def facility_origin(facility_id: int) -> None:
+    """Print where a facility came from: who created it, when, from which file and row, and
+    its first values (from its "created" entry, whether a change row or a created block)."""
+    from registry.audit import origin
+    from registry.models import ImportBatch
+    from registry.serialize import change_dict
+
+    try:
+        service.get_facility(db.session, facility_id)
+    except RegistryError as error:
+        fail(error)
+    found = origin(db.session, facility_id)
+    if found is None:
+        click.echo(f"facility {facility_id}: no creation is logged")
+        return
+    entry = change_dict(found.entry)
+    reference = f", {entry['source_ref']}" if entry["source_ref"] else ""
+    click.echo(
+        f"facility {facility_id} created {entry['changed_at']} by {entry['changed_by']} "
+        f"({entry['source']}{reference}), change set {entry['change_set']}"
+    )
+    batch = db.session.get(ImportBatch, found.batch_id) if found.batch_id is not None else None
+    row = f"row {found.row}" if found.row is not None else "row not logged"
+    if batch is not None:
+        click.echo(f"source: {batch.file_name} (sha256 {batch.file_sha256}), {row}")
+    elif found.row is not None:
+        click.echo(f"source: {row}")
+    click.echo("first values:")
+    for name, value in found.first_values.items():
+        click.echo(f"  {name}: {json.dumps(value, ensure_ascii=False)}")

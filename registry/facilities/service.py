@@ -298,7 +298,8 @@ def get_facility(session: Session, facility_id: int) -> Facility:
 
 
 def changes_since(session: Session, facility_id: int, version: int) -> list[FacilityChange]:
-    return list(
+    """The logged changes that made versions after ``version``, oldest first."""
+    since = list(
         session.scalars(
             select(FacilityChange)
             .where(
@@ -308,6 +309,10 @@ def changes_since(session: Session, facility_id: int, version: int) -> list[Faci
             .order_by(FacilityChange.id)
         )
     )
+    if version < 1:  # the creation made version 1: logged in a block when bulk-created
+        created = audit.block_entry(session, facility_id)
+        since[:0] = [created] if created is not None else []
+    return since
 
 
 def check_version(session: Session, facility: Facility, expected_version: Any) -> None:
@@ -442,7 +447,12 @@ def facility_history(
     session: Session, facility_id: int, *, limit: int | None = None, before: int | None = None
 ) -> list[FacilityChange]:
     """Logged changes of one facility, newest first: all, or a page of ``limit`` changes
-    older than the change ``before`` (the last id of the previous page)."""
+    older than the change ``before`` (the last id of the previous page).
+
+    A facility a bulk write created has its "created" entry in a created block: it comes
+    last, as the oldest entry, on the page that reaches the end (it has no id, so it is never
+    a page's cursor: a page that ends on it is the last).
+    """
     get_facility(session, facility_id)
     query = select(FacilityChange).where(FacilityChange.facility_id == facility_id)
     if before is not None:
@@ -450,7 +460,11 @@ def facility_history(
     query = query.order_by(FacilityChange.id.desc())
     if limit is not None:
         query = query.limit(limit)
-    return list(session.scalars(query))
+    changes = list(session.scalars(query))
+    if limit is None or len(changes) < limit:
+        created = audit.block_entry(session, facility_id)
+        changes += [created] if created is not None else []
+    return changes
 
 
 def history_page(
@@ -462,6 +476,6 @@ def history_page(
         select(func.count())
         .select_from(FacilityChange)
         .where(FacilityChange.facility_id == facility_id)
-    )
+    ) + audit.in_block(session, facility_id)
     page = changes[:limit]
     return page, (page[-1].id if len(changes) > limit else None), total

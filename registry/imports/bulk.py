@@ -12,8 +12,8 @@ refused row the column checks were unsure of (for its exact message), and a row 
 a facility (written through the ORM, so its version is checked and raised).
 
 Over 600 lines: the matching, comparison and write steps are to move into their own modules
-together with the import-speed rewrite of this path (created blocks, COPY through Arrow), which
-replaces most of them.
+together with the import-speed rewrite of this path (COPY through Arrow), which replaces most
+of them.
 """
 
 from __future__ import annotations
@@ -317,7 +317,8 @@ def _write(session: Session, plan: UpsertPlan, data_version: int, actor: Actor, 
     with own or nullcontext():
         writes.insert(FacilityChange.__table__, log_rows)
         ids = _insert_new(writes, batch, values, new_rows, data_version, now)
-        log_created(writes, dialect, values, new_rows, ids, data_version, actor, now)
+        source_rows = batch.rows[new_rows]
+        log_created(writes, values, new_rows, source_rows, ids, data_version, actor, now)
         outcomes = _outcomes(batch, plan.rejected, new_rows, ids, matched, plan.live, updates)
         created = _created_frame(batch, values, new_rows, ids)
     return UpsertResult(outcomes, plan.warnings, data_version, created)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from importers import read_facilities
 from importers.limits import WEB_LIMITS, ImportLimits
 from importers.messages import Text
+from registry.audit import batch_ref, created_ids
 from registry.config import COAST_TOLERANCE_M
 from registry.errors import ConflictError, NotFoundError, ValidationError
 from registry.facilities.service import (
@@ -392,7 +393,7 @@ def _run(
         )
         session.add(batch)
         session.flush()
-        actor = Actor(actor_name, "import", f"batch:{batch.id}")
+        actor = Actor(actor_name, "import", batch_ref(batch.id))
         connection = session.connection()
         # The writes reach the database from a thread on PostGIS while the report is made.
         with spatial_dialect(connection.dialect.name).bulk_writes(connection) as writes:
@@ -515,30 +516,31 @@ def undo_import(session: Session, batch_id: int, *, actor_name: str) -> dict[str
     if batch.status != "committed":
         status = say.UNDONE() if batch.status == "undone" else batch.status
         raise ValidationError(say.BATCH_ALREADY(batch=batch_id, status=status))
+    ref = batch_ref(batch_id)
+    created = created_ids(session, ref)  # in blocks, or change rows of older imports
     changes = session.scalars(
         select(FacilityChange)
-        .where(FacilityChange.source_ref == f"batch:{batch_id}")
+        .where(FacilityChange.source_ref == ref, FacilityChange.field != CREATED)
         .order_by(FacilityChange.id.desc())
     ).all()
-    actor = Actor(actor_name, "revert", f"undo:batch:{batch_id}")
+    actor = Actor(actor_name, "revert", f"undo:{ref}")
     counts = {"deactivated": 0, "reverted": 0}
     moved = {c.facility_id for c in changes if c.field == "location"}
     with session.begin_nested():
+        for facility_id in created:
+            facility = session.get(Facility, facility_id)
+            if facility.deleted_at is None:
+                deactivate_facility(
+                    session,
+                    facility.id,
+                    actor,
+                    reason=f"import batch {batch_id} undone",
+                    expected_version=facility.version,
+                )
+                counts["deactivated"] += 1
         for change in changes:
             if change.facility_id in moved and change.field in DERIVED_FROM_LOCATION:
                 continue  # reverting the location derives these again
-            if change.field == CREATED:
-                facility = session.get(Facility, change.facility_id)
-                if facility.deleted_at is None:
-                    deactivate_facility(
-                        session,
-                        facility.id,
-                        actor,
-                        reason=f"import batch {batch_id} undone",
-                        expected_version=facility.version,
-                    )
-                    counts["deactivated"] += 1
-                continue
             try:
                 revert_change(session, change.id, actor)
             except ConflictError as error:

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, inspect, select
 
-from registry import spatial, spatial_bulk
+from registry import audit, spatial, spatial_bulk
 from registry.facilities.service import Actor
 from registry.imports import bulk
 from registry.imports.bulk import upsert_facilities
-from registry.models import Facility, FacilityChange, utcnow
+from registry.models import CreatedBlock, Facility, FacilityChange, utcnow
 
 ACTOR = Actor("bulk-test", "import", "test")
 AWKWARD = [
@@ -62,10 +62,7 @@ def test_awkward_text_arrives_exactly(session):
         assert stored[f"S{i}"].address == name.strip()
     assert stored["S99"].test_methods == ["rt_pcr", "atk"]  # vocabulary order
     assert stored["S99"].walk_in is True
-    logged = {
-        c.facility_id: c.new_value
-        for c in session.scalars(select(FacilityChange).where(FacilityChange.field == "created"))
-    }
+    logged = {f.id: audit.first_values(session, f.id) for f in stored.values()}
     for i, name in enumerate(AWKWARD):
         first = logged[stored[f"S{i}"].id]
         assert first["name_th"] == name.strip()
@@ -102,7 +99,8 @@ def test_a_big_load_into_an_empty_table_keeps_every_index_and_key(session, monke
     result = upsert_facilities(session, records, ACTOR, tolerance_m=5_000)
     assert result.counts["created"] == 5
     assert _schema(session) == before
-    assert session.scalar(select(func.count()).select_from(FacilityChange)) == 5
+    assert session.scalar(select(func.count()).select_from(CreatedBlock)) == 1
+    assert session.scalar(select(func.count()).select_from(FacilityChange)) == 0
     if session.connection().dialect.name == "sqlite":
         assert ["geom"] in set_aside  # the facility table's R*Tree was built after the rows
     # The spatial index was built with every row, and keeps itself current again afterwards.
@@ -124,6 +122,7 @@ def test_a_failed_big_load_leaves_tables_and_schema_as_they_were(session, monkey
         upsert_facilities(session, records, ACTOR, tolerance_m=5_000)
     assert _schema(session) == before
     assert session.scalar(select(func.count()).select_from(Facility)) == 0
+    assert session.scalar(select(func.count()).select_from(CreatedBlock)) == 0
     monkeypatch.undo()
     upsert_facilities(session, [_site(9, "จุดตรวจ 9")], ACTOR, tolerance_m=5_000)
     assert _found_through_the_spatial_index(session) == 1  # its index and triggers are back
@@ -159,8 +158,8 @@ def test_a_foreign_key_broken_in_a_big_load_is_refused(session, monkeypatch):
 )
 def test_the_created_entry_logs_a_time_as_a_single_write_would(session, confirmed):
     records = [_site(i, f"จุดตรวจ {i}", status_confirmed_at=confirmed) for i in range(3)]
-    upsert_facilities(session, records, ACTOR, tolerance_m=5_000)
-    logged = session.scalars(select(FacilityChange.new_value)).all()
+    result = upsert_facilities(session, records, ACTOR, tolerance_m=5_000)
+    logged = [audit.first_values(session, o.facility_id) for o in result.outcomes]
     assert [entry["status_confirmed_at"] for entry in logged] == [confirmed.isoformat()] * 3
 
 

@@ -18,7 +18,13 @@ from registry.facilities.service import Actor, create_facility
 from registry.imports import bulk
 from registry.imports import service as imports
 from registry.imports.service import commit_import, preview_import
-from registry.models import DuplicateCandidate, Facility, FacilityChange, ImportBatch
+from registry.models import (
+    CreatedBlock,
+    DuplicateCandidate,
+    Facility,
+    FacilityChange,
+    ImportBatch,
+)
 from registry.version_watch import current_data_version
 from tests import hostile_files as hostile
 from tests.registry.conftest import bearer, sign_in
@@ -32,7 +38,7 @@ FIVE_ROWS = "type,name_th,lat,lon\n" + "".join(
 def _state(session) -> tuple[int, ...]:
     counts = [
         session.scalar(select(func.count()).select_from(model))
-        for model in (Facility, FacilityChange, ImportBatch, DuplicateCandidate)
+        for model in (Facility, FacilityChange, CreatedBlock, ImportBatch, DuplicateCandidate)
     ]
     return (*counts, current_data_version(session))
 

@@ -14,7 +14,13 @@ from registry.errors import ConflictError, ValidationError
 from registry.imports import bulk
 from registry.imports import service as imports
 from registry.imports.service import ImportRejectedError, commit_import, preview_import, undo_import
-from registry.models import DuplicateCandidate, Facility, FacilityChange, ImportBatch
+from registry.models import (
+    CreatedBlock,
+    DuplicateCandidate,
+    Facility,
+    FacilityChange,
+    ImportBatch,
+)
 from tests.importers.corpus import BAD_CASES, BASE, Case, write_csv
 
 GEOD = Geod(ellps="WGS84")
@@ -32,11 +38,12 @@ def _features(shared_data: Path, name: str) -> dict[str, dict]:
     return {f["properties"]["h_code"]: f for f in features}
 
 
-def _state(session) -> tuple[int, int, int, int]:
+def _state(session) -> tuple[int, ...]:
     count = lambda model: session.scalar(select(func.count()).select_from(model))  # noqa: E731
     return (
         count(Facility),
         count(FacilityChange),
+        count(CreatedBlock),
         count(ImportBatch),
         count(DuplicateCandidate),
     )
@@ -157,14 +164,15 @@ def test_a_failure_half_way_leaves_the_database_as_it_was(session, monkeypatch, 
     written = []
 
     def failing(*args, **kwargs):
-        # Every facility and its change log are in the database by now.
+        # Every facility and its creation log (one created block) are in the database by now.
         written.append(_state(session))
         raise RuntimeError("disk full (injected)")
 
     monkeypatch.setattr(imports, "flag_duplicates", failing)
     with pytest.raises(RuntimeError, match="injected"):
         commit_import(session, path.read_bytes(), path.name, actor_name="x")
-    assert written == [(before[0] + 40, before[1] + 40, before[2] + 1, before[3])]
+    facilities, changes, blocks, batches, pairs = before
+    assert written == [(facilities + 40, changes, blocks + 1, batches + 1, pairs)]
     assert _state(session) == before
 
 
