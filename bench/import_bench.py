@@ -142,6 +142,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=150_000)
     parser.add_argument("--postgis-server", default="postgresql+psycopg://postgres@127.0.0.1")
     parser.add_argument("--skip-spatialite", action="store_true")
+    parser.add_argument(
+        "--databases",
+        default="registry_bench",
+        help="prefix of the scratch PostGIS databases (<prefix>_ogr, <prefix>_import), which "
+        "are dropped and made again: two runs at once need different ones",
+    )
     parser.add_argument("--ogr-runs", type=int, default=3, help="ogr2ogr runs; the median counts")
     args = parser.parse_args()
     if shutil.which("ogr2ogr") is None:
@@ -154,12 +160,12 @@ def main() -> None:
         # median of a few runs is the yardstick.
         times = []
         for _ in range(args.ogr_runs):
-            recreate_postgis_database(args.postgis_server, "registry_bench_ogr")
-            times.append(run_ogr2ogr(csv_path, "registry_bench_ogr"))
+            recreate_postgis_database(args.postgis_server, f"{args.databases}_ogr")
+            times.append(run_ogr2ogr(csv_path, f"{args.databases}_ogr"))
         ogr = statistics.median(times)
         each = ", ".join(f"{t:.2f}" for t in times)
         results = {"ogr2ogr raw into PostGIS": (ogr, {"stored": args.rows, "runs (s)": each})}
-        url = scratch_url("postgis", args.postgis_server, "registry_bench_import", Path(tmp))
+        url = scratch_url("postgis", args.postgis_server, f"{args.databases}_import", Path(tmp))
         first, again = run_registry(url, csv_path)
         results["registry import, PostGIS"] = first
         results["  same file again, PostGIS"] = again
