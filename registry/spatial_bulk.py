@@ -9,8 +9,9 @@ than text).
 overlaps the server's; an empty table that receives at least ``REBUILD_MIN_ROWS`` rows is
 loaded the way pg_restore loads one (see :func:`_load_plan`). SpatiaLite loads such a table
 without its indexes and its per-row triggers, then builds the indexes and the R*Tree once
-(see :func:`_spatialite_load_plan`). Everything runs inside the caller's transaction: a
-failure anywhere leaves nothing behind once the caller rolls back.
+(see :func:`_spatialite_load_plan`), in :class:`SpatialiteWrites`' thread. Everything runs
+inside the caller's transaction: a failure anywhere leaves nothing behind once the caller
+rolls back.
 """
 
 from __future__ import annotations
@@ -188,8 +189,8 @@ def _insert_select(connection: Connection, name: str, statement, count: int) -> 
             cursor.execute(sql)
 
 
-class PostgisWrites:
-    """Bulk inserts sent by one thread, in order, while the caller goes on with Python work.
+class _ThreadedWrites:
+    """Database work done by one thread, in order, while the caller goes on with Python work.
 
     Use as a context manager; leaving it waits for every insert and raises the first error.
     Between ``insert`` and the end of the block the caller must not use the connection.
@@ -197,10 +198,10 @@ class PostgisWrites:
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-copy")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-writes")
         self._pending: list[Future] = []
 
-    def __enter__(self) -> PostgisWrites:
+    def __enter__(self):
         return self
 
     def __exit__(self, kind, error, trace) -> None:
@@ -208,6 +209,18 @@ class PostgisWrites:
             self.wait(quiet=error is not None)  # with an error, the caller's is the one to see
         finally:
             self._pool.shutdown(wait=True)
+
+    def wait(self, quiet: bool = False) -> None:
+        """Wait for every queued insert; raise the first error unless ``quiet``."""
+        pending, self._pending = self._pending, []
+        errors = [job.exception() for job in pending]
+        first = next((e for e in errors if e is not None), None)
+        if first is not None and not quiet:
+            raise first
+
+
+class PostgisWrites(_ThreadedWrites):
+    """Bulk inserts sent by one thread, in order, while the caller goes on with Python work."""
 
     def insert(self, table, rows, return_ids: bool = False) -> list[int]:
         """Queue a COPY; with return_ids, the new ids in row order (taken from the sequence)."""
@@ -236,14 +249,6 @@ class PostgisWrites:
 
     def _name(self, table) -> str:
         return self._connection.dialect.identifier_preparer.format_table(table)
-
-    def wait(self, quiet: bool = False) -> None:
-        """Wait for every queued insert; raise the first error unless ``quiet``."""
-        pending, self._pending = self._pending, []
-        errors = [job.exception() for job in pending]
-        first = next((e for e in errors if e is not None), None)
-        if first is not None and not quiet:
-            raise first
 
     def _reserve(self, table, count: int) -> list[int]:
         # One block of the sequence at once. Writers hold the registry's write lock; a clash
@@ -482,27 +487,24 @@ def _spatialite_load_plan(connection: Connection, name: str, count: int) -> _Loa
     return plan
 
 
-class SpatialiteWrites:
-    """The SpatiaLite side of PostgisWrites: each insert runs at once (SQLite is in-process)."""
-
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
-
-    def __enter__(self) -> SpatialiteWrites:
-        return self
-
-    def __exit__(self, kind, error, trace) -> None:
-        pass
+class SpatialiteWrites(_ThreadedWrites):
+    """The SpatiaLite side of PostgisWrites. The rows go in at once, from the caller's thread:
+    binding them holds the GIL row by row, so a thread would only wait for it. What a big load
+    does once after its rows (checks, the R*Tree, index builds: long statements that SQLite
+    runs without the GIL) goes to the thread while the caller goes on; the next write waits
+    for it."""
 
     def insert(self, table, rows, return_ids: bool = False) -> list[int]:
-        return spatialite_bulk_insert(self._connection, table, rows, return_ids)
+        self.wait()
+        ids, finish = _spatialite_load(self._connection, table, rows, return_ids)
+        if finish is not None:
+            self._pending.append(self._pool.submit(finish))
+        return ids
 
     def insert_select(self, table, statement, count: int) -> None:
+        self.wait()
         if count:
             self._connection.execute(statement)
-
-    def wait(self, quiet: bool = False) -> None:
-        pass
 
 
 def postgis_bulk_insert(connection: Connection, table, rows, return_ids: bool) -> list[int]:

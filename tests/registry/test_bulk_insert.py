@@ -307,8 +307,9 @@ def _facility_rows(count: int, **columns) -> spatial_bulk.ColumnRows:
     ],
     ids=["repeated-source-id", "other-srid", "not-a-point"],
 )
+@pytest.mark.parametrize("threaded", [False, True], ids=["bulk_insert", "bulk_writes"])
 def test_a_big_load_that_breaks_a_rule_is_refused_and_writes_nothing(
-    session, monkeypatch, columns, refusal
+    session, monkeypatch, columns, refusal, threaded
 ):
     sqlite = session.connection().dialect.name == "sqlite"
     before = (_schema(session), _spatialite_schema(session) if sqlite else None)
@@ -317,7 +318,11 @@ def test_a_big_load_that_breaks_a_rule_is_refused_and_writes_nothing(
     with pytest.raises(Exception, match=refusal), session.begin_nested():
         connection = session.connection()  # in the savepoint
         dialect = spatial.spatial_dialect(connection.dialect.name)
-        dialect.bulk_insert(connection, Facility.__table__, rows, True)
+        if threaded:  # the error may come from the writer's thread, when the block ends
+            with dialect.bulk_writes(connection) as writes:
+                writes.insert(Facility.__table__, rows, True)
+        else:
+            dialect.bulk_insert(connection, Facility.__table__, rows, True)
     assert session.scalar(select(func.count()).select_from(Facility)) == 0
     assert (_schema(session), _spatialite_schema(session) if sqlite else None) == before
 
