@@ -85,16 +85,22 @@ def _found_through_the_spatial_index(session) -> int:
     ).scalar()
 
 
+def _captured_plans(monkeypatch) -> list:
+    """The SpatiaLite load plans made from now on, in order (the first: the first insert's)."""
+    plans = []
+    original = spatial_bulk._spatialite_load_plan
+    monkeypatch.setattr(
+        spatial_bulk,
+        "_spatialite_load_plan",
+        lambda *args: plans.append(original(*args)) or plans[-1],
+    )
+    return plans
+
+
 def test_a_big_load_into_an_empty_table_keeps_every_index_and_key(session, monkeypatch):
     before = _schema(session)
     monkeypatch.setattr(spatial_bulk, "REBUILD_MIN_ROWS", 2)
-    set_aside = []
-    original = spatial_bulk._set_aside_spatial_indexes
-    monkeypatch.setattr(
-        spatial_bulk,
-        "_set_aside_spatial_indexes",
-        lambda *args: set_aside.append(original(*args)) or set_aside[-1],
-    )
+    plans = _captured_plans(monkeypatch)
     records = [_site(i, f"จุดตรวจ {i}") for i in range(5)]
     result = upsert_facilities(session, records, ACTOR, tolerance_m=5_000)
     assert result.counts["created"] == 5
@@ -102,7 +108,9 @@ def test_a_big_load_into_an_empty_table_keeps_every_index_and_key(session, monke
     assert session.scalar(select(func.count()).select_from(CreatedBlock)) == 1
     assert session.scalar(select(func.count()).select_from(FacilityChange)) == 0
     if session.connection().dialect.name == "sqlite":
-        assert ["geom"] in set_aside  # the facility table's R*Tree was built after the rows
+        # The facility table's R*Tree trigger was set aside and the R*Tree filled after the rows.
+        set_aside = [sql for plan in plans for sql, _ in plan.before]
+        assert 'DROP TRIGGER "gii_facility_geom"' in set_aside
     # The spatial index was built with every row, and keeps itself current again afterwards.
     assert _found_through_the_spatial_index(session) == 5
     upsert_facilities(session, [_site(9, "จุดตรวจ 9")], ACTOR, tolerance_m=5_000)
@@ -208,3 +216,155 @@ def test_stored_times_differ_exactly_when_their_logged_texts_do():
     for a in values:
         for b in values:
             assert _times_differ(a, b) == (logged(a) != logged(b)), (a, b)
+
+
+def _spatialite_schema(session) -> list[tuple]:
+    """Every index, trigger and table SQLite holds for the facility table, with its SQL."""
+    return (
+        session.connection()
+        .exec_driver_sql(
+            "SELECT type, name, sql FROM sqlite_master "
+            "WHERE tbl_name IN ('facility', 'idx_facility_geom') ORDER BY type, name"
+        )
+        .all()
+    )
+
+
+def _grid(first: int, count: int) -> list[dict]:
+    """Sites on a grid over northern Thailand, with awkward decimals (boxes are float32)."""
+    return [
+        _site(i, f"จุดตรวจ {i}", lon=98.5 + (i % 7) * 0.1234567, lat=17.2 + (i // 7) * 0.0987654)
+        for i in range(first, first + count)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("stored", "set_aside"),
+    [(0, True), (10, True), (50, False)],
+    ids=["empty-table", "fewer-rows-than-the-load", "more-rows-than-the-load"],
+)
+def test_a_big_load_leaves_indexes_triggers_and_rtree_as_row_by_row(
+    session, monkeypatch, stored, set_aside
+):
+    upsert_facilities(session, _grid(100, stored), ACTOR, tolerance_m=5_000)  # row by row
+    sqlite = session.connection().dialect.name == "sqlite"
+    before = (_schema(session), _spatialite_schema(session) if sqlite else None)
+    timed = "SELECT last_insert FROM geometry_columns_time WHERE f_table_name = 'facility'"
+    last_insert = session.connection().exec_driver_sql(timed).scalar() if sqlite else None
+    monkeypatch.setattr(spatial_bulk, "REBUILD_MIN_ROWS", 2)
+    plans = _captured_plans(monkeypatch)
+    result = upsert_facilities(session, _grid(0, 40), ACTOR, tolerance_m=5_000)
+    assert result.counts["created"] == 40
+    assert (_schema(session), _spatialite_schema(session) if sqlite else None) == before
+    everyone = 40 + stored
+    connection = session.connection()
+    # A box through the spatial index finds the same sites as the coordinates themselves.
+    inside = session.scalars(
+        select(Facility.id)
+        .where(func.ST_X(Facility.geom).between(98.7, 99.0))
+        .where(func.ST_Y(Facility.geom).between(17.4, 17.9))
+        .order_by(Facility.id)
+    ).all()
+    assert 0 < len(inside) < everyone
+    dialect = spatial.spatial_dialect(connection.dialect.name)
+    box = (98.7, 17.4, 99.0, 17.9)
+    boxed = select(Facility.id).where(
+        dialect.bbox_filter(Facility.geom, "facility", Facility.id, box)
+    )
+    assert session.scalars(boxed.order_by(Facility.id)).all() == inside
+    assert _found_through_the_spatial_index(session) == everyone
+    # The b-tree indexes hold every row (PostGIS plans without sequential scans by now;
+    # SQLite's integrity check below compares each index with its table).
+    open_sites = Facility.type == "covid_test_point", Facility.status == "open"
+    assert session.scalar(select(func.count()).where(*open_sites)) == everyone
+    if not sqlite:
+        return
+    assert bool(plans[0].before) is set_aside  # the facility table's plan
+    assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    assert connection.exec_driver_sql("SELECT rtreecheck('idx_facility_geom')").scalar() == "ok"
+    assert connection.exec_driver_sql(timed).scalar() > last_insert
+    # The R*Tree holds exactly the boxes its own trigger writes row by row.
+    rtree = "SELECT pkid, xmin, xmax, ymin, ymax FROM idx_facility_geom ORDER BY pkid"
+    filled_at_once = connection.exec_driver_sql(rtree).all()
+    connection.exec_driver_sql("UPDATE facility SET geom = geom")  # the trigger, per row
+    assert connection.exec_driver_sql(rtree).all() == filled_at_once
+    assert len(filled_at_once) == everyone
+    # The triggers are back: a small load is indexed row by row again.
+    upsert_facilities(session, [_site(99, "จุดตรวจ 99")], ACTOR, tolerance_m=5_000)
+    assert _found_through_the_spatial_index(session) == everyone + 1
+
+
+def _facility_rows(count: int, **columns) -> spatial_bulk.ColumnRows:
+    return spatial_bulk.ColumnRows(
+        {
+            "name_th": [f"จุดตรวจ {i}" for i in range(count)],
+            "source_id": [f"S{i}" for i in range(count)],
+            "geom": [f"SRID=4326;POINT(98.98 {18 + i / 100})" for i in range(count)],
+        }
+        | columns,
+        {"type": "covid_test_point", "source": "bulk-test", "status": "open", "version": 1}
+        | {"data_version": 0, "created_at": utcnow(), "updated_at": utcnow()},
+    )
+
+
+@pytest.mark.parametrize(
+    ("columns", "refusal"),
+    [
+        ({"source_id": ["S1", "S2", "S1"]}, r"(?i)unique|duplicate key"),
+        (
+            {
+                "geom": [
+                    "SRID=4326;POINT(98 18)",
+                    "SRID=3857;POINT(98 18)",
+                    "SRID=4326;POINT(98 19)",
+                ]
+            },
+            r"(?i)srid",
+        ),
+        (
+            {"geom": ["SRID=4326;POINT(98 18)"] * 2 + ["SRID=4326;LINESTRING(98 18, 99 19)"]},
+            r"(?i)geom-type|geometry type",
+        ),
+    ],
+    ids=["repeated-source-id", "other-srid", "not-a-point"],
+)
+@pytest.mark.parametrize("threaded", [False, True], ids=["bulk_insert", "bulk_writes"])
+def test_a_big_load_that_breaks_a_rule_is_refused_and_writes_nothing(
+    session, monkeypatch, columns, refusal, threaded
+):
+    sqlite = session.connection().dialect.name == "sqlite"
+    before = (_schema(session), _spatialite_schema(session) if sqlite else None)
+    monkeypatch.setattr(spatial_bulk, "REBUILD_MIN_ROWS", 2)
+    rows = _facility_rows(3, **columns)
+    with pytest.raises(Exception, match=refusal), session.begin_nested():
+        connection = session.connection()  # in the savepoint
+        dialect = spatial.spatial_dialect(connection.dialect.name)
+        if threaded:  # the error may come from the writer's thread, when the block ends
+            with dialect.bulk_writes(connection) as writes:
+                writes.insert(Facility.__table__, rows, True)
+        else:
+            dialect.bulk_insert(connection, Facility.__table__, rows, True)
+    assert session.scalar(select(func.count()).select_from(Facility)) == 0
+    assert (_schema(session), _spatialite_schema(session) if sqlite else None) == before
+
+
+def test_readers_see_the_table_as_it_was_while_a_big_spatialite_load_runs(
+    session, engine, monkeypatch
+):
+    if session.connection().dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's readers wait for a load's DROP INDEX to commit instead")
+    monkeypatch.setattr(spatial_bulk, "REBUILD_MIN_ROWS", 2)
+    connection = session.connection()
+    rows = _facility_rows(30)
+    ids, finish = spatial_bulk._spatialite_load(connection, Facility.__table__, rows, True)
+    assert finish is not None  # the rows are in; indexes, R*Tree and triggers still aside
+    indexed = (
+        "SELECT count(*) FROM facility INDEXED BY ix_facility_type_status "
+        "WHERE type = 'covid_test_point'"
+    )
+    with engine.connect() as reader:
+        assert reader.exec_driver_sql(indexed).scalar() == 0
+        assert reader.exec_driver_sql("SELECT count(*) FROM idx_facility_geom").scalar() == 0
+        finish()
+        assert reader.exec_driver_sql(indexed).scalar() == 0  # still: nothing is committed
+    assert connection.exec_driver_sql(indexed).scalar() == len(ids) == 30
