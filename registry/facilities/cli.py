@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from zoneinfo import ZoneInfo
 
 import click
 from flask.cli import AppGroup
@@ -108,6 +109,13 @@ def facility_revert(change_id: int, actor: str) -> None:
     _echo_result(result)
 
 
+def _bangkok(when) -> str:
+    """A stored (UTC) time as people here read it: Asia/Bangkok, with its offset."""
+    from registry.i18n import TIMEZONE
+
+    return when.astimezone(ZoneInfo(TIMEZONE)).isoformat(timespec="seconds")
+
+
 @facility_group.command("history")
 @click.argument("facility_id", type=int)
 def facility_history(facility_id: int) -> None:
@@ -121,8 +129,9 @@ def facility_history(facility_id: int) -> None:
     for change in changes:
         row = change_dict(change)
         number = "-" if row["id"] is None else row["id"]  # a creation in a created block
+        when = _bangkok(change.changed_at)
         click.echo(
-            f"#{number} v{row['facility_version']} {row['changed_at']} {row['changed_by']} "
+            f"#{number} v{row['facility_version']} {when} {row['changed_by']} "
             f"({row['source']}): {row['field']} {row['old_value']!r} -> {row['new_value']!r}"
         )
 
@@ -146,8 +155,9 @@ def facility_origin(facility_id: int) -> None:
         return
     entry = change_dict(found.entry)
     reference = f", {entry['source_ref']}" if entry["source_ref"] else ""
+    when = _bangkok(found.entry.changed_at)
     click.echo(
-        f"facility {facility_id} created {entry['changed_at']} by {entry['changed_by']} "
+        f"facility {facility_id} created {when} by {entry['changed_by']} "
         f"({entry['source']}{reference}), change set {entry['change_set']}"
     )
     batch = db.session.get(ImportBatch, found.batch_id) if found.batch_id is not None else None

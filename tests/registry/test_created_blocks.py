@@ -243,8 +243,10 @@ def test_cli_prints_a_facilitys_origin(app, session, tmp_path):
     name = session.get(Facility, facility_id).name_th
     assert re.search(rf'^  name_th: "{re.escape(name)}"$', result.output, re.M)
     assert re.search(r"^  location: \[[0-9.]+, [0-9.]+\]$", result.output, re.M)
+    # Times as people here read them: Bangkok's, with the offset.
+    assert re.search(r" created \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00 by ", result.output)
     history = app.test_cli_runner().invoke(args=["facility", "history", str(facility_id)])
-    assert re.search(r"^#- v1 .* \(import\): created None -> \{", history.output, re.M)
+    assert re.search(r"^#- v1 \S+\+07:00 .* \(import\): created None -> \{", history.output, re.M)
     missing = app.test_cli_runner().invoke(args=["facility", "origin", "999999"])
     assert missing.exit_code != 0
 
