@@ -49,7 +49,9 @@ def _document(body: dict, template: str, mimetype: str = "application/json", **c
     return Response(_ENCODE(body), mimetype=mimetype)
 
 
-@bp.get("/")
+# Also without the slash, as clients are given it ("OAPIF:https://host/api/ogc"): QGIS and
+# GDAL ask for it that way first and would otherwise follow a redirect each time.
+@bp.get("/", strict_slashes=False)
 def landing():
     """The landing page: links to the API description, conformance and collections."""
     return _document(documents.landing(_base()), "landing.html")

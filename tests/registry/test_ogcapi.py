@@ -50,6 +50,8 @@ def test_landing_conformance_and_collections(client):
     landing = client.get(f"{BASE}/").get_json()
     rels = {link["rel"] for link in landing["links"]}
     assert {"service-desc", "conformance", "data", "self"} <= rels
+    bare = client.get(BASE)  # as GDAL and QGIS are given it: no redirect to follow
+    assert bare.status_code == 200 and bare.get_json() == landing
     conformance = client.get(f"{BASE}/conformance").get_json()["conformsTo"]
     assert "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs" in conformance
     collections = client.get(f"{BASE}/collections").get_json()["collections"]
