@@ -191,8 +191,8 @@ class DuplicateInputs:
     """What finding a batch's likely duplicates reads from the database, read in one go, so
     that the comparing (pure computation) can run while the database takes the writes."""
 
-    created: pd.DataFrame | None
-    stored: pd.DataFrame
+    created: pd.DataFrame | None  # None: nothing new, nothing to compare (or read)
+    stored: pd.DataFrame | None
     existing: set[tuple[int, int]]
 
 
@@ -200,7 +200,7 @@ def duplicate_inputs(session: Session, result: UpsertResult) -> DuplicateInputs:
     """The new rows, the stored facilities to compare them with, and the pairs flagged already."""
     created = result.created
     if created is None or not len(created):
-        return DuplicateInputs(None, stored_facilities(session, false()), set())
+        return DuplicateInputs(None, None, set())
     existing = set(
         session.execute(
             select(DuplicateCandidate.facility_id, DuplicateCandidate.other_facility_id)
