@@ -212,12 +212,39 @@ def exposition(engine: Engine) -> tuple[bytes, str]:
     directory = multiprocess_dir()
     if directory:
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry, path=directory)
+        registry.register(_WorkerFiles(directory, multiprocess.MultiProcessCollector))
     else:
         registry = CollectorRegistry()
         registry.register(_Forward(REGISTRY))
     registry.register(_DatabaseCollector(engine))
     return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+class _WorkerFiles:
+    """Every worker's metric files, added up, leaving out a file that is still empty.
+
+    A worker makes its file on its first write of a kind of metric: the file exists for a
+    moment with no bytes before it is sized, and prometheus_client's reader fails on such a
+    file (it cannot read the header), which made the whole scrape an error while any worker
+    wrote its first request. An empty file holds no numbers, so leaving it out loses nothing;
+    a file once sized never shrinks, so one that is sized here reads whole.
+    """
+
+    def __init__(self, directory: str, collector) -> None:
+        self.directory = directory
+        self.merge = collector.merge
+
+    def collect(self):
+        names = sorted(os.listdir(self.directory))
+        files = []
+        for name in names:
+            path = os.path.join(self.directory, name)
+            try:
+                if name.endswith(".db") and os.path.getsize(path) > 0:
+                    files.append(path)
+            except FileNotFoundError:  # a dead worker's live gauges, removed meanwhile
+                continue
+        return self.merge(files, accumulate=True)
 
 
 class _Forward:

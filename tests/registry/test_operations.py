@@ -104,6 +104,30 @@ def test_metrics_count_requests_by_route_and_status(client):
     assert ("registry_db_pool_checked_out", "") in after
 
 
+def test_a_scrape_reads_every_worker_even_while_one_makes_its_first_file(
+    client, tmp_path, monkeypatch
+):
+    """A worker's metric file is empty for a moment after it is made; the scrape is whole."""
+    from prometheus_client.mmap_dict import MmapedDict
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    written = MmapedDict(str(tmp_path / "counter_101.db"))
+    labels = {"route": "/healthz", "method": "GET", "status": "200"}
+    key = json.dumps(
+        ["registry_http_requests", "registry_http_requests_total", labels, "HTTP requests."],
+        sort_keys=True,
+    )
+    written.write_value(key, 7.0, 0.0)
+    written.close()
+    (tmp_path / "counter_102.db").touch()  # the other worker, between open and sizing
+    (tmp_path / "gauge_livesum_103.db").touch()
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    found = samples(response.get_data(as_text=True))
+    assert found["registry_http_requests_total", 'method="GET",route="/healthz",status="200"'] == 7
+    assert found["registry_database_up", ""] == 1
+
+
 def test_metrics_are_refused_outside_the_allowed_clients(app, client):
     outside = client.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.9"})
     assert outside.status_code == 403

@@ -60,12 +60,14 @@ def test_registry_serve_takes_workers_and_threads_from_the_configuration(migrate
         # Each worker reports its pool once it has served a request; the kernel, not us,
         # picks which worker accepts a connection, so ask until all three have answered.
         deadline = time.monotonic() + 30
-        pools = 0
+        pools, scrape = 0, None
         while pools < 3 * 5 and time.monotonic() < deadline:
             for _ in range(10):
                 server.get("/healthz", headers={"Connection": "close"})
-            pools = samples(server.get("/metrics").text())["registry_db_pool_size", ""]
-        assert pools == 3 * 5  # three live workers' pools, no more
+            scrape = server.get("/metrics")
+            assert scrape.status == 200, (scrape.status, scrape.text()[-2000:], server.log())
+            pools = samples(scrape.text()).get(("registry_db_pool_size", ""), 0)
+        assert pools == 3 * 5, scrape.text()  # three live workers' pools, no more
         log = server.log()
         assert log.count("Booting worker") == 3
         assert "gthread" in log
