@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import request
+from werkzeug.datastructures import MultiDict
 
 from importers.vocabulary import (
     AGE_GROUPS,
@@ -45,27 +46,28 @@ class Param:
     required: bool = False
     what: str = "a number"  # how a bad number's message names the value: "a latitude"
 
-    def check(self) -> None:
-        """Raise a ValidationError when the request's value breaks this parameter's rule."""
-        raw = request.args.get(self.name)
+    def check(self, args: MultiDict) -> None:
+        """Raise a ValidationError when the value in ``args`` (the request's query) breaks
+        this parameter's rule."""
+        raw = args.get(self.name)
         if raw is None:
             if self.required:
                 raise ValidationError(f"parameter '{self.name}' is required", field=self.name)
             return
-        values = request.args.getlist(self.name)
-        if len(values) > 1 and self.kind != "choices":
-            raise ValidationError(
-                f"parameter '{self.name}' is given {len(values)} times; give it once",
-                field=self.name,
-            )
-        CHECKS[self.kind](self)
+        if self.kind != "choices":
+            given = len(args.getlist(self.name))
+            if given > 1:
+                raise ValidationError(
+                    f"parameter '{self.name}' is given {given} times; give it once",
+                    field=self.name,
+                )
+        CHECKS[self.kind](self, raw)
 
     def schema(self) -> dict[str, Any]:
         return SCHEMAS[self.kind](self)
 
 
-def _integer(p: Param) -> None:
-    raw = request.args[p.name]
+def _integer(p: Param, raw: str) -> None:
     text = raw.strip()
     if not (text.lstrip("-").isdigit() and len(text) < 20 and p.low <= int(text) <= p.high):
         raise ValidationError(
@@ -74,8 +76,7 @@ def _integer(p: Param) -> None:
         )
 
 
-def _number(p: Param) -> None:
-    raw = request.args[p.name]
+def _number(p: Param, raw: str) -> None:
     try:
         value = float(raw.replace(",", "."))
     except ValueError:
@@ -89,8 +90,7 @@ def _number(p: Param) -> None:
         )
 
 
-def _text(p: Param) -> None:
-    raw = request.args[p.name]
+def _text(p: Param, raw: str) -> None:
     if len(raw) > (p.high or 200):
         raise ValidationError(
             f"parameter '{p.name}': {len(raw)} characters; at most {int(p.high or 200)}",
@@ -101,13 +101,14 @@ def _text(p: Param) -> None:
 CHECKS = {
     "integer": _integer,
     "number": _number,
-    "boolean": lambda p: params.boolean(p.name),
-    "choice": lambda p: params.choices(p.name, p.enum),
-    "choices": lambda p: params.choices(p.name, p.enum),
-    "area": lambda p: params.area_code(p.name, p.level),
-    "bbox": lambda p: params.bbox(p.name),
-    "datetime": lambda p: params.timestamp(p.name),
-    "hcode": lambda p: params.hcode(p.name),
+    # These read the request's query themselves (the first value is ``raw``).
+    "boolean": lambda p, raw: params.boolean(p.name),
+    "choice": lambda p, raw: params.choices(p.name, p.enum),
+    "choices": lambda p, raw: params.choices(p.name, p.enum),
+    "area": lambda p, raw: params.area_code(p.name, p.level),
+    "bbox": lambda p, raw: params.bbox(p.name),
+    "datetime": lambda p, raw: params.timestamp(p.name),
+    "hcode": lambda p, raw: params.hcode(p.name),
     "text": _text,
 }
 _AREA_PATTERNS = {
@@ -467,20 +468,22 @@ def operation_for(method: str, rule: str) -> Operation | None:
 
 def check_request() -> None:
     """Before a view: unknown parameters and bad values are 400s naming the parameter."""
-    rule = request.url_rule
-    if rule is None or request.method == "OPTIONS":
+    # The request proxy resolved once: this runs before every API answer.
+    current = request._get_current_object()
+    rule = current.url_rule
+    if rule is None or current.method == "OPTIONS":
         return
-    operation = operation_for(request.method, rule.rule)
+    operation = operation_for(current.method, rule.rule)
     if operation is None:
         return
     for declared in operation.extra.get("path", []):
-        value = (request.view_args or {}).get(declared["name"])
+        value = (current.view_args or {}).get(declared["name"])
         highest = declared["schema"].get("maximum")
         if isinstance(value, int) and highest is not None and not 1 <= value <= highest:
             # No row has such an id; the databases cannot even compare with it.
             raise NotFoundError(f"there is no facility with id {value}", field=declared["name"])
     allowed = operation.names
-    args = request.args
+    args = current.args
     for name, value in args.items(multi=True):
         if "\x00" in value:
             raise ValidationError(f"parameter '{name}': contains a NUL character", field=name)
@@ -494,4 +497,4 @@ def check_request() -> None:
     for parameter in operation.parameters:
         # Only what was given is checked: most of an endpoint's parameters are absent.
         if parameter.required or parameter.name in args:
-            parameter.check()
+            parameter.check(args)
