@@ -20,7 +20,8 @@ Steps, all against 127.0.0.1 only:
    (the master loads the catalog before forking); each worker's first nearest answer; a warm-up;
    then
    ``--rounds`` times ``wrk`` drives, one after another with the same duration,
-   connections and threads: ``/bench/trivial``, ``/api/v1/nearest``, ``/bench/postgis-knn``
+   connections and threads: ``/bench/trivial``, ``/api/v1/nearest``, ``/bench/kdtree`` (a
+   bare cKDTree query: the floor of any in-memory search here), ``/bench/postgis-knn``
    (plain ``<->``) and ``/bench/postgis-knn?oversample=N`` (``<->`` LIMIT N re-ranked by
    geography distance), then ``/api/v1/places`` (place names) and ``/api/v1/map/features``
    (map views). Nearest and KNN rotate through ``--query-points`` random points inside
@@ -66,6 +67,7 @@ from bench.support.databases import (  # noqa: E402
 from bench.support.machine import CpuMeter, print_run_header  # noqa: E402
 from bench.support.profiles import profile_in_process  # noqa: E402
 from bench.support.questions import (  # noqa: E402
+    kdtree_path,
     knn_path,
     map_features_path,
     nearest_path,
@@ -114,6 +116,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     add("--oversample", type=int, default=50, help="KNN candidates re-ranked by geography")
     add("--query-points", type=int, default=1_000)
     add("--spot-checks", type=int, default=200)
+    add(
+        "--steps",
+        action="store_true",
+        help="also load /bench/find and /bench/nearest-view (an answer's cost step by step)",
+    )
     add("--profile", type=int, default=0, help="cProfile this many in-process nearest answers")
     add("--py-spy", type=int, default=0, help="py-spy one worker this many seconds under load")
     add(
@@ -383,6 +390,14 @@ def print_http_starts(boot: float, cold: dict, catch_up: dict) -> None:
     print(f"answers after the change that still listed the site: {stale} of {answers}")
 
 
+# Endpoints whose own share of the trivial one is printed beside nearest's.
+_STEPS = (
+    "/bench/kdtree (bare cKDTree)",
+    "/bench/find (parse + exact search)",
+    "/bench/nearest-view (no API hooks)",
+)
+
+
 def print_wrk(args, results: dict[str, dict], rounds: list[dict[str, dict]]) -> None:
     print(
         f"\n== Load: wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s, "
@@ -425,6 +440,15 @@ def print_wrk(args, results: dict[str, dict], rounds: list[dict[str, dict]]) -> 
         goal = ""
         if other == "/bench/trivial":
             goal = "  goal >= 75%: " + ("met" if share >= 0.75 else "NOT met")
+            for step in _STEPS:
+                shares_of_trivial = [
+                    r[step]["rps"] / r[other]["rps"]
+                    for r in rounds
+                    if step in r and r[other].get("rps")
+                ]
+                if shares_of_trivial:
+                    share_of_trivial = 100 * statistics.median(shares_of_trivial)
+                    goal += f"\n    {step}: {share_of_trivial:.0f}% of it"
         print(f"  {other:<44}{100 * share:>10.0f}%{100 * cpu_share:>15.0f}%{goal}")
         if len(rounds) > 1:
             each = ", ".join(f"{100 * v:.0f}%" for v in shares)
@@ -511,6 +535,7 @@ def main(argv=None) -> None:
     endpoints = {
         "/bench/trivial": ["/bench/trivial"],
         "/api/v1/nearest": nearest_paths,
+        _STEPS[0]: [kdtree_path(x, y, args.k) for x, y in zip(load_lon, load_lat, strict=True)],
         "/bench/postgis-knn (plain <->)": [
             knn_path(x, y, args.k) for x, y in zip(load_lon, load_lat, strict=True)
         ],
@@ -522,6 +547,13 @@ def main(argv=None) -> None:
             map_features_path(x, y) for x, y in zip(load_lon, load_lat, strict=True)
         ],
     }
+    if args.steps:
+        endpoints[_STEPS[1]] = [
+            path.replace("/api/v1/nearest?", "/bench/find?") for path in nearest_paths
+        ]
+        endpoints[_STEPS[2]] = [
+            path.replace("/api/v1/nearest?", "/bench/nearest-view?") for path in nearest_paths
+        ]
     if args.spatialite:  # no KNN query to compare with
         endpoints = {name: paths for name, paths in endpoints.items() if "knn" not in name}
     wrk = {"threads": args.wrk_threads, "connections": args.connections}

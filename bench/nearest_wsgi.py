@@ -5,6 +5,14 @@
 
 * ``/bench/trivial``: a small constant JSON answer, the ceiling of this app on this server
   (routing, one request context, jsonify; no database).
+* ``/bench/kdtree?lat=&lon=&k=``: the floor of any in-memory search on this server, a bare
+  SciPy cKDTree over the open, active sites' ECEF points (built on the first request of each
+  worker): k ids and chords, no filters, no freshness, no geodesic, no GeoJSON.
+* ``/bench/find?lat=&lon=&k=``: the registry's own parsing and exact search
+  (``registry.nearest.search.parse_query`` and ``find``) answering only the positions found,
+  and ``/bench/nearest-view?...``: the whole ``/api/v1/nearest`` view on an app route, i.e.
+  without the API blueprint's declared-parameter check and its validators/gzip/CORS hook.
+  Between them and ``/api/v1/nearest`` they split an answer's cost into its steps.
 * ``/bench/postgis-knn?lat=&lon=&k=[&oversample=N]``: the natural alternative to the
   in-memory catalog, PostGIS KNN over open, active facilities. Without ``oversample`` it is
   plain ``ORDER BY geom <-> point LIMIT k`` on geometry(4326), i.e. nearest in degrees, which
@@ -18,12 +26,17 @@ starts and catch-ups are per worker). Nothing here is used by the application it
 from __future__ import annotations
 
 import os
+import threading
 
+import numpy as np
 from flask import jsonify, request
+from scipy.spatial import cKDTree
 from sqlalchemy import text
 
 from registry.app import create_app
 from registry.db import db
+from registry.nearest import api as nearest_api
+from registry.nearest import search
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/registry_bench_nearest"
 
@@ -57,6 +70,39 @@ _OVERSAMPLED_KNN = text(
     LIMIT :k
     """
 )
+_OPEN_POINTS = text(
+    "SELECT id, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM facility "
+    "WHERE status = 'open' AND deleted_at IS NULL"
+)
+_WGS84_A, _WGS84_E2 = 6_378_137.0, 6.69437999014e-3
+
+
+def _ecef(lon, lat):
+    """WGS 84 earth-centred coordinates (metres) of degrees; arrays or floats."""
+    lon, lat = np.radians(lon), np.radians(lat)
+    n = _WGS84_A / np.sqrt(1 - _WGS84_E2 * np.sin(lat) ** 2)
+    return np.stack(
+        [
+            n * np.cos(lat) * np.cos(lon),
+            n * np.cos(lat) * np.sin(lon),
+            n * (1 - _WGS84_E2) * np.sin(lat),
+        ],
+        axis=-1,
+    )
+
+
+_bare: dict = {}
+_bare_lock = threading.Lock()
+
+
+def _bare_tree() -> tuple[cKDTree, list[int]]:
+    with _bare_lock:
+        if "tree" not in _bare:
+            rows = db.session.execute(_OPEN_POINTS).all()
+            ids = [row.id for row in rows]
+            points = _ecef(np.array([r.lon for r in rows]), np.array([r.lat for r in rows]))
+            _bare["tree"], _bare["ids"] = cKDTree(points), ids
+        return _bare["tree"], _bare["ids"]
 
 
 def _number(name: str, low: float, high: float) -> float:
@@ -78,6 +124,32 @@ def build_app():
     @app.get("/bench/trivial")
     def bench_trivial():
         return jsonify({"ok": True, "service": "registry", "bench": "trivial"})
+
+    @app.get("/bench/kdtree")
+    def bench_kdtree():
+        try:
+            lat = _number("lat", -90, 90)
+            lon = _number("lon", -180, 180)
+            k = int(request.args.get("k", 10))
+        except (KeyError, ValueError):
+            return jsonify({"error": "give lat, lon and optional k"}), 400
+        tree, ids = _bare_tree()
+        chords, positions = tree.query(_ecef(lon, lat), k=k)
+        return jsonify(
+            {
+                "ids": [ids[p] for p in positions.tolist()],
+                "chord_m": [round(c, 1) for c in chords.tolist()],
+            }
+        )
+
+    @app.get("/bench/find")
+    def bench_find():
+        hits = search.find(db.bind, search.parse_query(None, request.args))
+        return jsonify({"positions": hits.positions})
+
+    @app.get("/bench/nearest-view")
+    def bench_nearest_view():
+        return nearest_api.nearest()
 
     @app.get("/bench/postgis-knn")
     def bench_postgis_knn():

@@ -15,6 +15,11 @@ def nearest_path(lon: float, lat: float, k: int) -> str:
     return "/api/v1/nearest?" + urlencode({"lat": f"{lat:.6f}", "lon": f"{lon:.6f}", "k": k})
 
 
+def kdtree_path(lon: float, lat: float, k: int) -> str:
+    """/bench/kdtree (bench/nearest_wsgi.py): a bare cKDTree query, on either database."""
+    return "/bench/kdtree?" + urlencode({"lat": f"{lat:.6f}", "lon": f"{lon:.6f}", "k": k})
+
+
 def knn_path(lon: float, lat: float, k: int, oversample: int = 0) -> str:
     """/bench/postgis-knn (bench/nearest_wsgi.py), on PostGIS only."""
     params = {"lat": f"{lat:.6f}", "lon": f"{lon:.6f}", "k": k}
