@@ -33,6 +33,7 @@ from flask import jsonify, request
 from scipy.spatial import cKDTree
 from sqlalchemy import text
 
+from geo.nearest.geometry import ecef, ecef_point
 from registry.app import create_app
 from registry.db import db
 from registry.nearest import api as nearest_api
@@ -74,24 +75,8 @@ _OPEN_POINTS = text(
     "SELECT id, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM facility "
     "WHERE status = 'open' AND deleted_at IS NULL"
 )
-_WGS84_A, _WGS84_E2 = 6_378_137.0, 6.69437999014e-3
 
-
-def _ecef(lon, lat):
-    """WGS 84 earth-centred coordinates (metres) of degrees; arrays or floats."""
-    lon, lat = np.radians(lon), np.radians(lat)
-    n = _WGS84_A / np.sqrt(1 - _WGS84_E2 * np.sin(lat) ** 2)
-    return np.stack(
-        [
-            n * np.cos(lat) * np.cos(lon),
-            n * np.cos(lat) * np.sin(lon),
-            n * (1 - _WGS84_E2) * np.sin(lat),
-        ],
-        axis=-1,
-    )
-
-
-_bare: dict = {}
+_bare: dict = {}  # the bare KD-tree and its ids, built on a worker's first /bench/kdtree
 _bare_lock = threading.Lock()
 
 
@@ -100,7 +85,7 @@ def _bare_tree() -> tuple[cKDTree, list[int]]:
         if "tree" not in _bare:
             rows = db.session.execute(_OPEN_POINTS).all()
             ids = [row.id for row in rows]
-            points = _ecef(np.array([r.lon for r in rows]), np.array([r.lat for r in rows]))
+            points = ecef(np.array([r.lon for r in rows]), np.array([r.lat for r in rows]))
             _bare["tree"], _bare["ids"] = cKDTree(points), ids
         return _bare["tree"], _bare["ids"]
 
@@ -110,6 +95,11 @@ def _number(name: str, low: float, high: float) -> float:
     if not low <= value <= high:
         raise ValueError(name)
     return value
+
+
+def _point_and_k() -> tuple[float, float, int]:
+    """lon, lat and k of a bench query; KeyError or ValueError when they are missing or bad."""
+    return _number("lon", -180, 180), _number("lat", -90, 90), int(request.args.get("k", 10))
 
 
 def build_app():
@@ -128,13 +118,11 @@ def build_app():
     @app.get("/bench/kdtree")
     def bench_kdtree():
         try:
-            lat = _number("lat", -90, 90)
-            lon = _number("lon", -180, 180)
-            k = int(request.args.get("k", 10))
+            lon, lat, k = _point_and_k()
         except (KeyError, ValueError):
             return jsonify({"error": "give lat, lon and optional k"}), 400
         tree, ids = _bare_tree()
-        chords, positions = tree.query(_ecef(lon, lat), k=k)
+        chords, positions = tree.query(ecef_point(lon, lat), k=k)
         return jsonify(
             {
                 "ids": [ids[p] for p in positions.tolist()],
@@ -154,9 +142,7 @@ def build_app():
     @app.get("/bench/postgis-knn")
     def bench_postgis_knn():
         try:
-            lat = _number("lat", -90, 90)
-            lon = _number("lon", -180, 180)
-            k = int(request.args.get("k", 10))
+            lon, lat, k = _point_and_k()
             oversample = int(request.args.get("oversample", 0))
         except (KeyError, ValueError):
             return jsonify({"error": "give lat, lon, optional k and oversample"}), 400
