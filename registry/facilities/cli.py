@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from zoneinfo import ZoneInfo
 
 import click
 from flask.cli import AppGroup
@@ -111,9 +110,9 @@ def facility_revert(change_id: int, actor: str) -> None:
 
 def _bangkok(when) -> str:
     """A stored (UTC) time as people here read it: Asia/Bangkok, with its offset."""
-    from registry.i18n import TIMEZONE
+    from registry.facilities.export import BANGKOK
 
-    return when.astimezone(ZoneInfo(TIMEZONE)).isoformat(timespec="seconds")
+    return when.astimezone(BANGKOK).isoformat(timespec="seconds")
 
 
 @facility_group.command("history")
