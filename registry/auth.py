@@ -7,8 +7,10 @@ tokens, which a browser does not send on its own.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -132,15 +134,26 @@ def remember_device(response: Response, username: str) -> Response:
 
 
 def _secret_key(app: Flask) -> str:
-    """The configured key, else one generated once and kept in the instance folder."""
+    """The configured key, else one generated once and kept in the instance folder.
+
+    Workers and test processes start side by side, so several may find no key at once. Each
+    writes a whole key to a private file and links it into place: the link either makes the
+    key or fails because another process made it first, so every process reads the same
+    complete key and none ever sees a half-written file."""
     path = Path(app.instance_path) / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, draft = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+            with contextlib.suppress(FileExistsError):  # if another made it first, use theirs
+                os.link(draft, path)
+        finally:
+            os.unlink(draft)
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty: delete it to make a key, or set REGISTRY_SECRET_KEY")
     return key
 
 

@@ -8,6 +8,8 @@ build step to forget and nothing binary in the repository.
 
 from __future__ import annotations
 
+import os
+import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -55,8 +57,12 @@ def compile_catalogues(target: Path) -> Path:
                 if message.id and message.id not in catalogue:
                     catalogue[message.id] = message
         mo_path.parent.mkdir(parents=True, exist_ok=True)
-        with mo_path.open("wb") as mo_file:
+        # Workers start side by side: each writes its own draft and moves it into place whole,
+        # so no process ever reads a catalogue another is half-way through writing.
+        draft = mo_path.with_name(f".messages.{os.getpid()}.{threading.get_ident()}.mo")
+        with draft.open("wb") as mo_file:
             write_mo(mo_file, catalogue)
+        os.replace(draft, mo_path)
     return target
 
 

@@ -26,7 +26,11 @@ def _folder(name: str) -> Path:
     path = Path(current_app.instance_path) / name
     path.mkdir(parents=True, exist_ok=True)
     for old in path.glob("*.json"):
-        if old.stat().st_mtime < time.time() - KEEP_UPLOADS_S:
+        try:
+            expired = old.stat().st_mtime < time.time() - KEEP_UPLOADS_S
+        except FileNotFoundError:
+            continue  # another worker swept it first
+        if expired:
             old.unlink(missing_ok=True)
             old.with_suffix(".bin").unlink(missing_ok=True)
     return path
