@@ -22,6 +22,7 @@ from flask_babel import Babel, format_date, format_datetime, format_timedelta, g
 LANGUAGES = ("th", "en")
 DEFAULT_LANGUAGE = "th"
 TIMEZONE = "Asia/Bangkok"
+BANGKOK = ZoneInfo(TIMEZONE)  # times are stored in UTC and shown in this zone
 SOURCE_DIR = Path(__file__).with_name("translations")
 
 babel = Babel()
@@ -88,7 +89,7 @@ def local_time(value: datetime | None) -> str:
         return ""
     if current_language() != "th":
         return format_datetime(value, "medium")
-    year = value.astimezone(ZoneInfo(TIMEZONE)).year + BUDDHIST_ERA_OFFSET
+    year = value.astimezone(BANGKOK).year + BUDDHIST_ERA_OFFSET
     return format_datetime(value, f"d MMM '{year}' HH:mm")
 
 

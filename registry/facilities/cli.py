@@ -110,7 +110,7 @@ def facility_revert(change_id: int, actor: str) -> None:
 
 def _bangkok(when) -> str:
     """A stored (UTC) time as people here read it: Asia/Bangkok, with its offset."""
-    from registry.facilities.export import BANGKOK
+    from registry.i18n import BANGKOK
 
     return when.astimezone(BANGKOK).isoformat(timespec="seconds")
 

@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, DateTime, Text, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
@@ -38,6 +37,7 @@ from importers.vocabulary import (
     TYPE_FIELDS,
     TYPE_LABELS,
 )
+from registry.i18n import BANGKOK
 from registry.models import Area, Facility
 from registry.spreadsheets import CsvWriter, Workbook
 
@@ -52,7 +52,6 @@ MEDIA_TYPES = {
 EXTENSIONS = {"gpkg": "gpkg", "csv": "csv", "xlsx": "xlsx", "geojson": "geojson", "shp": "shp.zip"}
 HEADER_LANGUAGES = ("en", "th")
 CHUNK = 5_000
-BANGKOK = ZoneInfo("Asia/Bangkok")
 ATTRIBUTION = (
     "Thai COVID-19 facility registry (open data). Facility records: the registry's officials "
     "and their sources (Ministry of Public Health facility lists, provincial lists, "

@@ -18,6 +18,7 @@ from registry.api import bp, http, params
 from registry.db import db
 from registry.facilities import api as facilities
 from registry.facilities import export
+from registry.i18n import BANGKOK
 from registry.spreadsheets import Workbook
 
 
@@ -125,5 +126,5 @@ def _province_xlsx(table, now) -> bytes:
     about = book.sheet("about")
     about.append(["attribution", export.ATTRIBUTION])
     about.append(["view", f"{table.view}: small counts of people shown as a range"])
-    about.append(["generated_at", now.astimezone(export.BANGKOK).isoformat(timespec="seconds")])
+    about.append(["generated_at", now.astimezone(BANGKOK).isoformat(timespec="seconds")])
     return book.to_bytes()

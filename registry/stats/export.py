@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from registry.i18n import BANGKOK
 from registry.spreadsheets import Workbook, csv_bytes
 from registry.stats.service import AreaStatistics
 from registry.stats.tables import Table
@@ -22,7 +22,6 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
 }
-BANGKOK = ZoneInfo("Asia/Bangkok")
 
 
 def _value(kind: str, value: Any) -> Any:
