@@ -151,6 +151,11 @@ LOG_FILE = "-"
 # Clients allowed to read /metrics (CIDRs). Behind a proxy, set PROXY_COUNT so the client's
 # own address is the one checked.
 METRICS_ALLOWED_CLIENTS = ("127.0.0.0/8", "::1/128")
+# Whole-list downloads are written once per data version and filter, and kept in
+# instance/downloads for the next client; beyond this many megabytes the least recently
+# served files go (filters such as bbox have endless values, so the folder must not grow
+# without bound).
+DOWNLOAD_CACHE_MB = 2_000
 
 # --- Travel time on roads ---------------------------------------------------------
 # Travel profiles: the Thai defaults of geo.routing.profiles, changed per profile and field,

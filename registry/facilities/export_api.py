@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from flask import current_app, request, send_file
@@ -20,6 +21,8 @@ from registry.facilities import api as facilities
 from registry.facilities import export
 from registry.i18n import BANGKOK
 from registry.spreadsheets import Workbook
+
+SEND_ATTEMPTS = 3
 
 
 def _folder() -> Path:
@@ -39,21 +42,31 @@ def download_facilities():
     if cached is not None:
         return cached
     target = _folder() / f"facilities-{version}-{digest}.{export.EXTENSIONS[fmt]}"
-    if not target.exists():
-        _forget_older_versions(version)
-        export.export_facilities(db.session, conditions, fmt, language, target)
-    response = send_file(
-        target,
-        mimetype=export.MEDIA_TYPES[fmt],
-        as_attachment=True,
-        download_name=f"facilities.{export.EXTENSIONS[fmt]}",
-        conditional=True,
-        etag=digest,
-        max_age=0,
-        last_modified=http.last_change(),
-    )
-    response.cache_control.no_cache = True
-    return response
+    for attempt in range(SEND_ATTEMPTS):
+        if not target.exists():
+            _forget_older_versions(version)
+            export.export_facilities(db.session, conditions, fmt, language, target)
+            _keep_within(current_app.config["DOWNLOAD_CACHE_MB"] * 1_000_000, target)
+        try:
+            response = send_file(
+                target,
+                mimetype=export.MEDIA_TYPES[fmt],
+                as_attachment=True,
+                download_name=f"facilities.{export.EXTENSIONS[fmt]}",
+                conditional=True,
+                etag=digest,
+                max_age=0,
+                last_modified=http.last_change(),
+            )
+        except FileNotFoundError:
+            # Another worker swept the file between the check and the opening (a newer
+            # version's download, or the size bound): write it again.
+            if attempt == SEND_ATTEMPTS - 1:
+                raise
+            continue
+        os.utime(target)  # served now: the size bound keeps the most recently served files
+        response.cache_control.no_cache = True
+        return response
 
 
 def database_identity() -> str:
@@ -71,6 +84,25 @@ def file_key(database: str, version: int, last_change, *request_key) -> str:
     recreated database at the same version does not share), and what was asked."""
     key = repr((database, version, last_change and last_change.isoformat(), request_key))
     return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _keep_within(budget: int, written: Path) -> None:
+    """Remove the least recently served files until the folder holds at most ``budget`` bytes
+    (the file just written always stays, whatever its size)."""
+    files = []
+    for path in _folder().glob("facilities-*"):
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            continue  # another worker swept it first
+        files.append((info.st_mtime, info.st_size, path))
+    total = sum(size for _, size, _ in files)
+    for _, size, path in sorted(files, key=lambda file: file[0]):
+        if total <= budget:
+            break
+        if path != written:
+            path.unlink(missing_ok=True)
+            total -= size
 
 
 def _forget_older_versions(version: int) -> None:

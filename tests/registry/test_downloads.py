@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -254,3 +255,57 @@ def test_download_files_are_keyed_by_database_and_its_last_change():
     assert one != file_key("postgresql+psycopg://postgres@127.0.0.1/a", 7, None, *asked)
     assert one != file_key("postgresql+psycopg://postgres@127.0.0.1/a", 8, when, *asked)
     assert one != file_key("postgresql+psycopg://postgres@127.0.0.1/a", 7, when, "gpkg", "en", [])
+
+
+def _files(app) -> list[str]:
+    return sorted(path.name for path in (Path(app.instance_path) / "downloads").iterdir())
+
+
+def test_kept_downloads_stay_within_their_size_bound(app, client, sites):
+    """bbox and updated_since have endless values: every new file must not stay for good."""
+    app.config["DOWNLOAD_CACHE_MB"] = 0.000_001  # one byte: only the newest file stays
+    boxes = ["97,5,106,21", "97,5,106,20", "97,5,106,19"]
+    answers = [_get(client, format="csv", bbox=box) for box in boxes]
+    assert len(_files(app)) == 1
+    # The swept files are written again when asked for, whole and with the same validator.
+    again = _get(client, format="csv", bbox=boxes[0])
+    assert again.get_data() == answers[0].get_data()
+    assert again.headers["ETag"] == answers[0].headers["ETag"]
+    app.config["DOWNLOAD_CACHE_MB"] = 100
+    for box in boxes:
+        _get(client, format="csv", bbox=box)
+    assert len(_files(app)) == 3
+
+
+def test_the_least_recently_served_download_goes_first(app, client, sites):
+    folder = Path(app.instance_path) / "downloads"
+    _get(client, format="csv")
+    geojson = _get(client, format="geojson").get_data()
+    older = sum(path.stat().st_size for path in folder.iterdir())
+    _get(client, format="csv")  # served again: now the most recent
+    app.config["DOWNLOAD_CACHE_MB"] = (older + 10) / 1_000_000
+    nowhere = _get(client, format="csv", bbox="100,0,100.001,0.001").get_data()  # no site
+    assert 10 < len(nowhere) < len(geojson)  # so exactly one older file has to go
+    kept = _files(app)
+    assert len(kept) == 2 and not any(name.endswith(".geojson") for name in kept), kept
+
+
+def test_a_download_swept_by_another_worker_mid_request_is_written_again(
+    app, client, sites, monkeypatch
+):
+    """Another worker may sweep the file between our check and its opening (a newer data
+    version's download, or the size bound): the answer is still the whole file."""
+    from registry.facilities import export_api
+
+    expected = _get(client, format="csv").get_data()
+    real_send_file, swept = export_api.send_file, []
+
+    def sweep_first(path, **options):
+        if not swept:
+            swept.append(path)
+            Path(path).unlink()  # as the other worker would, just before we open it
+        return real_send_file(path, **options)
+
+    monkeypatch.setattr(export_api, "send_file", sweep_first)
+    answer = _get(client, format="csv")
+    assert swept and answer.get_data() == expected
