@@ -83,15 +83,17 @@ def back_link() -> str:
 
 
 def _http_error(error: HTTPException):
+    # werkzeug's own headers stay: Allow on a 405, Content-Range on a 416 (RFC 9110 §15.5).
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     if _wants_json():
         body = {"error": error.name.lower().replace(" ", "_"), "message": error.description}
-        return jsonify(body), error.code
+        return jsonify(body), error.code, headers
     message = _http_message(error)
     if message is None:
         return error
     heading = _("The form cannot be sent") if isinstance(error, CSRFError) else _heading(error.code)
     page = render_template("error.html", heading=heading, message=message, back=back_link())
-    return page, error.code
+    return page, error.code, headers
 
 
 def _http_message(error: HTTPException) -> str | None:

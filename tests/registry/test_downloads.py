@@ -309,3 +309,21 @@ def test_a_download_swept_by_another_worker_mid_request_is_written_again(
     monkeypatch.setattr(export_api, "send_file", sweep_first)
     answer = _get(client, format="csv")
     assert swept and answer.get_data() == expected
+
+
+def _read(client, url, **headers):
+    answer = client.get(url, headers=headers)
+    answer.get_data()
+    answer.close()
+    return answer
+
+
+def test_refusals_keep_the_headers_that_explain_them(client, sites):
+    """RFC 9110 §15.5.6: a 405 names the methods allowed; §15.5.17: a 416 the length."""
+    refused = client.post("/api/ogc/collections")
+    assert refused.status_code == 405
+    assert "GET" in refused.headers["Allow"]
+    length = len(_read(client, f"{DOWNLOAD}?format=gpkg").get_data())
+    beyond = _read(client, f"{DOWNLOAD}?format=gpkg", Range=f"bytes={length + 10}-")
+    assert beyond.status_code == 416
+    assert beyond.headers["Content-Range"] == f"bytes */{length}"
