@@ -45,6 +45,23 @@ def choices(name: str, allowed: Iterable[str]) -> list[str] | None:
     return values
 
 
+def choice(name: str, allowed: Iterable[str], default: str) -> str:
+    """One allowed word, or ``default`` when the parameter is absent.
+
+    One value only: ``format=csv,xlsx`` is refused, not read as its first word.
+    """
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    allowed = tuple(allowed)
+    if raw.strip() not in allowed:
+        raise ValidationError(
+            f"parameter '{name}': {raw!r} is not one of {', '.join(allowed)} (give one of them)",
+            field=name,
+        )
+    return raw.strip()
+
+
 def area_code(name: str, level: int | None = None) -> str | None:
     """An area code as 'TH50' or the DOPA '50'; returned TH-prefixed."""
     raw = request.args.get(name)

@@ -33,8 +33,8 @@ def _folder() -> Path:
 @bp.get("/facilities/download")
 def download_facilities():
     """Every matching facility in one file (GeoPackage, CSV, XLSX, GeoJSON, Shapefile zip)."""
-    fmt = (params.choices("format", export.FORMATS) or ["gpkg"])[0]
-    language = (params.choices("headers", export.HEADER_LANGUAGES) or ["en"])[0]
+    fmt = params.choice("format", export.FORMATS, "gpkg")
+    language = params.choice("headers", export.HEADER_LANGUAGES, "en")
     conditions = facilities.list_conditions()
     version = http.data_version()
     query = sorted((k, v) for k, v in request.args.items(multi=True) if k not in ("format",))
@@ -127,7 +127,7 @@ def province_statistics():
     from registry.stats.export import table_csv, table_records
     from registry.stats.province_table import public_province_table
 
-    fmt = (params.choices("format", ("json", "csv", "xlsx")) or ["json"])[0]
+    fmt = params.choice("format", ("json", "csv", "xlsx"), "json")
     etag = http.request_etag(fmt)
     cached = http.unchanged(etag)
     if cached is not None:

@@ -327,3 +327,21 @@ def test_refusals_keep_the_headers_that_explain_them(client, sites):
     beyond = _read(client, f"{DOWNLOAD}?format=gpkg", Range=f"bytes={length + 10}-")
     assert beyond.status_code == 416
     assert beyond.headers["Content-Range"] == f"bytes */{length}"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{DOWNLOAD}?format=csv,xlsx",
+        f"{DOWNLOAD}?headers=en,th",
+        "/api/v1/statistics/provinces?format=csv,xlsx",
+        "/api/v1/nearest?lat=18.79&lon=98.98&by=distance,travel_time",
+        "/api/v1/reference?lang=th,en",
+    ],
+)
+def test_a_single_choice_takes_one_value(client, sites, url):
+    refused = client.get(url)
+    assert refused.status_code == 400, url
+    name, _, value = url.rsplit("&", 1)[-1].rsplit("?", 1)[-1].partition("=")
+    message = refused.get_json()["message"]
+    assert f"'{name}'" in message and repr(value) in message and "give one" in message
