@@ -19,7 +19,7 @@ from datetime import datetime
 
 from flask import Blueprint, Response, g, request
 from sqlalchemy import func, select
-from werkzeug.http import generate_etag, http_date
+from werkzeug.http import generate_etag, http_date, parse_accept_header
 
 from registry.db import db
 from registry.models import Facility
@@ -99,7 +99,16 @@ def whole(body: bytes, mimetype: str, etag: str, *, modified: datetime | None = 
 
 
 def _accepts_gzip(environ: dict) -> bool:
-    return "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "").lower()
+    """Whether Accept-Encoding gives gzip a quality above 0 (RFC 9110 §12.5.3): by name (or
+    its alias x-gzip), else through ``*``."""
+    qualities = {
+        coding.lower(): quality
+        for coding, quality in parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))
+    }
+    for coding in ("gzip", "x-gzip", "*"):
+        if coding in qualities:
+            return qualities[coding] > 0
+    return False
 
 
 def _compress_stream(chunks: Iterable[bytes], source) -> Iterator[bytes]:
@@ -122,16 +131,18 @@ def _gzip_bytes(body: bytes, level: int) -> bytes:
 
 
 def _gzip(response: Response, method: str, environ: dict) -> Response:
+    if method not in READ_METHODS or response.mimetype not in COMPRESSIBLE:
+        return response
+    if response.status_code in (200, 206, 304):  # negotiated, whether this one is gzipped or not
+        response.vary.add("Accept-Encoding")
     if (
         response.status_code != 200
         or method != "GET"
         or "HTTP_RANGE" in environ
         or not _accepts_gzip(environ)
-        or response.mimetype not in COMPRESSIBLE
         or "Content-Encoding" in response.headers
     ):
         return response
-    response.vary.add("Accept-Encoding")
     etag, weak = response.get_etag()
     if response.is_streamed or response.direct_passthrough:
         response.direct_passthrough = False

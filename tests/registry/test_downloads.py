@@ -345,3 +345,50 @@ def test_a_single_choice_takes_one_value(client, sites, url):
     name, _, value = url.rsplit("&", 1)[-1].rsplit("?", 1)[-1].partition("=")
     message = refused.get_json()["message"]
     assert f"'{name}'" in message and repr(value) in message and "give one" in message
+
+
+def _lists_and_downloads(sites) -> list[str]:
+    """Every kind of answer the validators cover: OGC items and item, the /api/v1 list (its
+    ETag from the body), downloads and the statistics table."""
+    return [
+        "/api/ogc/collections/facilities/items",
+        f"/api/ogc/collections/facilities/items/{sites[0].id}",
+        "/api/v1/facilities",
+        f"{DOWNLOAD}?format=csv",
+        f"{DOWNLOAD}?format=gpkg",
+        "/api/v1/statistics/provinces",
+        "/api/v1/statistics/provinces?format=csv",
+    ]
+
+
+def _vary(answer) -> set[str]:
+    return {name.strip().lower() for name in answer.headers.get("Vary", "").split(",") if name}
+
+
+def test_every_answer_that_may_be_gzipped_says_it_varies_by_accept_encoding(client, sites):
+    for url in _lists_and_downloads(sites):
+        answer = _read(client, url)
+        compressible = answer.mimetype in ("application/json", "application/geo+json", "text/csv")
+        assert ("accept-encoding" in _vary(answer)) == compressible, url
+
+
+@pytest.mark.parametrize(
+    ("accept", "gzipped"),
+    [
+        ("gzip", True),
+        ("deflate, GZIP;q=0.5", True),
+        ("x-gzip", True),
+        ("*", True),
+        ("gzip;q=0", False),
+        ("gzip;q=0, identity", False),
+        ("*;q=0", False),
+        ("*, gzip;q=0", False),
+        ("identity", False),
+        ("nogzip", False),
+    ],
+)
+def test_accept_encoding_is_read_with_its_qualities(client, sites, accept, gzipped):
+    """RFC 9110 §12.5.3: q=0 refuses a coding; only gzip by name (or x-gzip, or *) is gzip."""
+    answer = _read(client, "/api/ogc/collections/facilities/items", **{"Accept-Encoding": accept})
+    assert (answer.headers.get("Content-Encoding") == "gzip") is gzipped
+    assert "accept-encoding" in _vary(answer)
