@@ -1,7 +1,8 @@
 """HTTP the way GIS clients and browsers expect it, for the public read API and the OGC API.
 
 - ETag and Last-Modified from the registry's data version, checked before any query is run,
-  so a client that already has the answer gets a 304 for the price of one small read.
+  so a client that already has the answer gets a 304 for the price of one small read
+  (whether the ETag it holds is the gzipped answer's or the plain one's).
 - Range requests (206) on whole answers and downloads: what GDAL's /vsicurl/ (pyogrio,
   geopandas.read_file on a URL) needs for anything above its one-shot size.
 - gzip for JSON, GeoJSON and CSV when the client accepts it (never on a Range or HEAD
@@ -17,9 +18,11 @@ import zlib
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, current_app, g, make_response, request
 from sqlalchemy import func, select
-from werkzeug.http import generate_etag, http_date, parse_accept_header
+from werkzeug.datastructures import ETags
+from werkzeug.exceptions import PreconditionFailed, RequestedRangeNotSatisfiable
+from werkzeug.http import generate_etag, http_date, parse_accept_header, parse_etags
 
 from registry.db import db
 from registry.models import Facility
@@ -41,6 +44,7 @@ LEVEL = 6
 LARGE_LEVEL = 1
 LARGE_BODY = 1 << 20
 READ_METHODS = ("GET", "HEAD")
+GZIP_TAG = "-gzip"  # the gzipped answer's ETag is the plain one with this suffix
 EXPOSED = "ETag, Last-Modified, Content-Crs, Content-Range, Content-Disposition, Link"
 
 
@@ -79,13 +83,20 @@ def request_etag(*extra: object) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def unchanged(etag: str) -> Response | None:
-    """A 304 when the client's copy carries this ETag; None otherwise."""
-    if request.if_none_match and request.if_none_match.contains(etag):
-        response = Response(status=304)
-        response.set_etag(etag)
-        return response
-    return None
+def unchanged(etag: str, mimetype: str) -> Response | None:
+    """A 304 when the client's copy, gzipped or not, carries this ETag; None otherwise.
+
+    It has the headers the 200 would have (RFC 9110 §15.4.5): the ETag the client holds,
+    Cache-Control and (from the gzip hook, which reads the 200's media type, a type werkzeug
+    never sends on a 304) Vary.
+    """
+    held = _held_tag(etag)
+    if held is None:
+        return None
+    response = Response(status=304, mimetype=mimetype)
+    response.set_etag(held)
+    response.cache_control.no_cache = True
+    return response
 
 
 def whole(body: bytes, mimetype: str, etag: str, *, modified: datetime | None = None) -> Response:
@@ -95,7 +106,82 @@ def whole(body: bytes, mimetype: str, etag: str, *, modified: datetime | None = 
     if modified is not None:
         response.last_modified = modified
     response.cache_control.no_cache = True  # revalidate each time: the ETag makes it cheap
-    return response.make_conditional(request, accept_ranges=True, complete_length=len(body))
+    return conditional(response, len(body))
+
+
+def conditional(response: Response, length: int | None = None) -> Response:
+    """``response`` answered as the request's conditions and Range ask (RFC 9110 §13, §14).
+
+    werkzeug's make_conditional does the work, given the request as RFC 9110 reads it: see
+    :func:`_as_answered`. ``length`` enables Range. A failed If-Match is the usual short
+    error, not the file with a 412 status.
+    """
+    try:
+        response.make_conditional(
+            _as_answered(request.environ, length),
+            accept_ranges=length is not None,
+            complete_length=length,
+        )
+    except RequestedRangeNotSatisfiable:
+        response.close()  # a file being sent
+        raise
+    if response.status_code == 412:
+        response.close()
+        return make_response(current_app.handle_http_exception(PreconditionFailed()))
+    if response.status_code == 304:
+        etag, weak = response.get_etag()
+        response.set_etag(_held_tag(etag) or etag, weak)
+    return response
+
+
+def _held_tag(etag: str) -> str | None:
+    """Which of ``etag`` and its gzip variant the client's If-None-Match names, if either.
+
+    Weak comparison (RFC 9110 §13.1.2); the gzipped answer is the same data in another coding.
+    """
+    tags = request.if_none_match
+    if not tags:
+        return None
+    gzipped = etag + GZIP_TAG
+    # Both match "*" (and a cache may send both): the one this request would be answered with.
+    candidates = (gzipped, etag) if _accepts_gzip(request.environ) else (etag, gzipped)
+    for candidate in candidates:
+        if tags.contains_weak(candidate):
+            return candidate
+    return None
+
+
+def _as_answered(environ: dict, length: int | None) -> dict:
+    """The request's headers as werkzeug should answer them, where it departs from RFC 9110.
+
+    - If-None-Match: a gzip ETag names the same data as the plain one.
+    - Range is ignored (the whole answer, 200) for a unit other than bytes (§14.2), for several
+      ranges (§14.2 lets a server ignore them), and under an If-Range with a weak ETag (which
+      never matches, §13.1.5). A suffix longer than the answer asks for all of it (§14.1.3).
+    """
+    answered = dict(environ)
+    if "HTTP_IF_NONE_MATCH" in environ:  # compared weakly: whether a tag is weak is moot
+        tags = parse_etags(environ["HTTP_IF_NONE_MATCH"])
+        plain = [tag.removesuffix(GZIP_TAG) for tag in tags.as_set(include_weak=True)]
+        answered["HTTP_IF_NONE_MATCH"] = ETags(plain, star_tag=tags.star_tag).to_header()
+    if "HTTP_RANGE" in environ:
+        ranges = _honoured_range(environ["HTTP_RANGE"], environ.get("HTTP_IF_RANGE", ""), length)
+        if ranges is None:
+            del answered["HTTP_RANGE"]
+        else:
+            answered["HTTP_RANGE"] = ranges
+    return answered
+
+
+def _honoured_range(header: str, if_range: str, length: int | None) -> str | None:
+    """The Range header to answer, or None to answer the whole."""
+    unit, _, ranges = header.partition("=")
+    if unit.strip().lower() != "bytes" or "," in ranges or if_range.lstrip().startswith("W/"):
+        return None
+    spec = ranges.strip()
+    if spec.startswith("-") and spec[1:].isdigit() and length and int(spec[1:]) > length:
+        return "bytes=0-"
+    return header
 
 
 def _accepts_gzip(environ: dict) -> bool:
@@ -176,7 +262,7 @@ def _cors(response: Response, method: str, environ: dict) -> Response:
     return response
 
 
-# The request headers that make_conditional answers (304, 412); without them it only dates.
+# The request headers that conditional answers (304, 412); without them it only dates.
 _CONDITIONS = (
     "HTTP_IF_NONE_MATCH",
     "HTTP_IF_MODIFIED_SINCE",
@@ -198,7 +284,7 @@ def _unchanged_reads(response: Response, method: str, environ: dict) -> Response
     ):
         response.set_etag(generate_etag(response.get_data()))
         if any(name in environ for name in _CONDITIONS):
-            response.make_conditional(request)
+            response = conditional(response)
         elif "Date" not in response.headers:
             # All that make_conditional would do to an unconditional request (the body
             # already has its length); the rest of it is most of this hook's cost.

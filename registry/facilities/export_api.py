@@ -39,7 +39,7 @@ def download_facilities():
     version = http.data_version()
     query = sorted((k, v) for k, v in request.args.items(multi=True) if k not in ("format",))
     digest = file_key(database_identity(), version, http.last_change(), fmt, language, query)
-    cached = http.unchanged(digest)
+    cached = http.unchanged(digest, export.MEDIA_TYPES[fmt])
     if cached is not None:
         return cached
     target = _folder() / f"facilities-{version}-{digest}.{export.EXTENSIONS[fmt]}"
@@ -54,9 +54,8 @@ def download_facilities():
                 mimetype=export.MEDIA_TYPES[fmt],
                 as_attachment=True,
                 download_name=f"facilities.{export.EXTENSIONS[fmt]}",
-                conditional=True,
+                conditional=False,  # http.conditional, below: Range and 412 as RFC 9110 says
                 etag=digest,
-                max_age=0,
                 last_modified=http.last_change(),
             )
         except FileNotFoundError:
@@ -70,7 +69,7 @@ def download_facilities():
         now = time.time_ns()
         os.utime(target, ns=(now, now))
         response.cache_control.no_cache = True
-        return response
+        return http.conditional(response, response.content_length)
 
 
 def database_identity() -> str:
@@ -120,6 +119,13 @@ def _forget_older_versions(version: int) -> None:
             path.unlink(missing_ok=True)
 
 
+STATISTICS_MEDIA_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv",
+    "xlsx": export.MEDIA_TYPES["xlsx"],
+}
+
+
 @bp.get("/statistics/provinces")
 def province_statistics():
     """One row per province: sites by type and status, freshness, beds, survey progress."""
@@ -127,17 +133,18 @@ def province_statistics():
     from registry.stats.export import table_csv, table_records
     from registry.stats.province_table import public_province_table
 
-    fmt = params.choice("format", ("json", "csv", "xlsx"), "json")
+    fmt = params.choice("format", tuple(STATISTICS_MEDIA_TYPES), "json")
+    mimetype = STATISTICS_MEDIA_TYPES[fmt]
     etag = http.request_etag(fmt)
-    cached = http.unchanged(etag)
+    cached = http.unchanged(etag, mimetype)
     if cached is not None:
         return cached
     now = utcnow()
     table = public_province_table(db.session, current_app.config, now)
     if fmt == "csv":
-        body, mimetype = table_csv(table), "text/csv"
+        body = table_csv(table)
     elif fmt == "xlsx":
-        body, mimetype = _province_xlsx(table, now), export.MEDIA_TYPES["xlsx"]
+        body = _province_xlsx(table, now)
     else:
         document = {
             "attribution": export.ATTRIBUTION,
@@ -146,7 +153,7 @@ def province_statistics():
             "columns": [{"name": c.name, "kind": c.kind} for c in table.columns],
             "rows": table_records(table),
         }
-        body, mimetype = json.dumps(document, ensure_ascii=False).encode(), "application/json"
+        body = json.dumps(document, ensure_ascii=False).encode()
     response = http.whole(body, mimetype, etag)
     if fmt != "json":
         response.headers["Content-Disposition"] = f'attachment; filename="provinces.{fmt}"'

@@ -118,7 +118,7 @@ def collection_items(collection_id: str):
         snapshot = catalogs.get(db.bind).snapshot(db.bind)
         http.use_data_version(snapshot.data_version)
     etag = http.request_etag(fmt, request.accept_mimetypes)
-    cached = http.unchanged(etag)
+    cached = http.unchanged(etag, _GEOJSON)
     if cached is not None:
         return cached
     if snapshot is not None:
@@ -182,7 +182,7 @@ def collection_item(collection_id: str, feature_id: str):
     key = _feature_key(collection, feature_id)
     query = items.ItemsQuery(collection, limit=1, crs=crs, include_deleted=True, ids=(key,))
     etag = http.request_etag(fmt, request.accept_mimetypes)
-    cached = http.unchanged(etag)
+    cached = http.unchanged(etag, _GEOJSON)
     if cached is not None:
         return cached
     page = items.rows(db.session, query, db.state().spatial)

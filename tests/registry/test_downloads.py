@@ -392,3 +392,61 @@ def test_accept_encoding_is_read_with_its_qualities(client, sites, accept, gzipp
     answer = _read(client, "/api/ogc/collections/facilities/items", **{"Accept-Encoding": accept})
     assert (answer.headers.get("Content-Encoding") == "gzip") is gzipped
     assert "accept-encoding" in _vary(answer)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "identity"])
+def test_the_etag_a_client_was_given_gets_a_304_with_the_headers_of_the_200(
+    client, sites, encoding
+):
+    """Gzipped or not: a client sends back the ETag it got (RFC 9110 §13.1.2, §15.4.5)."""
+    gzipped = 0
+    for url in _lists_and_downloads(sites):
+        first = _read(client, url, **{"Accept-Encoding": encoding, "Origin": "https://x.org"})
+        assert first.status_code == 200, url
+        gzipped += first.headers.get("Content-Encoding") == "gzip"
+        again = _read(
+            client,
+            url,
+            **{
+                "Accept-Encoding": encoding,
+                "Origin": "https://x.org",
+                "If-None-Match": first.headers["ETag"],
+            },
+        )
+        assert again.status_code == 304, url
+        for name in ("ETag", "Cache-Control", "Access-Control-Allow-Origin"):
+            assert again.headers.get(name) == first.headers.get(name), (url, name)
+        assert _vary(again) == _vary(first), url
+    assert gzipped >= (4 if encoding == "gzip" else 0)
+
+
+RANGED = ("/api/ogc/collections/facilities/items", f"{DOWNLOAD}?format=gpkg")
+
+
+@pytest.mark.parametrize("url", RANGED)
+def test_ranges_are_answered_as_rfc_9110_says(client, sites, url):
+    whole = _read(client, url)
+    body, length, etag = whole.get_data(), len(whole.get_data()), whole.headers["ETag"]
+
+    longer = _read(client, url, Range=f"bytes=-{length * 10}")  # §14.1.3: the whole
+    assert longer.status_code == 206 and longer.get_data() == body
+    assert longer.headers["Content-Range"] == f"bytes 0-{length - 1}/{length}"
+    for ignored in ("items=0-5", "bytes=0-0,5-9"):  # §14.2: an unknown unit; several ranges
+        answer = _read(client, url, Range=ignored)
+        assert answer.status_code == 200 and answer.get_data() == body, ignored
+    # §13.1.5: a weak ETag never matches If-Range, so the Range is ignored.
+    weak = _read(client, url, Range="bytes=0-9", **{"If-Range": f"W/{etag}"})
+    assert weak.status_code == 200 and weak.get_data() == body
+    strong = _read(client, url, Range="bytes=0-9", **{"If-Range": etag})
+    assert strong.status_code == 206 and strong.get_data() == body[:10]
+
+
+@pytest.mark.parametrize("url", (*RANGED, "/api/v1/facilities"))
+def test_a_failed_if_match_is_a_short_412(client, sites, url):
+    whole = _read(client, url)
+    failed = _read(client, url, **{"If-Match": '"nope"'})
+    assert failed.status_code == 412
+    assert failed.get_json()["error"] == "precondition_failed"
+    assert len(failed.get_data()) < 500 < len(whole.get_data())
+    kept = _read(client, url, **{"If-Match": whole.headers["ETag"]})
+    assert kept.status_code == 200 and kept.get_data() == whole.get_data()
