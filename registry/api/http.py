@@ -83,7 +83,7 @@ def request_etag(*extra: object) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def unchanged(etag: str, mimetype: str) -> Response | None:
+def unchanged(etag: str, mimetype: str, *, weak: bool = False) -> Response | None:
     """A 304 when the client's copy, gzipped or not, carries this ETag; None otherwise.
 
     It has the headers the 200 would have (RFC 9110 §15.4.5): the ETag the client holds,
@@ -94,19 +94,22 @@ def unchanged(etag: str, mimetype: str) -> Response | None:
     if held is None:
         return None
     response = Response(status=304, mimetype=mimetype)
-    response.set_etag(held)
+    response.set_etag(held, weak)
     response.cache_control.no_cache = True
     return response
 
 
-def whole(body: bytes, mimetype: str, etag: str, *, modified: datetime | None = None) -> Response:
-    """A complete answer with its validators; Range and conditional headers are honoured."""
+def whole(
+    body: bytes, mimetype: str, etag: str, *, modified: datetime | None = None, weak: bool = False
+) -> Response:
+    """A complete answer with its validators; conditional headers are honoured, and Range
+    under a strong ETag (a weak one cannot vouch that two requests' bytes fit together)."""
     response = Response(body, mimetype=mimetype)
-    response.set_etag(etag)
+    response.set_etag(etag, weak)
     if modified is not None:
         response.last_modified = modified
     response.cache_control.no_cache = True  # revalidate each time: the ETag makes it cheap
-    return conditional(response, len(body))
+    return conditional(response, None if weak else len(body))
 
 
 def conditional(response: Response, length: int | None = None) -> Response:

@@ -128,19 +128,26 @@ STATISTICS_MEDIA_TYPES = {
 
 @bp.get("/statistics/provinces")
 def province_statistics():
-    """One row per province: sites by type and status, freshness, beds, survey progress."""
+    """One row per province: sites by type and status, freshness, beds, survey progress.
+
+    The numbers move with the clock as well as the data (a confirmed status goes stale), and
+    each answer says when it was made: the ETag is weak, from the table, so a client whose
+    table is still current gets a 304 whatever its copy's time stamp.
+    """
     from registry.models import utcnow
     from registry.stats.export import table_csv, table_records
     from registry.stats.province_table import public_province_table
 
     fmt = params.choice("format", tuple(STATISTICS_MEDIA_TYPES), "json")
     mimetype = STATISTICS_MEDIA_TYPES[fmt]
-    etag = http.request_etag(fmt)
-    cached = http.unchanged(etag, mimetype)
-    if cached is not None:
-        return cached
     now = utcnow()
     table = public_province_table(db.session, current_app.config, now)
+    records = table_records(table)
+    contents = json.dumps([fmt, export.ATTRIBUTION, table.view, records], ensure_ascii=False)
+    etag = hashlib.sha256(contents.encode()).hexdigest()[:32]
+    cached = http.unchanged(etag, mimetype, weak=True)
+    if cached is not None:
+        return cached
     if fmt == "csv":
         body = table_csv(table)
     elif fmt == "xlsx":
@@ -151,10 +158,10 @@ def province_statistics():
             "generated_at": now.isoformat(),
             "view": table.view,
             "columns": [{"name": c.name, "kind": c.kind} for c in table.columns],
-            "rows": table_records(table),
+            "rows": records,
         }
         body = json.dumps(document, ensure_ascii=False).encode()
-    response = http.whole(body, mimetype, etag)
+    response = http.whole(body, mimetype, etag, weak=True)
     if fmt != "json":
         response.headers["Content-Disposition"] = f'attachment; filename="provinces.{fmt}"'
     return response

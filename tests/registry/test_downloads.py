@@ -450,3 +450,25 @@ def test_a_failed_if_match_is_a_short_412(client, sites, url):
     assert len(failed.get_data()) < 500 < len(whole.get_data())
     kept = _read(client, url, **{"If-Match": whole.headers["ETag"]})
     assert kept.status_code == 200 and kept.get_data() == whole.get_data()
+
+
+def test_the_statistics_etag_is_weak_and_follows_the_table(client, sites, monkeypatch):
+    """The table moves with the clock (a confirmed status goes stale) and each answer is
+    stamped with its time: a strong ETag would stand for bytes that change on every call."""
+    from datetime import timedelta
+
+    from registry import models
+
+    url = "/api/v1/statistics/provinces"
+    first = _read(client, url)
+    etag = first.headers["ETag"]
+    assert etag.startswith("W/")
+    assert _read(client, url, Range="bytes=0-9").status_code == 200  # no Range on a weak tag
+    assert _read(client, url, **{"If-None-Match": etag}).status_code == 304
+    now = models.utcnow()
+    monkeypatch.setattr(models, "utcnow", lambda: now + timedelta(days=1000))
+    later = _read(client, url, **{"If-None-Match": etag})
+    assert later.status_code == 200 and later.headers["ETag"] != etag
+    stale = {row["code"]: row["confirmed_in_time"] for row in later.get_json()["rows"]}
+    fresh = {row["code"]: row["confirmed_in_time"] for row in first.get_json()["rows"]}
+    assert stale != fresh
