@@ -275,8 +275,8 @@ _CONDITIONS = (
 
 
 def _unchanged_reads(response: Response, method: str, environ: dict) -> Response:
-    # Answers without a validator of their own (a nearest answer, a fixed document) get an
-    # ETag from their bytes.
+    # Answers without a validator of their own (a nearest answer, a coverage table) get an
+    # ETag from their bytes, and Range on them (GDAL reads a large GeoJSON answer by ranges).
     if (
         response.status_code == 200
         and method in READ_METHODS
@@ -285,13 +285,16 @@ def _unchanged_reads(response: Response, method: str, environ: dict) -> Response
         and response.mimetype in COMPRESSIBLE
         and "ETag" not in response.headers
     ):
-        response.set_etag(generate_etag(response.get_data()))
-        if any(name in environ for name in _CONDITIONS):
-            response = conditional(response)
-        elif "Date" not in response.headers:
+        body = response.get_data()
+        response.set_etag(generate_etag(body))
+        if "HTTP_RANGE" in environ or any(name in environ for name in _CONDITIONS):
+            response = conditional(response, len(body))
+        else:
             # All that make_conditional would do to an unconditional request (the body
             # already has its length); the rest of it is most of this hook's cost.
-            response.headers["Date"] = http_date()
+            response.headers["Accept-Ranges"] = "bytes"  # GDAL's /vsicurl/ needs ranges
+            if "Date" not in response.headers:
+                response.headers["Date"] = http_date()
     return response
 
 

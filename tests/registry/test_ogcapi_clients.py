@@ -208,6 +208,9 @@ def test_pyogrio_reads_a_large_geojson_answer_by_url(live):
     assert _pyogrio_rows(url) == live.counts["facilities"]
     areas = f"{live.url}/api/ogc/collections/subdistricts/items?limit=10000"
     assert _pyogrio_rows(areas) == live.counts["subdistricts"] > 7000
+    # The public API's own answers (here a 1,000-site page, 700 KB) take ranges too.
+    listed = f"{live.url}/api/v1/facilities?limit=1000"
+    assert _pyogrio_rows(listed) == min(1000, live.counts["facilities"])
 
 
 def test_area_counts_match_the_boundaries(live):
