@@ -217,7 +217,10 @@ class FilterSql:
             left, right = right, left
         if not isinstance(left, ast.Attribute) or left.name not in ("geometry", "geom"):
             raise self._error("S_INTERSECTS compares the property 'geometry' with a geometry")
-        return self.intersects(geometry_to_lonlat(self.crs, self._geometry(right)))
+        geom = self._geometry(right)
+        shown = shapely.to_wkt(geom, rounding_precision=-1)
+        shown = shown if len(shown) <= 100 else shown[:100] + "..."
+        return self.intersects(geometry_to_lonlat(self.crs, geom, "filter", shown))
 
     def _geometry(self, value: Any) -> shapely.Geometry:
         try:

@@ -1,0 +1,53 @@
+"""OGC API Features: hostile or unusual input is a 400 naming the parameter, never a 500,
+and the catalog and database paths read it alike."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.registry.helpers import BANGKOK, make_facility
+
+ITEMS = "/api/ogc/collections/facilities/items"
+UTM = "EPSG:32647"
+
+
+@pytest.fixture
+def sites(session):
+    made = [
+        make_facility(session, name_th="รพ.เชียงใหม่", hcode="10713", source="moph_hospitals"),
+        make_facility(session, name_th="รพ.กรุงเทพ", name_en="Queen's Hospital", **BANGKOK),
+    ]
+    session.commit()
+    return made
+
+
+def _refused(client, named: str, **query) -> str:
+    answer = client.get(ITEMS, query_string=query)
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    message = answer.get_json()["message"]
+    assert named in message
+    return message
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"bbox": "-2e7,0,2e7,1", "bbox-crs": UTM},  # infinities from pyproj: was a 500
+        {"bbox": "1e7,1e7,2e7,2e7", "bbox-crs": UTM},  # the catalog matched every site
+        {"bbox": "1e7,1e7,2e7,2e7", "bbox-crs": UTM, "filter": "version >= 0"},
+        {"filter-crs": UTM, "filter": "S_INTERSECTS(geometry,BBOX(-2e7,0,2e7,1))"},
+        {"filter-crs": UTM, "filter": "S_INTERSECTS(geometry,POINT(5000000 5000000))"},
+    ],
+)
+def test_projected_geometry_outside_the_zone_is_a_400(client, sites, query):
+    named = "bbox" if "bbox" in query else "filter"
+    message = _refused(client, named, **query)
+    assert "area of use of EPSG:32647" in message
+
+
+def test_projected_bbox_over_the_whole_country_is_read(client, sites):
+    """Either Thai zone takes a box reaching past its edge (Thailand spans both)."""
+    box = "300000,600000,1300000,2300000"  # 97 to 106 degrees east in zone 47
+    for extra in ({}, {"filter": "version >= 0"}):
+        answer = client.get(ITEMS, query_string={"bbox": box, "bbox-crs": UTM, **extra})
+        assert answer.get_json()["numberMatched"] == 2
