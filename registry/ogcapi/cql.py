@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, and_, func, not_, or_
 from registry.errors import ValidationError
 from registry.ogcapi.collections import Collection, Property
 from registry.ogcapi.crs import Crs, geometry_to_lonlat
+from registry.ogcapi.times import in_utc
 
 FILTER_LANGUAGES = ("cql2-text", "cql2-json")
 MAX_FILTER_LENGTH = 20_000
@@ -197,7 +198,7 @@ class FilterSql:
 
     def _time(self, prop: Property, value: Any) -> datetime:
         if isinstance(value, datetime):
-            return value if value.tzinfo else value.replace(tzinfo=UTC)
+            return in_utc(value, "filter", value.isoformat())
         if isinstance(value, date):
             return datetime(value.year, value.month, value.day, tzinfo=UTC)
         if isinstance(value, str):
@@ -206,7 +207,7 @@ class FilterSql:
             except ValueError:
                 pass
             else:
-                return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+                return in_utc(parsed, "filter", value)
         raise self._error(
             f"'{prop.name}' is a date-time; {value!r} is not one (give TIMESTAMP('...Z'))"
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 from registry.errors import ValidationError
 from registry.ogcapi.collections import Collection, Property
@@ -16,6 +16,7 @@ from registry.ogcapi.cql import parse_filter
 from registry.ogcapi.crs import bbox_geometry, parse_crs
 from registry.ogcapi.documents import DEFAULT_LIMIT, MAX_LIMIT
 from registry.ogcapi.items import ItemsQuery
+from registry.ogcapi.times import in_utc
 from registry.query_args import integer_in as integer
 
 COMMON = ("f", "crs", "lang")  # lang: the page language of the HTML answers
@@ -107,7 +108,7 @@ def _instant(raw: str, name: str) -> datetime | None:
             "(e.g. 2021-08-01T00:00:00Z, 2021-08-01/.. or ../2021-09-01)",
             field=name,
         ) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return in_utc(value, name, raw)
 
 
 def interval(raw: str | None) -> tuple[datetime | None, datetime | None] | None:

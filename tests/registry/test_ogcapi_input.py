@@ -3,6 +3,8 @@ and the catalog and database paths read it alike."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.registry.helpers import BANGKOK, make_facility
@@ -51,3 +53,29 @@ def test_projected_bbox_over_the_whole_country_is_read(client, sites):
     for extra in ({}, {"filter": "version >= 0"}):
         answer = client.get(ITEMS, query_string={"bbox": box, "bbox-crs": UTM, **extra})
         assert answer.get_json()["numberMatched"] == 2
+
+
+@pytest.mark.parametrize("stamp", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+14:00"])
+@pytest.mark.parametrize(
+    ("named", "query"),
+    [
+        ("datetime", lambda t: {"datetime": t}),
+        ("datetime", lambda t: {"datetime": f"../{t}"}),
+        ("updated_at", lambda t: {"updated_at": t}),
+        ("filter", lambda t: {"filter": f"updated_at > TIMESTAMP('{t}')"}),
+        (
+            "filter",
+            lambda t: {
+                "filter-lang": "cql2-json",
+                "filter": json.dumps(
+                    {"op": ">", "args": [{"property": "updated_at"}, {"timestamp": t}]}
+                ),
+            },
+        ),
+    ],
+)
+def test_a_time_past_the_calendar_in_utc_is_a_400(client, sites, stamp, named, query):
+    """These were 500s while the statement was bound (pygeofilter itself refuses the
+    filters' 9999 times with its own message)."""
+    message = _refused(client, named, **query(stamp))
+    assert "outside the years 1 to 9999 in UTC" in message or "9999" in message
