@@ -30,6 +30,17 @@ from registry.ogcapi.times import in_utc
 
 FILTER_LANGUAGES = ("cql2-text", "cql2-json")
 MAX_FILTER_LENGTH = 20_000
+# Levels of nesting a filter may have, a run of one operator (a OR b OR c) being one level:
+# SQLAlchemy compiles each level by recursion, and 140 levels ran out of Python's stack.
+MAX_FILTER_DEPTH = 50
+# Operators from the top of a filter to any condition, each AND or OR of a run counted: the
+# database nests a run as the filter does (SQLite refuses trees deeper than 1000).
+MAX_FILTER_PATH = 500
+TOO_DEEP = (
+    f"parameter 'filter': nested too deeply; at most {MAX_FILTER_DEPTH} levels (a run of one "
+    f"operator, a OR b OR c, is one level) and {MAX_FILTER_PATH} operators from the top to "
+    "any condition"
+)
 _COMPARISONS: dict[type, Callable[[Any, Any], ColumnElement[bool]]] = {
     ast.Equal: lambda c, v: c == v,
     ast.NotEqual: lambda c, v: c != v,
@@ -62,8 +73,9 @@ def parse_filter(text: str, language: str) -> ast.Node:
         )
     try:
         if language == "cql2-json":
-            return parse_json(_bboxes_as_polygons(json.loads(text)))
-        return parse_text(text)
+            tree = parse_json(_bboxes_as_polygons(json.loads(text)))
+        else:
+            tree = parse_text(text)
     except UnexpectedInput as error:
         near = text[max(0, error.pos_in_stream - 10) : error.pos_in_stream + 10]
         raise ValidationError(
@@ -71,13 +83,46 @@ def parse_filter(text: str, language: str) -> ast.Node:
             field="filter",
         ) from None
     except RecursionError:
-        raise ValidationError("parameter 'filter': nested too deeply", field="filter") from None
+        raise ValidationError(TOO_DEEP, field="filter") from None
     except Exception as error:  # pygeofilter raises bare KeyError/ValueError/TypeError
         raise ValidationError(
             f"parameter 'filter': not valid {language} ({type(error).__name__}: "
             f"{str(error)[:200]})",
             field="filter",
         ) from None
+    levels, path = _depth(tree)
+    if levels > MAX_FILTER_DEPTH or path > MAX_FILTER_PATH:
+        raise ValidationError(TOO_DEEP, field="filter")
+    return tree
+
+
+def _depth(tree: ast.Node) -> tuple[int, int]:
+    """The deepest nesting in levels (a run of one operator is one) and in nodes.
+
+    Walked without recursion, as the tree may be too deep for it.
+    """
+    deepest_level = deepest_path = 0
+    stack = [(tree, 1, 1)]
+    while stack:
+        node, level, path = stack.pop()
+        deepest_level, deepest_path = max(deepest_level, level), max(deepest_path, path)
+        for child in node.get_sub_nodes():
+            if isinstance(child, ast.Node):
+                same_run = isinstance(node, ast.And | ast.Or) and type(child) is type(node)
+                stack.append((child, level if same_run else level + 1, path + 1))
+    return deepest_level, deepest_path
+
+
+def _run(node: ast.And | ast.Or) -> list[Any]:
+    """The operands of a run of one operator (a OR b OR c), without recursion."""
+    operands, stack = [], [node]
+    while stack:
+        item = stack.pop()
+        if type(item) is type(node):
+            stack += [item.rhs, item.lhs]
+        else:
+            operands.append(item)
+    return operands
 
 
 def _bboxes_as_polygons(node: Any) -> Any:
@@ -112,13 +157,13 @@ class FilterSql:
         try:
             return self._node(node)
         except RecursionError:
-            raise ValidationError("parameter 'filter': nested too deeply", field="filter") from None
+            raise ValidationError(TOO_DEEP, field="filter") from None
 
     def _node(self, node: Any) -> ColumnElement[bool]:
         if isinstance(node, ast.And):
-            return and_(self._node(node.lhs), self._node(node.rhs))
+            return and_(*(self._node(operand) for operand in _run(node)))
         if isinstance(node, ast.Or):
-            return or_(self._node(node.lhs), self._node(node.rhs))
+            return or_(*(self._node(operand) for operand in _run(node)))
         if isinstance(node, ast.Not):
             return not_(self._node(node.sub_node))
         if type(node) in _COMPARISONS:

@@ -79,3 +79,46 @@ def test_a_time_past_the_calendar_in_utc_is_a_400(client, sites, stamp, named, q
     filters' 9999 times with its own message)."""
     message = _refused(client, named, **query(stamp))
     assert "outside the years 1 to 9999 in UTC" in message or "9999" in message
+
+
+def _nested(levels: int) -> str:
+    text = "type='hospital'"
+    for level in range(levels):
+        operator = "AND version=1" if level % 2 else "OR version=2"
+        text = f"({text} {operator})"
+    return text
+
+
+def _nested_json(levels: int) -> str:
+    node = {"op": "=", "args": [{"property": "type"}, "hospital"]}
+    for level in range(levels):
+        operator = "and" if level % 2 else "or"
+        node = {"op": operator, "args": [node, {"op": "=", "args": [{"property": "version"}, 1]}]}
+    return json.dumps(node)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"filter": _nested(140)},
+        {"filter": _nested_json(140), "filter-lang": "cql2-json"},
+    ],
+)
+def test_a_filter_nested_too_deeply_is_a_400(client, sites, query):
+    assert "at most 50 levels" in _refused(client, "filter", **query)
+
+
+def test_a_recursion_error_while_the_filter_is_compiled_is_a_400(client, sites, monkeypatch):
+    monkeypatch.setattr("registry.ogcapi.cql.MAX_FILTER_DEPTH", 10**6)
+    _refused(client, "nested too deeply", filter=_nested(400))
+
+
+def test_a_run_of_one_operator_is_one_level(client, sites):
+    run = " OR ".join(f"version={n}" for n in range(2, 400)) + " OR version=1"
+    answer = client.get(ITEMS, query_string={"filter": run})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert answer.get_json()["numberMatched"] == 2
+    assert client.get(ITEMS, query_string={"filter": _nested(40)}).status_code == 200
+    # Longer runs are too deep for the database (SQLite's limit is 1000): a 400, not a 503.
+    run = " OR ".join(f"version={n}" for n in range(2, 1_200))
+    assert "at most 50 levels" in _refused(client, "filter", filter=run)
