@@ -21,7 +21,8 @@ from lark.exceptions import UnexpectedInput
 from pygeofilter import values
 from pygeofilter.parsers.cql2_json import parse as parse_json
 from pygeofilter.parsers.cql2_text import parse as parse_text
-from sqlalchemy import ColumnElement, and_, func, not_, or_
+from sqlalchemy import Boolean, ColumnElement, FunctionElement, and_, func, literal, not_, or_
+from sqlalchemy.ext.compiler import compiles
 
 from registry.errors import ValidationError
 from registry.ogcapi.collections import Collection, Property
@@ -182,10 +183,11 @@ class FilterSql:
                 raise self._error(f"LIKE needs a text property; '{prop.name}' is {prop.type}")
             if not isinstance(node.pattern, str):
                 raise self._error(f"LIKE needs a text pattern, got {node.pattern!r}")
-            pattern = node.pattern
-            if node.singlechar != "_":  # CQL2's single-character wildcard is _
-                pattern = pattern.replace(node.singlechar, "_")
-            condition = prop.column.like(pattern, escape="\\")
+            # pygeofilter names "." as the single-character wildcard; CQL2's is "_", which
+            # is what the pattern means, so it goes to the database as it is.
+            if node.pattern.replace("\\\\", "").endswith("\\"):
+                raise self._error(f"the LIKE pattern {node.pattern!r} ends with its escape \\")
+            condition = CaseSensitiveLike(prop.column, node.pattern)
             return not_(condition) if node.not_ else condition
         if isinstance(node, ast.In):
             prop = self._property(node.lhs, "IN")
@@ -292,6 +294,49 @@ class FilterSql:
     @staticmethod
     def _error(message: str) -> ValidationError:
         return ValidationError(f"parameter 'filter': {message}", field="filter")
+
+
+class CaseSensitiveLike(FunctionElement):
+    """column LIKE pattern (CQL2: % any text, _ one character, \\ escapes), matching case as
+    CQL2 and PostgreSQL do. SQLite's LIKE ignores ASCII case, so there it is GLOB."""
+
+    type = Boolean()
+    name = "case_sensitive_like"
+    inherit_cache = True
+
+    def __init__(self, column, pattern: str) -> None:
+        super().__init__(column, literal(pattern), literal(_glob(pattern)))
+
+
+@compiles(CaseSensitiveLike)
+def _like(element: CaseSensitiveLike, compiler, **kw) -> str:
+    column, pattern, _glob_pattern = element.clauses
+    return compiler.process(column.like(pattern, escape="\\"), **kw)
+
+
+@compiles(CaseSensitiveLike, "sqlite")
+def _like_sqlite(element: CaseSensitiveLike, compiler, **kw) -> str:
+    column, _pattern, glob_pattern = element.clauses
+    return compiler.process(column.op("GLOB")(glob_pattern), **kw)
+
+
+_GLOB_WILDCARDS = {"%": "*", "_": "?"}
+_GLOB_SPECIAL = {"*": "[*]", "?": "[?]", "[": "[[]"}
+
+
+def _glob(pattern: str) -> str:
+    """A CQL2 LIKE pattern as a GLOB pattern: wildcards turned, GLOB's own characters and
+    escaped ones matched as themselves."""
+    made, escaped = [], False
+    for char in pattern:
+        if escaped:
+            made.append(_GLOB_SPECIAL.get(char, char))
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        else:
+            made.append(_GLOB_WILDCARDS.get(char) or _GLOB_SPECIAL.get(char, char))
+    return "".join(made)
 
 
 def spatial_intersects(

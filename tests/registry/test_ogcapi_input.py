@@ -122,3 +122,37 @@ def test_a_run_of_one_operator_is_one_level(client, sites):
     # Longer runs are too deep for the database (SQLite's limit is 1000): a 400, not a 503.
     run = " OR ".join(f"version={n}" for n in range(2, 1_200))
     assert "at most 50 levels" in _refused(client, "filter", filter=run)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "matched"),
+    [
+        ("MOPH%", 0),  # CQL2 LIKE matches case; SQLite's LIKE did not
+        ("moph%", 1),
+        ("moph_hospital_", 1),  # _ is one character
+        ("moph\\_hosp%", 1),  # an escaped wildcard is itself
+        ("moph\\%", 0),
+        ("moph.hospitals", 0),  # a dot is a dot (pygeofilter calls it the wildcard)
+        ("*", 0),  # GLOB's own characters are themselves
+        ("moph?hospitals", 0),
+        ("[m]oph%", 0),
+    ],
+)
+def test_like_is_case_sensitive_and_keeps_its_wildcards(client, sites, pattern, matched):
+    quoted = pattern.replace("'", "''")
+    for query in (
+        {"filter": f"source LIKE '{quoted}'"},
+        {
+            "filter-lang": "cql2-json",
+            "filter": json.dumps({"op": "like", "args": [{"property": "source"}, pattern]}),
+        },
+    ):
+        answer = client.get(ITEMS, query_string=query)
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        assert answer.get_json()["numberMatched"] == matched, query
+
+
+def test_like_keeps_thai_and_refuses_a_dangling_escape(client, sites):
+    answer = client.get(ITEMS, query_string={"filter": "name_th LIKE 'รพ.เชียง%'"})
+    assert answer.get_json()["numberMatched"] == 1
+    _refused(client, "escape", filter="source LIKE 'moph\\'")
