@@ -42,7 +42,10 @@ _DESCRIPTIONS = {
     "after": "Only features after this id (next links set it: keyset paging, fast at any depth).",
     "bbox": "west,south,east,north in bbox-crs (CRS84 by default).",
     "bbox-crs": "CRS of bbox.",
-    "datetime": "The update time: an instant, a date or an interval like 2021-08-01/.. .",
+    "datetime": (
+        "The update time (RFC 3339): an instant, a date (its whole day, UTC) or an interval "
+        "like 2021-08-01/.. ; facility collections only (the areas have no time: 400)."
+    ),
     "filter": "A CQL2 filter on the queryables, e.g. status = 'open' AND beds_total > 10.",
     "filter-lang": "cql2-text (default) or cql2-json.",
     "filter-crs": "CRS of the geometries in filter.",

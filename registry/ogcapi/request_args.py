@@ -16,7 +16,7 @@ from registry.ogcapi.cql import parse_filter
 from registry.ogcapi.crs import bbox_geometry, parse_crs
 from registry.ogcapi.documents import DEFAULT_LIMIT, MAX_LIMIT
 from registry.ogcapi.items import ItemsQuery
-from registry.ogcapi.times import in_utc
+from registry.ogcapi.times import parse_instant
 from registry.query_args import integer_in as integer
 
 COMMON = ("f", "crs", "lang")  # lang: the page language of the HTML answers
@@ -97,26 +97,14 @@ def _numbers(raw: str, name: str) -> tuple[float, ...]:
     return numbers
 
 
-def _instant(raw: str, name: str) -> datetime | None:
-    if raw in ("..", ""):
-        return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise ValidationError(
-            f"parameter '{name}': {raw!r} is not an RFC 3339 date-time or date "
-            "(e.g. 2021-08-01T00:00:00Z, 2021-08-01/.. or ../2021-09-01)",
-            field=name,
-        ) from None
-    return in_utc(value, name, raw)
-
-
 def interval(raw: str | None) -> tuple[datetime | None, datetime | None] | None:
+    """A datetime instant or interval as its first and last instants (None: open)."""
     if raw is None:
         return None
     if "/" in raw:
         start_text, _, end_text = raw.partition("/")
-        start, end = _instant(start_text, "datetime"), _instant(end_text, "datetime")
+        start = _interval_end(start_text, end=False)
+        end = _interval_end(end_text, end=True)
         if start and end and start > end:
             raise ValidationError(
                 f"parameter 'datetime': {raw!r} ends before it starts", field="datetime"
@@ -124,17 +112,18 @@ def interval(raw: str | None) -> tuple[datetime | None, datetime | None] | None:
         return start, end
     if raw.strip() in ("", ".."):
         raise ValidationError("parameter 'datetime': give a date-time or an interval")
-    instant = _instant(raw, "datetime")
-    if len(raw.strip()) == 10:  # a whole day
-        return instant, instant.replace(hour=23, minute=59, second=59, microsecond=999999)
-    return instant, instant
+    return parse_instant(raw, "datetime"), parse_instant(raw, "datetime", end=True)
+
+
+def _interval_end(raw: str, *, end: bool) -> datetime | None:
+    return None if raw in ("..", "") else parse_instant(raw, "datetime", end=end)
 
 
 def property_value(prop: Property, raw: str) -> object:
     """A property=value query parameter as the property's type."""
     name = prop.name
     if prop.format == "date-time":
-        return _instant(raw, name)
+        return parse_instant(raw, name)
     if prop.type == "integer":
         try:
             value = int(raw)
@@ -185,6 +174,14 @@ def items_query(collection: Collection, args, *, limit_default: int = DEFAULT_LI
     elif args.get("bbox-crs") is not None:
         raise ValidationError("parameter 'bbox-crs' needs a bbox", field="bbox-crs")
     query.interval = interval(args.get("datetime"))
+    if query.interval is not None and collection.temporal is None:
+        # Its features have no time to intersect the value; a 400 rather than none of them,
+        # so a client learns the parameter does nothing here.
+        raise ValidationError(
+            f"parameter 'datetime': collection '{collection.id}' has no temporal property "
+            "to select by",
+            field="datetime",
+        )
     query.equals = {
         name: property_value(prop, args[name]) for name, prop in queryables.items() if name in args
     }

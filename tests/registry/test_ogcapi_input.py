@@ -156,3 +156,38 @@ def test_like_keeps_thai_and_refuses_a_dangling_escape(client, sites):
     answer = client.get(ITEMS, query_string={"filter": "name_th LIKE 'รพ.เชียง%'"})
     assert answer.get_json()["numberMatched"] == 1
     _refused(client, "escape", filter="source LIKE 'moph\\'")
+
+
+def _today(session) -> str:
+    from registry.models import Facility
+
+    stamp = session.query(Facility.updated_at).limit(1).scalar()
+    return stamp.date().isoformat()
+
+
+@pytest.mark.parametrize(
+    "interval",
+    ["{d}", "{d}/{d}", "../{d}", "{d}/..", "{d}T00:00:00Z/{d}", "{d}/{d}T23:59:59.999999z"],
+)
+def test_a_date_in_datetime_is_its_whole_day(client, session, sites, interval):
+    value = interval.format(d=_today(session))
+    answer = client.get(ITEMS, query_string={"datetime": value})
+    assert answer.get_json()["numberMatched"] == 2, value
+
+
+@pytest.mark.parametrize(
+    "value", ["20261207", "2021-W31", "2021-08-01 00:00", "2021-02-30", "2021-08-01T00:00:00+0700"]
+)
+def test_datetime_takes_rfc_3339_only(client, sites, value):
+    _refused(client, "RFC 3339", datetime=value)
+    _refused(client, "RFC 3339", datetime=f"../{value}")
+    _refused(client, "updated_at", updated_at=value)
+
+
+def test_datetime_on_a_collection_without_time_is_a_400(client):
+    answer = client.get("/api/ogc/collections/provinces/items", query_string={"datetime": "1900"})
+    assert answer.status_code == 400
+    answer = client.get(
+        "/api/ogc/collections/provinces/items", query_string={"datetime": "1900-01-01"}
+    )
+    assert answer.status_code == 400 and "no temporal property" in answer.get_json()["message"]
