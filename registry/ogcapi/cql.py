@@ -241,7 +241,7 @@ class FilterSql:
             ok = False
         if not ok:
             raise self._error(f"'{prop.name}' is {prop.type}; {value!r} is not")
-        return value
+        return prop.normalised(value, "filter")
 
     def _time(self, prop: Property, value: Any) -> datetime:
         if isinstance(value, datetime):

@@ -137,6 +137,8 @@ def property_value(prop: Property, raw: str) -> object:
         if lowered not in ("true", "false", "1", "0"):
             raise ValidationError(f"parameter '{name}': {raw!r} is not true or false", field=name)
         return lowered in ("true", "1")
+    if prop.normalise:
+        return prop.normalised(raw, name)
     if prop.enum and raw not in prop.enum:
         raise ValidationError(
             f"parameter '{name}': {raw!r} is not one of {', '.join(prop.enum)}", field=name

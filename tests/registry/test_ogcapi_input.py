@@ -191,3 +191,18 @@ def test_datetime_on_a_collection_without_time_is_a_400(client):
         "/api/ogc/collections/provinces/items", query_string={"datetime": "1900-01-01"}
     )
     assert answer.status_code == 400 and "no temporal property" in answer.get_json()["message"]
+
+
+@pytest.mark.parametrize("code", ["10713", "๑๐๗๑๓", " 10713 ", "10713.0"])
+def test_hcode_is_read_as_api_v1_reads_it(client, session, sites, code):
+    make_facility(session, hcode="A00012345")
+    make_facility(session, hcode="00018")
+    session.commit()
+    for value, expected in ((code, sites[0].id), ("a00012345", None), ("18", None)):
+        for query in ({"hcode": value}, {"filter": f"hcode = '{value}'"}):
+            body = client.get(ITEMS, query_string=query).get_json()
+            assert body["numberMatched"] == 1, (query, body)
+            if expected:
+                assert body["features"][0]["id"] == expected
+    _refused(client, "MOPH hcode", hcode="junk")
+    _refused(client, "MOPH hcode", filter="hcode IN ('10713', 'junk')")
