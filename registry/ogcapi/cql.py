@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -20,16 +21,35 @@ import shapely
 from lark.exceptions import UnexpectedInput
 from pygeofilter import values
 from pygeofilter.parsers.cql2_json import parse as parse_json
-from pygeofilter.parsers.cql2_text import parse as parse_text
-from sqlalchemy import Boolean, ColumnElement, FunctionElement, and_, func, literal, not_, or_
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    FunctionElement,
+    and_,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    true,
+)
 from sqlalchemy.ext.compiler import compiles
 
 from registry.errors import ValidationError
 from registry.ogcapi.collections import Collection, Property
+from registry.ogcapi.cql_text import parse as parse_text
 from registry.ogcapi.crs import Crs, geometry_to_lonlat
 from registry.ogcapi.times import in_utc
 
 FILTER_LANGUAGES = ("cql2-text", "cql2-json")
+# Older drafts' names that GDAL and QGIS releases still send.
+_FILTER_LANGUAGE_ALIASES = {"cql-text": "cql2-text", "cql-json": "cql2-json"}
+# CQL2's temporal and array operators, which the text grammar cannot read as conditions.
+_UNSUPPORTED_FUNCTION = re.compile(r"\b([TA]_[A-Z]+)\s*\(", re.IGNORECASE)
+UNSUPPORTED = (
+    "is not supported; use comparisons (dates and times too: <, >, BETWEEN), LIKE, IN, "
+    "IS NULL, AND, OR, NOT and S_INTERSECTS"
+)
 MAX_FILTER_LENGTH = 20_000
 # Levels of nesting a filter may have, a run of one operator (a OR b OR c) being one level:
 # SQLAlchemy compiles each level by recursion, and 140 levels ran out of Python's stack.
@@ -60,13 +80,20 @@ _OPERATOR_NAMES = {
 }
 
 
-def parse_filter(text: str, language: str) -> ast.Node:
-    """The filter's syntax tree; a 400 that points at the place the parser stopped."""
+def filter_language(raw: str | None) -> str:
+    """The filter-lang parameter's language (cql2-text when absent)."""
+    language = (raw or "cql2-text").strip().lower()
+    language = _FILTER_LANGUAGE_ALIASES.get(language, language)
     if language not in FILTER_LANGUAGES:
         raise ValidationError(
-            f"parameter 'filter-lang': {language!r} is not one of {', '.join(FILTER_LANGUAGES)}",
+            f"parameter 'filter-lang': {raw!r} is not one of {', '.join(FILTER_LANGUAGES)}",
             field="filter-lang",
         )
+    return language
+
+
+def parse_filter(text: str, language: str) -> ast.Node:
+    """The filter's syntax tree; a 400 that points at the place the parser stopped."""
     if len(text) > MAX_FILTER_LENGTH:
         raise ValidationError(
             f"parameter 'filter': {len(text)} characters; at most {MAX_FILTER_LENGTH}",
@@ -78,6 +105,11 @@ def parse_filter(text: str, language: str) -> ast.Node:
         else:
             tree = parse_text(text)
     except UnexpectedInput as error:
+        unsupported = _UNSUPPORTED_FUNCTION.search(text)
+        if unsupported:
+            raise ValidationError(
+                f"parameter 'filter': {unsupported[1].upper()} {UNSUPPORTED}", field="filter"
+            ) from None
         near = text[max(0, error.pos_in_stream - 10) : error.pos_in_stream + 10]
         raise ValidationError(
             f"parameter 'filter': CQL2 text cannot be read at column {error.column}, near {near!r}",
@@ -136,13 +168,32 @@ def _bboxes_as_polygons(node: Any) -> Any:
         return [_bboxes_as_polygons(item) for item in node]
     if not isinstance(node, dict):
         return node
-    box = node.get("bbox")
-    if len(node) == 1 and isinstance(box, list) and len(box) in (4, 6):
-        if len(box) == 6:
-            box = [box[0], box[1], box[3], box[4]]
-        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in box):
-            return shapely.geometry.mapping(shapely.box(*box))
+    if len(node) == 1 and "bbox" in node:
+        return shapely.geometry.mapping(_bbox_polygon(node["bbox"]))
     return {key: _bboxes_as_polygons(value) for key, value in node.items()}
+
+
+def _bbox_polygon(numbers: Any) -> shapely.Geometry:
+    """A CQL2 bbox (west, south, east, north; 6 numbers with heights) as a polygon.
+
+    West of east and south of north: CQL2 reads west > east as a box across the antimeridian,
+    which is not supported, so it is refused rather than read the other way round.
+    """
+    if not (
+        isinstance(numbers, list)
+        and len(numbers) in (4, 6)
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in numbers)
+    ):
+        raise ValueError(f"a bbox is 4 or 6 numbers, got {numbers!r}")
+    if len(numbers) == 6:
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    west, south, east, north = numbers
+    if west > east or south > north:
+        raise ValueError(
+            f"bbox {numbers}: west is east of east or south north of north (a box across "
+            "the antimeridian is not supported)"
+        )
+    return shapely.box(west, south, east, north)
 
 
 class FilterSql:
@@ -202,14 +253,11 @@ class FilterSql:
             return not_(condition) if node.not_ else condition
         if isinstance(node, ast.GeometryIntersects):
             return self._intersects(node)
-        if isinstance(node, ast.Include):
-            return and_(True)
+        if isinstance(node, ast.Include):  # TRUE or INCLUDE; FALSE or EXCLUDE
+            return false() if node.not_ else true()
         name = getattr(node, "op", None)
         name = getattr(name, "value", None) or type(node).__name__
-        raise self._error(
-            f"{name} is not supported; use comparisons, BETWEEN, LIKE, IN, IS NULL, AND, OR, "
-            "NOT and S_INTERSECTS"
-        )
+        raise self._error(f"{name} {UNSUPPORTED}")
 
     def _property(self, node: Any, operator: str) -> Property:
         if not isinstance(node, ast.Attribute):
@@ -277,14 +325,11 @@ class FilterSql:
             elif isinstance(value, values.Envelope):
                 geom = shapely.box(value.x1, value.y1, value.x2, value.y2)
             elif isinstance(value, ast.Function) and value.name.lower() == "bbox":
-                numbers = [float(a) for a in value.arguments]
-                if len(numbers) == 6:
-                    numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
-                geom = shapely.box(*numbers)
+                geom = _bbox_polygon(value.arguments)
             else:
                 raise TypeError(type(value).__name__)
         except Exception as error:
-            raise self._error(f"S_INTERSECTS needs a geometry or BBOX, got {error}") from None
+            raise self._error(f"S_INTERSECTS needs a geometry or BBOX: {error}") from None
         if geom.is_empty or not all(math.isfinite(v) for v in geom.bounds):
             raise self._error("S_INTERSECTS: the geometry is empty or has non-finite numbers")
         if not geom.is_valid:

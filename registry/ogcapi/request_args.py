@@ -12,7 +12,7 @@ from datetime import datetime
 
 from registry.errors import ValidationError
 from registry.ogcapi.collections import Collection, Property
-from registry.ogcapi.cql import parse_filter
+from registry.ogcapi.cql import filter_language, parse_filter
 from registry.ogcapi.crs import bbox_geometry, parse_crs
 from registry.ogcapi.documents import DEFAULT_LIMIT, MAX_LIMIT
 from registry.ogcapi.items import ItemsQuery
@@ -34,8 +34,6 @@ ITEMS = (
     "include_deleted",
 )
 FORMATS = ("json", "geojson", "html")
-# Older drafts' names that GDAL and QGIS releases still send.
-_FILTER_LANG_ALIASES = {"cql-text": "cql2-text", "cql-json": "cql2-json"}
 
 
 def _one(args, name: str) -> str | None:
@@ -187,10 +185,11 @@ def items_query(collection: Collection, args, *, limit_default: int = DEFAULT_LI
     query.equals = {
         name: property_value(prop, args[name]) for name, prop in queryables.items() if name in args
     }
+    # Checked with no filter too: a bad value is a mistake whether or not it is used.
+    language = filter_language(args.get("filter-lang"))
+    filter_crs = parse_crs(args.get("filter-crs"), "filter-crs")
     text = args.get("filter")
     if text is not None:
-        language = (args.get("filter-lang") or "cql2-text").strip().lower()
-        language = _FILTER_LANG_ALIASES.get(language, language)
         query.filter = parse_filter(text, language)
-        query.filter_crs = parse_crs(args.get("filter-crs"), "filter-crs")
+        query.filter_crs = filter_crs
     return query

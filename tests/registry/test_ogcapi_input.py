@@ -206,3 +206,56 @@ def test_hcode_is_read_as_api_v1_reads_it(client, session, sites, code):
                 assert body["features"][0]["id"] == expected
     _refused(client, "MOPH hcode", hcode="junk")
     _refused(client, "MOPH hcode", filter="hcode IN ('10713', 'junk')")
+
+
+@pytest.mark.parametrize(
+    ("text", "matched"),
+    [
+        ("name_en = 'Queen''s Hospital'", 1),  # a doubled quote is a quote
+        ("name_en LIKE '%''s%' AND name_th <> ''", 1),
+        ("NOT(NOT(name_en = 'Queen''s Hospital'))", 1),
+        ("NOT (NOT (version = 1 OR version = 2))", 2),
+        ("TRUE", 2),
+        ("FALSE", 0),
+        ("(TRUE) AND NOT FALSE", 2),
+        ("EXCLUDE", 0),  # was read as INCLUDE
+        ("version = 1 OR FALSE", 2),
+    ],
+)
+def test_valid_cql2_text_is_read(client, sites, text, matched):
+    answer = client.get(ITEMS, query_string={"filter": text})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert answer.get_json()["numberMatched"] == matched
+
+
+def _json_bbox(bbox: list) -> dict[str, str]:
+    expression = {"op": "s_intersects", "args": [{"property": "geometry"}, {"bbox": bbox}]}
+    return {"filter-lang": "cql2-json", "filter": json.dumps(expression)}
+
+
+T_AFTER_JSON = {"op": "t_after", "args": [{"property": "updated_at"}, {"timestamp": "2021"}]}
+
+
+@pytest.mark.parametrize(
+    ("query", "named", "says"),
+    [
+        (
+            {"filter": "T_AFTER(updated_at, TIMESTAMP('2021-01-01T00:00:00Z'))"},
+            "filter",
+            "T_AFTER is not supported",
+        ),
+        (
+            {"filter-lang": "cql2-json", "filter": json.dumps(T_AFTER_JSON)},
+            "filter",
+            "is not supported",
+        ),
+        ({"filter-lang": "bogus"}, "filter-lang", "bogus"),  # checked without a filter too
+        ({"filter-crs": "foo"}, "filter-crs", "foo"),
+        ({"filter": "S_INTERSECTS(geometry,BBOX(102,13,98,14))"}, "filter", "antimeridian"),
+        (_json_bbox([102, 13, 98, 14]), "filter", "antimeridian"),
+        (_json_bbox([98, 13, True, 14]), "filter", "4 or 6 numbers"),
+        (_json_bbox([98, 13, 102]), "filter", "4 or 6 numbers"),
+    ],
+)
+def test_cql2_that_cannot_be_run_says_why(client, sites, query, named, says):
+    assert says in _refused(client, named, **query)
