@@ -259,3 +259,18 @@ T_AFTER_JSON = {"op": "t_after", "args": [{"property": "updated_at"}, {"timestam
 )
 def test_cql2_that_cannot_be_run_says_why(client, sites, query, named, says):
     assert says in _refused(client, named, **query)
+
+
+def test_a_feature_has_one_id(client, sites):
+    """Leading zeros, other scripts' digits and another case name no feature: 404."""
+    key = sites[0].id
+    one = f"/api/ogc/collections/facilities/items/{key}"
+    assert client.get(one).status_code == 200
+    fullwidth = "".join(chr(ord(d) - ord("0") + ord("０")) for d in str(key))
+    thai = "".join(chr(ord(d) - ord("0") + ord("๐")) for d in str(key))
+    for spelling in (f"0{key}", fullwidth, thai, f"+{key}", f" {key}"):
+        answer = client.get(f"/api/ogc/collections/facilities/items/{spelling}")
+        assert answer.status_code == 404, spelling
+    provinces = "/api/ogc/collections/provinces/items"
+    assert client.get(f"{provinces}/TH50").status_code == 200
+    assert client.get(f"{provinces}/th50").status_code == 404
