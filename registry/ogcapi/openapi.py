@@ -93,6 +93,12 @@ _ERROR = {
 }
 
 
+_ERROR_ANSWER = {
+    "description": "The request cannot be answered; the message says why.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/error"}}},
+}
+
+
 def _parameter(name: str, where: str = "query", **extra) -> dict[str, Any]:
     schema = ITEM_PARAMETERS[name]
     parameter = {
@@ -108,7 +114,16 @@ def _parameter(name: str, where: str = "query", **extra) -> dict[str, Any]:
     return parameter
 
 
-def _answer(schema_ref: str, media: str = "application/json", *, not_found: bool = False):
+def _answer(
+    schema_ref: str,
+    media: str = "application/json",
+    *,
+    not_found: bool = False,
+    ranges: bool = False,
+):
+    """Every status the operation answers with (OGC API Features /req/oas30/completeness):
+    conditional requests (304, 412) on every read, Range (206, 416) on features, and the
+    errors."""
     answers: dict[str, Any] = {
         "200": {
             "description": "OK",
@@ -117,11 +132,18 @@ def _answer(schema_ref: str, media: str = "application/json", *, not_found: bool
                 "text/html": {"schema": {"type": "string"}},
             },
         },
+        "304": {"$ref": "#/components/responses/notModified"},
         "400": {"$ref": "#/components/responses/error"},
+        "412": {"$ref": "#/components/responses/preconditionFailed"},
+        "500": {"$ref": "#/components/responses/error"},
+        "503": {"$ref": "#/components/responses/unavailable"},
     }
     if not_found:
         answers["404"] = {"$ref": "#/components/responses/error"}
-    return answers
+    if ranges:
+        answers["206"] = {"$ref": "#/components/responses/partialContent"}
+        answers["416"] = {"$ref": "#/components/responses/rangeNotSatisfiable"}
+    return dict(sorted(answers.items()))
 
 
 def _operation(op_id: str, summary: str, parameters: list, responses: dict) -> dict:
@@ -163,13 +185,13 @@ def _collection_paths() -> dict[str, Any]:
             f"getFeatures_{collection.id}",
             f"Features: {collection.title_en}",
             [*standard, *queryables],
-            _answer("featureCollection", "application/geo+json"),
+            _answer("featureCollection", "application/geo+json", ranges=True),
         )
         paths[f"/collections/{collection.id}/items/{{featureId}}"] = _operation(
             f"getFeature_{collection.id}",
             f"One feature: {collection.title_en}",
             [feature_id, *(_parameter(name) for name in COMMON)],
-            _answer("feature", "application/geo+json", not_found=True),
+            _answer("feature", "application/geo+json", not_found=True, ranges=True),
         )
     return paths
 
@@ -258,12 +280,30 @@ def openapi_document(base: str) -> dict[str, Any]:
                 "error": _ERROR,
             },
             "responses": {
-                "error": {
-                    "description": "The request cannot be answered; the message says why.",
-                    "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/error"}}
-                    },
-                }
+                "error": _ERROR_ANSWER,
+                "notModified": {
+                    "description": "The client's copy (If-None-Match, If-Modified-Since) is "
+                    "current."
+                },
+                "preconditionFailed": {
+                    **_ERROR_ANSWER,
+                    "description": "If-Match or If-Unmodified-Since does not hold.",
+                },
+                "unavailable": {
+                    **_ERROR_ANSWER,
+                    "description": "The database is busy or unreachable; try again after "
+                    "Retry-After seconds.",
+                    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                },
+                "partialContent": {
+                    "description": "The bytes a Range header asked for.",
+                    "headers": {"Content-Range": {"schema": {"type": "string"}}},
+                    "content": {"application/geo+json": {"schema": {"type": "string"}}},
+                },
+                "rangeNotSatisfiable": {
+                    **_ERROR_ANSWER,
+                    "description": "The Range lies outside the answer.",
+                },
             },
         },
     }

@@ -274,3 +274,29 @@ def test_a_feature_has_one_id(client, sites):
     provinces = "/api/ogc/collections/provinces/items"
     assert client.get(f"{provinces}/TH50").status_code == 200
     assert client.get(f"{provinces}/th50").status_code == 404
+
+
+def test_the_openapi_document_declares_the_statuses_the_server_answers(client, sites):
+    """OGC API Features /req/oas30/completeness: each operation lists every status it uses."""
+    paths = client.get("/api/ogc/api").get_json()["paths"]
+    items = "/collections/facilities/items"
+    one = f"{items}/{sites[0].id}"
+    etag = client.get(f"/api/ogc{items}").headers["ETag"]
+    asked = [
+        (items, items, {}),
+        (items, items, {"If-None-Match": etag}),
+        (items, items, {"If-Match": '"nope"'}),
+        (items, items, {"Range": "bytes=0-9"}),
+        (items, items, {"Range": "bytes=99999999-"}),
+        (f"{items}?limit=0", items, {}),
+        (one, items + "/{featureId}", {"Range": "bytes=0-9"}),
+        (f"{items}/999999", items + "/{featureId}", {}),
+        ("/conformance", "/conformance", {"If-None-Match": "*"}),
+        ("/collections/nope", "/collections/{collectionId}", {}),
+    ]
+    seen = set()
+    for url, path, headers in asked:
+        status = client.get(f"/api/ogc{url}", headers=headers).status_code
+        assert str(status) in paths[path]["get"]["responses"], (url, headers, status)
+        seen.add(status)
+    assert seen == {200, 206, 304, 400, 404, 412, 416}
