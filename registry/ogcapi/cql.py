@@ -1,10 +1,12 @@
 """OGC API - Features Part 3: CQL2 filters (text and JSON) translated into SQL.
 
-pygeofilter parses the filter; this module walks its tree and builds a SQLAlchemy condition
-on the collection's declared properties, so the database does the filtering on both
-SpatiaLite and PostGIS. Supported: comparisons, BETWEEN, LIKE, IN, IS NULL, AND / OR / NOT
-and S_INTERSECTS with a geometry or a bbox. Anything else, an unknown property or a value
-of the wrong kind is a ValidationError that names the part of the filter at fault.
+pygeofilter parses the filter (text through cql_text's grammar); this module walks its tree
+and builds a SQLAlchemy condition on the collection's declared properties, so the database
+does the filtering on both SpatiaLite and PostGIS, with the same answers: LIKE matches case
+on both. Supported: comparisons, BETWEEN, LIKE, IN, IS NULL, AND / OR / NOT, TRUE / FALSE
+and S_INTERSECTS with a geometry or a bbox. Anything else, an unknown property, a value of
+the wrong kind or a tree nested deeper than the compiler can take is a ValidationError
+that names the part of the filter at fault.
 """
 
 from __future__ import annotations
