@@ -7,13 +7,15 @@ a layer's fields are the same on every page and for every filter.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement
 
+from importers.values import parse_hcode
 from importers.vocabulary import ALL_TYPE_FIELD_NAMES, FACILITY_TYPES, TYPE_FIELDS, TYPE_LABELS
-from registry.errors import NotFoundError
+from registry.errors import NotFoundError, ValidationError
 from registry.models import Area, Facility
 from registry.serialize import COMMON_PROPERTIES
 
@@ -30,6 +32,19 @@ class Property:
     format: str | None = None  # date-time for times
     enum: tuple[str, ...] = ()
     queryable: bool = True
+    # The stored form of a value given in a query or filter; raises ValueError (its message
+    # says why) for one the property cannot hold.
+    normalise: Callable[[str], str] | None = None
+
+    def normalised(self, value: str, parameter: str) -> str:
+        """``value`` in its stored form, or a 400 naming ``parameter`` and saying why."""
+        try:
+            return self.normalise(value) if self.normalise else value
+        except ValueError as error:
+            why = str(error).removesuffix("; dropped")  # an importer's note on the row
+            raise ValidationError(
+                f"parameter '{parameter}': {value!r} {why}", field=parameter
+            ) from None
 
     def schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"title": self.name, "type": self.type}
@@ -86,6 +101,8 @@ def _property_for(name: str) -> Property:
         if spec.kind == "list":
             return Property(name, "array", column, queryable=False)
         return Property(name, _KIND_TYPES[spec.kind], column)
+    if name == "hcode":
+        return Property(name, "string", column, normalise=_hcode)
     if name in ("version",):
         return Property(name, "integer", column)
     if name == "status":
@@ -95,6 +112,13 @@ def _property_for(name: str) -> Property:
     if name == "type":
         return Property(name, "string", column, enum=FACILITY_TYPES)
     return Property(name, "string", column)
+
+
+def _hcode(raw: str) -> str:
+    """An MOPH code as /api/v1's ?hcode= reads it: 5 or 9 characters, any case, Thai digits,
+    leading zeros a spreadsheet dropped put back."""
+    code, _note = parse_hcode(raw)
+    return code
 
 
 def _time(name: str) -> Property:

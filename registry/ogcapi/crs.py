@@ -5,6 +5,8 @@ default, x = longitude), EPSG:4326 (the same datum, axis order latitude, longitu
 EPSG definition says) or the Thai UTM zones EPSG:32647 / 32648 in metres. A ``bbox`` or a
 filter geometry may be given in any of them; it is turned into a lon/lat polygon with
 densified edges (a straight UTM edge is a curve in degrees) before it reaches the database.
+Projected coordinates must lie near the zone: far outside it the inverse projection gives
+infinities or points on the wrong side of the Earth, so those are 400s.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ from functools import cache
 
 import numpy as np
 import shapely
-from pyproj import Transformer
+from pyproj import CRS, Transformer
 
 from registry.errors import ValidationError
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 # UTM coordinates farther out than this (metres) are no place on Earth in the zone.
 PROJECTED_LIMIT = 20_000_000.0
+# Degrees of slack around a projected CRS's EPSG area of use: one UTM zone's width, so either
+# Thai zone still takes a box over the whole country (97.3 to 105.6 degrees east).
+AREA_OF_USE_SLACK = 6.0
 
 
 @dataclass(frozen=True)
@@ -104,8 +109,27 @@ def geometries_from_lonlat(crs: Crs, geoms: np.ndarray) -> np.ndarray:
     return shapely.transform(geoms, lambda xy: xy[:, ::-1])
 
 
-def geometry_to_lonlat(crs: Crs, geom: shapely.Geometry) -> shapely.Geometry:
-    """A geometry given in the CRS, as lon/lat; edges densified for projected CRSs."""
+@cache
+def _area_of_use(epsg: int) -> tuple[float, float, float, float]:
+    """West, south, east, north in degrees where the CRS's coordinates are read."""
+    west, south, east, north = CRS.from_epsg(epsg).area_of_use.bounds
+    slack = AREA_OF_USE_SLACK
+    return (
+        max(west - slack, -180),
+        max(south - slack, -90),
+        min(east + slack, 180),
+        min(north + slack, 90),
+    )
+
+
+def geometry_to_lonlat(
+    crs: Crs, geom: shapely.Geometry, parameter: str, shown: str
+) -> shapely.Geometry:
+    """A geometry given in the CRS, as lon/lat; edges densified for projected CRSs.
+
+    A projected geometry with a point outside the CRS's area of use is a 400 naming
+    ``parameter`` and quoting ``shown`` (the value as given).
+    """
     if crs.is_lonlat:
         return geom
     if crs.lat_first:
@@ -114,7 +138,19 @@ def geometry_to_lonlat(crs: Crs, geom: shapely.Geometry) -> shapely.Geometry:
     # longer for huge shapes so no geometry grows past a few thousand points.
     dense = shapely.segmentize(geom, max(1_000.0, geom.length / 2_000))
     transformer = _to_lonlat(crs.epsg)
-    return shapely.transform(dense, lambda xy: np.column_stack(transformer.transform(*xy.T)))
+    lonlat = shapely.transform(dense, lambda xy: np.column_stack(transformer.transform(*xy.T)))
+    west, south, east, north = _area_of_use(crs.epsg)
+    lon, lat = shapely.get_coordinates(lonlat).T
+    # NaN and infinities fail every comparison, so they are outside too.
+    if not ((lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)).all():
+        raise ValidationError(
+            f"parameter '{parameter}': {shown} lies outside the area of use of EPSG:{crs.epsg} "
+            f"(longitude {west:g} to {east:g}, latitude {south:g} to {north:g}, "
+            f"{AREA_OF_USE_SLACK:g} degrees around the EPSG area); give it in a CRS that "
+            "covers the place",
+            field=parameter,
+        )
+    return lonlat
 
 
 def bbox_geometry(values: tuple[float, ...], crs: Crs, parameter: str) -> shapely.Geometry:
@@ -145,7 +181,8 @@ def bbox_geometry(values: tuple[float, ...], crs: Crs, parameter: str) -> shapel
             field=parameter,
         )
     box = shapely.box(west, south, east, north)
-    return geometry_to_lonlat(Crs(crs.uri, crs.epsg, False), box)
+    shown = ",".join(map(_number, values))
+    return geometry_to_lonlat(Crs(crs.uri, crs.epsg, False), box, parameter, shown)
 
 
 def _number(value: float) -> str:

@@ -8,6 +8,7 @@ into GeoJSON by Shapely, both moved into the requested CRS with pyproj on whole 
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -17,9 +18,10 @@ import shapely
 from sqlalchemy import ColumnElement, Integer, func, literal_column, select
 from sqlalchemy.orm import Session
 
+from registry.errors import ValidationError
 from registry.models import Area, Facility
 from registry.ogcapi.collections import Collection
-from registry.ogcapi.cql import FilterSql, spatial_intersects
+from registry.ogcapi.cql import TOO_DEEP, FilterSql, spatial_intersects
 from registry.ogcapi.crs import Crs, geometries_from_lonlat, xy_from_lonlat
 from registry.serialize import iso
 
@@ -84,9 +86,21 @@ def conditions(query: ItemsQuery, spatial) -> list[ColumnElement[bool]]:
     return found
 
 
+@contextmanager
+def _running(query: ItemsQuery):
+    """A filter that is still too deep for SQLAlchemy's compiler is the request's fault."""
+    try:
+        yield
+    except RecursionError:
+        if query.filter is None:
+            raise
+        raise ValidationError(TOO_DEEP, field="filter") from None
+
+
 def count(session: Session, query: ItemsQuery, spatial) -> int:
     statement = select(func.count()).select_from(query.collection.model)
-    return session.scalar(statement.where(*conditions(query, spatial))) or 0
+    with _running(query):
+        return session.scalar(statement.where(*conditions(query, spatial))) or 0
 
 
 def _columns(collection: Collection) -> list[Any]:
@@ -139,7 +153,8 @@ def rows(session: Session, query: ItemsQuery, spatial, *, with_count: bool = Fal
     )
     if query.limit is not None:
         statement = statement.limit(query.limit)
-    return session.execute(statement).all()
+    with _running(query):
+        return session.execute(statement).all()
 
 
 def feature_texts(collection: Collection, page: list, crs: Crs) -> list[str]:

@@ -42,7 +42,10 @@ _DESCRIPTIONS = {
     "after": "Only features after this id (next links set it: keyset paging, fast at any depth).",
     "bbox": "west,south,east,north in bbox-crs (CRS84 by default).",
     "bbox-crs": "CRS of bbox.",
-    "datetime": "The update time: an instant, a date or an interval like 2021-08-01/.. .",
+    "datetime": (
+        "The update time (RFC 3339): an instant, a date (its whole day, UTC) or an interval "
+        "like 2021-08-01/.. ; facility collections only (the areas have no time: 400)."
+    ),
     "filter": "A CQL2 filter on the queryables, e.g. status = 'open' AND beds_total > 10.",
     "filter-lang": "cql2-text (default) or cql2-json.",
     "filter-crs": "CRS of the geometries in filter.",
@@ -90,6 +93,12 @@ _ERROR = {
 }
 
 
+_ERROR_ANSWER = {
+    "description": "The request cannot be answered; the message says why.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/error"}}},
+}
+
+
 def _parameter(name: str, where: str = "query", **extra) -> dict[str, Any]:
     schema = ITEM_PARAMETERS[name]
     parameter = {
@@ -105,7 +114,16 @@ def _parameter(name: str, where: str = "query", **extra) -> dict[str, Any]:
     return parameter
 
 
-def _answer(schema_ref: str, media: str = "application/json", *, not_found: bool = False):
+def _answer(
+    schema_ref: str,
+    media: str = "application/json",
+    *,
+    not_found: bool = False,
+    ranges: bool = False,
+):
+    """Every status the operation answers with (OGC API Features /req/oas30/completeness):
+    conditional requests (304, 412) on every read, Range (206, 416) on features, and the
+    errors."""
     answers: dict[str, Any] = {
         "200": {
             "description": "OK",
@@ -114,11 +132,18 @@ def _answer(schema_ref: str, media: str = "application/json", *, not_found: bool
                 "text/html": {"schema": {"type": "string"}},
             },
         },
+        "304": {"$ref": "#/components/responses/notModified"},
         "400": {"$ref": "#/components/responses/error"},
+        "412": {"$ref": "#/components/responses/preconditionFailed"},
+        "500": {"$ref": "#/components/responses/error"},
+        "503": {"$ref": "#/components/responses/unavailable"},
     }
     if not_found:
         answers["404"] = {"$ref": "#/components/responses/error"}
-    return answers
+    if ranges:
+        answers["206"] = {"$ref": "#/components/responses/partialContent"}
+        answers["416"] = {"$ref": "#/components/responses/rangeNotSatisfiable"}
+    return dict(sorted(answers.items()))
 
 
 def _operation(op_id: str, summary: str, parameters: list, responses: dict) -> dict:
@@ -160,13 +185,13 @@ def _collection_paths() -> dict[str, Any]:
             f"getFeatures_{collection.id}",
             f"Features: {collection.title_en}",
             [*standard, *queryables],
-            _answer("featureCollection", "application/geo+json"),
+            _answer("featureCollection", "application/geo+json", ranges=True),
         )
         paths[f"/collections/{collection.id}/items/{{featureId}}"] = _operation(
             f"getFeature_{collection.id}",
             f"One feature: {collection.title_en}",
             [feature_id, *(_parameter(name) for name in COMMON)],
-            _answer("feature", "application/geo+json", not_found=True),
+            _answer("feature", "application/geo+json", not_found=True, ranges=True),
         )
     return paths
 
@@ -255,12 +280,30 @@ def openapi_document(base: str) -> dict[str, Any]:
                 "error": _ERROR,
             },
             "responses": {
-                "error": {
-                    "description": "The request cannot be answered; the message says why.",
-                    "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/error"}}
-                    },
-                }
+                "error": _ERROR_ANSWER,
+                "notModified": {
+                    "description": "The client's copy (If-None-Match, If-Modified-Since) is "
+                    "current."
+                },
+                "preconditionFailed": {
+                    **_ERROR_ANSWER,
+                    "description": "If-Match or If-Unmodified-Since does not hold.",
+                },
+                "unavailable": {
+                    **_ERROR_ANSWER,
+                    "description": "The database is busy or unreachable; try again after "
+                    "Retry-After seconds.",
+                    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                },
+                "partialContent": {
+                    "description": "The bytes a Range header asked for.",
+                    "headers": {"Content-Range": {"schema": {"type": "string"}}},
+                    "content": {"application/geo+json": {"schema": {"type": "string"}}},
+                },
+                "rangeNotSatisfiable": {
+                    **_ERROR_ANSWER,
+                    "description": "The Range lies outside the answer.",
+                },
             },
         },
     }

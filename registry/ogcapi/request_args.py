@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 from registry.errors import ValidationError
 from registry.ogcapi.collections import Collection, Property
-from registry.ogcapi.cql import parse_filter
+from registry.ogcapi.cql import filter_language, parse_filter
 from registry.ogcapi.crs import bbox_geometry, parse_crs
 from registry.ogcapi.documents import DEFAULT_LIMIT, MAX_LIMIT
 from registry.ogcapi.items import ItemsQuery
+from registry.ogcapi.times import parse_instant
 from registry.query_args import integer_in as integer
 
 COMMON = ("f", "crs", "lang")  # lang: the page language of the HTML answers
@@ -33,8 +34,6 @@ ITEMS = (
     "include_deleted",
 )
 FORMATS = ("json", "geojson", "html")
-# Older drafts' names that GDAL and QGIS releases still send.
-_FILTER_LANG_ALIASES = {"cql-text": "cql2-text", "cql-json": "cql2-json"}
 
 
 def _one(args, name: str) -> str | None:
@@ -96,26 +95,14 @@ def _numbers(raw: str, name: str) -> tuple[float, ...]:
     return numbers
 
 
-def _instant(raw: str, name: str) -> datetime | None:
-    if raw in ("..", ""):
-        return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise ValidationError(
-            f"parameter '{name}': {raw!r} is not an RFC 3339 date-time or date "
-            "(e.g. 2021-08-01T00:00:00Z, 2021-08-01/.. or ../2021-09-01)",
-            field=name,
-        ) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def interval(raw: str | None) -> tuple[datetime | None, datetime | None] | None:
+    """A datetime instant or interval as its first and last instants (None: open)."""
     if raw is None:
         return None
     if "/" in raw:
         start_text, _, end_text = raw.partition("/")
-        start, end = _instant(start_text, "datetime"), _instant(end_text, "datetime")
+        start = _interval_end(start_text, end=False)
+        end = _interval_end(end_text, end=True)
         if start and end and start > end:
             raise ValidationError(
                 f"parameter 'datetime': {raw!r} ends before it starts", field="datetime"
@@ -123,17 +110,18 @@ def interval(raw: str | None) -> tuple[datetime | None, datetime | None] | None:
         return start, end
     if raw.strip() in ("", ".."):
         raise ValidationError("parameter 'datetime': give a date-time or an interval")
-    instant = _instant(raw, "datetime")
-    if len(raw.strip()) == 10:  # a whole day
-        return instant, instant.replace(hour=23, minute=59, second=59, microsecond=999999)
-    return instant, instant
+    return parse_instant(raw, "datetime"), parse_instant(raw, "datetime", end=True)
+
+
+def _interval_end(raw: str, *, end: bool) -> datetime | None:
+    return None if raw in ("..", "") else parse_instant(raw, "datetime", end=end)
 
 
 def property_value(prop: Property, raw: str) -> object:
     """A property=value query parameter as the property's type."""
     name = prop.name
     if prop.format == "date-time":
-        return _instant(raw, name)
+        return parse_instant(raw, name)
     if prop.type == "integer":
         try:
             value = int(raw)
@@ -147,6 +135,8 @@ def property_value(prop: Property, raw: str) -> object:
         if lowered not in ("true", "false", "1", "0"):
             raise ValidationError(f"parameter '{name}': {raw!r} is not true or false", field=name)
         return lowered in ("true", "1")
+    if prop.normalise:
+        return prop.normalised(raw, name)
     if prop.enum and raw not in prop.enum:
         raise ValidationError(
             f"parameter '{name}': {raw!r} is not one of {', '.join(prop.enum)}", field=name
@@ -184,13 +174,22 @@ def items_query(collection: Collection, args, *, limit_default: int = DEFAULT_LI
     elif args.get("bbox-crs") is not None:
         raise ValidationError("parameter 'bbox-crs' needs a bbox", field="bbox-crs")
     query.interval = interval(args.get("datetime"))
+    if query.interval is not None and collection.temporal is None:
+        # Its features have no time to intersect the value; a 400 rather than none of them,
+        # so a client learns the parameter does nothing here.
+        raise ValidationError(
+            f"parameter 'datetime': collection '{collection.id}' has no temporal property "
+            "to select by",
+            field="datetime",
+        )
     query.equals = {
         name: property_value(prop, args[name]) for name, prop in queryables.items() if name in args
     }
+    # Checked with no filter too: a bad value is a mistake whether or not it is used.
+    language = filter_language(args.get("filter-lang"))
+    filter_crs = parse_crs(args.get("filter-crs"), "filter-crs")
     text = args.get("filter")
     if text is not None:
-        language = (args.get("filter-lang") or "cql2-text").strip().lower()
-        language = _FILTER_LANG_ALIASES.get(language, language)
         query.filter = parse_filter(text, language)
-        query.filter_crs = parse_crs(args.get("filter-crs"), "filter-crs")
+        query.filter_crs = filter_crs
     return query

@@ -7,6 +7,7 @@ or GDAL as ``OAPIF:https://host/api/ogc``.
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, render_template, request, url_for
@@ -25,6 +26,7 @@ http.init_blueprint(bp)
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _GEOJSON = "application/geo+json"
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
+_FACILITY_ID = re.compile(r"[1-9][0-9]{0,9}")
 
 
 def _base() -> str:
@@ -203,8 +205,10 @@ def collection_item(collection_id: str, feature_id: str):
 
 
 def _feature_key(collection, feature_id: str):
+    """The key of a feature id in the one spelling its links use, so each feature has one
+    URL (01, a fullwidth or Thai 1, th50 are no ids: str.isdigit takes any decimal digit)."""
     if not collection.is_facility:
-        return feature_id.upper()
-    if not feature_id.isdigit() or len(feature_id) > 10 or int(feature_id) >= 2**31:
+        return feature_id
+    if not _FACILITY_ID.fullmatch(feature_id) or int(feature_id) >= 2**31:
         raise NotFoundError(f"collection '{collection.id}' has no feature {feature_id!r}")
     return int(feature_id)
