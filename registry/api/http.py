@@ -288,7 +288,10 @@ def _unchanged_reads(response: Response, method: str, environ: dict) -> Response
         body = response.get_data()
         response.set_etag(generate_etag(body))
         if "HTTP_RANGE" in environ or any(name in environ for name in _CONDITIONS):
-            response = conditional(response, len(body))
+            try:
+                response = conditional(response, len(body))
+            except RequestedRangeNotSatisfiable as refused:  # after the view: answer it here
+                response = make_response(current_app.handle_http_exception(refused))
         else:
             # All that make_conditional would do to an unconditional request (the body
             # already has its length); the rest of it is most of this hook's cost.

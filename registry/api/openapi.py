@@ -51,6 +51,48 @@ def _path(operation: Operation) -> str:
     return _RULE_VARIABLE.sub(r"{\1}", operation.path)
 
 
+def http_answers(error: dict[str, Any], media: str) -> dict[str, dict[str, Any]]:
+    """The answers HTTP itself gives on the read API (validators, Range, a busy database),
+    as OpenAPI response components; ``error`` is the document's error answer and ``media`` the
+    type of a partial answer. Both documents declare them (OGC API /req/oas30/completeness)."""
+    return {
+        "notModified": {
+            "description": "The client's copy (If-None-Match, If-Modified-Since) is current."
+        },
+        "preconditionFailed": {
+            **error,
+            "description": "If-Match or If-Unmodified-Since does not hold.",
+        },
+        "unavailable": {
+            **error,
+            "description": "The database is busy or unreachable; try again after Retry-After "
+            "seconds.",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        },
+        "partialContent": {
+            "description": "The bytes a Range header asked for.",
+            "headers": {"Content-Range": {"schema": {"type": "string"}}},
+            "content": {media: {"schema": {"type": "string"}}},
+        },
+        "rangeNotSatisfiable": {**error, "description": "The Range lies outside the answer."},
+    }
+
+
+def _http_refs(statuses: dict[str, str]) -> dict[str, Any]:
+    return {code: {"$ref": f"#/components/responses/{name}"} for code, name in statuses.items()}
+
+
+# Every operation may find the database busy; every read answers conditional requests and
+# Range (the API hook validates whole answers from their bytes; downloads are files).
+_EVERY = {"503": "unavailable"}
+_READS = {"206": "partialContent", "304": "notModified", "412": "preconditionFailed"}
+_READS |= {"416": "rangeNotSatisfiable"}
+_ERROR_ANSWER = {
+    "description": "The request cannot be answered; the message says why.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
+
 def _answers(operation: Operation) -> dict[str, Any]:
     error = {"$ref": "#/components/responses/Error"}
     if operation.answer == "file":
@@ -71,7 +113,10 @@ def _answers(operation: Operation) -> dict[str, Any]:
     if operation.tags == ("coverage",):
         # Private population layers need an account; a missing layer is not found.
         answers.update({"401": error, "403": error, "404": error})
-    return answers
+    answers |= _http_refs(_EVERY)
+    if operation.method == "GET":
+        answers |= _http_refs(_READS)
+    return dict(sorted(answers.items()))
 
 
 def _operation(operation: Operation) -> dict[str, Any]:
@@ -126,12 +171,8 @@ def api_document(server: str) -> dict[str, Any]:
         "components": {
             "schemas": _SCHEMAS,
             "responses": {
-                "Error": {
-                    "description": "The request cannot be answered; the message says why.",
-                    "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
-                    },
-                }
+                "Error": _ERROR_ANSWER,
+                **http_answers(_ERROR_ANSWER, "application/octet-stream"),
             },
             "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
         },

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from registry.api.openapi import http_answers
 from registry.ogcapi.collections import COLLECTIONS
 from registry.ogcapi.cql import FILTER_LANGUAGES
 from registry.ogcapi.crs import SUPPORTED
@@ -281,29 +282,7 @@ def openapi_document(base: str) -> dict[str, Any]:
             },
             "responses": {
                 "error": _ERROR_ANSWER,
-                "notModified": {
-                    "description": "The client's copy (If-None-Match, If-Modified-Since) is "
-                    "current."
-                },
-                "preconditionFailed": {
-                    **_ERROR_ANSWER,
-                    "description": "If-Match or If-Unmodified-Since does not hold.",
-                },
-                "unavailable": {
-                    **_ERROR_ANSWER,
-                    "description": "The database is busy or unreachable; try again after "
-                    "Retry-After seconds.",
-                    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-                },
-                "partialContent": {
-                    "description": "The bytes a Range header asked for.",
-                    "headers": {"Content-Range": {"schema": {"type": "string"}}},
-                    "content": {"application/geo+json": {"schema": {"type": "string"}}},
-                },
-                "rangeNotSatisfiable": {
-                    **_ERROR_ANSWER,
-                    "description": "The Range lies outside the answer.",
-                },
+                **http_answers(_ERROR_ANSWER, "application/geo+json"),
             },
         },
     }

@@ -15,6 +15,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from registry.api.spec import OPERATIONS, operation_for
+from tests.registry.helpers import make_facility
 
 CHECKS = [
     schemathesis.checks.not_a_server_error,
@@ -109,3 +110,36 @@ def test_api_operations_keep_to_their_declaration(app):
 @pytest.mark.slow
 def test_ogc_operations_keep_to_their_declaration(app):
     _fuzz(app, "/api/ogc/api")
+
+
+def test_the_api_document_declares_the_statuses_http_answers_with(client, session):
+    """Each read declares what its validators and Range answer (304, 412, 206, 416)."""
+    make_facility(session)
+    session.commit()
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    reads = {
+        "/facilities": "/facilities",
+        "/nearest?lat=18.79&lon=98.99": "/nearest",
+        "/areas?level=province": "/areas",
+        "/facilities/download?format=csv": "/facilities/download",
+        "/statistics/provinces?format=csv": "/statistics/provinces",
+    }
+    seen = set()
+    for url, path in reads.items():
+        declared = paths[path]["get"]["responses"]
+        first = client.get(f"/api/v1{url}")
+        assert first.status_code == 200, (url, first.get_data(as_text=True)[:300])
+        etag = first.headers["ETag"]
+        first.close()
+        for headers in (
+            {},
+            {"If-None-Match": etag},
+            {"If-Match": '"nope"'},
+            {"Range": "bytes=0-9"},
+            {"Range": "bytes=99999999-"},
+        ):
+            answer = client.get(f"/api/v1{url}", headers=headers)
+            answer.close()
+            assert str(answer.status_code) in declared, (url, headers, answer.status_code)
+            seen.add(answer.status_code)
+    assert seen == {200, 206, 304, 412, 416}
