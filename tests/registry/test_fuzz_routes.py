@@ -5,8 +5,9 @@ later are walked too) and every parameter name the code reads (scraped from the 
 ``request.args.get("...")``, ``params.integer("...")``, form fields, ...). Each example sends
 hostile values — huge and negative numbers, NUL and control characters, long Thai text,
 out-of-range dates, SQL and markup, bad area codes — by GET, POST and PATCH, as a query
-string, a form (with a file now and then) or a JSON body, anonymously or signed in as each
-role (session cookie or API token). The app runs with TESTING, so an exception in a view
+string, a form (with a file now and then) or a JSON body, with hostile HTTP headers (ranges,
+validators, codings, CORS, proxies), anonymously or signed in as each role (session cookie
+or API token). The app runs with TESTING, so an exception in a view
 fails the test with its traceback; any 5xx answer fails it too. Both databases.
 
 CSRF is switched off here so the examples reach the views (CSRF has its own tests).
@@ -140,6 +141,48 @@ json_values = st.recursive(
 )
 
 
+# What HTTP clients send beside the query: validators, ranges, codings, CORS and proxies.
+HEADER_VALUES = {
+    "Range": [
+        "bytes=0-9",
+        "bytes=-5",
+        "bytes=-99999999999",
+        "bytes=99999999-",
+        "bytes=5-2",
+        "bytes=0-0,5-9",
+        "bytes=",
+        "items=0-5",
+        "bytes=-0",
+        "bytes=" + ",".join(["0-1"] * 500),
+    ],
+    "If-None-Match": ["*", '"x"', 'W/"x"', '"x-gzip", W/"y"', "garbage", '"' + "x" * 3000],
+    "If-Match": ["*", '"nope"', "garbage"],
+    "If-Range": ['"x"', 'W/"x"', "Mon, 07 Dec 2026 00:00:00 GMT", "garbage"],
+    "If-Modified-Since": ["Mon, 07 Dec 2026 00:00:00 GMT", "Fri, 31 Dec 9999 23:59:59 GMT", "x"],
+    "If-Unmodified-Since": ["Thu, 01 Jan 1970 00:00:00 GMT", "garbage"],
+    "Accept-Encoding": ["gzip", "gzip;q=0", "*", "br, identity;q=0", "gzip;q=nan", "x" * 500],
+    "Accept": ["application/json", "text/html", "*/*;q=x", "application/geo+json;q=0"],
+    "Accept-Language": ["en", "th-TH,th;q=0.9", "zz", ";;;q=2"],
+    "Origin": ["https://evil.example", "null"],
+    "X-Forwarded-For": ["1.2.3.4", "not an address", "::1, 999.1.1.1"],
+}
+headers = st.fixed_dictionaries(
+    {},
+    optional={
+        name: st.one_of(st.sampled_from(choices), values) for name, choices in HEADER_VALUES.items()
+    },
+).map(
+    # Header values are latin-1 text on the wire, one line each.
+    lambda drawn: {
+        name: value.encode("latin-1", "replace")
+        .decode("latin-1")
+        .replace("\r", " ")
+        .replace("\n", " ")
+        for name, value in drawn.items()
+    }
+)
+
+
 def _path_value(converter: str):
     if converter == "int":
         return st.one_of(st.integers(1, 6), st.integers(0, 2**70)).map(str)
@@ -194,6 +237,7 @@ def requests(draw, rule: str, methods: tuple[str, ...], names: tuple[str, ...]):
         "file": draw(st.binary(max_size=300)),
         "file_name": draw(st.sampled_from(["a.csv", "a.xlsx", "a.geojson", "a.zip", "ก" * 300])),
         "role": draw(st.sampled_from(ROLES)),
+        "headers": draw(headers),
     }
 
 
@@ -223,9 +267,9 @@ def test_no_request_makes_a_5xx(fuzz_client, accounts, rule, methods, names):
     @given(requests(rule, methods, names))
     def walk(request):
         client.delete_cookie("session", domain="registry.test")
-        headers = {}
+        headers = dict(request["headers"])
         if request["role"] and request["path"].startswith("/api/"):
-            headers = tokens[request["role"]]
+            headers |= tokens[request["role"]]
         elif request["role"]:
             session_for(client, accounts[request["role"]])
         kind = request["body_kind"]
@@ -247,3 +291,41 @@ def test_no_request_makes_a_5xx(fuzz_client, accounts, rule, methods, names):
 
     walk()
     print(rule, sorted(statuses))
+
+
+# A plain request each GET route answers 200 to (its path filled with values that exist), so
+# that the hostile headers reach what runs on a real answer: validators, Range, gzip, CORS.
+_PLAIN = {"int": "1", "any": "csv", "path": "leaflet.js", "default": "TH50"}
+_PLAIN_QUERY = {"/api/v1/areas": "?level=province"}  # not all 8,430 areas 45 times over
+GET_ROUTES = [(rule, names) for rule, methods, names in ROUTES if "GET" in methods]
+
+
+@pytest.mark.parametrize(("rule", "names"), GET_ROUTES, ids=[r for r, _ in GET_ROUTES])
+def test_no_headers_make_a_5xx(fuzz_client, accounts, rule, names):
+    client, _ = fuzz_client
+    path = _ARGUMENT.sub(lambda match: _PLAIN.get(match.group(1) or "default", "x"), rule)
+    path += _PLAIN_QUERY.get(rule, "")
+    statuses: list[int] = []
+    # On the API, the validators' home, each listed value alone first; then mixtures anywhere.
+    listed = HEADER_VALUES.items() if path.startswith("/api/") else ()
+    for name, value in ((name, value) for name, choices in listed for value in choices):
+        response = client.get(path, headers={name: value})
+        assert response.status_code < 500, (path, name, value, response.get_data()[:500])
+        statuses.append(response.status_code)
+        response.close()
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
+    @given(headers, st.sampled_from(["GET", "HEAD"]))
+    def walk(sent, method):
+        response = client.open(path, method=method, headers=sent)
+        assert response.status_code < 500, (path, sent, response.get_data(as_text=True)[:500])
+        statuses.append(response.status_code)
+        response.close()
+
+    walk()
+    print(path, sorted(statuses))
