@@ -218,17 +218,19 @@ def test_the_writer_sees_its_write_at_once_on_any_server(pair):
 
 
 def test_a_change_made_with_plain_sql_is_seen_within_the_bound(pair):
-    """Anyone's commit counts, not only this code's: the trigger and the version row do."""
+    """Anyone's commit counts, not only this code's: the trigger and the version row do.
+    The recipe docs/deploy.md gives other programs: take the version first (it locks), then
+    stamp the rows with it."""
     with pair.engine.begin() as connection:
-        connection.execute(
+        version = connection.scalar(
             text(
-                "UPDATE facility SET beds_total = 51, data_version = "
-                "(SELECT data_version + 1 FROM registry_state WHERE id = 1) WHERE id = :id"
-            ),
-            {"id": pair.site_id},
+                "UPDATE registry_state SET data_version = data_version + 1 WHERE id = 1 "
+                "RETURNING data_version"
+            )
         )
         connection.execute(
-            text("UPDATE registry_state SET data_version = data_version + 1 WHERE id = 1")
+            text("UPDATE facility SET beds_total = 51, data_version = :version WHERE id = :id"),
+            {"id": pair.site_id, "version": version},
         )
     done = time.monotonic()
     if pair.backend == "spatialite":
