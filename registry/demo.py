@@ -31,7 +31,7 @@ def hcode(raw: Any) -> str | None:
     text = str(raw).strip()
     if text.endswith(".0"):
         text = text[:-2]
-    return text.zfill(5) if text.isdigit() else text
+    return text.zfill(5) if text.isdecimal() else text
 
 
 def moph_hospitals(path: Path) -> Iterator[dict[str, Any]]:

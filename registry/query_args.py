@@ -8,8 +8,27 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from importers.coords.parse import to_ascii_digits
 from importers.messages import Rule
 from registry.errors import ValidationError
+
+
+def area_code(raw: str | None, levels: tuple[int, ...] = (1, 2, 3)) -> str | None:
+    """An area code as stored ('TH50'), from 'TH50', 'th50', the DOPA '50' or Thai digits
+    ('๕๐'); None when ``raw`` is not a code of one of ``levels`` (2, 4 or 6 digits)."""
+    digits = to_ascii_digits((raw or "").strip()).upper().removeprefix("TH")
+    if digits.isascii() and digits.isdecimal() and len(digits) in {2 * level for level in levels}:
+        return "TH" + digits
+    return None
+
+
+def decimal_number(raw: str) -> float:
+    """A number as people write it (a decimal comma allowed); ValueError otherwise, also for
+    Python's digit grouping (float reads 1_3 as 13, which no person means)."""
+    if "_" in raw:
+        raise ValueError(f"not a number: {raw!r}")
+    return float(raw.replace(",", "."))
+
 
 REQUIRED = object()  # number_in without a default: a blank value is refused
 
@@ -51,7 +70,7 @@ def number_in(
     if not raw.strip() and default is not REQUIRED:
         return default
     try:
-        value = float(raw.replace(",", "."))
+        value = decimal_number(raw)
     except ValueError:
         raise ValidationError(NOT_A_NUMBER(name=name, value=repr(raw)), field=name) from None
     if not math.isfinite(value) or not low <= value <= high:
@@ -69,6 +88,8 @@ def integer_in(args: Mapping, name: str, default: int, low: int, high: int) -> i
     if raw is None:
         return default
     try:
+        if "_" in raw:  # Python's digit grouping (1_0 is 10), which no person means
+            raise ValueError(raw)
         value = int(raw.strip())
     except ValueError:
         raise ValidationError(NOT_WHOLE(name=name, value=repr(raw)), field=name) from None

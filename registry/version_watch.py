@@ -183,7 +183,7 @@ class PostgisWatch:
             # In slices, so that a stop (the gunicorn master before it forks) is quick.
             wait = min(due - time.monotonic(), _STOP_CHECK_S)
             for notice in connection.notifies(timeout=max(wait, 0.0)):
-                if notice.channel == CHANNEL and notice.payload.isdigit():
+                if notice.channel == CHANNEL and notice.payload.isdecimal():
                     self._learn(int(notice.payload))
             if time.monotonic() >= due:
                 due = time.monotonic() + self.heartbeat_s
@@ -302,7 +302,7 @@ def wanted_version() -> int:
     if "HTTP_COOKIE" not in environ:
         return 0
     raw = request.cookies.get(COOKIE, "")
-    return int(raw) if raw.isdigit() and len(raw) < 19 else 0
+    return int(raw) if raw.isdecimal() and len(raw) < 19 else 0
 
 
 def note_write(session: Session, version: int) -> None:

@@ -95,7 +95,7 @@ def province_totals_from_dopa(
 def _dopa_province_code(record: Mapping, source: str, number: int) -> str:
     raw = record.get("PROV_CODE") if isinstance(record, Mapping) else None
     text = str(raw).strip() if isinstance(raw, (str, Integral)) else ""
-    if not (text.isdigit() and len(text) == 2):
+    if not (text.isdecimal() and len(text) == 2):
         raise ValueError(
             f"{source} record {number}: PROV_CODE {raw!r} is not a two-digit DOPA province code"
         )

@@ -57,7 +57,7 @@ def resolve_crs(value: object) -> CRS:
     key = re.sub(r"[\s_/().-]+", "", text.casefold())
     if key in CRS_ALIASES:
         text = CRS_ALIASES[key]
-    elif text.isdigit():
+    elif text.isdecimal():
         text = f"EPSG:{text}"
     try:
         crs = CRS.from_user_input(text)

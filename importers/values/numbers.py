@@ -71,7 +71,7 @@ def parse_hcode(text: str) -> tuple[str, str | None]:
         s = s.split(".")[0]
     if _HCODE.fullmatch(s) and s.strip("0"):
         return s, None
-    if s.isdigit() and len(s) < 5 and s.strip("0"):
+    if s.isdecimal() and len(s) < 5 and s.strip("0"):
         padded = s.zfill(5)
         return padded, rules.HCODE_PADDED(code=padded)
     raise RuleError(rules.NOT_AN_HCODE())

@@ -205,7 +205,7 @@ def session_user(
     session: Session, user_id: str, claim: SessionClaim | None, lifetime_s: float
 ) -> User | None:
     """The active account of a live session, or None (ended, expired, unknown, disabled)."""
-    if claim is None or not user_id.isdigit() or int(user_id) > DB_INT_MAX:
+    if claim is None or not user_id.isdecimal() or int(user_id) > DB_INT_MAX:
         return None
     if claim.issued_at < utcnow() - timedelta(seconds=lifetime_s):
         return None

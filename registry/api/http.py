@@ -158,11 +158,24 @@ def _as_answered(environ: dict, length: int | None) -> dict:
     """The request's headers as werkzeug should answer them, where it departs from RFC 9110.
 
     - If-None-Match: a gzip ETag names the same data as the plain one.
+    - If-Match and If-Unmodified-Since name the gzip ETag alike; ``If-Match: *`` holds, since
+      the answer exists (§13.1.1).
     - Range is ignored (the whole answer, 200) for a unit other than bytes (§14.2), for several
       ranges (§14.2 lets a server ignore them), and under an If-Range with a weak ETag (which
       never matches, §13.1.5). A suffix longer than the answer asks for all of it (§14.1.3).
     """
     answered = dict(environ)
+    if "HTTP_IF_MATCH" in environ:
+        tags = parse_etags(environ["HTTP_IF_MATCH"])
+        if tags.star_tag:
+            del answered["HTTP_IF_MATCH"]
+        else:  # werkzeug compares these strongly (§13.1.1): weak ones stay weak, never match
+            strong = tags.as_set()
+            weak = tags.as_set(include_weak=True) - strong
+            answered["HTTP_IF_MATCH"] = ETags(
+                [tag.removesuffix(GZIP_TAG) for tag in strong],
+                [tag.removesuffix(GZIP_TAG) for tag in weak],
+            ).to_header()
     if "HTTP_IF_NONE_MATCH" in environ:  # compared weakly: whether a tag is weak is moot
         tags = parse_etags(environ["HTTP_IF_NONE_MATCH"])
         plain = [tag.removesuffix(GZIP_TAG) for tag in tags.as_set(include_weak=True)]
@@ -182,7 +195,7 @@ def _honoured_range(header: str, if_range: str, length: int | None) -> str | Non
     if unit.strip().lower() != "bytes" or "," in ranges or if_range.lstrip().startswith("W/"):
         return None
     spec = ranges.strip()
-    if spec.startswith("-") and spec[1:].isdigit() and length and int(spec[1:]) > length:
+    if spec.startswith("-") and spec[1:].isdecimal() and length and int(spec[1:]) > length:
         return "bytes=0-"
     return header
 

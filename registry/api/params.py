@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from flask import request
 
+from registry import query_args
 from registry.errors import ValidationError
 from registry.query_args import integer_in, parse_flag
-
-_AREA_CODE = re.compile(r"^(?:TH)?(\d{2}(?:\d{2}){0,2})$", re.IGNORECASE)
 
 
 def reject_unknown(allowed: Iterable[str]) -> None:
@@ -29,10 +27,14 @@ def reject_unknown(allowed: Iterable[str]) -> None:
 
 
 def choices(name: str, allowed: Iterable[str]) -> list[str] | None:
-    """A comma-separated list of allowed words, or None when the parameter is absent."""
-    raw = request.args.get(name)
-    if raw is None:
+    """A comma-separated list of allowed words, or None when the parameter is absent.
+
+    Given more than once (type=a&type=b, as HTML forms and many clients send a list), the
+    values of every occurrence count, as if comma-separated."""
+    given = request.args.getlist(name)
+    if not given:
         return None
+    raw = ",".join(given)
     allowed = tuple(allowed)
     values = [value.strip() for value in raw.split(",") if value.strip()]
     if not values:
@@ -67,14 +69,13 @@ def area_code(name: str, level: int | None = None) -> str | None:
     raw = request.args.get(name)
     if raw is None:
         return None
-    match = _AREA_CODE.match(raw.strip())
-    digits = match.group(1) if match else ""
-    if not match or (level is not None and len(digits) != 2 * level):
+    code = query_args.area_code(raw, (1, 2, 3) if level is None else (level,))
+    if code is None:
         shape = {1: "TH50", 2: "TH5001", 3: "TH500101"}.get(level or 0, "TH50, TH5001")
         raise ValidationError(
             f"parameter '{name}': {raw!r} is not an area code like {shape}", field=name
         )
-    return "TH" + digits
+    return code
 
 
 def hcode(name: str = "hcode") -> str | None:

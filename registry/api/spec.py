@@ -24,6 +24,7 @@ from importers.vocabulary import (
     TEST_METHODS,
     VACCINE_BRANDS,
 )
+from registry import query_args
 from registry.api import params
 from registry.coverage import query as coverage_query
 from registry.errors import NotFoundError, ValidationError
@@ -67,18 +68,22 @@ class Param:
         return SCHEMAS[self.kind](self)
 
 
+_WHOLE = {"a number": "a whole number"}  # unless the declaration names the thing ("a count")
+
+
 def _integer(p: Param, raw: str) -> None:
     text = raw.strip()
-    if not (text.lstrip("-").isdigit() and len(text) < 20 and p.low <= int(text) <= p.high):
+    if not (text.lstrip("-").isdecimal() and len(text) < 20 and p.low <= int(text) <= p.high):
         raise ValidationError(
-            f"parameter '{p.name}': {raw!r} is not a whole number between {p.low:g} and {p.high:g}",
+            f"parameter '{p.name}': {raw!r} is not {_WHOLE.get(p.what, p.what)} between "
+            f"{p.low:.0f} and {p.high:.0f}",
             field=p.name,
         )
 
 
 def _number(p: Param, raw: str) -> None:
     try:
-        value = float(raw.replace(",", "."))
+        value = query_args.decimal_number(raw)
     except ValueError:
         raise ValidationError(
             f"parameter '{p.name}': {raw!r} is not a number", field=p.name
@@ -354,7 +359,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 _TYPES,
                 Param(
                     "k",
-                    "number",
+                    "integer",
                     "How many sites.",
                     low=1,
                     high=search_service.MAX_K,

@@ -16,7 +16,7 @@ from registry.coverage import messages as say
 from registry.coverage.population import LEVEL_NAMES
 from registry.errors import ValidationError
 from registry.nearest.catalog import SiteFilter
-from registry.query_args import number_in, parse_choice, parse_flag
+from registry.query_args import area_code, number_in, parse_choice, parse_flag
 from registry.roads.service import profile_named as road_profile
 
 LEVELS = {name: level for level, name in LEVEL_NAMES.items()}
@@ -154,12 +154,11 @@ def parse_coverage_query(args: Mapping[str, str]) -> CoverageQuery:
     province = None
     raw_province = (args.get("province") or "").strip()
     if raw_province:
-        digits = raw_province.upper().removeprefix("TH")
-        if not (len(digits) == 2 and digits.isdigit()):
+        province = area_code(raw_province, (1,))
+        if province is None:
             raise ValidationError(
                 say.NOT_A_PROVINCE_CODE(value=repr(raw_province)), field="province"
             )
-        province = "TH" + digits
     layer = (args.get("layer") or "").strip() or None
     return CoverageQuery(
         types=types,
@@ -205,7 +204,7 @@ def parse_suggestion_args(args: Mapping[str, str]) -> tuple[int, str]:
     raw_k = (args.get("k") or "").strip()
     k = 5
     if raw_k:
-        if not raw_k.isdigit() or not 1 <= int(raw_k) <= MAX_K:
+        if not raw_k.isdecimal() or not 1 <= int(raw_k) <= MAX_K:
             raise ValidationError(say.NOT_A_K(value=repr(raw_k), high=MAX_K), field="k")
         k = int(raw_k)
     candidates = (args.get("candidates") or "subdistrict_centres").strip()

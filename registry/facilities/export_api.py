@@ -115,7 +115,7 @@ def _forget_older_versions(version: int) -> None:
         return
     for path in folder.glob("facilities-*"):
         stem = path.name.split("-")
-        if len(stem) > 2 and stem[1].isdigit() and int(stem[1]) < version:
+        if len(stem) > 2 and stem[1].isdecimal() and int(stem[1]) < version:
             path.unlink(missing_ok=True)
 
 

@@ -70,7 +70,7 @@ def accept(report_id: int):
             db.session,
             user,
             report_id,
-            expected_version=int(version) if version.isdigit() else version,
+            expected_version=int(version) if version.isdecimal() else version,
             tolerance_m=current_app.config["COAST_TOLERANCE_M"],
         )
     except ConflictError as error:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from geo.nearest import NearestList
 from geo.places import PlaceMatch
+from importers.coords.parse import to_ascii_digits
 from importers.messages import Rule
 from importers.vocabulary import AGE_GROUPS, DOSES, FACILITY_TYPES, TEST_METHODS, VACCINE_BRANDS
 from registry.errors import PlaceNotFoundError, ValidationError
@@ -27,7 +28,7 @@ from registry.nearest.catalog_rows import features_json
 from registry.nearest.place_choice import PlaceResolution, resolve_place
 from registry.nearest.places import place_at, place_record
 from registry.nearest.village_search import village_at, village_index
-from registry.query_args import number_in, parse_choice, parse_flag
+from registry.query_args import area_code, integer_in, number_in, parse_choice, parse_flag
 
 PARAMETERS = frozenset(
     (
@@ -117,11 +118,13 @@ SAY_WHERE = Rule("nearest.say_where", "say where: give 'lat' and 'lon', or a 'pl
 NOT_A_TYPE = Rule("nearest.not_a_type", "parameter 'type': %(value)s is not one of %(choices)s")
 
 
-def _by_code(session: Session, args: dict, name: str, find, what: Rule):
-    """(code, what it names) for a code parameter, None when it is absent; 400 when unknown."""
-    code = (args.get(name) or "").strip()
+def _by_code(session: Session, args: dict, name: str, find, what: Rule, normalise=None):
+    """(code, what it names) for a code parameter, None when it is absent; 400 when unknown.
+    ``normalise`` turns the other spellings of a code into the stored one."""
+    code = to_ascii_digits((args.get(name) or "").strip())
     if not code:
         return None
+    code = (normalise and normalise(code)) or code
     found = find(session, code)
     if found is None:
         raise ValidationError(NOT_A_CODE(name=name, value=repr(code), what=what()), field=name)
@@ -135,7 +138,7 @@ def _resolve(session: Session, args: dict, home_province: str | None) -> PlaceRe
         code, village = found
         typed = args.get("place") or code
         return PlaceResolution(typed, "code", village.place, (), village=village)
-    found = _by_code(session, args, "area", place_at, AREA_CODE)
+    found = _by_code(session, args, "area", place_at, AREA_CODE, area_code)
     if found:
         code, place = found
         return PlaceResolution(args.get("place") or code, "code", place, ())
@@ -158,8 +161,14 @@ def parse_query(
     The session is used only to look up a ``place``, ``area`` or ``village``; without one,
     none is accepted. ``home_province`` ranks equally good candidates of a place name.
     """
-    # One plain dict (first value of each name): a dozen look-ups follow.
-    args = args.to_dict() if hasattr(args, "to_dict") else dict(args)
+    # One plain dict, as a dozen look-ups follow. A repeated parameter (type=a&type=b, from a
+    # form's boxes) counts every value, as if comma-separated; a repeated number is then no
+    # number (a 400).
+    args = (
+        {key: ",".join(args.getlist(key)) for key in args}
+        if hasattr(args, "getlist")
+        else dict(args)
+    )
     place = resolution = None
     if args.get("lat") or args.get("lon"):
         for name in ("lat", "lon"):
@@ -181,7 +190,7 @@ def parse_query(
             raise ValidationError(
                 NOT_A_TYPE(value=repr(facility_type), choices=list(FACILITY_TYPES)), field="type"
             )
-    k = int(number_in(args, "k", 1, MAX_K, what="a count", default=10))
+    k = integer_in(args, "k", 10, 1, MAX_K)
     max_km = number_in(args, "max_km", 0.1, 2000, what="a distance in km", default=None)
     site_filter = SiteFilter(
         types=types,

@@ -33,6 +33,7 @@ from registry.coverage import query as coverage_query
 from registry.coverage import service as coverage_service
 from registry.errors import NotFoundError, RegistryError, ValidationError
 from registry.models import Area, SurveyRecord, utcnow
+from registry.query_args import area_code
 from registry.stats import (
     facilities as stats_facilities,
 )
@@ -95,13 +96,12 @@ class Scope:
 
 def normalise_code(raw: str | None) -> str | None:
     """'th50', '50', 'TH' -> 'TH50', 'TH50', None (the country); a bad code is a 404."""
-    text = (raw or "").strip().upper()
-    if text in ("", COUNTRY):
+    if (raw or "").strip().upper() in ("", COUNTRY):
         return None
-    digits = text.removeprefix(COUNTRY)
-    if not digits.isdigit() or len(digits) not in (2, 4, 6):
+    code = area_code(raw)
+    if code is None:
         raise NotFoundError(NOT_AN_AREA_CODE(value=repr(raw)))
-    return COUNTRY + digits
+    return code
 
 
 def find_scope(session: Session, code: str | None) -> Scope:

@@ -62,7 +62,7 @@ def entries():
     user = page_account()
     mine = request.args.get("mine") == "1"
     raw_page = request.args.get("page", "")
-    page = max(1, int(raw_page)) if raw_page.isdigit() else 1
+    page = max(1, int(raw_page)) if raw_page.isdecimal() else 1
     rows, total = survey_records.records_in_area(
         db.session,
         user.area_code,
@@ -200,7 +200,7 @@ def new():
 
 def _version() -> int | str:
     raw = request.form.get("version", "")
-    return int(raw) if raw.isdigit() else raw
+    return int(raw) if raw.isdecimal() else raw
 
 
 def _readable_record(record_id: int):

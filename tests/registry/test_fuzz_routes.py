@@ -76,6 +76,9 @@ HOSTILE = [
     "inf",
     "0.0000001",
     "๑๒๓",
+    "²",  # a digit to str.isdigit, not to int
+    "①",
+    "1_0",  # a number to int and float, to no person
     "TH",
     "TH50",
     "TH5001",
