@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask import request
@@ -189,7 +189,7 @@ _SITE_FILTERS = (
     Param("test_method", "choice", "Test method.", TEST_METHODS),
 )
 _COVERAGE = (
-    _TYPES,
+    replace(_TYPES, required=True),  # coverage is always of some type of site
     Param("threshold_km", "number", "Distance people may travel, in km.", low=0.0, high=200.0),
     Param("level", "choice", "Area level of the table.", tuple(coverage_query.LEVELS)),
     Param("province", "area", "Only this province.", level=1),
@@ -211,6 +211,7 @@ _COVERAGE_BY_ROAD = (
     *_ROADS,
     Param("roads", "text", "Road layer name (default: the one covering the area).", high=100),
 )
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMAT = Param("format", "choice", "Answer format.", ("json", "geojson", "csv", "xlsx"))
 _ID = {
     "name": "facility_id",
@@ -386,7 +387,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "/places",
         "Provinces, districts and subdistricts whose names match q",
         (
-            Param("q", "text", "Name or part of it, Thai or English."),
+            Param("q", "text", "Name or part of it, Thai or English.", required=True),
             Param("limit", "integer", "How many.", low=1, high=50),
         ),
     ),
@@ -395,7 +396,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "/coverage",
         "People within and beyond threshold_km of the nearest eligible site, per area",
         (*_check_names((*_COVERAGE, *_COVERAGE_BY_ROAD), coverage_query.PARAMETERS), _FORMAT),
-        media=("application/json", "application/geo+json", "text/csv"),
+        media=("application/json", "application/geo+json", "text/csv", _XLSX),
         tags=("coverage",),
     ),
     Operation(
@@ -435,11 +436,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "/statistics/provinces",
         "One national table, one row per province: sites, freshness, beds, survey progress",
         (Param("format", "choice", "File format.", ("json", "csv", "xlsx")),),
-        media=(
-            "application/json",
-            "text/csv",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
+        media=("application/json", "text/csv", _XLSX),
         tags=("statistics",),
     ),
     Operation(
@@ -452,7 +449,13 @@ OPERATIONS: tuple[Operation, ...] = (
             Param("limit", "integer", "How many.", low=1, high=200),
         ),
     ),
-    Operation("GET", "/openapi.json", "This document", tags=("documentation",)),
+    Operation(
+        "GET",
+        "/openapi.json",
+        "This document",
+        media=("application/vnd.oai.openapi+json",),
+        tags=("documentation",),
+    ),
     Operation(
         "GET",
         "/reference",

@@ -83,5 +83,5 @@ def _travel_members(answer) -> list[bytes] | None:
 def places():
     """Provinces, districts and subdistricts whose names match q, best first."""
     limit = params.integer("limit", 10, 1, 50)
-    matches = search_places(db.session, request.args.get("q", ""), limit=limit)
+    matches = search_places(db.session, request.args.get("q", ""), limit=limit, field="q")
     return jsonify({"places": [place_record(m) for m in matches]})

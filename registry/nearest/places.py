@@ -74,12 +74,14 @@ def _build_place_index(session: Session) -> PlaceIndex:
 place_indexes = PerDatabase(_build_place_index, _area_count, follows_data_version=True)
 
 
-def search_places(session: Session, query: str, *, limit: int = 10) -> list[PlaceMatch]:
-    """Ranked areas whose names match what the resident typed."""
+def search_places(
+    session: Session, query: str, *, limit: int = 10, field: str = "place"
+) -> list[PlaceMatch]:
+    """Ranked areas whose names match what the resident typed (in parameter ``field``)."""
     try:
         return place_indexes.get(session).search(query, limit=limit)
     except ValueError as error:
-        raise ValidationError(str(error), field="place") from None
+        raise ValidationError(str(error), field=field) from None
 
 
 def place_at(session: Session, code: str) -> PlaceMatch | None:

@@ -143,3 +143,36 @@ def test_the_api_document_declares_the_statuses_http_answers_with(client, sessio
             assert str(answer.status_code) in declared, (url, headers, answer.status_code)
             seen.add(answer.status_code)
     assert seen == {200, 206, 304, 412, 416}
+
+
+FORMAT_MEDIA = {
+    "json": "application/json",
+    "geojson": "application/geo+json",
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "gpkg": "application/geopackage+sqlite3",
+    "shp": "application/zip",
+}
+
+
+def test_every_format_an_operation_offers_has_its_media_type_declared():
+    for operation in OPERATIONS:
+        for param in operation.parameters:
+            if param.name == "format":
+                missing = {f for f in param.enum if FORMAT_MEDIA[f] not in operation.media}
+                assert not missing, (operation.path, missing)
+
+
+def test_documents_and_required_parameters_answer_as_declared(client):
+    document = client.get("/api/v1/openapi.json")
+    paths = document.get_json()["paths"]
+    declared = paths["/openapi.json"]["get"]["responses"]["200"]["content"]
+    assert document.mimetype in declared
+    places = paths["/places"]["get"]["parameters"]
+    assert next(p for p in places if p["name"] == "q")["required"]
+    refused = client.get("/api/v1/places")
+    assert refused.status_code == 400 and refused.get_json()["field"] == "q"
+    empty = client.get("/api/v1/places", query_string={"q": " "})
+    assert empty.status_code == 400 and empty.get_json()["field"] == "q"
+    coverage = paths["/coverage"]["get"]["parameters"]
+    assert next(p for p in coverage if p["name"] == "type")["required"]
