@@ -165,21 +165,11 @@ def _as_answered(environ: dict, length: int | None) -> dict:
       never matches, §13.1.5). A suffix longer than the answer asks for all of it (§14.1.3).
     """
     answered = dict(environ)
-    if "HTTP_IF_MATCH" in environ:
-        tags = parse_etags(environ["HTTP_IF_MATCH"])
-        if tags.star_tag:
-            del answered["HTTP_IF_MATCH"]
-        else:  # werkzeug compares these strongly (§13.1.1): weak ones stay weak, never match
-            strong = tags.as_set()
-            weak = tags.as_set(include_weak=True) - strong
-            answered["HTTP_IF_MATCH"] = ETags(
-                [tag.removesuffix(GZIP_TAG) for tag in strong],
-                [tag.removesuffix(GZIP_TAG) for tag in weak],
-            ).to_header()
-    if "HTTP_IF_NONE_MATCH" in environ:  # compared weakly: whether a tag is weak is moot
-        tags = parse_etags(environ["HTTP_IF_NONE_MATCH"])
-        plain = [tag.removesuffix(GZIP_TAG) for tag in tags.as_set(include_weak=True)]
-        answered["HTTP_IF_NONE_MATCH"] = ETags(plain, star_tag=tags.star_tag).to_header()
+    for header in ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH"):
+        if header in environ:
+            answered[header] = _plain_tags(parse_etags(environ[header])).to_header()
+    if answered.get("HTTP_IF_MATCH") == "*":
+        del answered["HTTP_IF_MATCH"]
     if "HTTP_RANGE" in environ:
         ranges = _honoured_range(environ["HTTP_RANGE"], environ.get("HTTP_IF_RANGE", ""), length)
         if ranges is None:
@@ -187,6 +177,18 @@ def _as_answered(environ: dict, length: int | None) -> dict:
         else:
             answered["HTTP_RANGE"] = ranges
     return answered
+
+
+def _plain_tags(tags: ETags) -> ETags:
+    """``tags`` with each gzip ETag named as the plain one, weak ones kept weak (werkzeug
+    compares If-Match strongly, §13.1.1, and If-None-Match weakly)."""
+    strong = tags.as_set()
+    weak = tags.as_set(include_weak=True) - strong
+    return ETags(
+        [tag.removesuffix(GZIP_TAG) for tag in strong],
+        [tag.removesuffix(GZIP_TAG) for tag in weak],
+        star_tag=tags.star_tag,
+    )
 
 
 def _honoured_range(header: str, if_range: str, length: int | None) -> str | None:

@@ -53,8 +53,11 @@ def choice(name: str, allowed: Iterable[str], default: str) -> str:
     One value only: ``format=csv,xlsx`` is refused, not read as its first word.
     """
     raw = request.args.get(name)
-    if raw is None:
-        return default
+    return default if raw is None else one_of(name, raw, allowed)
+
+
+def one_of(name: str, raw: str, allowed: Iterable[str]) -> str:
+    """``raw`` when it is one of the allowed words; else a 400 naming parameter ``name``."""
     allowed = tuple(allowed)
     if raw.strip() not in allowed:
         raise ValidationError(

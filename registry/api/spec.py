@@ -108,7 +108,7 @@ CHECKS = {
     "number": _number,
     # These read the request's query themselves (the first value is ``raw``).
     "boolean": lambda p, raw: params.boolean(p.name),
-    "choice": lambda p, raw: params.choice(p.name, p.enum, raw),
+    "choice": lambda p, raw: params.one_of(p.name, raw, p.enum),
     "choices": lambda p, raw: params.choices(p.name, p.enum),
     "area": lambda p, raw: params.area_code(p.name, p.level),
     "bbox": lambda p, raw: params.bbox(p.name),
